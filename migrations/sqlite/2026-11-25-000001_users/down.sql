@@ -1,0 +1,2 @@
+DROP TABLE instance_settings;
+DROP TABLE users;

@@ -1,0 +1,123 @@
+//! REST API v1: handlers that extract, authorise through `chat`, and answer
+//! JSON. The OpenAPI document is generated from the handlers' annotations and
+//! served at `/api/v1/openapi.json`.
+//!
+//! Reaches the database only through `chat`; must not import `ws` or `apub`.
+
+mod auth;
+pub mod extract;
+mod health;
+mod users;
+
+use crate::error::ErrorBody;
+use crate::state::AppState;
+use axum::routing::get;
+use axum::{Json, Router};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{IntoResponses, Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Confab REST API",
+        description = "Accounts, users and (later) conversations of a Confab server. \
+                       Errors are always `{\"error\": {\"code\", \"message\"}}`.",
+        license(name = "AGPL-3.0-or-later")
+    ),
+    modifiers(&BearerAuth),
+    components(schemas(ErrorBody)),
+    tags(
+        (name = "auth", description = "Sign-up and login"),
+        (name = "users", description = "Accounts and profiles"),
+        (name = "operations", description = "Health and the API description")
+    )
+)]
+struct ApiDoc;
+
+/// Declares the `bearer` security scheme the handlers refer to.
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The error answers of an endpoint that needs a token and reads.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub(crate) enum ReadErrors {
+    /// A query parameter is malformed.
+    #[response(status = 400)]
+    BadRequest(ErrorBody),
+    /// Missing, invalid or expired token.
+    #[response(status = 401)]
+    Unauthenticated(ErrorBody),
+    /// No such resource.
+    #[response(status = 404)]
+    NotFound(ErrorBody),
+}
+
+/// The error answers of an endpoint that takes a JSON body.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub(crate) enum WriteErrors {
+    /// The body is not valid JSON.
+    #[response(status = 400)]
+    BadRequest(ErrorBody),
+    /// Missing, invalid or expired token, or wrong credentials.
+    #[response(status = 401)]
+    Unauthenticated(ErrorBody),
+    /// The caller may not do this.
+    #[response(status = 403)]
+    Forbidden(ErrorBody),
+    /// No such resource.
+    #[response(status = 404)]
+    NotFound(ErrorBody),
+    /// A unique value (the user name) is taken.
+    #[response(status = 409)]
+    Conflict(ErrorBody),
+    /// The body is larger than the server accepts.
+    #[response(status = 413)]
+    PayloadTooLarge(ErrorBody),
+    /// The body is not `application/json`.
+    #[response(status = 415)]
+    UnsupportedMediaType(ErrorBody),
+    /// The JSON has the wrong shape or a value breaks a rule.
+    #[response(status = 422)]
+    Invalid(ErrorBody),
+}
+
+/// The API routes plus the generated OpenAPI document.
+pub fn router() -> Router<AppState> {
+    let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(auth::register))
+        .routes(routes!(auth::login))
+        .routes(routes!(users::list_users, users::create_user))
+        .routes(routes!(
+            users::get_user,
+            users::replace_user,
+            users::patch_user,
+            users::delete_user
+        ))
+        .routes(routes!(health::healthz))
+        .split_for_parts();
+    router.route(
+        "/api/v1/openapi.json",
+        get(move || {
+            let doc = openapi.clone();
+            async move { Json(doc) }
+        }),
+    )
+}

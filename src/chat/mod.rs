@@ -1,0 +1,82 @@
+//! The domain: what users can do and the rules that decide whether they may.
+//! Transports (`api`, later `ws` and `apub`) call into [`Chat`]; it checks
+//! rights, talks to `db`, and publishes [`events::ChatEvent`]s on the bus.
+//!
+//! Must not import axum, activitypub_federation, `api`, `ws` or `apub`.
+
+pub mod events;
+pub mod principal;
+pub mod users;
+mod validate;
+
+use crate::db::{Db, DbError};
+use events::EventBus;
+use std::sync::Arc;
+
+/// Why a domain operation was refused or failed. The transports map each
+/// variant to a status and machine code in one place (`crate::error`).
+#[derive(Debug, thiserror::Error)]
+pub enum ChatError {
+    /// 404: the named thing does not exist (or is hidden from the caller).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// 409: a unique value is already taken.
+    #[error("{0}")]
+    Conflict(String),
+    /// 422: the request is well-formed but a value breaks a rule.
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
+    /// 403: the caller may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 401: the credentials do not identify anyone.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// 500: storage failed; details are logged, never shown.
+    #[error(transparent)]
+    Db(#[from] DbError),
+    /// 500: anything else that should not happen.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl ChatError {
+    pub(crate) fn invalid(field: &str, message: impl Into<String>) -> Self {
+        ChatError::Invalid {
+            field: field.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+pub type ChatResult<T> = Result<T, ChatError>;
+
+/// Rules about accounts that come from configuration.
+#[derive(Debug, Clone)]
+pub struct AccountPolicy {
+    /// Whether `POST /api/v1/auth/register` is open to anyone.
+    pub registration_open: bool,
+    /// Names that get the admin role (besides the first registered user).
+    pub admins: Vec<String>,
+}
+
+/// The domain service held in the app state.
+pub struct Chat {
+    db: Db,
+    events: Arc<dyn EventBus>,
+    policy: AccountPolicy,
+}
+
+impl Chat {
+    pub fn new(db: Db, events: Arc<dyn EventBus>, policy: AccountPolicy) -> Self {
+        Self { db, events, policy }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    pub fn events(&self) -> &Arc<dyn EventBus> {
+        &self.events
+    }
+}

@@ -1,0 +1,564 @@
+//! Accounts and profiles: sign-up, login, users of the external auth
+//! service, and the admin/self rules for reading and changing them.
+
+use super::events::ChatEvent;
+use super::principal::Principal;
+use super::validate::{self, BIO_MAX, DISPLAY_NAME_MAX, LINKS_MAX, LINK_NAME_MAX};
+use super::{Chat, ChatError, ChatResult};
+use crate::auth::password;
+use crate::auth::tokens::{ExternalClaims, ExternalRole, Verified};
+use crate::db::ids::UserId;
+use crate::db::users::{self as user_rows, ProfileChanges, UserRow};
+use crate::db::DbError;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::ToSchema;
+
+/// What an account may do beyond chatting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    User,
+    Admin,
+}
+
+impl Role {
+    fn as_str(self) -> &'static str {
+        match self {
+            Role::User => "user",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+/// A labelled link shown on a profile (an ActivityPub `PropertyValue` later).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileLink {
+    #[schema(
+        min_length = 1,
+        max_length = 32,
+        pattern = "^[^\\u0000-\\u001f\\u007f]*$"
+    )]
+    pub name: String,
+    #[schema(format = Uri, max_length = 2048)]
+    pub url: String,
+}
+
+/// A user as every client sees it (no credentials, no keys).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct User {
+    pub id: UserId,
+    /// Unique, case-insensitively; 1-32 letters, digits, `_`, `-`, `.`.
+    pub name: String,
+    pub display_name: String,
+    pub bio: String,
+    pub avatar_url: Option<String>,
+    pub profile_links: Vec<ProfileLink>,
+    pub role: Role,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = DbError;
+
+    fn try_from(row: UserRow) -> Result<Self, DbError> {
+        let profile_links = serde_json::from_str(&row.profile_links)
+            .map_err(|e| DbError::Corrupt(format!("users.profile_links of {}: {e}", row.id)))?;
+        let role = match row.role.as_str() {
+            "admin" => Role::Admin,
+            _ => Role::User,
+        };
+        Ok(User {
+            id: row.id,
+            name: row.name,
+            display_name: row.display_name,
+            bio: row.bio,
+            avatar_url: row.avatar_url,
+            profile_links,
+            role,
+            created_at: row.created_at.and_utc(),
+            updated_at: row.updated_at.and_utc(),
+        })
+    }
+}
+
+/// A sign-up with Confab's own credentials.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Registration {
+    #[schema(pattern = "^[A-Za-z0-9_.-]{1,32}$", min_length = 1, max_length = 32)]
+    pub name: String,
+    #[schema(min_length = 8, max_length = 1024)]
+    pub password: String,
+    #[serde(default)]
+    #[schema(max_length = 64, pattern = "^[^\\u0000-\\u001f\\u007f]*$")]
+    pub display_name: Option<String>,
+}
+
+/// Name and password, to log in.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Credentials {
+    #[schema(max_length = 32)]
+    pub name: String,
+    #[schema(max_length = 1024)]
+    pub password: String,
+}
+
+/// An account created by an admin or a service (`POST /api/v1/users`).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    #[schema(pattern = "^[A-Za-z0-9_.-]{1,32}$", min_length = 1, max_length = 32)]
+    pub name: String,
+    /// Without a password the account can only be used through tokens
+    /// (for example, ones an admin obtains for it later).
+    #[serde(default)]
+    #[schema(min_length = 8, max_length = 1024)]
+    pub password: Option<String>,
+    #[serde(default)]
+    #[schema(max_length = 64, pattern = "^[^\\u0000-\\u001f\\u007f]*$")]
+    pub display_name: String,
+    #[serde(default)]
+    #[schema(
+        max_length = 1000,
+        pattern = "^[^\\u0000-\\u0008\\u000b-\\u001f\\u007f]*$"
+    )]
+    pub bio: String,
+    #[serde(default)]
+    #[schema(format = Uri, max_length = 2048)]
+    pub avatar_url: Option<String>,
+    #[serde(default)]
+    #[schema(max_items = 8)]
+    pub profile_links: Vec<ProfileLink>,
+    #[serde(default)]
+    pub role: Option<Role>,
+}
+
+/// The editable profile; `PUT` replaces all of it (missing fields become
+/// empty).
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    #[serde(default)]
+    #[schema(max_length = 64, pattern = "^[^\\u0000-\\u001f\\u007f]*$")]
+    pub display_name: String,
+    #[serde(default)]
+    #[schema(
+        max_length = 1000,
+        pattern = "^[^\\u0000-\\u0008\\u000b-\\u001f\\u007f]*$"
+    )]
+    pub bio: String,
+    #[serde(default)]
+    #[schema(format = Uri, max_length = 2048)]
+    pub avatar_url: Option<String>,
+    #[serde(default)]
+    #[schema(max_items = 8)]
+    pub profile_links: Vec<ProfileLink>,
+}
+
+/// A partial change (`PATCH`): only the fields present change;
+/// `avatar_url: null` clears the avatar. `role` needs an admin.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProfilePatch {
+    #[schema(max_length = 64, pattern = "^[^\\u0000-\\u001f\\u007f]*$")]
+    pub display_name: Option<String>,
+    #[schema(
+        max_length = 1000,
+        pattern = "^[^\\u0000-\\u0008\\u000b-\\u001f\\u007f]*$"
+    )]
+    pub bio: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, format = Uri, max_length = 2048, nullable)]
+    pub avatar_url: Option<Option<String>>,
+    #[schema(max_items = 8)]
+    pub profile_links: Option<Vec<ProfileLink>>,
+    pub role: Option<Role>,
+}
+
+/// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
+fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// One page of a user listing.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct UserPage {
+    pub users: Vec<User>,
+    /// Pass as `after` to get the next page; `null` on the last page.
+    pub next: Option<String>,
+}
+
+pub const PAGE_MAX: i64 = 100;
+
+impl Chat {
+    /// Signs up a new account with a password. The first account, and any
+    /// named in the `admins` setting, become admins.
+    pub async fn register(&self, reg: Registration) -> ChatResult<User> {
+        if !self.policy.registration_open {
+            return Err(ChatError::Forbidden(
+                "registration is closed on this server".into(),
+            ));
+        }
+        let profile = Profile {
+            display_name: reg.display_name.unwrap_or_default(),
+            ..Profile::default()
+        };
+        self.insert_user(reg.name, Some(reg.password), profile, None, None)
+            .await
+    }
+
+    /// Checks a name and password; the same error for an unknown name and a
+    /// wrong password.
+    pub async fn login(&self, creds: Credentials) -> ChatResult<User> {
+        let row = if validate::is_valid_name(&creds.name) {
+            user_rows::find_by_name(&mut self.db.read().await?, &creds.name).await?
+        } else {
+            None
+        };
+        let stored = row.as_ref().and_then(|r| r.password_hash.clone());
+        let ok = blocking(move || password::verify(&creds.password, stored.as_deref())).await?;
+        match row {
+            Some(row) if ok => Ok(User::try_from(row)?),
+            _ => Err(ChatError::Unauthenticated("wrong name or password".into())),
+        }
+    }
+
+    /// Turns a verified token into the acting principal, creating the chat
+    /// user of an external account on its first token.
+    pub async fn principal(&self, verified: Verified) -> ChatResult<Principal> {
+        match verified {
+            Verified::Own { user_id } => {
+                let row = user_rows::find_by_id(&mut self.db.read().await?, user_id)
+                    .await?
+                    .ok_or_else(|| {
+                        ChatError::Unauthenticated("the account no longer exists".into())
+                    })?;
+                Ok(Principal::User(User::try_from(row)?))
+            }
+            Verified::External(claims) if claims.role == ExternalRole::Service => {
+                Ok(Principal::Service {
+                    subject: claims.subject,
+                })
+            }
+            Verified::External(claims) => Ok(Principal::User(self.external_user(claims).await?)),
+        }
+    }
+
+    async fn external_user(&self, claims: ExternalClaims) -> ChatResult<User> {
+        let existing =
+            user_rows::find_by_external_subject(&mut self.db.read().await?, &claims.subject)
+                .await?;
+        if let Some(row) = existing {
+            return Ok(User::try_from(row)?);
+        }
+        let name = claims
+            .name
+            .clone()
+            .or_else(|| validate::is_valid_name(&claims.subject).then(|| claims.subject.clone()))
+            .filter(|n| validate::is_valid_name(n))
+            .ok_or_else(|| {
+                ChatError::Unauthenticated("the external token carries no usable user name".into())
+            })?;
+        let profile = Profile {
+            display_name: claims.display_name.clone().unwrap_or_default(),
+            ..Profile::default()
+        };
+        let role = (claims.role == ExternalRole::Admin).then_some(Role::Admin);
+        let subject = claims.subject.clone();
+        match self
+            .insert_user(name, None, profile, role, Some(subject.clone()))
+            .await
+        {
+            // Two first requests raced: the other one created the account.
+            Err(ChatError::Conflict(msg)) => {
+                let row = user_rows::find_by_external_subject(&mut self.db.read().await?, &subject)
+                    .await?
+                    .ok_or(ChatError::Conflict(msg))?;
+                Ok(User::try_from(row)?)
+            }
+            other => other,
+        }
+    }
+
+    /// `POST /api/v1/users`: admins and services create accounts.
+    pub async fn create_user(&self, actor: &Principal, new: NewUser) -> ChatResult<User> {
+        if !actor.is_admin() {
+            return Err(ChatError::Forbidden("only admins may create users".into()));
+        }
+        let profile = Profile {
+            display_name: new.display_name,
+            bio: new.bio,
+            avatar_url: new.avatar_url,
+            profile_links: new.profile_links,
+        };
+        self.insert_user(new.name, new.password, profile, new.role, None)
+            .await
+    }
+
+    async fn insert_user(
+        &self,
+        name: String,
+        password: Option<String>,
+        profile: Profile,
+        role: Option<Role>,
+        external_subject: Option<String>,
+    ) -> ChatResult<User> {
+        validate::name("name", &name)?;
+        if let Some(pw) = &password {
+            validate::password(pw)?;
+        }
+        let profile = checked_profile(profile)?;
+        let password_hash = match password {
+            Some(pw) => Some(
+                blocking(move || password::hash(&pw))
+                    .await?
+                    .map_err(|e| ChatError::Internal(format!("password hashing failed: {e}")))?,
+            ),
+            None => None,
+        };
+        let mut conn = self.db.write().await?;
+        let first = user_rows::count(&mut conn).await? == 0;
+        let configured = self
+            .policy
+            .admins
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case(&name));
+        let role = if first || configured {
+            Role::Admin
+        } else {
+            role.unwrap_or(Role::User)
+        };
+        let now = Utc::now().naive_utc();
+        let row = UserRow {
+            id: UserId::new(),
+            name,
+            display_name: profile.display_name,
+            bio: profile.bio,
+            avatar_url: profile.avatar_url,
+            profile_links: links_json(&profile.profile_links)?,
+            role: role.as_str().to_owned(),
+            password_hash,
+            external_subject,
+            public_key_pem: None,
+            private_key_pem: None,
+            created_at: now,
+            updated_at: now,
+        };
+        let row = match user_rows::insert(&mut conn, &row).await {
+            Err(DbError::UniqueViolation) => {
+                return Err(ChatError::Conflict(format!(
+                    "the name {:?} is taken",
+                    row.name
+                )))
+            }
+            other => other?,
+        };
+        let user = User::try_from(row)?;
+        self.events
+            .publish(ChatEvent::UserCreated { user: user.id });
+        Ok(user)
+    }
+
+    /// Finds a user by id or (case-insensitive) name; `me` is the caller.
+    pub async fn find_user(&self, actor: &Principal, key: &str) -> ChatResult<User> {
+        if key == "me" {
+            return match actor {
+                Principal::User(user) => Ok(user.clone()),
+                Principal::Service { .. } => Err(ChatError::NotFound("user")),
+            };
+        }
+        let mut conn = self.db.read().await?;
+        let row = match uuid::Uuid::parse_str(key) {
+            Ok(id) => user_rows::find_by_id(&mut conn, UserId(id)).await?,
+            Err(_) if validate::is_valid_name(key) => {
+                user_rows::find_by_name(&mut conn, key).await?
+            }
+            Err(_) => None,
+        };
+        Ok(User::try_from(row.ok_or(ChatError::NotFound("user"))?)?)
+    }
+
+    /// Lists users whose name starts with `prefix`, after the cursor `after`.
+    pub async fn list_users(&self, prefix: &str, after: &str, limit: i64) -> ChatResult<UserPage> {
+        let limit = limit.clamp(1, PAGE_MAX);
+        let valid = |s: &str| s.is_empty() || validate::is_valid_name(s);
+        if !valid(prefix) || !valid(after) {
+            // No name contains other characters, so nothing can match.
+            return Ok(UserPage {
+                users: vec![],
+                next: None,
+            });
+        }
+        let rows = user_rows::list(
+            &mut self.db.read().await?,
+            &prefix.to_lowercase(),
+            &after.to_lowercase(),
+            limit + 1,
+        )
+        .await?;
+        let more = rows.len() as i64 > limit;
+        let users = rows
+            .into_iter()
+            .take(limit as usize)
+            .map(User::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        let next = more
+            .then(|| users.last().map(|u| u.name.to_lowercase()))
+            .flatten();
+        Ok(UserPage { users, next })
+    }
+
+    /// `PUT`: replaces the whole profile.
+    pub async fn replace_profile(
+        &self,
+        actor: &Principal,
+        key: &str,
+        profile: Profile,
+    ) -> ChatResult<User> {
+        let profile = checked_profile(profile)?;
+        let changes = ProfileChanges {
+            display_name: Some(profile.display_name),
+            bio: Some(profile.bio),
+            avatar_url: Some(profile.avatar_url),
+            profile_links: Some(links_json(&profile.profile_links)?),
+            role: None,
+            updated_at: Utc::now().naive_utc(),
+        };
+        self.change_user(actor, key, changes).await
+    }
+
+    /// `PATCH`: changes only the fields given.
+    pub async fn patch_profile(
+        &self,
+        actor: &Principal,
+        key: &str,
+        patch: ProfilePatch,
+    ) -> ChatResult<User> {
+        if patch.role.is_some() && !actor.is_admin() {
+            return Err(ChatError::Forbidden("only admins may change roles".into()));
+        }
+        if let Some(name) = &patch.display_name {
+            validate::single_line("display_name", name, DISPLAY_NAME_MAX)?;
+        }
+        if let Some(bio) = &patch.bio {
+            validate::multi_line("bio", bio, BIO_MAX)?;
+        }
+        let avatar_url = match patch.avatar_url {
+            Some(Some(url)) => Some(Some(validate::web_url("avatar_url", &url)?)),
+            other => other,
+        };
+        let profile_links = match patch.profile_links {
+            Some(links) => Some(links_json(&checked_links(links)?)?),
+            None => None,
+        };
+        let changes = ProfileChanges {
+            display_name: patch.display_name,
+            bio: patch.bio,
+            avatar_url,
+            profile_links,
+            role: patch.role.map(|r| r.as_str().to_owned()),
+            updated_at: Utc::now().naive_utc(),
+        };
+        self.change_user(actor, key, changes).await
+    }
+
+    async fn change_user(
+        &self,
+        actor: &Principal,
+        key: &str,
+        changes: ProfileChanges,
+    ) -> ChatResult<User> {
+        let target = self.find_user(actor, key).await?;
+        if !actor.may_manage(target.id) {
+            return Err(ChatError::Forbidden(
+                "you may only change your own profile".into(),
+            ));
+        }
+        let row = user_rows::update(&mut self.db.write().await?, target.id, &changes)
+            .await?
+            .ok_or(ChatError::NotFound("user"))?;
+        self.events
+            .publish(ChatEvent::UserUpdated { user: target.id });
+        Ok(User::try_from(row)?)
+    }
+
+    /// `DELETE`: removes an account (its own owner or an admin).
+    pub async fn delete_user(&self, actor: &Principal, key: &str) -> ChatResult<()> {
+        let target = self.find_user(actor, key).await?;
+        if !actor.may_manage(target.id) {
+            return Err(ChatError::Forbidden(
+                "you may only delete your own account".into(),
+            ));
+        }
+        if !user_rows::delete(&mut self.db.write().await?, target.id).await? {
+            return Err(ChatError::NotFound("user"));
+        }
+        self.events
+            .publish(ChatEvent::UserDeleted { user: target.id });
+        Ok(())
+    }
+
+    /// Gives the admin role to the configured admins who already exist.
+    pub async fn promote_configured_admins(&self) -> ChatResult<usize> {
+        if self.policy.admins.is_empty() {
+            return Ok(0);
+        }
+        Ok(user_rows::promote_admins(&mut self.db.write().await?, &self.policy.admins).await?)
+    }
+}
+
+fn checked_profile(mut profile: Profile) -> ChatResult<Profile> {
+    validate::single_line("display_name", &profile.display_name, DISPLAY_NAME_MAX)?;
+    validate::multi_line("bio", &profile.bio, BIO_MAX)?;
+    profile.avatar_url = match profile.avatar_url {
+        Some(url) => Some(validate::web_url("avatar_url", &url)?),
+        None => None,
+    };
+    profile.profile_links = checked_links(profile.profile_links)?;
+    Ok(profile)
+}
+
+fn checked_links(links: Vec<ProfileLink>) -> ChatResult<Vec<ProfileLink>> {
+    if links.len() > LINKS_MAX {
+        return Err(ChatError::invalid(
+            "profile_links",
+            format!("at most {LINKS_MAX} links"),
+        ));
+    }
+    links
+        .into_iter()
+        .map(|link| {
+            if link.name.is_empty() {
+                return Err(ChatError::invalid(
+                    "profile_links.name",
+                    "must not be empty",
+                ));
+            }
+            validate::single_line("profile_links.name", &link.name, LINK_NAME_MAX)?;
+            let url = validate::web_url("profile_links.url", &link.url)?;
+            Ok(ProfileLink {
+                name: link.name,
+                url,
+            })
+        })
+        .collect()
+}
+
+fn links_json(links: &[ProfileLink]) -> ChatResult<String> {
+    serde_json::to_string(links).map_err(|e| ChatError::Internal(e.to_string()))
+}
+
+/// Runs CPU-heavy work (password hashing) off the async threads.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> ChatResult<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ChatError::Internal(format!("blocking task failed: {e}")))
+}

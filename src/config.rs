@@ -1,0 +1,329 @@
+//! The one typed configuration. Every setting comes, in order of precedence,
+//! from a command-line flag, its `CONFAB_<NAME>` environment variable, the
+//! TOML file named by `--config`/`CONFAB_CONFIG`, or its default; `confab
+//! --help` lists them all. No globals: the parsed [`Config`] is passed down.
+
+use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+use std::ffi::OsString;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Confab: a federated chat server.
+#[derive(Debug, Parser)]
+#[command(name = "confab", version, about)]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: Config,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user with a password.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// The password; read from CONFAB_NEW_USER_PASSWORD if not given.
+        #[arg(long, env = "CONFAB_NEW_USER_PASSWORD", hide_env_values = true)]
+        password: String,
+        /// Give the user the admin role.
+        #[arg(long)]
+        admin: bool,
+    },
+    /// List users (name, id, role).
+    List,
+}
+
+/// The signature algorithm of the external auth service's tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExternalAlgorithm {
+    #[value(name = "HS256")]
+    Hs256,
+    #[value(name = "RS256")]
+    Rs256,
+    #[value(name = "EdDSA")]
+    EdDsa,
+}
+
+/// Every setting. Field names are the TOML keys.
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// TOML file of settings (keys are the long flag names with `_`).
+    #[arg(long, env = "CONFAB_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+
+    /// Address and port to listen on.
+    #[arg(
+        long,
+        env = "CONFAB_BIND",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
+    pub bind: SocketAddr,
+
+    /// Public host name (and port, if not 443) of this instance.
+    #[arg(
+        long,
+        env = "CONFAB_DOMAIN",
+        default_value = "localhost:8080",
+        global = true
+    )]
+    pub domain: String,
+
+    /// postgres://user@host/db, or sqlite://path (created if missing).
+    /// DATABASE_URL is honoured when CONFAB_DATABASE_URL is not set.
+    #[arg(
+        long,
+        env = "CONFAB_DATABASE_URL",
+        default_value = "sqlite://confab.db",
+        hide_env_values = true,
+        global = true
+    )]
+    pub database_url: String,
+
+    /// Database connections per pool (readers on SQLite).
+    #[arg(
+        long,
+        env = "CONFAB_DATABASE_POOL_SIZE",
+        default_value_t = 8,
+        global = true
+    )]
+    pub database_pool_size: u32,
+
+    /// Log filter (tracing EnvFilter syntax).
+    #[arg(long, env = "CONFAB_LOG", default_value = "info", global = true)]
+    pub log: String,
+
+    /// Secret that signs Confab's own access tokens; generated and stored in
+    /// the database when unset.
+    #[arg(long, env = "CONFAB_JWT_SECRET", hide_env_values = true, global = true)]
+    pub jwt_secret: Option<String>,
+
+    /// Lifetime of Confab's own access tokens, in seconds.
+    #[arg(long, env = "CONFAB_TOKEN_TTL_S", default_value_t = 30 * 24 * 3600, global = true)]
+    pub token_ttl_s: u64,
+
+    /// Whether anyone may sign up at /api/v1/auth/register.
+    #[arg(long, env = "CONFAB_REGISTRATION_OPEN", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    pub registration_open: bool,
+
+    /// Comma-separated user names that get the admin role.
+    #[arg(long, env = "CONFAB_ADMINS", value_delimiter = ',', global = true)]
+    pub admins: Vec<String>,
+
+    /// Algorithm of the external auth service's JWTs; unset disables them.
+    #[arg(long, env = "CONFAB_AUTH_JWT_ALGORITHM", global = true)]
+    pub auth_jwt_algorithm: Option<ExternalAlgorithm>,
+
+    /// HS256 secret or PEM public key of the external auth service, or
+    /// @path of a file holding it.
+    #[arg(
+        long,
+        env = "CONFAB_AUTH_JWT_KEY",
+        hide_env_values = true,
+        global = true
+    )]
+    pub auth_jwt_key: Option<String>,
+
+    /// Required `iss` of external tokens.
+    #[arg(long, env = "CONFAB_AUTH_JWT_ISSUER", global = true)]
+    pub auth_jwt_issuer: Option<String>,
+
+    /// Required `aud` of external tokens (unchecked when unset).
+    #[arg(long, env = "CONFAB_AUTH_JWT_AUDIENCE", global = true)]
+    pub auth_jwt_audience: Option<String>,
+
+    /// Claim of external tokens that holds the user name.
+    #[arg(
+        long,
+        env = "CONFAB_AUTH_NAME_CLAIM",
+        default_value = "preferred_username",
+        global = true
+    )]
+    pub auth_name_claim: String,
+
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "CONFAB_MAX_BODY_BYTES", default_value_t = 64 * 1024, global = true)]
+    pub max_body_bytes: usize,
+
+    /// How long to wait for open requests on shutdown, in seconds.
+    #[arg(
+        long,
+        env = "CONFAB_SHUTDOWN_TIMEOUT_S",
+        default_value_t = 10,
+        global = true
+    )]
+    pub shutdown_timeout_s: u64,
+}
+
+/// A configuration that cannot be used, with the reason.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(pub String);
+
+impl Cli {
+    /// Parses flags, environment and the optional TOML file.
+    pub fn load() -> Result<Self, ConfigError> {
+        Self::load_from(std::env::args_os())
+    }
+
+    pub fn load_from<I, T>(args: I) -> Result<Self, ConfigError>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<OsString> + Clone,
+    {
+        let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+        let mut command = Cli::command();
+        if let Some(path) = config_file(&args) {
+            command = apply_file_defaults(command, &path)?;
+        }
+        // DATABASE_URL sits below CONFAB_DATABASE_URL and the flag, above the file.
+        if let (Err(_), Ok(url)) = (
+            std::env::var("CONFAB_DATABASE_URL"),
+            std::env::var("DATABASE_URL"),
+        ) {
+            command = command.mut_arg("database_url", |a| a.default_value(url));
+        }
+        let matches: ArgMatches = command.get_matches_from(args);
+        let cli = Cli::from_arg_matches(&matches).map_err(|e| ConfigError(e.to_string()))?;
+        cli.config.validate()?;
+        Ok(cli)
+    }
+}
+
+impl Config {
+    /// Checks settings that depend on each other.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.auth_jwt_algorithm.is_some()
+            && (self.auth_jwt_key.is_none() || self.auth_jwt_issuer.is_none())
+        {
+            return Err(ConfigError(
+                "auth_jwt_algorithm needs auth_jwt_key and auth_jwt_issuer".into(),
+            ));
+        }
+        if self.max_body_bytes < 1024 {
+            return Err(ConfigError("max_body_bytes must be at least 1024".into()));
+        }
+        Ok(())
+    }
+}
+
+/// The config file named by `--config PATH`, `--config=PATH` or CONFAB_CONFIG.
+fn config_file(args: &[OsString]) -> Option<PathBuf> {
+    let mut iter = args.iter().skip(1);
+    while let Some(arg) = iter.next() {
+        let text = arg.to_string_lossy();
+        if text == "--config" {
+            return iter.next().map(PathBuf::from);
+        }
+        if let Some(path) = text.strip_prefix("--config=") {
+            return Some(PathBuf::from(path));
+        }
+    }
+    std::env::var_os("CONFAB_CONFIG").map(PathBuf::from)
+}
+
+/// Makes each key of the TOML file the default of its setting, so flags and
+/// environment variables still override it.
+fn apply_file_defaults(
+    mut command: clap::Command,
+    path: &PathBuf,
+) -> Result<clap::Command, ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigError(format!("cannot read {}: {e}", path.display())))?;
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e| ConfigError(format!("{} is not valid TOML: {e}", path.display())))?;
+    for (key, value) in table {
+        if key == "config" || !command.get_arguments().any(|a| a.get_id() == key.as_str()) {
+            return Err(ConfigError(format!(
+                "{}: unknown setting {key:?}",
+                path.display()
+            )));
+        }
+        let value = match value {
+            toml::Value::String(s) => s,
+            toml::Value::Array(items) => items
+                .iter()
+                .map(|v| {
+                    v.as_str()
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| v.to_string())
+                })
+                .collect::<Vec<_>>()
+                .join(","),
+            other => other.to_string(),
+        };
+        command = command.mut_arg(key, |a| a.default_value(value));
+    }
+    Ok(command)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn defaults() {
+        let cli = Cli::load_from(["confab"]).unwrap();
+        assert_eq!(cli.config.bind.to_string(), "127.0.0.1:8080");
+        assert!(cli.config.registration_open);
+        assert!(cli.command.is_none());
+    }
+
+    #[test]
+    fn file_values_are_defaults_that_flags_override() {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        writeln!(
+            file,
+            "bind = \"127.0.0.1:9999\"\ndomain = \"chat.example\"\nadmins = [\"ada\", \"bob\"]\nregistration_open = false"
+        )
+        .unwrap();
+        let path = file.path().to_str().unwrap().to_owned();
+        let cli = Cli::load_from(["confab", "--config", &path, "--domain", "x.example"]).unwrap();
+        assert_eq!(cli.config.bind.port(), 9999);
+        assert_eq!(cli.config.domain, "x.example");
+        assert_eq!(
+            cli.config.admins,
+            vec!["ada".to_string(), "bob".to_string()]
+        );
+        assert!(!cli.config.registration_open);
+    }
+
+    #[test]
+    fn unknown_file_keys_are_refused() {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        writeln!(file, "bnid = \"127.0.0.1:9999\"").unwrap();
+        let path = file.path().to_str().unwrap().to_owned();
+        let err = Cli::load_from(["confab", "--config", &path]).unwrap_err();
+        assert!(err.0.contains("bnid"), "{err}");
+    }
+
+    #[test]
+    fn external_auth_needs_key_and_issuer() {
+        assert!(Cli::load_from(["confab", "--auth-jwt-algorithm", "HS256"]).is_err());
+        assert!(Cli::load_from([
+            "confab",
+            "--auth-jwt-algorithm",
+            "HS256",
+            "--auth-jwt-key",
+            "k",
+            "--auth-jwt-issuer",
+            "https://auth.example"
+        ])
+        .is_ok());
+    }
+}

@@ -1,0 +1,192 @@
+//! The `users` table: row structs and the queries on them. Names are unique
+//! case-insensitively (a unique index on `lower(name)`), so lookups compare
+//! `lower(name)` with an already-lowercased key.
+
+use super::ids::UserId;
+use super::schema::users;
+use super::{DbConn, DbError};
+use crate::with_conn;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+
+diesel::define_sql_function! {
+    /// SQL `lower()`, available on both backends.
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// One stored user, as the database holds it.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = users)]
+pub struct UserRow {
+    pub id: UserId,
+    pub name: String,
+    pub display_name: String,
+    pub bio: String,
+    pub avatar_url: Option<String>,
+    /// JSON array of `{name, url}` objects.
+    pub profile_links: String,
+    /// `user` or `admin`.
+    pub role: String,
+    /// argon2id PHC string; `None` for accounts of the external auth service.
+    pub password_hash: Option<String>,
+    /// The external auth service's `sub` for accounts created from its tokens.
+    pub external_subject: Option<String>,
+    /// The ActivityPub actor keypair, generated when federation needs it.
+    pub public_key_pem: Option<String>,
+    pub private_key_pem: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// The profile fields a user (or an admin) may change.
+#[derive(Debug, Clone, AsChangeset)]
+#[diesel(table_name = users)]
+pub struct ProfileChanges {
+    pub display_name: Option<String>,
+    pub bio: Option<String>,
+    /// `Some(None)` clears the avatar.
+    pub avatar_url: Option<Option<String>>,
+    pub profile_links: Option<String>,
+    pub role: Option<String>,
+    pub updated_at: NaiveDateTime,
+}
+
+pub async fn insert(conn: &mut DbConn<'_>, row: &UserRow) -> Result<UserRow, DbError> {
+    let inserted = with_conn!(conn, |c| {
+        diesel::insert_into(users::table)
+            .values(row)
+            .returning(UserRow::as_returning())
+            .get_result(c)
+            .await
+    })?;
+    Ok(inserted)
+}
+
+pub async fn count(conn: &mut DbConn<'_>) -> Result<i64, DbError> {
+    let n = with_conn!(conn, |c| users::table.count().get_result(c).await)?;
+    Ok(n)
+}
+
+pub async fn find_by_id(conn: &mut DbConn<'_>, id: UserId) -> Result<Option<UserRow>, DbError> {
+    let row = with_conn!(conn, |c| {
+        users::table
+            .find(id)
+            .select(UserRow::as_select())
+            .first(c)
+            .await
+            .optional()
+    })?;
+    Ok(row)
+}
+
+/// Finds a user by name, ignoring case.
+pub async fn find_by_name(conn: &mut DbConn<'_>, name: &str) -> Result<Option<UserRow>, DbError> {
+    let key = name.to_lowercase();
+    let row = with_conn!(conn, |c| {
+        users::table
+            .filter(lower(users::name).eq(&key))
+            .select(UserRow::as_select())
+            .first(c)
+            .await
+            .optional()
+    })?;
+    Ok(row)
+}
+
+pub async fn find_by_external_subject(
+    conn: &mut DbConn<'_>,
+    subject: &str,
+) -> Result<Option<UserRow>, DbError> {
+    let row = with_conn!(conn, |c| {
+        users::table
+            .filter(users::external_subject.eq(subject))
+            .select(UserRow::as_select())
+            .first(c)
+            .await
+            .optional()
+    })?;
+    Ok(row)
+}
+
+/// One page of users ordered by lowercased name: those whose name starts
+/// with `prefix` and sorts after `after` (both lowercase; empty means any).
+pub async fn list(
+    conn: &mut DbConn<'_>,
+    prefix: &str,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<UserRow>, DbError> {
+    let pattern = format!("{}%", escape_like(prefix));
+    let rows = with_conn!(conn, |c| {
+        users::table
+            .filter(lower(users::name).like(&pattern).escape('\\'))
+            .filter(lower(users::name).gt(after))
+            .order(lower(users::name))
+            .limit(limit)
+            .select(UserRow::as_select())
+            .load(c)
+            .await
+    })?;
+    Ok(rows)
+}
+
+/// Applies `changes`; `None` when no such user exists.
+pub async fn update(
+    conn: &mut DbConn<'_>,
+    id: UserId,
+    changes: &ProfileChanges,
+) -> Result<Option<UserRow>, DbError> {
+    let row = with_conn!(conn, |c| {
+        diesel::update(users::table.find(id))
+            .set(changes)
+            .returning(UserRow::as_returning())
+            .get_result(c)
+            .await
+            .optional()
+    })?;
+    Ok(row)
+}
+
+/// Gives the admin role to every user named in `names` (case-insensitive).
+pub async fn promote_admins(conn: &mut DbConn<'_>, names: &[String]) -> Result<usize, DbError> {
+    let keys: Vec<String> = names.iter().map(|n| n.to_lowercase()).collect();
+    let n = with_conn!(conn, |c| {
+        diesel::update(users::table.filter(lower(users::name).eq_any(&keys)))
+            .set(users::role.eq("admin"))
+            .execute(c)
+            .await
+    })?;
+    Ok(n)
+}
+
+/// Deletes the user; `false` when there was none.
+pub async fn delete(conn: &mut DbConn<'_>, id: UserId) -> Result<bool, DbError> {
+    let n = with_conn!(conn, |c| {
+        diesel::delete(users::table.find(id)).execute(c).await
+    })?;
+    Ok(n > 0)
+}
+
+/// Escapes `%`, `_` and `\` so a user-supplied prefix matches literally.
+fn escape_like(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape_like;
+
+    #[test]
+    fn like_wildcards_are_escaped() {
+        assert_eq!(escape_like("a_b%c\\"), "a\\_b\\%c\\\\");
+        assert_eq!(escape_like("plain.name-1"), "plain.name-1");
+    }
+}

@@ -1,0 +1,144 @@
+//! The one place where every failure becomes a client-facing error: an HTTP
+//! status plus `{"error": {"code", "message"}}`. WebSocket error frames use
+//! the same codes through [`Error::parts`]. Internal failures are logged here
+//! once and never shown to clients.
+
+use crate::auth::AuthError;
+use crate::chat::ChatError;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Every failure a request can end in.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Chat(#[from] ChatError),
+    /// 401: the bearer token was refused.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    /// 401: no `Authorization: Bearer` header.
+    #[error("this endpoint needs an Authorization: Bearer token")]
+    MissingToken,
+    /// 400: the body is not valid JSON.
+    #[error("{0}")]
+    MalformedBody(String),
+    /// 415: the body is not `application/json`.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// 422: valid JSON of the wrong shape.
+    #[error("{0}")]
+    InvalidBody(String),
+    /// 413: the body is larger than `max_body_bytes`.
+    #[error("the request body is too large")]
+    PayloadTooLarge,
+    /// 400: a query parameter has the wrong type.
+    #[error("{0}")]
+    InvalidQuery(String),
+    /// 404: no route.
+    #[error("no such endpoint")]
+    NoRoute,
+    /// 405: the route exists, the method does not.
+    #[error("method not allowed on this endpoint")]
+    MethodNotAllowed,
+    /// 503: a dependency (the database) is down.
+    #[error("{0}")]
+    Unavailable(String),
+    /// 500.
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// The JSON body of every error response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable, machine-readable: `not_found`, `invalid`, `conflict`, …
+    pub code: String,
+    /// For people; may change between versions.
+    pub message: String,
+}
+
+impl Error {
+    /// Status, machine code and client-safe message.
+    pub fn parts(&self) -> (StatusCode, &'static str, String) {
+        use StatusCode as S;
+        let (status, code) = match self {
+            Error::Chat(e) => match e {
+                ChatError::NotFound(_) => (S::NOT_FOUND, "not_found"),
+                ChatError::Conflict(_) => (S::CONFLICT, "conflict"),
+                ChatError::Invalid { .. } => (S::UNPROCESSABLE_ENTITY, "invalid"),
+                ChatError::Forbidden(_) => (S::FORBIDDEN, "forbidden"),
+                ChatError::Unauthenticated(_) => (S::UNAUTHORIZED, "unauthenticated"),
+                ChatError::Db(_) | ChatError::Internal(_) => (S::INTERNAL_SERVER_ERROR, "internal"),
+            },
+            Error::Auth(AuthError::Expired) => (S::UNAUTHORIZED, "token_expired"),
+            Error::Auth(_) => (S::UNAUTHORIZED, "invalid_token"),
+            Error::MissingToken => (S::UNAUTHORIZED, "unauthenticated"),
+            Error::MalformedBody(_) => (S::BAD_REQUEST, "malformed_body"),
+            Error::UnsupportedMediaType(_) => (S::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+            Error::InvalidBody(_) => (S::UNPROCESSABLE_ENTITY, "invalid"),
+            Error::PayloadTooLarge => (S::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            Error::InvalidQuery(_) => (S::BAD_REQUEST, "invalid_query"),
+            Error::NoRoute => (S::NOT_FOUND, "not_found"),
+            Error::MethodNotAllowed => (S::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            Error::Unavailable(_) => (S::SERVICE_UNAVAILABLE, "unavailable"),
+            Error::Internal(_) => (S::INTERNAL_SERVER_ERROR, "internal"),
+        };
+        let message = if status == S::INTERNAL_SERVER_ERROR {
+            "internal error; it has been logged".to_owned()
+        } else {
+            self.to_string()
+        };
+        (status, code, message)
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let (status, code, message) = self.parts();
+        if status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+        }
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: code.to_owned(),
+                message,
+            },
+        };
+        (status, Json(body)).into_response()
+    }
+}
+
+impl From<JsonRejection> for Error {
+    fn from(rejection: JsonRejection) -> Self {
+        match rejection.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => Error::PayloadTooLarge,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => Error::UnsupportedMediaType(
+                "send the body as Content-Type: application/json".into(),
+            ),
+            StatusCode::UNPROCESSABLE_ENTITY => Error::InvalidBody(rejection.body_text()),
+            StatusCode::BAD_REQUEST => Error::MalformedBody(rejection.body_text()),
+            _ => Error::MalformedBody(rejection.body_text()),
+        }
+    }
+}
+
+impl From<QueryRejection> for Error {
+    fn from(rejection: QueryRejection) -> Self {
+        Error::InvalidQuery(rejection.body_text())
+    }
+}
+
+impl From<crate::db::DbError> for Error {
+    fn from(e: crate::db::DbError) -> Self {
+        Error::Chat(ChatError::Db(e))
+    }
+}

@@ -1,0 +1,22 @@
+//! Confab: a federated chat server.
+//!
+//! Module map (dependency rules in `docs/architecture.md`):
+//! - [`config`]: the typed configuration (flags, `CONFAB_*`, TOML file).
+//! - [`db`]: PostgreSQL or SQLite behind one handle; schema; migrations.
+//! - [`auth`]: password hashes and access tokens.
+//! - [`chat`]: the domain rules; publishes events on the bus seam.
+//! - [`bus`]: event bus implementations (in-process now).
+//! - [`api`]: REST API v1 and its OpenAPI document.
+//! - [`error`]: every failure mapped to a status and JSON body, in one place.
+//! - [`state`]: the application state handed to handlers.
+//! - [`server`]: router, middleware, serving and graceful shutdown.
+
+pub mod api;
+pub mod auth;
+pub mod bus;
+pub mod chat;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod server;
+pub mod state;

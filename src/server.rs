@@ -1,0 +1,106 @@
+//! The HTTP server: the router (REST API, later WebSocket, ActivityPub and
+//! the web client), its middleware, and graceful shutdown.
+
+use crate::api;
+use crate::error::Error;
+use crate::state::{AppState, StartupError};
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::response::{IntoResponse, Response};
+use axum::{Router, ServiceExt};
+use std::future::Future;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tower::Layer;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::normalize_path::NormalizePathLayer;
+use tower_http::trace::TraceLayer;
+
+/// Every route with its middleware.
+pub fn router(state: AppState) -> Router {
+    let max_body = state.config.max_body_bytes;
+    api::router()
+        .fallback(|| async { Error::NoRoute })
+        .method_not_allowed_fallback(|| async { Error::MethodNotAllowed })
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    Error::Internal("a request handler panicked".into()).into_response()
+}
+
+/// Serves on `listener` until `shutdown` resolves, then waits up to the
+/// configured timeout for open requests.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let grace = Duration::from_secs(state.config.shutdown_timeout_s);
+    // Trailing slashes are trimmed before routing, so `/api/v1/users/` and
+    // `/api/v1/users` are the same endpoint.
+    let app = NormalizePathLayer::trim_trailing_slash().layer(router(state));
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let server = axum::serve(listener, ServiceExt::<Request>::into_make_service(app))
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = stop_tx.send(true);
+        });
+    let deadline = async move {
+        let mut stop_rx = stop_rx;
+        let _ = stop_rx.wait_for(|stopped| *stopped).await;
+        tokio::time::sleep(grace).await;
+    };
+    tokio::select! {
+        result = server => result,
+        _ = deadline => {
+            tracing::warn!("shutdown timeout reached; closing remaining connections");
+            Ok(())
+        }
+    }
+}
+
+/// Binds the configured address and serves until SIGTERM or Ctrl-C.
+pub async fn run(state: AppState) -> Result<(), StartupError> {
+    let addr = state.config.bind;
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartupError::Bind { addr, source })?;
+    tracing::info!(%addr, domain = %state.config.domain, "confab listening");
+    serve(listener, state, shutdown_signal())
+        .await
+        .map_err(StartupError::Serve)?;
+    tracing::info!("confab stopped");
+    Ok(())
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!("cannot listen for Ctrl-C: {e}");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut sig) => {
+                sig.recv().await;
+            }
+            Err(e) => {
+                tracing::error!("cannot listen for SIGTERM: {e}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutdown requested");
+}

@@ -1,0 +1,106 @@
+//! The application state every handler receives: the domain service (which
+//! owns the database and the event bus), the token service and the
+//! configuration. Built once at start-up; no globals.
+
+use crate::auth::tokens::{ExternalIssuer, TokenService};
+use crate::bus::InProcessBus;
+use crate::chat::{AccountPolicy, Chat, ChatError};
+use crate::config::{Config, ConfigError, ExternalAlgorithm};
+use crate::db::{settings, Db, DbError};
+use jsonwebtoken::Algorithm;
+use rand_core::{OsRng, RngCore};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Chat(#[from] ChatError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("server failed: {0}")]
+    Serve(std::io::Error),
+}
+
+/// Shared by all requests; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub chat: Arc<Chat>,
+    pub tokens: Arc<TokenService>,
+}
+
+/// Key of the generated token secret in `instance_settings`.
+const JWT_SECRET_KEY: &str = "jwt_secret";
+
+impl AppState {
+    /// Connects to and migrates the database, then wires the services.
+    pub async fn build(config: Config) -> Result<Self, StartupError> {
+        let db = Db::connect(&config.database_url, config.database_pool_size).await?;
+        let applied = db.migrate().await?;
+        tracing::info!(backend = db.backend().name(), applied, "database ready");
+        let secret = match &config.jwt_secret {
+            Some(secret) => secret.clone(),
+            None => {
+                settings::get_or_insert(&mut db.write().await?, JWT_SECRET_KEY, random_secret)
+                    .await?
+            }
+        };
+        let tokens = TokenService::new(
+            format!("confab:{}", config.domain),
+            secret.as_bytes(),
+            Duration::from_secs(config.token_ttl_s),
+            external_issuer(&config)?,
+        );
+        let policy = AccountPolicy {
+            registration_open: config.registration_open,
+            admins: config.admins.clone(),
+        };
+        let chat = Chat::new(db, Arc::new(InProcessBus::new()), policy);
+        chat.promote_configured_admins().await?;
+        Ok(Self {
+            config: Arc::new(config),
+            chat: Arc::new(chat),
+            tokens: Arc::new(tokens),
+        })
+    }
+}
+
+fn external_issuer(config: &Config) -> Result<Option<ExternalIssuer>, ConfigError> {
+    let (Some(algorithm), Some(key), Some(issuer)) = (
+        config.auth_jwt_algorithm,
+        config.auth_jwt_key.as_deref(),
+        config.auth_jwt_issuer.clone(),
+    ) else {
+        return Ok(None);
+    };
+    let algorithm = match algorithm {
+        ExternalAlgorithm::Hs256 => Algorithm::HS256,
+        ExternalAlgorithm::Rs256 => Algorithm::RS256,
+        ExternalAlgorithm::EdDsa => Algorithm::EdDSA,
+    };
+    ExternalIssuer::from_settings(
+        algorithm,
+        key,
+        issuer,
+        config.auth_jwt_audience.clone(),
+        config.auth_name_claim.clone(),
+    )
+    .map(Some)
+    .map_err(ConfigError)
+}
+
+/// 256 random bits, hex-encoded.
+fn random_secret() -> String {
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
