@@ -198,6 +198,30 @@ pub struct UserPage {
 
 pub const PAGE_MAX: i64 = 100;
 
+/// Everything about an account to create except its password.
+struct NewAccount {
+    name: String,
+    profile: Profile,
+    /// The role asked for; the first sign-up and configured admins get
+    /// `admin` regardless.
+    role: Option<Role>,
+    external_subject: Option<String>,
+    /// Only Confab's own sign-up makes the very first account an admin.
+    first_becomes_admin: bool,
+}
+
+impl NewAccount {
+    fn new(name: String, profile: Profile) -> Self {
+        Self {
+            name,
+            profile,
+            role: None,
+            external_subject: None,
+            first_becomes_admin: false,
+        }
+    }
+}
+
 impl Chat {
     /// Signs up a new account with a password. The first account, and any
     /// named in the `admins` setting, become admins.
@@ -211,8 +235,11 @@ impl Chat {
             display_name: reg.display_name.unwrap_or_default(),
             ..Profile::default()
         };
-        self.insert_user(reg.name, Some(reg.password), profile, None, None)
-            .await
+        let account = NewAccount {
+            first_becomes_admin: true,
+            ..NewAccount::new(reg.name, profile)
+        };
+        self.insert_user(account, Some(reg.password)).await
     }
 
     /// Checks a name and password; the same error for an unknown name and a
@@ -271,12 +298,13 @@ impl Chat {
             display_name: claims.display_name.clone().unwrap_or_default(),
             ..Profile::default()
         };
-        let role = (claims.role == ExternalRole::Admin).then_some(Role::Admin);
         let subject = claims.subject.clone();
-        match self
-            .insert_user(name, None, profile, role, Some(subject.clone()))
-            .await
-        {
+        let account = NewAccount {
+            role: (claims.role == ExternalRole::Admin).then_some(Role::Admin),
+            external_subject: Some(subject.clone()),
+            ..NewAccount::new(name, profile)
+        };
+        match self.insert_user(account, None).await {
             // Two first requests raced: the other one created the account.
             Err(ChatError::Conflict(msg)) => {
                 let row = user_rows::find_by_external_subject(&mut self.db.read().await?, &subject)
@@ -299,18 +327,21 @@ impl Chat {
             avatar_url: new.avatar_url,
             profile_links: new.profile_links,
         };
-        self.insert_user(new.name, new.password, profile, new.role, None)
-            .await
+        let account = NewAccount {
+            role: new.role,
+            ..NewAccount::new(new.name, profile)
+        };
+        self.insert_user(account, new.password).await
     }
 
-    async fn insert_user(
-        &self,
-        name: String,
-        password: Option<String>,
-        profile: Profile,
-        role: Option<Role>,
-        external_subject: Option<String>,
-    ) -> ChatResult<User> {
+    async fn insert_user(&self, account: NewAccount, password: Option<String>) -> ChatResult<User> {
+        let NewAccount {
+            name,
+            profile,
+            role,
+            external_subject,
+            first_becomes_admin,
+        } = account;
         validate::name("name", &name)?;
         if let Some(pw) = &password {
             validate::password(pw)?;
@@ -325,7 +356,7 @@ impl Chat {
             None => None,
         };
         let mut conn = self.db.write().await?;
-        let first = user_rows::count(&mut conn).await? == 0;
+        let first = first_becomes_admin && user_rows::count(&mut conn).await? == 0;
         let configured = self
             .policy
             .admins

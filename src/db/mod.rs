@@ -102,6 +102,9 @@ pub enum Db {
 
 /// A pooled connection on whichever backend is live. Use it with
 /// [`with_conn!`](crate::with_conn).
+// Short-lived and on the stack; boxing the larger variant would cost an
+// allocation per query.
+#[allow(clippy::large_enum_variant)]
 pub enum DbConn<'a> {
     Postgres(PooledConnection<'a, AsyncPgConnection>),
     Sqlite(PooledConnection<'a, SqliteConn>),

@@ -1,0 +1,12 @@
+//! Integration tests of the REST API against a real Confab server on port 0,
+//! each on its own SQLite file and, when PostgreSQL answers (always in CI),
+//! again on its own PostgreSQL database.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+mod auth;
+mod errors;
+mod operations;
+mod users;
