@@ -5,14 +5,33 @@ use crate::auth::AuthError;
 use crate::chat::principal::Principal;
 use crate::error::Error;
 use crate::state::AppState;
-use axum::extract::{FromRequest, FromRequestParts};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
 
-/// `axum::Json`, answering bad bodies with 400/413/415/422 JSON errors.
-#[derive(FromRequest)]
-#[from_request(via(axum::Json), rejection(Error))]
+/// A JSON object body, answering bad bodies with 400/413/415/422 JSON
+/// errors. Every request body of the API is an object; serde alone would also
+/// build a struct from an array, so the shape is checked first.
 pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = Error;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Error> {
+        let axum::Json(value) = axum::Json::<serde_json::Value>::from_request(req, state).await?;
+        if !value.is_object() {
+            return Err(Error::InvalidBody("the body must be a JSON object".into()));
+        }
+        serde_json::from_value(value)
+            .map(ApiJson)
+            .map_err(|e| Error::InvalidBody(format!("invalid body: {e}")))
+    }
+}
 
 /// `axum::extract::Query`, answering bad parameters with a 400 JSON error.
 #[derive(FromRequestParts)]

@@ -3,6 +3,7 @@
 use super::extract::{ApiJson, ApiQuery, Auth};
 use super::{ReadErrors, WriteErrors};
 use crate::chat::users::{NewUser, Profile, ProfilePatch, User, UserPage, PAGE_MAX};
+use crate::chat::validate::NAME_MAX;
 use crate::error::Error;
 use crate::state::AppState;
 use axum::extract::{Path, State};
@@ -46,6 +47,13 @@ pub async fn list_users(
         return Err(Error::InvalidQuery(format!(
             "limit must be 1 to {PAGE_MAX}"
         )));
+    }
+    for (param, value) in [("q", &query.q), ("after", &query.after)] {
+        if value.as_ref().is_some_and(|v| v.chars().count() > NAME_MAX) {
+            return Err(Error::InvalidQuery(format!(
+                "{param} is at most {NAME_MAX} characters"
+            )));
+        }
     }
     let page = state
         .chat

@@ -7,7 +7,7 @@
 pub mod events;
 pub mod principal;
 pub mod users;
-mod validate;
+pub mod validate;
 
 use crate::db::{Db, DbError};
 use events::EventBus;

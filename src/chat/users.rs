@@ -41,7 +41,7 @@ pub struct ProfileLink {
         pattern = "^[^\\u0000-\\u001f\\u007f]*$"
     )]
     pub name: String,
-    #[schema(format = Uri, max_length = 2048)]
+    #[schema(format = Uri, max_length = 2048, pattern = "^https?://[^\\s]+$")]
     pub url: String,
 }
 
@@ -128,7 +128,7 @@ pub struct NewUser {
     )]
     pub bio: String,
     #[serde(default)]
-    #[schema(format = Uri, max_length = 2048)]
+    #[schema(format = Uri, max_length = 2048, pattern = "^https?://[^\\s]+$")]
     pub avatar_url: Option<String>,
     #[serde(default)]
     #[schema(max_items = 8)]
@@ -152,7 +152,7 @@ pub struct Profile {
     )]
     pub bio: String,
     #[serde(default)]
-    #[schema(format = Uri, max_length = 2048)]
+    #[schema(format = Uri, max_length = 2048, pattern = "^https?://[^\\s]+$")]
     pub avatar_url: Option<String>,
     #[serde(default)]
     #[schema(max_items = 8)]
@@ -172,7 +172,7 @@ pub struct ProfilePatch {
     )]
     pub bio: Option<String>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, format = Uri, max_length = 2048, nullable)]
+    #[schema(value_type = Option<String>, format = Uri, max_length = 2048, pattern = "^https?://[^\\s]+$", nullable)]
     pub avatar_url: Option<Option<String>>,
     #[schema(max_items = 8)]
     pub profile_links: Option<Vec<ProfileLink>>,
