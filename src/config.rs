@@ -158,6 +158,41 @@ pub struct Config {
     #[arg(long, env = "CONFAB_MAX_BODY_BYTES", default_value_t = 64 * 1024, global = true)]
     pub max_body_bytes: usize,
 
+    /// Longest message body, in characters.
+    #[arg(
+        long,
+        env = "CONFAB_MAX_MESSAGE_CHARS",
+        default_value_t = 4000,
+        global = true
+    )]
+    pub max_message_chars: usize,
+
+    /// How long a game invitation can be answered, in seconds.
+    #[arg(long, env = "CONFAB_GAME_INVITE_TTL_S", default_value_t = 24 * 3600, global = true)]
+    pub game_invite_ttl_s: u64,
+
+    /// Live WebSocket sessions allowed per user.
+    #[arg(
+        long,
+        env = "CONFAB_MAX_SESSIONS_PER_USER",
+        default_value_t = 16,
+        global = true
+    )]
+    pub max_sessions_per_user: usize,
+
+    /// Largest WebSocket frame accepted from a client, in bytes.
+    #[arg(long, env = "CONFAB_MAX_FRAME_BYTES", default_value_t = 64 * 1024, global = true)]
+    pub max_frame_bytes: usize,
+
+    /// Push frames queued for one session before it is closed as too slow.
+    #[arg(
+        long,
+        env = "CONFAB_SESSION_QUEUE",
+        default_value_t = 1024,
+        global = true
+    )]
+    pub session_queue: usize,
+
     /// How long to wait for open requests on shutdown, in seconds.
     #[arg(
         long,

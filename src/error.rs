@@ -44,6 +44,12 @@ pub enum Error {
     /// 405: the route exists, the method does not.
     #[error("method not allowed on this endpoint")]
     MethodNotAllowed,
+    /// 400: a WebSocket frame of a type the server does not know.
+    #[error("unknown frame type {0:?}")]
+    UnknownType(String),
+    /// 400: a WebSocket frame that is not a JSON request.
+    #[error("{0}")]
+    MalformedFrame(String),
     /// 503: a dependency (the database) is down.
     #[error("{0}")]
     Unavailable(String),
@@ -77,6 +83,7 @@ impl Error {
                 ChatError::Invalid { .. } => (S::UNPROCESSABLE_ENTITY, "invalid"),
                 ChatError::Forbidden(_) => (S::FORBIDDEN, "forbidden"),
                 ChatError::Unauthenticated(_) => (S::UNAUTHORIZED, "unauthenticated"),
+                ChatError::RateLimited(_) => (S::TOO_MANY_REQUESTS, "rate_limited"),
                 ChatError::Db(_) | ChatError::Internal(_) => (S::INTERNAL_SERVER_ERROR, "internal"),
             },
             Error::Auth(AuthError::Expired) => (S::UNAUTHORIZED, "token_expired"),
@@ -89,6 +96,8 @@ impl Error {
             Error::InvalidQuery(_) => (S::BAD_REQUEST, "invalid_query"),
             Error::NoRoute => (S::NOT_FOUND, "not_found"),
             Error::MethodNotAllowed => (S::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            Error::UnknownType(_) => (S::BAD_REQUEST, "unknown_type"),
+            Error::MalformedFrame(_) => (S::BAD_REQUEST, "malformed_frame"),
             Error::Unavailable(_) => (S::SERVICE_UNAVAILABLE, "unavailable"),
             Error::Internal(_) => (S::INTERNAL_SERVER_ERROR, "internal"),
         };

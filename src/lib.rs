@@ -7,6 +7,7 @@
 //! - [`chat`]: the domain rules; publishes events on the bus seam.
 //! - [`bus`]: event bus implementations (in-process now).
 //! - [`api`]: REST API v1 and its OpenAPI document.
+//! - [`ws`]: the WebSocket protocol: sessions, the hub, fan-out.
 //! - [`error`]: every failure mapped to a status and JSON body, in one place.
 //! - [`state`]: the application state handed to handlers.
 //! - [`server`]: router, middleware, serving and graceful shutdown.
@@ -20,3 +21,4 @@ pub mod db;
 pub mod error;
 pub mod server;
 pub mod state;
+pub mod ws;

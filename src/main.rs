@@ -70,7 +70,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         Command::User(UserCommand::List) => {
             let mut after = String::new();
             loop {
-                let page = state.chat.list_users("", &after, 100).await?;
+                let page = state.chat.list_users(None, "", &after, 100).await?;
                 for user in &page.users {
                     println!("{}\t{}\t{:?}", user.name, user.id, user.role);
                 }

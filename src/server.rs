@@ -1,9 +1,9 @@
 //! The HTTP server: the router (REST API, later WebSocket, ActivityPub and
 //! the web client), its middleware, and graceful shutdown.
 
-use crate::api;
 use crate::error::Error;
 use crate::state::{AppState, StartupError};
+use crate::{api, ws};
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::response::{IntoResponse, Response};
 use axum::{Router, ServiceExt};
@@ -19,6 +19,7 @@ use tower_http::trace::TraceLayer;
 pub fn router(state: AppState) -> Router {
     let max_body = state.config.max_body_bytes;
     api::router()
+        .route("/api/v1/ws", axum::routing::get(ws::upgrade))
         .fallback(|| async { Error::NoRoute })
         .method_not_allowed_fallback(|| async { Error::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(max_body))

@@ -4,9 +4,10 @@
 
 use crate::auth::tokens::{ExternalIssuer, TokenService};
 use crate::bus::InProcessBus;
-use crate::chat::{AccountPolicy, Chat, ChatError};
+use crate::chat::{AccountPolicy, Chat, ChatError, ChatLimits};
 use crate::config::{Config, ConfigError, ExternalAlgorithm};
 use crate::db::{settings, Db, DbError};
+use crate::ws::hub::Hub;
 use jsonwebtoken::Algorithm;
 use rand_core::{OsRng, RngCore};
 use std::sync::Arc;
@@ -36,6 +37,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub chat: Arc<Chat>,
     pub tokens: Arc<TokenService>,
+    /// Live WebSocket sessions on this node.
+    pub hub: Arc<Hub>,
 }
 
 /// Key of the generated token secret in `instance_settings`.
@@ -64,12 +67,19 @@ impl AppState {
             registration_open: config.registration_open,
             admins: config.admins.clone(),
         };
-        let chat = Chat::new(db, Arc::new(InProcessBus::new()), policy);
+        let limits = ChatLimits {
+            max_message_chars: config.max_message_chars,
+            game_invite_ttl_s: config.game_invite_ttl_s,
+        };
+        let chat = Chat::new(db, Arc::new(InProcessBus::new()), policy, limits);
         chat.promote_configured_admins().await?;
+        let hub = Arc::new(Hub::default());
+        tokio::spawn(hub.clone().run(chat.events().subscribe()));
         Ok(Self {
             config: Arc::new(config),
             chat: Arc::new(chat),
             tokens: Arc::new(tokens),
+            hub,
         })
     }
 }

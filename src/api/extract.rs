@@ -58,7 +58,7 @@ impl FromRequestParts<AppState> for Auth {
 }
 
 /// The token of a `Bearer` authorization value (scheme case-insensitive).
-fn bearer_token(value: &str) -> Option<&str> {
+pub fn bearer_token(value: &str) -> Option<&str> {
     let (scheme, token) = value.trim().split_once(' ')?;
     let token = token.trim();
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)

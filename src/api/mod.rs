@@ -5,6 +5,7 @@
 //! Reaches the database only through `chat`; must not import `ws` or `apub`.
 
 mod auth;
+mod conversations;
 pub mod extract;
 mod health;
 mod users;
@@ -31,6 +32,7 @@ use utoipa_axum::routes;
     tags(
         (name = "auth", description = "Sign-up and login"),
         (name = "users", description = "Accounts and profiles"),
+        (name = "chat", description = "Conversations, history, contacts and blocks (reads; writes go through the WebSocket)"),
         (name = "operations", description = "Health and the API description")
     )
 )]
@@ -111,6 +113,12 @@ pub fn router() -> Router<AppState> {
             users::patch_user,
             users::delete_user
         ))
+        .routes(routes!(conversations::list))
+        .routes(routes!(conversations::get))
+        .routes(routes!(conversations::members))
+        .routes(routes!(conversations::history))
+        .routes(routes!(conversations::contacts))
+        .routes(routes!(conversations::blocks))
         .routes(routes!(health::healthz))
         .split_for_parts();
     router.route(

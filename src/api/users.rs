@@ -39,7 +39,7 @@ pub struct ListQuery {
 )]
 pub async fn list_users(
     State(state): State<AppState>,
-    Auth(_caller): Auth,
+    Auth(caller): Auth,
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<Json<UserPage>, Error> {
     let limit = query.limit.unwrap_or(50);
@@ -58,6 +58,7 @@ pub async fn list_users(
     let page = state
         .chat
         .list_users(
+            caller.user_id(),
             query.q.as_deref().unwrap_or(""),
             query.after.as_deref().unwrap_or(""),
             limit,

@@ -1,16 +1,71 @@
 //! Domain events and the bus seam that carries them to every node's
-//! listeners (WebSocket hubs, federation). The bus implementations live in
-//! `crate::bus`; the domain only knows this trait.
+//! listeners (WebSocket hubs, later federation). The bus implementations live
+//! in `crate::bus`; the domain only knows this trait.
 
-use crate::db::ids::UserId;
+use super::views::{Contact, Conversation, Message, Status};
+use crate::db::ids::{ConversationId, MessageId, UserId};
+use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
 /// Something that changed and that live listeners may need to know.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ChatEvent {
-    UserCreated { user: UserId },
-    UserUpdated { user: UserId },
-    UserDeleted { user: UserId },
+    UserCreated {
+        user: UserId,
+    },
+    UserUpdated {
+        user: UserId,
+    },
+    UserDeleted {
+        user: UserId,
+    },
+    /// Tell every live session of every user in `audience`.
+    Notify {
+        audience: Vec<UserId>,
+        notice: Box<Notice>,
+    },
+}
+
+/// What users are told; serialised as a WebSocket push frame
+/// `{"type": "<name>", "data": {...}}` (see `docs/protocol.md`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data")]
+pub enum Notice {
+    #[serde(rename = "message.created")]
+    MessageCreated(Message),
+    /// Edited, deleted (tombstone) or a game invitation answered.
+    #[serde(rename = "message.updated")]
+    MessageUpdated(Message),
+    #[serde(rename = "conversation.created")]
+    ConversationCreated(Conversation),
+    /// Renamed, new topic, members or rights changed, read-only changed.
+    #[serde(rename = "conversation.updated")]
+    ConversationUpdated(Conversation),
+    /// The owner deleted the group.
+    #[serde(rename = "conversation.deleted")]
+    ConversationDeleted { conversation: ConversationId },
+    /// You left or were removed.
+    #[serde(rename = "conversation.removed")]
+    ConversationRemoved { conversation: ConversationId },
+    /// Your read marker moved (on another of your sessions).
+    #[serde(rename = "message.read")]
+    ReadMarker {
+        conversation: ConversationId,
+        message: MessageId,
+        unread: i64,
+    },
+    #[serde(rename = "contact.updated")]
+    ContactUpdated(Contact),
+    #[serde(rename = "contact.blocked")]
+    BlockUpdated { user: UserId, blocked: bool },
+    #[serde(rename = "status.changed")]
+    StatusChanged { user: UserId, status: Status },
+    #[serde(rename = "typing")]
+    Typing {
+        conversation: ConversationId,
+        user: UserId,
+        typing: bool,
+    },
 }
 
 /// Publishes events to every subscriber on every node.

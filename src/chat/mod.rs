@@ -4,10 +4,15 @@
 //!
 //! Must not import axum, activitypub_federation, `api`, `ws` or `apub`.
 
+pub mod contacts;
+pub mod conversations;
 pub mod events;
+pub mod messages;
+pub mod presence;
 pub mod principal;
 pub mod users;
 pub mod validate;
+pub mod views;
 
 use crate::db::{Db, DbError};
 use events::EventBus;
@@ -32,6 +37,9 @@ pub enum ChatError {
     /// 401: the credentials do not identify anyone.
     #[error("{0}")]
     Unauthenticated(String),
+    /// 429: too many requests.
+    #[error("{0}")]
+    RateLimited(String),
     /// 500: storage failed; details are logged, never shown.
     #[error(transparent)]
     Db(#[from] DbError),
@@ -60,16 +68,48 @@ pub struct AccountPolicy {
     pub admins: Vec<String>,
 }
 
+/// Limits on chat content that come from configuration.
+#[derive(Debug, Clone)]
+pub struct ChatLimits {
+    /// Longest message body, in characters.
+    pub max_message_chars: usize,
+    /// How long a game invitation can be answered, in seconds.
+    pub game_invite_ttl_s: u64,
+}
+
 /// The domain service held in the app state.
 pub struct Chat {
     db: Db,
     events: Arc<dyn EventBus>,
     policy: AccountPolicy,
+    limits: ChatLimits,
+    presence: presence::Presence,
 }
 
 impl Chat {
-    pub fn new(db: Db, events: Arc<dyn EventBus>, policy: AccountPolicy) -> Self {
-        Self { db, events, policy }
+    pub fn new(
+        db: Db,
+        events: Arc<dyn EventBus>,
+        policy: AccountPolicy,
+        limits: ChatLimits,
+    ) -> Self {
+        Self {
+            db,
+            events,
+            policy,
+            limits,
+            presence: presence::Presence::default(),
+        }
+    }
+
+    /// Publishes `notice` to `audience` (nobody: nothing happens).
+    fn notify(&self, audience: Vec<crate::db::ids::UserId>, notice: events::Notice) {
+        if !audience.is_empty() {
+            self.events.publish(events::ChatEvent::Notify {
+                audience,
+                notice: Box::new(notice),
+            });
+        }
     }
 
     pub fn db(&self) -> &Db {

@@ -180,7 +180,7 @@ pub struct ProfilePatch {
 }
 
 /// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
-fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+pub(crate) fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
 where
     D: Deserializer<'de>,
     T: Deserialize<'de>,
@@ -417,8 +417,28 @@ impl Chat {
         Ok(User::try_from(row.ok_or(ChatError::NotFound("user"))?)?)
     }
 
-    /// Lists users whose name starts with `prefix`, after the cursor `after`.
-    pub async fn list_users(&self, prefix: &str, after: &str, limit: i64) -> ChatResult<UserPage> {
+    /// The id of the user named by `key` (an id or a name).
+    pub async fn resolve_user(&self, key: &str) -> ChatResult<UserId> {
+        let mut conn = self.db.read().await?;
+        let row = match uuid::Uuid::parse_str(key) {
+            Ok(id) => user_rows::find_by_id(&mut conn, UserId(id)).await?,
+            Err(_) if validate::is_valid_name(key) => {
+                user_rows::find_by_name(&mut conn, key).await?
+            }
+            Err(_) => None,
+        };
+        row.map(|r| r.id).ok_or(ChatError::NotFound("user"))
+    }
+
+    /// Lists users whose name starts with `prefix`, after the cursor `after`;
+    /// users who block `viewer` are left out.
+    pub async fn list_users(
+        &self,
+        viewer: Option<UserId>,
+        prefix: &str,
+        after: &str,
+        limit: i64,
+    ) -> ChatResult<UserPage> {
         let limit = limit.clamp(1, PAGE_MAX);
         let valid = |s: &str| s.is_empty() || validate::is_valid_name(s);
         if !valid(prefix) || !valid(after) {
@@ -430,6 +450,7 @@ impl Chat {
         }
         let rows = user_rows::list(
             &mut self.db.read().await?,
+            viewer,
             &prefix.to_lowercase(),
             &after.to_lowercase(),
             limit + 1,

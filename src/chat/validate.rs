@@ -1,7 +1,7 @@
 //! Field rules shared by every operation that accepts user input. The input
 //! structs in `chat::users` repeat these limits as OpenAPI `pattern` and
-//! `maxLength` annotations (attributes take literals only); a test in
-//! `tests/api_users.rs` checks both refuse the same values.
+//! `maxLength` annotations (attributes take literals only); schemathesis in
+//! CI finds any value the two disagree on.
 
 use super::{ChatError, ChatResult};
 use url::Url;

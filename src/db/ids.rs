@@ -107,3 +107,13 @@ typed_id!(
     /// Identifies a user (local now; remote actors later).
     UserId
 );
+
+typed_id!(
+    /// Identifies a conversation (direct or group).
+    ConversationId
+);
+
+typed_id!(
+    /// Identifies a message; v7, so ids sort by creation time.
+    MessageId
+);

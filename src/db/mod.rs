@@ -5,7 +5,10 @@
 //!
 //! Must not import `chat`, `api`, `ws`, `apub` or axum.
 
+pub mod contacts;
+pub mod conversations;
 pub mod ids;
+pub mod messages;
 pub mod schema;
 pub mod settings;
 pub mod users;

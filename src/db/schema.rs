@@ -33,3 +33,96 @@ diesel::table! {
         value -> Text,
     }
 }
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::ids::DbUuid;
+
+    /// Direct (two users, one per pair via `direct_key`) and group chats.
+    conversations (id) {
+        id -> DbUuid,
+        kind -> Text,
+        name -> Nullable<Text>,
+        topic -> Text,
+        avatar_url -> Nullable<Text>,
+        creator_id -> Nullable<DbUuid>,
+        direct_key -> Nullable<Text>,
+        last_message_id -> Nullable<DbUuid>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::ids::DbUuid;
+
+    /// Who is in which conversation, with which rights (1 read .. 4 owner).
+    members (conversation_id, user_id) {
+        conversation_id -> DbUuid,
+        user_id -> DbUuid,
+        rights -> Integer,
+        joined_at -> Timestamp,
+        last_read -> Nullable<DbUuid>,
+        muted -> Bool,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::ids::DbUuid;
+
+    /// Messages; a deleted one keeps its row as a tombstone (`deleted_at`).
+    messages (id) {
+        id -> DbUuid,
+        conversation_id -> DbUuid,
+        author_id -> Nullable<DbUuid>,
+        kind -> Text,
+        body -> Text,
+        reply_to -> Nullable<DbUuid>,
+        /// JSON of a game invitation (name, settings, state, invitee).
+        game -> Nullable<Text>,
+        client_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        edited_at -> Nullable<Timestamp>,
+        deleted_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::ids::DbUuid;
+
+    /// Contact invitations (`pending`) and contacts (`accepted`).
+    contacts (requester_id, addressee_id) {
+        requester_id -> DbUuid,
+        addressee_id -> DbUuid,
+        state -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::ids::DbUuid;
+
+    blocks (blocker_id, blocked_id) {
+        blocker_id -> DbUuid,
+        blocked_id -> DbUuid,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(members -> conversations (conversation_id));
+diesel::joinable!(members -> users (user_id));
+diesel::joinable!(messages -> conversations (conversation_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    conversations,
+    members,
+    messages,
+    contacts,
+    blocks
+);

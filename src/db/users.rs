@@ -3,7 +3,7 @@
 //! `lower(name)` with an already-lowercased key.
 
 use super::ids::UserId;
-use super::schema::users;
+use super::schema::{blocks, users};
 use super::{DbConn, DbError};
 use crate::with_conn;
 use chrono::NaiveDateTime;
@@ -110,16 +110,24 @@ pub async fn find_by_external_subject(
 }
 
 /// One page of users ordered by lowercased name: those whose name starts
-/// with `prefix` and sorts after `after` (both lowercase; empty means any).
+/// with `prefix` and sorts after `after` (both lowercase; empty means any),
+/// leaving out users who block `viewer`.
 pub async fn list(
     conn: &mut DbConn<'_>,
+    viewer: Option<UserId>,
     prefix: &str,
     after: &str,
     limit: i64,
 ) -> Result<Vec<UserRow>, DbError> {
     let pattern = format!("{}%", escape_like(prefix));
+    // The nil id blocks nobody.
+    let viewer = viewer.unwrap_or(UserId(uuid::Uuid::nil()));
     let rows = with_conn!(conn, |c| {
+        let blockers = blocks::table
+            .filter(blocks::blocked_id.eq(viewer))
+            .select(blocks::blocker_id);
         users::table
+            .filter(diesel::dsl::not(users::id.eq_any(blockers)))
             .filter(lower(users::name).like(&pattern).escape('\\'))
             .filter(lower(users::name).gt(after))
             .order(lower(users::name))

@@ -5,6 +5,7 @@ use confab::state::AppState;
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
+use std::io::Write;
 use tokio::sync::oneshot;
 
 /// The PostgreSQL server tests create their databases on.
@@ -221,7 +222,11 @@ async fn create_postgres_database() -> Option<(String, String)> {
             panic!("PostgreSQL at {admin_url} is required in CI: {e}")
         }
         Err(e) => {
-            eprintln!("\n*** SKIPPED: PostgreSQL at {admin_url} does not answer ({e}); only SQLite was tested ***\n");
+            // Written to stderr directly: libtest captures only the print macros.
+            let _ = writeln!(
+                std::io::stderr(),
+                "\n*** SKIPPED: PostgreSQL at {admin_url} does not answer ({e}); only SQLite was tested ***\n"
+            );
             return None;
         }
     };

@@ -5,8 +5,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+mod ws_client;
 
 mod auth;
+mod chat;
 mod errors;
 mod operations;
 mod users;

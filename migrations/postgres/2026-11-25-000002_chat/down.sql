@@ -1,0 +1,5 @@
+DROP TABLE blocks;
+DROP TABLE contacts;
+DROP TABLE messages;
+DROP TABLE members;
+DROP TABLE conversations;

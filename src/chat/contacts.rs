@@ -1,0 +1,235 @@
+//! Contacts (invite, accept, decline, cancel, remove) and blocks. Accepting
+//! an invitation creates or reopens the pair's direct conversation; a block
+//! cuts the contact, makes the direct conversation read-only and hides the
+//! blocker from the blocked user.
+
+use super::events::Notice;
+use super::views::{Contact, ContactState};
+use super::{Chat, ChatError, ChatResult};
+use crate::db::contacts::{self as rows, ContactRow};
+use crate::db::conversations as conversation_rows;
+use crate::db::ids::UserId;
+use crate::db::DbConn;
+use chrono::Utc;
+
+impl Chat {
+    /// Every contact and pending invitation of `user`.
+    pub async fn contacts(&self, user: UserId) -> ChatResult<Vec<Contact>> {
+        let mut conn = self.db.read().await?;
+        Ok(rows::for_user(&mut conn, user)
+            .await?
+            .iter()
+            .map(|row| Contact::from_row(row, user))
+            .collect())
+    }
+
+    /// Users `user` blocks.
+    pub async fn blocks(&self, user: UserId) -> ChatResult<Vec<UserId>> {
+        let mut conn = self.db.read().await?;
+        Ok(rows::blocked_by(&mut conn, user).await?)
+    }
+
+    /// Invites `other` to be a contact; if they had invited `user`, this
+    /// accepts instead.
+    pub async fn invite_contact(&self, user: UserId, other: UserId) -> ChatResult<Contact> {
+        if user == other {
+            return Err(ChatError::invalid("user", "you cannot invite yourself"));
+        }
+        let mut conn = self.db.write().await?;
+        if rows::either_blocks(&mut conn, user, other).await? {
+            // Whoever is blocked does not learn it: the blocker looks absent.
+            return Err(ChatError::NotFound("user"));
+        }
+        match rows::between(&mut conn, user, other).await? {
+            Some(row) if row.state == "accepted" => {
+                return Err(ChatError::Conflict("you are already contacts".into()))
+            }
+            Some(row) if row.requester_id == other => {
+                drop(conn);
+                return self.accept_contact(user, other).await;
+            }
+            Some(_) => return Err(ChatError::Conflict("you already invited this user".into())),
+            None => {}
+        }
+        let now = Utc::now().naive_utc();
+        let row = ContactRow {
+            requester_id: user,
+            addressee_id: other,
+            state: "pending".into(),
+            created_at: now,
+            updated_at: now,
+        };
+        rows::insert(&mut conn, &row).await?;
+        self.tell_both(&row);
+        Ok(Contact::from_row(&row, user))
+    }
+
+    /// Accepts `other`'s invitation and opens (or reopens) the direct chat.
+    pub async fn accept_contact(&self, user: UserId, other: UserId) -> ChatResult<Contact> {
+        let mut conn = self.db.write().await?;
+        let now = Utc::now().naive_utc();
+        if !rows::accept(&mut conn, other, user, now).await? {
+            return Err(ChatError::NotFound("invitation"));
+        }
+        let row = rows::between(&mut conn, user, other)
+            .await?
+            .ok_or(ChatError::NotFound("invitation"))?;
+        self.tell_both(&row);
+        let (conversation, created) = self.ensure_direct(&mut conn, user, other).await?;
+        let notice = if created {
+            Notice::ConversationCreated(conversation)
+        } else {
+            Notice::ConversationUpdated(conversation)
+        };
+        self.notify(vec![user, other], notice);
+        Ok(Contact::from_row(&row, user))
+    }
+
+    /// Declines an invitation from `other`.
+    pub async fn decline_contact(&self, user: UserId, other: UserId) -> ChatResult<()> {
+        self.drop_link(user, other, |row| {
+            row.state == "pending" && row.addressee_id == user
+        })
+        .await
+    }
+
+    /// Withdraws an invitation `user` sent.
+    pub async fn cancel_contact(&self, user: UserId, other: UserId) -> ChatResult<()> {
+        self.drop_link(user, other, |row| {
+            row.state == "pending" && row.requester_id == user
+        })
+        .await
+    }
+
+    /// Ends a contact; the direct chat turns read-only.
+    pub async fn remove_contact(&self, user: UserId, other: UserId) -> ChatResult<()> {
+        self.drop_link(user, other, |row| row.state == "accepted")
+            .await
+    }
+
+    async fn drop_link(
+        &self,
+        user: UserId,
+        other: UserId,
+        applies: impl Fn(&ContactRow) -> bool,
+    ) -> ChatResult<()> {
+        let mut conn = self.db.write().await?;
+        let row = rows::between(&mut conn, user, other)
+            .await?
+            .filter(|row| applies(row))
+            .ok_or(ChatError::NotFound("contact"))?;
+        rows::delete_between(&mut conn, user, other).await?;
+        self.tell_gone(user, other);
+        if row.state == "accepted" {
+            self.refresh_direct(&mut conn, user, other).await?;
+        }
+        Ok(())
+    }
+
+    /// Blocks `other`: drops a pending invitation between them, makes their
+    /// direct chat read-only and stops `other`'s messages, invitations and
+    /// presence reaching `user`. A contact stays (hidden while blocked) so
+    /// that unblocking restores the direct chat.
+    pub async fn block(&self, user: UserId, other: UserId) -> ChatResult<()> {
+        if user == other {
+            return Err(ChatError::invalid("user", "you cannot block yourself"));
+        }
+        let mut conn = self.db.write().await?;
+        rows::block(&mut conn, user, other, Utc::now().naive_utc()).await?;
+        let pending = rows::between(&mut conn, user, other)
+            .await?
+            .is_some_and(|row| row.state == "pending");
+        if pending && rows::delete_between(&mut conn, user, other).await? {
+            self.tell_gone(user, other);
+        }
+        self.notify(
+            vec![user],
+            Notice::BlockUpdated {
+                user: other,
+                blocked: true,
+            },
+        );
+        self.refresh_direct(&mut conn, user, other).await?;
+        self.presence_blocked(user, other);
+        Ok(())
+    }
+
+    /// Lifts a block: the direct chat is writable again if they are contacts.
+    pub async fn unblock(&self, user: UserId, other: UserId) -> ChatResult<()> {
+        let mut conn = self.db.write().await?;
+        if !rows::unblock(&mut conn, user, other).await? {
+            return Err(ChatError::NotFound("block"));
+        }
+        self.notify(
+            vec![user],
+            Notice::BlockUpdated {
+                user: other,
+                blocked: false,
+            },
+        );
+        self.refresh_direct(&mut conn, user, other).await?;
+        if !rows::either_blocks(&mut conn, user, other).await? {
+            for (viewer, subject) in [(user, other), (other, user)] {
+                let status = self.status(subject);
+                self.notify(
+                    vec![viewer],
+                    Notice::StatusChanged {
+                        user: subject,
+                        status,
+                    },
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Pushes the pair's direct chat again (its read-only flag changed).
+    async fn refresh_direct(&self, conn: &mut DbConn<'_>, a: UserId, b: UserId) -> ChatResult<()> {
+        let key = super::conversations::direct_key(a, b);
+        if let Some(row) = conversation_rows::find_direct(conn, &key).await? {
+            let conversation = self.load_conversation(conn, row.id).await?;
+            self.notify(vec![a, b], Notice::ConversationUpdated(conversation));
+        }
+        Ok(())
+    }
+
+    fn tell_both(&self, row: &ContactRow) {
+        for viewer in [row.requester_id, row.addressee_id] {
+            self.notify(
+                vec![viewer],
+                Notice::ContactUpdated(Contact::from_row(row, viewer)),
+            );
+        }
+    }
+
+    fn tell_gone(&self, a: UserId, b: UserId) {
+        let since = Utc::now();
+        for (viewer, user) in [(a, b), (b, a)] {
+            let contact = Contact {
+                user,
+                state: ContactState::None,
+                since,
+            };
+            self.notify(vec![viewer], Notice::ContactUpdated(contact));
+        }
+    }
+
+    /// Accepted contacts of `user` who do not block and are not blocked by
+    /// `user`: who sees their presence.
+    pub(crate) async fn presence_audience(&self, user: UserId) -> ChatResult<Vec<UserId>> {
+        let mut conn = self.db.read().await?;
+        let contacts = rows::for_user(&mut conn, user).await?;
+        let mut audience = vec![];
+        for row in contacts.iter().filter(|r| r.state == "accepted") {
+            let other = if row.requester_id == user {
+                row.addressee_id
+            } else {
+                row.requester_id
+            };
+            if !rows::either_blocks(&mut conn, user, other).await? {
+                audience.push(other);
+            }
+        }
+        Ok(audience)
+    }
+}

@@ -1,0 +1,654 @@
+//! Conversations: direct chats between contacts and groups with per-member
+//! rights. Every change is stored, then pushed to the members concerned.
+
+use super::events::Notice;
+use super::validate;
+use super::views::{Conversation, ConversationKind, ConversationSummary, Message, Rights};
+use super::{Chat, ChatError, ChatResult};
+use crate::db::conversations::{self as rows, ConversationChanges, ConversationRow, MemberRow};
+use crate::db::ids::{ConversationId, MessageId, UserId};
+use crate::db::messages::{self as message_rows, MessageRow};
+use crate::db::{contacts as contact_rows, DbConn, DbError};
+use chrono::Utc;
+use serde::Deserialize;
+use std::collections::HashSet;
+use utoipa::ToSchema;
+
+pub const GROUP_NAME_MAX: usize = 64;
+pub const TOPIC_MAX: usize = 256;
+pub const GROUP_MEMBERS_MAX: usize = 10_000;
+
+/// A new group (`conversation.create`).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewGroup {
+    /// 1-64 characters: letters, digits, spaces and `!?-_().&#,<>`.
+    pub name: String,
+    #[serde(default)]
+    pub topic: String,
+    #[serde(default)]
+    pub avatar_url: Option<String>,
+    /// Other members (ids or names); they join with `write` rights.
+    #[serde(default)]
+    pub members: Vec<String>,
+}
+
+/// Changes to a group (`conversation.update`); absent fields stay.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GroupChanges {
+    pub name: Option<String>,
+    pub topic: Option<String>,
+    #[serde(default, deserialize_with = "super::users::present")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub avatar_url: Option<Option<String>>,
+}
+
+fn group_name(name: &str) -> ChatResult<String> {
+    let name = name.trim();
+    let allowed = |c: char| c.is_alphanumeric() || c == ' ' || "!?-_().&#,<>".contains(c);
+    if name.is_empty() || name.chars().count() > GROUP_NAME_MAX || !name.chars().all(allowed) {
+        return Err(ChatError::invalid(
+            "name",
+            "1-64 characters from letters, digits, spaces and !?-_().&#,<>",
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+/// `<smaller id>:<larger id>`: the key that makes a pair's direct chat unique.
+pub(crate) fn direct_key(a: UserId, b: UserId) -> String {
+    let (lo, hi) = if a < b { (a, b) } else { (b, a) };
+    format!("{lo}:{hi}")
+}
+
+impl Chat {
+    /// The conversation with its members, `NotFound` if it does not exist.
+    pub(crate) async fn load_conversation(
+        &self,
+        conn: &mut DbConn<'_>,
+        id: ConversationId,
+    ) -> ChatResult<Conversation> {
+        let row = rows::find(conn, id)
+            .await?
+            .ok_or(ChatError::NotFound("conversation"))?;
+        let members = rows::members(conn, id).await?;
+        let read_only = self.direct_read_only(conn, &row, &members).await?;
+        Ok(Conversation::from_rows(row, &members, read_only)?)
+    }
+
+    /// A direct chat is read-only unless its two users are contacts and
+    /// neither blocks the other.
+    async fn direct_read_only(
+        &self,
+        conn: &mut DbConn<'_>,
+        row: &ConversationRow,
+        members: &[MemberRow],
+    ) -> ChatResult<bool> {
+        if row.kind != "direct" {
+            return Ok(false);
+        }
+        let [a, b] = members else { return Ok(true) };
+        let (a, b) = (a.user_id, b.user_id);
+        let contact = contact_rows::between(conn, a, b).await?;
+        let accepted = contact.is_some_and(|c| c.state == "accepted");
+        Ok(!accepted || contact_rows::either_blocks(conn, a, b).await?)
+    }
+
+    /// The conversation and `user`'s rights in it; a conversation the user
+    /// is not in is `NotFound` (its existence is not revealed).
+    pub(crate) async fn membership(
+        &self,
+        conn: &mut DbConn<'_>,
+        id: ConversationId,
+        user: UserId,
+    ) -> ChatResult<(Conversation, Rights)> {
+        let conversation = self.load_conversation(conn, id).await?;
+        let rights = conversation
+            .rights_of(user)
+            .ok_or(ChatError::NotFound("conversation"))?;
+        Ok((conversation, rights))
+    }
+
+    /// Every conversation of `user`, most recently active first.
+    pub async fn list_conversations(&self, user: UserId) -> ChatResult<Vec<ConversationSummary>> {
+        let mut conn = self.db.read().await?;
+        let mut summaries = vec![];
+        for (row, member) in rows::for_user(&mut conn, user).await? {
+            summaries.push(self.summary(&mut conn, row, member).await?);
+        }
+        Ok(summaries)
+    }
+
+    pub async fn conversation_summary(
+        &self,
+        user: UserId,
+        id: ConversationId,
+    ) -> ChatResult<ConversationSummary> {
+        let mut conn = self.db.read().await?;
+        let member = rows::member(&mut conn, id, user)
+            .await?
+            .ok_or(ChatError::NotFound("conversation"))?;
+        let row = rows::find(&mut conn, id)
+            .await?
+            .ok_or(ChatError::NotFound("conversation"))?;
+        self.summary(&mut conn, row, member).await
+    }
+
+    async fn summary(
+        &self,
+        conn: &mut DbConn<'_>,
+        row: ConversationRow,
+        member: MemberRow,
+    ) -> ChatResult<ConversationSummary> {
+        let members = rows::members(conn, row.id).await?;
+        let read_only = self.direct_read_only(conn, &row, &members).await?;
+        let last_message = match row.last_message_id {
+            Some(id) => message_rows::find(conn, id)
+                .await?
+                .map(Message::try_from)
+                .transpose()?,
+            None => None,
+        };
+        let unread = rows::unread_count(conn, row.id, member.user_id, member.last_read).await?;
+        Ok(ConversationSummary {
+            conversation: Conversation::from_rows(row, &members, read_only)?,
+            rights: Rights::from_level(member.rights)?,
+            unread,
+            last_read: member.last_read,
+            muted: member.muted,
+            last_message,
+        })
+    }
+
+    /// Resolves user references (ids or names) to ids, refusing unknown
+    /// users and duplicates.
+    async fn resolve_users(&self, refs: &[String]) -> ChatResult<Vec<UserId>> {
+        let mut ids = Vec::with_capacity(refs.len());
+        let mut seen = HashSet::new();
+        for key in refs {
+            let id = self.resolve_user(key).await?;
+            if !seen.insert(id) {
+                return Err(ChatError::invalid(
+                    "members",
+                    format!("{key} is listed twice"),
+                ));
+            }
+            ids.push(id);
+        }
+        Ok(ids)
+    }
+
+    /// Creates a group owned by `creator`; the other members get `write`.
+    pub async fn create_group(&self, creator: UserId, new: NewGroup) -> ChatResult<Conversation> {
+        let name = group_name(&new.name)?;
+        validate::multi_line("topic", &new.topic, TOPIC_MAX)?;
+        let avatar_url = new
+            .avatar_url
+            .map(|u| validate::web_url("avatar_url", &u))
+            .transpose()?;
+        if new.members.len() >= GROUP_MEMBERS_MAX {
+            return Err(ChatError::invalid(
+                "members",
+                format!("at most {GROUP_MEMBERS_MAX}"),
+            ));
+        }
+        let others = self.resolve_users(&new.members).await?;
+        if others.contains(&creator) {
+            return Err(ChatError::invalid("members", "you are already the owner"));
+        }
+        let mut conn = self.db.write().await?;
+        for other in &others {
+            self.refuse_if_blocked(&mut conn, creator, *other).await?;
+        }
+        let now = Utc::now().naive_utc();
+        let row = ConversationRow {
+            id: ConversationId::new(),
+            kind: "group".into(),
+            name: Some(name),
+            topic: new.topic,
+            avatar_url,
+            creator_id: Some(creator),
+            direct_key: None,
+            last_message_id: None,
+            created_at: now,
+            updated_at: now,
+        };
+        let member = |user, rights: Rights| MemberRow {
+            conversation_id: row.id,
+            user_id: user,
+            rights: rights.level(),
+            joined_at: now,
+            last_read: None,
+            muted: false,
+        };
+        let mut members = vec![member(creator, Rights::Owner)];
+        members.extend(others.iter().map(|u| member(*u, Rights::Write)));
+        rows::insert(&mut conn, &row, &members).await?;
+        let conversation = self.load_conversation(&mut conn, row.id).await?;
+        self.notify(
+            conversation.member_ids(),
+            Notice::ConversationCreated(conversation.clone()),
+        );
+        Ok(conversation)
+    }
+
+    /// Adding someone who blocks you, or whom you block, looks like adding
+    /// someone who does not exist.
+    async fn refuse_if_blocked(
+        &self,
+        conn: &mut DbConn<'_>,
+        actor: UserId,
+        other: UserId,
+    ) -> ChatResult<()> {
+        if contact_rows::either_blocks(conn, actor, other).await? {
+            return Err(ChatError::NotFound("user"));
+        }
+        Ok(())
+    }
+
+    /// The direct conversation of `user` and `other`, created if needed;
+    /// they must be contacts.
+    pub async fn open_direct(&self, user: UserId, other: UserId) -> ChatResult<Conversation> {
+        if user == other {
+            return Err(ChatError::invalid(
+                "with",
+                "a direct conversation needs another user",
+            ));
+        }
+        let mut conn = self.db.write().await?;
+        let contact = contact_rows::between(&mut conn, user, other).await?;
+        if contact.is_none_or(|c| c.state != "accepted") {
+            return Err(ChatError::Forbidden(
+                "direct conversations are only between contacts".into(),
+            ));
+        }
+        let (conversation, created) = self.ensure_direct(&mut conn, user, other).await?;
+        if created {
+            self.notify(
+                conversation.member_ids(),
+                Notice::ConversationCreated(conversation.clone()),
+            );
+        }
+        Ok(conversation)
+    }
+
+    /// Finds or creates the pair's direct conversation; `true` if created.
+    pub(crate) async fn ensure_direct(
+        &self,
+        conn: &mut DbConn<'_>,
+        a: UserId,
+        b: UserId,
+    ) -> ChatResult<(Conversation, bool)> {
+        let key = direct_key(a, b);
+        if let Some(row) = rows::find_direct(conn, &key).await? {
+            return Ok((self.load_conversation(conn, row.id).await?, false));
+        }
+        let now = Utc::now().naive_utc();
+        let row = ConversationRow {
+            id: ConversationId::new(),
+            kind: "direct".into(),
+            name: None,
+            topic: String::new(),
+            avatar_url: None,
+            creator_id: Some(a),
+            direct_key: Some(key.clone()),
+            last_message_id: None,
+            created_at: now,
+            updated_at: now,
+        };
+        let member = |user| MemberRow {
+            conversation_id: row.id,
+            user_id: user,
+            rights: Rights::Write.level(),
+            joined_at: now,
+            last_read: None,
+            muted: false,
+        };
+        match rows::insert(conn, &row, &[member(a), member(b)]).await {
+            Ok(()) => Ok((self.load_conversation(conn, row.id).await?, true)),
+            // Created concurrently: use that one.
+            Err(DbError::UniqueViolation) => {
+                let existing = rows::find_direct(conn, &key)
+                    .await?
+                    .ok_or(ChatError::NotFound("conversation"))?;
+                Ok((self.load_conversation(conn, existing.id).await?, false))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The group, checked to be a group where `actor` has at least `needed`.
+    async fn group_as(
+        &self,
+        conn: &mut DbConn<'_>,
+        id: ConversationId,
+        actor: UserId,
+        needed: Rights,
+    ) -> ChatResult<(Conversation, Rights)> {
+        let (conversation, rights) = self.membership(conn, id, actor).await?;
+        if conversation.kind != ConversationKind::Group {
+            return Err(ChatError::invalid("conversation", "this is not a group"));
+        }
+        if rights < needed {
+            return Err(ChatError::Forbidden(format!(
+                "this needs {needed:?} rights in the group"
+            )));
+        }
+        Ok((conversation, rights))
+    }
+
+    /// Renames a group or changes its topic or avatar (admins).
+    pub async fn update_group(
+        &self,
+        actor: UserId,
+        id: ConversationId,
+        changes: GroupChanges,
+    ) -> ChatResult<Conversation> {
+        let name = changes.name.as_deref().map(group_name).transpose()?;
+        if let Some(topic) = &changes.topic {
+            validate::multi_line("topic", topic, TOPIC_MAX)?;
+        }
+        let avatar_url = match changes.avatar_url {
+            Some(Some(url)) => Some(Some(validate::web_url("avatar_url", &url)?)),
+            other => other,
+        };
+        let mut conn = self.db.write().await?;
+        let (before, _) = self.group_as(&mut conn, id, actor, Rights::Admin).await?;
+        let renamed = name
+            .as_ref()
+            .filter(|n| before.name.as_ref() != Some(*n))
+            .cloned();
+        let update = ConversationChanges {
+            name,
+            topic: changes.topic,
+            avatar_url,
+            updated_at: Utc::now().naive_utc(),
+        };
+        rows::update(&mut conn, id, &update).await?;
+        if let Some(name) = renamed {
+            self.system_message(
+                &mut conn,
+                id,
+                actor,
+                serde_json::json!({"action": "renamed", "name": name}),
+            )
+            .await?;
+        }
+        let conversation = self.load_conversation(&mut conn, id).await?;
+        self.notify(
+            conversation.member_ids(),
+            Notice::ConversationUpdated(conversation.clone()),
+        );
+        Ok(conversation)
+    }
+
+    /// Deletes a group (its owner); members are told.
+    pub async fn delete_group(&self, actor: UserId, id: ConversationId) -> ChatResult<()> {
+        let mut conn = self.db.write().await?;
+        let (conversation, _) = self.group_as(&mut conn, id, actor, Rights::Owner).await?;
+        rows::delete(&mut conn, id).await?;
+        self.notify(
+            conversation.member_ids(),
+            Notice::ConversationDeleted { conversation: id },
+        );
+        Ok(())
+    }
+
+    /// Adds members with `rights` (admins may grant up to `write`, owners up
+    /// to `admin`).
+    pub async fn add_members(
+        &self,
+        actor: UserId,
+        id: ConversationId,
+        users: &[String],
+        rights: Rights,
+    ) -> ChatResult<Conversation> {
+        let users = self.resolve_users(users).await?;
+        if users.is_empty() {
+            return Err(ChatError::invalid("users", "name at least one user"));
+        }
+        let mut conn = self.db.write().await?;
+        let (before, actor_rights) = self.group_as(&mut conn, id, actor, Rights::Admin).await?;
+        check_grant(actor_rights, rights)?;
+        if before.members.len() + users.len() > GROUP_MEMBERS_MAX {
+            return Err(ChatError::invalid(
+                "users",
+                format!("a group has at most {GROUP_MEMBERS_MAX} members"),
+            ));
+        }
+        for user in &users {
+            if before.rights_of(*user).is_some() {
+                return Err(ChatError::Conflict(format!("{user} is already a member")));
+            }
+            self.refuse_if_blocked(&mut conn, actor, *user).await?;
+        }
+        let now = Utc::now().naive_utc();
+        let new_rows: Vec<MemberRow> = users
+            .iter()
+            .map(|u| MemberRow {
+                conversation_id: id,
+                user_id: *u,
+                rights: rights.level(),
+                joined_at: now,
+                last_read: None,
+                muted: false,
+            })
+            .collect();
+        rows::add_members(&mut conn, &new_rows).await?;
+        for user in &users {
+            self.system_message(
+                &mut conn,
+                id,
+                actor,
+                serde_json::json!({"action": "member_added", "user": user}),
+            )
+            .await?;
+        }
+        let conversation = self.load_conversation(&mut conn, id).await?;
+        self.notify(
+            users.clone(),
+            Notice::ConversationCreated(conversation.clone()),
+        );
+        let old: Vec<UserId> = before.member_ids();
+        self.notify(old, Notice::ConversationUpdated(conversation.clone()));
+        Ok(conversation)
+    }
+
+    /// Removes a member (admins remove those below admin; the owner anyone).
+    pub async fn remove_member(
+        &self,
+        actor: UserId,
+        id: ConversationId,
+        target: UserId,
+    ) -> ChatResult<Conversation> {
+        let mut conn = self.db.write().await?;
+        let (before, actor_rights) = self.group_as(&mut conn, id, actor, Rights::Admin).await?;
+        let target_rights = before
+            .rights_of(target)
+            .ok_or(ChatError::NotFound("member"))?;
+        if target == actor {
+            return Err(ChatError::invalid(
+                "user",
+                "use conversation.leave to leave",
+            ));
+        }
+        if target_rights >= actor_rights {
+            return Err(ChatError::Forbidden(
+                "you may only remove members below your rights".into(),
+            ));
+        }
+        rows::remove_member(&mut conn, id, target).await?;
+        self.system_message(
+            &mut conn,
+            id,
+            actor,
+            serde_json::json!({"action": "member_removed", "user": target}),
+        )
+        .await?;
+        let conversation = self.load_conversation(&mut conn, id).await?;
+        self.notify(
+            vec![target],
+            Notice::ConversationRemoved { conversation: id },
+        );
+        self.notify(
+            conversation.member_ids(),
+            Notice::ConversationUpdated(conversation.clone()),
+        );
+        Ok(conversation)
+    }
+
+    /// Changes a member's rights (admins: between read and write for those
+    /// below admin; the owner: up to admin). Ownership moves only by transfer.
+    pub async fn set_rights(
+        &self,
+        actor: UserId,
+        id: ConversationId,
+        target: UserId,
+        rights: Rights,
+    ) -> ChatResult<Conversation> {
+        let mut conn = self.db.write().await?;
+        let (before, actor_rights) = self.group_as(&mut conn, id, actor, Rights::Admin).await?;
+        let target_rights = before
+            .rights_of(target)
+            .ok_or(ChatError::NotFound("member"))?;
+        if target == actor {
+            return Err(ChatError::Forbidden(
+                "you cannot change your own rights".into(),
+            ));
+        }
+        if target_rights >= actor_rights {
+            return Err(ChatError::Forbidden(
+                "you may only change members below your rights".into(),
+            ));
+        }
+        check_grant(actor_rights, rights)?;
+        rows::set_rights(&mut conn, id, target, rights.level()).await?;
+        let conversation = self.load_conversation(&mut conn, id).await?;
+        self.notify(
+            conversation.member_ids(),
+            Notice::ConversationUpdated(conversation.clone()),
+        );
+        Ok(conversation)
+    }
+
+    /// Makes `target` the owner; the old owner becomes an admin.
+    pub async fn transfer_ownership(
+        &self,
+        actor: UserId,
+        id: ConversationId,
+        target: UserId,
+    ) -> ChatResult<Conversation> {
+        let mut conn = self.db.write().await?;
+        let (before, _) = self.group_as(&mut conn, id, actor, Rights::Owner).await?;
+        if target == actor || before.rights_of(target).is_none() {
+            return Err(ChatError::NotFound("member"));
+        }
+        rows::transfer_ownership(&mut conn, id, actor, target).await?;
+        let conversation = self.load_conversation(&mut conn, id).await?;
+        self.notify(
+            conversation.member_ids(),
+            Notice::ConversationUpdated(conversation.clone()),
+        );
+        Ok(conversation)
+    }
+
+    /// Leaves a group. The owner must transfer ownership first, unless they
+    /// are the last member (then the group is deleted).
+    pub async fn leave(&self, actor: UserId, id: ConversationId) -> ChatResult<()> {
+        let mut conn = self.db.write().await?;
+        let (before, rights) = self.group_as(&mut conn, id, actor, Rights::Read).await?;
+        if rights == Rights::Owner {
+            if before.members.len() > 1 {
+                return Err(ChatError::Forbidden(
+                    "transfer ownership before leaving".into(),
+                ));
+            }
+            rows::delete(&mut conn, id).await?;
+            self.notify(
+                vec![actor],
+                Notice::ConversationDeleted { conversation: id },
+            );
+            return Ok(());
+        }
+        rows::remove_member(&mut conn, id, actor).await?;
+        self.system_message(
+            &mut conn,
+            id,
+            actor,
+            serde_json::json!({"action": "member_left", "user": actor}),
+        )
+        .await?;
+        let conversation = self.load_conversation(&mut conn, id).await?;
+        self.notify(
+            vec![actor],
+            Notice::ConversationRemoved { conversation: id },
+        );
+        self.notify(
+            conversation.member_ids(),
+            Notice::ConversationUpdated(conversation),
+        );
+        Ok(())
+    }
+
+    pub async fn set_muted(
+        &self,
+        actor: UserId,
+        id: ConversationId,
+        muted: bool,
+    ) -> ChatResult<()> {
+        let mut conn = self.db.write().await?;
+        self.membership(&mut conn, id, actor).await?;
+        rows::set_muted(&mut conn, id, actor, muted).await?;
+        Ok(())
+    }
+
+    /// Stores and pushes a `system` message describing a change.
+    async fn system_message(
+        &self,
+        conn: &mut DbConn<'_>,
+        conversation: ConversationId,
+        actor: UserId,
+        what: serde_json::Value,
+    ) -> ChatResult<Message> {
+        let now = Utc::now().naive_utc();
+        let row = MessageRow {
+            id: MessageId::new(),
+            conversation_id: conversation,
+            author_id: Some(actor),
+            kind: "system".into(),
+            body: what.to_string(),
+            reply_to: None,
+            game: None,
+            client_id: None,
+            created_at: now,
+            edited_at: None,
+            deleted_at: None,
+            updated_at: now,
+        };
+        message_rows::insert(conn, &row).await?;
+        let message = Message::try_from(row)?;
+        let audience = rows::members(conn, conversation)
+            .await?
+            .iter()
+            .map(|m| m.user_id)
+            .collect();
+        self.notify(audience, Notice::MessageCreated(message.clone()));
+        Ok(message)
+    }
+}
+
+/// Admins grant at most `write`; the owner at most `admin`.
+fn check_grant(actor: Rights, granted: Rights) -> ChatResult<()> {
+    let ceiling = if actor == Rights::Owner {
+        Rights::Admin
+    } else {
+        Rights::Write
+    };
+    if granted > ceiling {
+        return Err(ChatError::Forbidden(format!(
+            "you may grant at most {ceiling:?} rights"
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,489 @@
+//! Messages: text, game invitations and their answers, edits, deletions,
+//! history, read markers, catch-up after a reconnect, and typing.
+
+use super::events::Notice;
+use super::validate;
+use super::views::{ConversationKind, GameInvite, GameState, Message, Rights};
+use super::{Chat, ChatError, ChatResult};
+use crate::db::conversations as conversation_rows;
+use crate::db::ids::{ConversationId, MessageId, UserId};
+use crate::db::messages::{self as rows, MessageRow};
+use crate::db::{contacts as contact_rows, DbConn};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use utoipa::ToSchema;
+
+pub const HISTORY_MAX: i64 = 100;
+pub const SYNC_MAX: i64 = 500;
+const CLIENT_ID_MAX: usize = 64;
+const GAME_NAME_MAX: usize = 64;
+const GAME_SETTINGS_MAX_BYTES: usize = 4096;
+
+/// A text message to send.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewMessage {
+    pub conversation: ConversationId,
+    pub body: String,
+    #[serde(default)]
+    pub reply_to: Option<MessageId>,
+}
+
+/// A game invitation to send.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewGameInvite {
+    pub conversation: ConversationId,
+    pub game: String,
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub settings: Option<serde_json::Value>,
+    /// Who may answer; absent: any other member.
+    #[serde(default)]
+    pub invitee: Option<UserId>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum GameAnswer {
+    Accept,
+    Decline,
+}
+
+/// One page of history, oldest first.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MessagePage {
+    pub messages: Vec<Message>,
+    /// Whether more messages lie beyond this page in the paging direction.
+    pub more: bool,
+}
+
+/// Which page of history to read.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PageRequest {
+    pub before: Option<MessageId>,
+    pub after: Option<MessageId>,
+    pub limit: i64,
+}
+
+impl Chat {
+    /// Whether `author` may write in the conversation right now; returns the
+    /// members who will receive what they write (not those who block them).
+    async fn writable(
+        &self,
+        conn: &mut DbConn<'_>,
+        conversation: ConversationId,
+        author: UserId,
+    ) -> ChatResult<Vec<UserId>> {
+        let (conv, rights) = self.membership(conn, conversation, author).await?;
+        if rights < Rights::Write {
+            return Err(ChatError::Forbidden(
+                "you have read-only rights here".into(),
+            ));
+        }
+        if conv.read_only {
+            return Err(ChatError::Forbidden(
+                "this conversation is read-only".into(),
+            ));
+        }
+        self.audience(conn, conv.member_ids(), author).await
+    }
+
+    /// `members` without those who block `author`.
+    pub(crate) async fn audience(
+        &self,
+        conn: &mut DbConn<'_>,
+        members: Vec<UserId>,
+        author: UserId,
+    ) -> ChatResult<Vec<UserId>> {
+        let blockers: HashSet<UserId> = contact_rows::blockers_of(conn, author)
+            .await?
+            .into_iter()
+            .collect();
+        Ok(members
+            .into_iter()
+            .filter(|m| !blockers.contains(m))
+            .collect())
+    }
+
+    /// Stores a text message and pushes it; `client_id` makes a resend
+    /// return the stored message instead of storing it twice.
+    pub async fn send_message(
+        &self,
+        author: UserId,
+        new: NewMessage,
+        client_id: Option<&str>,
+    ) -> ChatResult<Message> {
+        self.check_body(&new.body)?;
+        self.store(
+            author,
+            new.conversation,
+            "text",
+            new.body,
+            new.reply_to,
+            None,
+            client_id,
+        )
+        .await
+    }
+
+    /// Sends a game invitation card with a plain-text fallback body.
+    pub async fn send_game_invite(
+        &self,
+        author: UserId,
+        invite: NewGameInvite,
+        client_id: Option<&str>,
+    ) -> ChatResult<Message> {
+        let game = invite.game.trim().to_owned();
+        if game.is_empty() {
+            return Err(ChatError::invalid("game", "must not be empty"));
+        }
+        validate::single_line("game", &game, GAME_NAME_MAX)?;
+        if let Some(settings) = &invite.settings {
+            if !settings.is_object() || settings.to_string().len() > GAME_SETTINGS_MAX_BYTES {
+                return Err(ChatError::invalid(
+                    "settings",
+                    "a JSON object of at most 4096 bytes",
+                ));
+            }
+        }
+        if invite.invitee == Some(author) {
+            return Err(ChatError::invalid("invitee", "you cannot invite yourself"));
+        }
+        let card = GameInvite {
+            game: game.clone(),
+            settings: invite.settings,
+            state: GameState::Pending,
+            invitee: invite.invitee,
+            answered_by: None,
+            expires_at: Utc::now() + std::time::Duration::from_secs(self.limits.game_invite_ttl_s),
+        };
+        let json = serde_json::to_string(&card).map_err(|e| ChatError::Internal(e.to_string()))?;
+        let body = format!("invites you to play {game}");
+        self.store(
+            author,
+            invite.conversation,
+            "game_invite",
+            body,
+            None,
+            Some((json, invite.invitee)),
+            client_id,
+        )
+        .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn store(
+        &self,
+        author: UserId,
+        conversation: ConversationId,
+        kind: &str,
+        body: String,
+        reply_to: Option<MessageId>,
+        game: Option<(String, Option<UserId>)>,
+        client_id: Option<&str>,
+    ) -> ChatResult<Message> {
+        if let Some(id) = client_id {
+            if id.is_empty() || id.chars().count() > CLIENT_ID_MAX {
+                return Err(ChatError::invalid("id", "request ids are 1-64 characters"));
+            }
+        }
+        let mut conn = self.db.write().await?;
+        if let Some(id) = client_id {
+            if let Some(existing) = rows::find_by_client_id(&mut conn, author, id).await? {
+                return Ok(Message::try_from(existing)?);
+            }
+        }
+        let audience = self.writable(&mut conn, conversation, author).await?;
+        let (game, invitee) = game.map_or((None, None), |(g, i)| (Some(g), i));
+        if let Some(invitee) = invitee {
+            if !audience.contains(&invitee) {
+                return Err(ChatError::NotFound("invitee"));
+            }
+        }
+        if let Some(reply_to) = reply_to {
+            let original = rows::find(&mut conn, reply_to).await?;
+            if original.is_none_or(|m| m.conversation_id != conversation) {
+                return Err(ChatError::invalid(
+                    "reply_to",
+                    "no such message in this conversation",
+                ));
+            }
+        }
+        let now = Utc::now().naive_utc();
+        let row = MessageRow {
+            id: MessageId::new(),
+            conversation_id: conversation,
+            author_id: Some(author),
+            kind: kind.to_owned(),
+            body,
+            reply_to,
+            game,
+            client_id: client_id.map(str::to_owned),
+            created_at: now,
+            edited_at: None,
+            deleted_at: None,
+            updated_at: now,
+        };
+        rows::insert(&mut conn, &row).await?;
+        let message = Message::try_from(row)?;
+        // Published while the write connection is held, so on SQLite pushes
+        // leave in commit order.
+        self.notify(audience, Notice::MessageCreated(message.clone()));
+        Ok(message)
+    }
+
+    fn check_body(&self, body: &str) -> ChatResult<()> {
+        if body.trim().is_empty() {
+            return Err(ChatError::invalid("body", "must not be empty"));
+        }
+        validate::multi_line("body", body, self.limits.max_message_chars)
+    }
+
+    /// Accepts or declines a pending game invitation (its invitee, or any
+    /// other member when it names none).
+    pub async fn answer_game(
+        &self,
+        user: UserId,
+        message: MessageId,
+        answer: GameAnswer,
+    ) -> ChatResult<Message> {
+        let mut conn = self.db.write().await?;
+        let row = rows::find(&mut conn, message)
+            .await?
+            .ok_or(ChatError::NotFound("message"))?;
+        let (conv, rights) = self
+            .membership(&mut conn, row.conversation_id, user)
+            .await?;
+        let stored = row
+            .game
+            .clone()
+            .ok_or_else(|| ChatError::invalid("message", "not a game invitation"))?;
+        let invite = Message::try_from(row.clone())?
+            .game
+            .ok_or(ChatError::NotFound("message"))?;
+        let allowed = match invite.invitee {
+            Some(invitee) => invitee == user,
+            None => row.author_id != Some(user),
+        };
+        if !allowed || rights < Rights::Write || conv.read_only {
+            return Err(ChatError::Forbidden(
+                "this invitation is not yours to answer".into(),
+            ));
+        }
+        if invite.state != GameState::Pending {
+            return Err(ChatError::Conflict(
+                format!("the invitation is already {:?}", invite.state).to_lowercase(),
+            ));
+        }
+        let answered = GameInvite {
+            state: match answer {
+                GameAnswer::Accept => GameState::Accepted,
+                GameAnswer::Decline => GameState::Declined,
+            },
+            answered_by: Some(user),
+            ..invite
+        };
+        let json =
+            serde_json::to_string(&answered).map_err(|e| ChatError::Internal(e.to_string()))?;
+        let updated = rows::set_game(&mut conn, message, &stored, &json, Utc::now().naive_utc())
+            .await?
+            .ok_or_else(|| ChatError::Conflict("the invitation was answered meanwhile".into()))?;
+        let updated = Message::try_from(updated)?;
+        let audience = match row.author_id {
+            Some(author) => self.audience(&mut conn, conv.member_ids(), author).await?,
+            None => conv.member_ids(),
+        };
+        self.notify(audience, Notice::MessageUpdated(updated.clone()));
+        Ok(updated)
+    }
+
+    /// Replaces the body of the author's own text message.
+    pub async fn edit_message(
+        &self,
+        user: UserId,
+        message: MessageId,
+        body: String,
+    ) -> ChatResult<Message> {
+        self.check_body(&body)?;
+        let mut conn = self.db.write().await?;
+        let row = rows::find(&mut conn, message)
+            .await?
+            .ok_or(ChatError::NotFound("message"))?;
+        let audience = self.writable(&mut conn, row.conversation_id, user).await?;
+        if row.author_id != Some(user) || row.kind != "text" {
+            return Err(ChatError::Forbidden(
+                "you may only edit your own text messages".into(),
+            ));
+        }
+        if row.deleted_at.is_some() {
+            return Err(ChatError::NotFound("message"));
+        }
+        let edited = rows::edit(&mut conn, message, &body, Utc::now().naive_utc())
+            .await?
+            .ok_or(ChatError::NotFound("message"))?;
+        let edited = Message::try_from(edited)?;
+        self.notify(audience, Notice::MessageUpdated(edited.clone()));
+        Ok(edited)
+    }
+
+    /// Deletes a message, keeping a tombstone (its author, or a group admin).
+    pub async fn delete_message(&self, user: UserId, message: MessageId) -> ChatResult<Message> {
+        let mut conn = self.db.write().await?;
+        let row = rows::find(&mut conn, message)
+            .await?
+            .ok_or(ChatError::NotFound("message"))?;
+        let (conv, rights) = self
+            .membership(&mut conn, row.conversation_id, user)
+            .await?;
+        let moderator = conv.kind == ConversationKind::Group && rights >= Rights::Admin;
+        if row.author_id != Some(user) && !moderator {
+            return Err(ChatError::Forbidden(
+                "you may only delete your own messages".into(),
+            ));
+        }
+        if row.kind == "system" {
+            return Err(ChatError::Forbidden(
+                "system messages cannot be deleted".into(),
+            ));
+        }
+        if row.deleted_at.is_some() {
+            return Ok(Message::try_from(row)?);
+        }
+        let gone = rows::tombstone(&mut conn, message, Utc::now().naive_utc())
+            .await?
+            .ok_or(ChatError::NotFound("message"))?;
+        let gone = Message::try_from(gone)?;
+        let audience = match row.author_id {
+            Some(author) => self.audience(&mut conn, conv.member_ids(), author).await?,
+            None => conv.member_ids(),
+        };
+        self.notify(audience, Notice::MessageUpdated(gone.clone()));
+        Ok(gone)
+    }
+
+    /// A page of a conversation's history, without messages from users the
+    /// reader blocks.
+    pub async fn history(
+        &self,
+        user: UserId,
+        conversation: ConversationId,
+        page: PageRequest,
+    ) -> ChatResult<MessagePage> {
+        if !(1..=HISTORY_MAX).contains(&page.limit) {
+            return Err(ChatError::invalid("limit", format!("1 to {HISTORY_MAX}")));
+        }
+        let mut conn = self.db.read().await?;
+        self.membership(&mut conn, conversation, user).await?;
+        let rows = rows::page(
+            &mut conn,
+            conversation,
+            page.before,
+            page.after,
+            page.limit + 1,
+        )
+        .await?;
+        let more = rows.len() as i64 > page.limit;
+        let rows: Vec<MessageRow> = if page.after.is_some() {
+            rows.into_iter().take(page.limit as usize).collect()
+        } else {
+            // Newest-first pages drop the oldest extra row.
+            rows.into_iter().skip(usize::from(more)).collect()
+        };
+        let messages = self.visible(&mut conn, user, rows).await?;
+        Ok(MessagePage { messages, more })
+    }
+
+    /// Rows as messages, minus those whose author `reader` blocks.
+    async fn visible(
+        &self,
+        conn: &mut DbConn<'_>,
+        reader: UserId,
+        rows: Vec<MessageRow>,
+    ) -> ChatResult<Vec<Message>> {
+        let blocked: HashSet<UserId> = contact_rows::blocked_by(conn, reader)
+            .await?
+            .into_iter()
+            .collect();
+        rows.into_iter()
+            .filter(|r| !r.author_id.is_some_and(|a| blocked.contains(&a)))
+            .map(|r| Message::try_from(r).map_err(ChatError::from))
+            .collect()
+    }
+
+    /// Everything in `user`'s conversations created or changed after the
+    /// message id `since` (which also carries its time): what a reconnecting
+    /// session missed.
+    pub async fn messages_since(&self, user: UserId, since: MessageId) -> ChatResult<MessagePage> {
+        let changed_since = uuid_time(since)
+            .ok_or_else(|| ChatError::invalid("since", "not a message id"))?
+            .naive_utc();
+        let mut conn = self.db.read().await?;
+        let rows = rows::since(&mut conn, user, since, changed_since, SYNC_MAX + 1).await?;
+        let more = rows.len() as i64 > SYNC_MAX;
+        let rows = rows.into_iter().take(SYNC_MAX as usize).collect();
+        let messages = self.visible(&mut conn, user, rows).await?;
+        Ok(MessagePage { messages, more })
+    }
+
+    /// Moves `user`'s read marker forward to `message`; their other
+    /// sessions are told. Returns the unread count after it.
+    pub async fn mark_read(
+        &self,
+        user: UserId,
+        conversation: ConversationId,
+        message: MessageId,
+    ) -> ChatResult<i64> {
+        let mut conn = self.db.write().await?;
+        self.membership(&mut conn, conversation, user).await?;
+        let row = rows::find(&mut conn, message).await?;
+        if row.is_none_or(|m| m.conversation_id != conversation) {
+            return Err(ChatError::NotFound("message"));
+        }
+        let member = conversation_rows::member(&mut conn, conversation, user)
+            .await?
+            .ok_or(ChatError::NotFound("conversation"))?;
+        let marker = member.last_read.map_or(message, |old| old.max(message));
+        conversation_rows::set_last_read(&mut conn, conversation, user, marker).await?;
+        let unread =
+            conversation_rows::unread_count(&mut conn, conversation, user, Some(marker)).await?;
+        self.notify(
+            vec![user],
+            Notice::ReadMarker {
+                conversation,
+                message: marker,
+                unread,
+            },
+        );
+        Ok(unread)
+    }
+
+    /// Tells the other members (not those who block `user`) that `user` is
+    /// typing or stopped.
+    pub async fn typing(
+        &self,
+        user: UserId,
+        conversation: ConversationId,
+        typing: bool,
+    ) -> ChatResult<()> {
+        let mut conn = self.db.read().await?;
+        let audience = self.writable(&mut conn, conversation, user).await?;
+        let others = audience.into_iter().filter(|u| *u != user).collect();
+        self.notify(
+            others,
+            Notice::Typing {
+                conversation,
+                user,
+                typing,
+            },
+        );
+        Ok(())
+    }
+}
+
+/// The creation time inside a v7 UUID.
+fn uuid_time(id: MessageId) -> Option<DateTime<Utc>> {
+    let (secs, nanos) = id.0.get_timestamp()?.to_unix();
+    DateTime::from_timestamp(secs as i64, nanos)
+}

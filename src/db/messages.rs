@@ -1,0 +1,203 @@
+//! The `messages` table. Inserting a message also moves its conversation's
+//! `last_message_id`, in the same transaction.
+
+use super::ids::{ConversationId, MessageId, UserId};
+use super::schema::{conversations, members, messages};
+use super::{DbConn, DbError};
+use crate::with_conn;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = messages)]
+pub struct MessageRow {
+    pub id: MessageId,
+    pub conversation_id: ConversationId,
+    pub author_id: Option<UserId>,
+    /// `text`, `game_invite` or `system`.
+    pub kind: String,
+    pub body: String,
+    pub reply_to: Option<MessageId>,
+    /// JSON of a game invitation.
+    pub game: Option<String>,
+    /// The sender's request id, so a resend is not stored twice.
+    pub client_id: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub edited_at: Option<NaiveDateTime>,
+    pub deleted_at: Option<NaiveDateTime>,
+    pub updated_at: NaiveDateTime,
+}
+
+/// Stores `row` and makes it its conversation's latest message.
+pub async fn insert(conn: &mut DbConn<'_>, row: &MessageRow) -> Result<(), DbError> {
+    with_conn!(conn, |c| {
+        c.transaction(async |c| {
+            diesel::insert_into(messages::table)
+                .values(row)
+                .execute(c)
+                .await?;
+            diesel::update(conversations::table.find(row.conversation_id))
+                .set((
+                    conversations::last_message_id.eq(row.id),
+                    conversations::updated_at.eq(row.created_at),
+                ))
+                .execute(c)
+                .await?;
+            Ok::<_, diesel::result::Error>(())
+        })
+        .await
+    })?;
+    Ok(())
+}
+
+pub async fn find(conn: &mut DbConn<'_>, id: MessageId) -> Result<Option<MessageRow>, DbError> {
+    let row = with_conn!(conn, |c| {
+        messages::table
+            .find(id)
+            .select(MessageRow::as_select())
+            .first(c)
+            .await
+            .optional()
+    })?;
+    Ok(row)
+}
+
+pub async fn find_by_client_id(
+    conn: &mut DbConn<'_>,
+    author: UserId,
+    client_id: &str,
+) -> Result<Option<MessageRow>, DbError> {
+    let row = with_conn!(conn, |c| {
+        messages::table
+            .filter(messages::author_id.eq(author))
+            .filter(messages::client_id.eq(client_id))
+            .select(MessageRow::as_select())
+            .first(c)
+            .await
+            .optional()
+    })?;
+    Ok(row)
+}
+
+/// Up to `limit` messages strictly between `after` and `before`, oldest
+/// first. With only `before` (or neither), the newest ones before it.
+pub async fn page(
+    conn: &mut DbConn<'_>,
+    conversation: ConversationId,
+    before: Option<MessageId>,
+    after: Option<MessageId>,
+    limit: i64,
+) -> Result<Vec<MessageRow>, DbError> {
+    let lo = after.unwrap_or(MessageId(uuid::Uuid::nil()));
+    let hi = before.unwrap_or(MessageId(uuid::Uuid::max()));
+    let newest_first = after.is_none();
+    let mut rows = with_conn!(conn, |c| {
+        let query = messages::table
+            .filter(messages::conversation_id.eq(conversation))
+            .filter(messages::id.gt(lo))
+            .filter(messages::id.lt(hi))
+            .select(MessageRow::as_select())
+            .limit(limit);
+        if newest_first {
+            query.order(messages::id.desc()).load(c).await
+        } else {
+            query.order(messages::id.asc()).load(c).await
+        }
+    })?;
+    if newest_first {
+        rows.reverse();
+    }
+    Ok(rows)
+}
+
+/// Messages of `user`'s conversations created after `since`, or changed
+/// (edited, deleted, answered) after `changed_since`, oldest first.
+pub async fn since(
+    conn: &mut DbConn<'_>,
+    user: UserId,
+    since: MessageId,
+    changed_since: NaiveDateTime,
+    limit: i64,
+) -> Result<Vec<MessageRow>, DbError> {
+    let rows = with_conn!(conn, |c| {
+        messages::table
+            .inner_join(members::table.on(members::conversation_id.eq(messages::conversation_id)))
+            .filter(members::user_id.eq(user))
+            .filter(
+                messages::id
+                    .gt(since)
+                    .or(messages::updated_at.gt(changed_since)),
+            )
+            .order(messages::id.asc())
+            .limit(limit)
+            .select(MessageRow::as_select())
+            .load(c)
+            .await
+    })?;
+    Ok(rows)
+}
+
+/// Replaces the body of a message (an edit).
+pub async fn edit(
+    conn: &mut DbConn<'_>,
+    id: MessageId,
+    body: &str,
+    at: NaiveDateTime,
+) -> Result<Option<MessageRow>, DbError> {
+    let row = with_conn!(conn, |c| {
+        diesel::update(messages::table.find(id))
+            .set((
+                messages::body.eq(body),
+                messages::edited_at.eq(at),
+                messages::updated_at.eq(at),
+            ))
+            .returning(MessageRow::as_returning())
+            .get_result(c)
+            .await
+            .optional()
+    })?;
+    Ok(row)
+}
+
+/// Turns a message into a tombstone: body and game cleared, row kept.
+pub async fn tombstone(
+    conn: &mut DbConn<'_>,
+    id: MessageId,
+    at: NaiveDateTime,
+) -> Result<Option<MessageRow>, DbError> {
+    let row = with_conn!(conn, |c| {
+        diesel::update(messages::table.find(id))
+            .set((
+                messages::body.eq(""),
+                messages::game.eq(None::<String>),
+                messages::deleted_at.eq(at),
+                messages::updated_at.eq(at),
+            ))
+            .returning(MessageRow::as_returning())
+            .get_result(c)
+            .await
+            .optional()
+    })?;
+    Ok(row)
+}
+
+/// Stores a new game state, only if the stored one is still `expected`
+/// (so two answers cannot both win).
+pub async fn set_game(
+    conn: &mut DbConn<'_>,
+    id: MessageId,
+    expected: &str,
+    game: &str,
+    at: NaiveDateTime,
+) -> Result<Option<MessageRow>, DbError> {
+    let row = with_conn!(conn, |c| {
+        diesel::update(messages::table.find(id).filter(messages::game.eq(expected)))
+            .set((messages::game.eq(game), messages::updated_at.eq(at)))
+            .returning(MessageRow::as_returning())
+            .get_result(c)
+            .await
+            .optional()
+    })?;
+    Ok(row)
+}

@@ -1,0 +1,120 @@
+//! The registry of live sessions on this node and the fan-out task: each
+//! event is serialised once and queued to every session of its audience.
+//! A session whose queue is full is cut off (it reconnects and catches up).
+
+use crate::chat::events::ChatEvent;
+use crate::db::ids::UserId;
+use axum::extract::ws::Utf8Bytes;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use tokio::sync::{broadcast, mpsc};
+
+pub use crate::chat::presence::SessionId;
+
+type Sessions = HashMap<UserId, Vec<(SessionId, mpsc::Sender<Utf8Bytes>)>>;
+
+/// Live sessions by user.
+#[derive(Default)]
+pub struct Hub {
+    sessions: RwLock<Sessions>,
+    next_id: AtomicU64,
+}
+
+/// Unregisters its session when dropped, however the socket ended.
+pub struct SessionGuard {
+    hub: Arc<Hub>,
+    user: UserId,
+    pub id: SessionId,
+}
+
+impl Drop for SessionGuard {
+    fn drop(&mut self) {
+        self.hub.unregister(self.user, self.id);
+    }
+}
+
+impl Hub {
+    /// Registers a session; frames for `user` arrive on the returned queue.
+    pub fn register(
+        self: &Arc<Self>,
+        user: UserId,
+        queue: usize,
+    ) -> (SessionGuard, mpsc::Receiver<Utf8Bytes>) {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
+        let (tx, rx) = mpsc::channel(queue.max(1));
+        self.write().entry(user).or_default().push((id, tx));
+        let guard = SessionGuard {
+            hub: self.clone(),
+            user,
+            id,
+        };
+        (guard, rx)
+    }
+
+    fn unregister(&self, user: UserId, id: SessionId) {
+        let mut sessions = self.write();
+        if let Some(list) = sessions.get_mut(&user) {
+            list.retain(|(sid, _)| *sid != id);
+            if list.is_empty() {
+                sessions.remove(&user);
+            }
+        }
+    }
+
+    pub fn session_count(&self, user: UserId) -> usize {
+        self.read().get(&user).map_or(0, Vec::len)
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Sessions> {
+        self.sessions.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Sessions> {
+        self.sessions.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Queues `frame` to every session of `audience`; sessions that cannot
+    /// keep up are dropped from the registry (their socket then closes with
+    /// `slow_consumer`).
+    pub fn deliver(&self, audience: &[UserId], frame: &Utf8Bytes) {
+        let mut slow = vec![];
+        {
+            let sessions = self.read();
+            for user in audience {
+                for (id, tx) in sessions.get(user).into_iter().flatten() {
+                    if let Err(mpsc::error::TrySendError::Full(_)) = tx.try_send(frame.clone()) {
+                        slow.push((*user, *id));
+                    }
+                }
+            }
+        }
+        for (user, id) in slow {
+            tracing::warn!(%user, session = id, "session queue full; disconnecting slow consumer");
+            self.unregister(user, id);
+        }
+    }
+
+    /// Fans out every `Notify` event of the bus until the bus closes.
+    pub async fn run(self: Arc<Self>, mut events: broadcast::Receiver<ChatEvent>) {
+        loop {
+            match events.recv().await {
+                Ok(ChatEvent::Notify { audience, notice }) => {
+                    match serde_json::to_string(&notice) {
+                        Ok(json) => self.deliver(&audience, &Utf8Bytes::from(json)),
+                        Err(e) => tracing::error!("cannot serialise a notice: {e}"),
+                    }
+                }
+                Ok(_) => {}
+                Err(broadcast::error::RecvError::Lagged(n)) => {
+                    tracing::error!(
+                        missed = n,
+                        "hub fell behind the event bus; closing all sessions so they resync"
+                    );
+                    self.write().clear();
+                }
+                Err(broadcast::error::RecvError::Closed) => break,
+            }
+        }
+    }
+}

@@ -1,0 +1,215 @@
+//! One WebSocket session: registers with the hub, sends the `session.ready`
+//! snapshot, then answers requests and forwards pushes until the socket
+//! ends. Pushes are written with `feed` and one `flush` per wakeup.
+
+use super::hub::SessionGuard;
+use super::protocol::{dispatch, error_frame, result_frame, Caller, ClientFrame};
+use crate::chat::users::User;
+use crate::chat::views::Status;
+use crate::error::Error;
+use crate::state::AppState;
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::json;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+const PING_EVERY: Duration = Duration::from_secs(30);
+const IDLE_LIMIT: Duration = Duration::from_secs(75);
+/// Close code for a session cut off because it could not keep up (RFC 6455
+/// 1008, policy violation), with the reason `slow_consumer`.
+const CLOSE_POLICY: u16 = 1008;
+/// Requests a session may make per second on average, and in a burst.
+const RATE_PER_S: f64 = 200.0;
+const BURST: f64 = 400.0;
+
+/// Runs a session until the socket closes.
+pub async fn run(socket: WebSocket, state: AppState, user: User) {
+    let (guard, queue) = state.hub.register(user.id, state.config.session_queue);
+    let session = guard.id;
+    if let Err(e) = state
+        .chat
+        .set_session_status(user.id, session, Status::Online)
+        .await
+    {
+        tracing::error!("presence update failed: {e}");
+    }
+    let outcome = serve(socket, &state, &user, guard, queue).await;
+    if let Err(e) = state.chat.session_closed(user.id, session).await {
+        tracing::error!("presence update failed: {e}");
+    }
+    tracing::debug!(user = %user.id, session, ?outcome, "session ended");
+}
+
+#[derive(Debug)]
+enum Ended {
+    ClientClosed,
+    SlowConsumer,
+    Idle,
+    SocketError,
+}
+
+async fn serve(
+    mut socket: WebSocket,
+    state: &AppState,
+    user: &User,
+    guard: SessionGuard,
+    mut queue: mpsc::Receiver<Utf8Bytes>,
+) -> Ended {
+    let caller = Caller {
+        chat: &state.chat,
+        user: user.id,
+        session: guard.id,
+    };
+    // Registered before the snapshot is read, so nothing falls between.
+    let ready = ready_frame(state, user).await;
+    if socket.send(Message::Text(ready.into())).await.is_err() {
+        return Ended::SocketError;
+    }
+    let mut ping = tokio::time::interval(PING_EVERY);
+    ping.tick().await;
+    let mut last_seen = Instant::now();
+    let mut bucket = TokenBucket::new();
+    loop {
+        // Pushes first: whatever was queued before a request arrived is
+        // written before that request's reply.
+        tokio::select! {
+            biased;
+            pushed = queue.recv() => {
+                let Some(frame) = pushed else {
+                    let _ = socket.send(close(CLOSE_POLICY, "slow_consumer")).await;
+                    return Ended::SlowConsumer;
+                };
+                if forward(&mut socket, frame, &mut queue).await.is_err() {
+                    return Ended::SocketError;
+                }
+            }
+            incoming = socket.next() => {
+                let Some(Ok(message)) = incoming else { return Ended::SocketError };
+                last_seen = Instant::now();
+                let reply = match message {
+                    Message::Text(text) => Some(answer(&caller, state, &mut bucket, text.as_str()).await),
+                    Message::Binary(_) => Some(error_frame(None, &Error::MalformedFrame("send text frames with JSON".into()))),
+                    Message::Close(_) => return Ended::ClientClosed,
+                    Message::Ping(_) | Message::Pong(_) => None,
+                };
+                if let Some(reply) = reply {
+                    if socket.send(Message::Text(reply.into())).await.is_err() {
+                        return Ended::SocketError;
+                    }
+                }
+            }
+            _ = ping.tick() => {
+                if last_seen.elapsed() > IDLE_LIMIT {
+                    let _ = socket.send(close(1001, "idle")).await;
+                    return Ended::Idle;
+                }
+                if socket.send(Message::Ping(Default::default())).await.is_err() {
+                    return Ended::SocketError;
+                }
+            }
+        }
+    }
+}
+
+/// Writes `first` and whatever else is queued, then flushes once.
+async fn forward(
+    socket: &mut WebSocket,
+    first: Utf8Bytes,
+    queue: &mut mpsc::Receiver<Utf8Bytes>,
+) -> Result<(), axum::Error> {
+    socket.feed(Message::Text(first)).await?;
+    for _ in 0..256 {
+        match queue.try_recv() {
+            Ok(frame) => socket.feed(Message::Text(frame)).await?,
+            Err(_) => break,
+        }
+    }
+    socket.flush().await
+}
+
+fn close(code: u16, reason: &'static str) -> Message {
+    Message::Close(Some(CloseFrame {
+        code,
+        reason: reason.into(),
+    }))
+}
+
+/// Parses and runs one text frame, returning the reply frame.
+async fn answer(
+    caller: &Caller<'_>,
+    state: &AppState,
+    bucket: &mut TokenBucket,
+    text: &str,
+) -> String {
+    if text.len() > state.config.max_frame_bytes {
+        return error_frame(None, &Error::PayloadTooLarge);
+    }
+    let frame: ClientFrame = match serde_json::from_str(text) {
+        Ok(frame) => frame,
+        Err(e) => {
+            let id = serde_json::from_str::<serde_json::Value>(text)
+                .ok()
+                .and_then(|v| v.get("id").and_then(|i| i.as_str()).map(str::to_owned));
+            return error_frame(
+                id.as_deref(),
+                &Error::MalformedFrame(format!("not a request frame: {e}")),
+            );
+        }
+    };
+    let id = frame.id.clone();
+    if !bucket.take() {
+        let err = crate::chat::ChatError::RateLimited("slow down".into());
+        return error_frame(id.as_deref(), &err.into());
+    }
+    match dispatch(caller, frame).await {
+        Ok(data) => result_frame(id.as_deref(), data),
+        Err(e) => error_frame(id.as_deref(), &e),
+    }
+}
+
+/// `session.ready`: who you are, your status, conversations and contacts.
+async fn ready_frame(state: &AppState, user: &User) -> String {
+    let chat = &state.chat;
+    let snapshot = async {
+        Ok::<_, crate::chat::ChatError>(json!({
+            "user": user,
+            "status": chat.status(user.id),
+            "conversations": chat.list_conversations(user.id).await?,
+            "contacts": chat.contacts(user.id).await?,
+            "blocks": chat.blocks(user.id).await?,
+        }))
+    };
+    match snapshot.await {
+        Ok(data) => json!({"type": "session.ready", "data": data}).to_string(),
+        Err(e) => error_frame(None, &e.into()),
+    }
+}
+
+/// A per-session request budget.
+struct TokenBucket {
+    tokens: f64,
+    at: Instant,
+}
+
+impl TokenBucket {
+    fn new() -> Self {
+        Self {
+            tokens: BURST,
+            at: Instant::now(),
+        }
+    }
+
+    fn take(&mut self) -> bool {
+        let now = Instant::now();
+        self.tokens =
+            (self.tokens + now.duration_since(self.at).as_secs_f64() * RATE_PER_S).min(BURST);
+        self.at = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
