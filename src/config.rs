@@ -184,6 +184,16 @@ pub struct Config {
     #[arg(long, env = "CONFAB_MAX_FRAME_BYTES", default_value_t = 64 * 1024, global = true)]
     pub max_frame_bytes: usize,
 
+    /// Requests one WebSocket session may make per second (bursts of twice
+    /// as many); beyond it requests get `rate_limited`.
+    #[arg(
+        long,
+        env = "CONFAB_WS_REQUESTS_PER_S",
+        default_value_t = 200,
+        global = true
+    )]
+    pub ws_requests_per_s: u32,
+
     /// Push frames queued for one session before it is closed as too slow.
     #[arg(
         long,

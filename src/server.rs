@@ -6,6 +6,7 @@ use crate::state::{AppState, StartupError};
 use crate::{api, ws};
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::response::{IntoResponse, Response};
+use axum::serve::ListenerExt;
 use axum::{Router, ServiceExt};
 use std::future::Future;
 use std::time::Duration;
@@ -44,6 +45,12 @@ pub async fn serve(
     // `/api/v1/users` are the same endpoint.
     let app = NormalizePathLayer::trim_trailing_slash().layer(router(state));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    // No Nagle delay: chat frames are small and latency-bound.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::warn!("cannot set TCP_NODELAY: {e}");
+        }
+    });
     let server = axum::serve(listener, ServiceExt::<Request>::into_make_service(app))
         .with_graceful_shutdown(async move {
             shutdown.await;

@@ -8,7 +8,7 @@ use super::{Chat, ChatError, ChatResult};
 use crate::db::conversations as conversation_rows;
 use crate::db::ids::{ConversationId, MessageId, UserId};
 use crate::db::messages::{self as rows, MessageRow};
-use crate::db::{contacts as contact_rows, DbConn};
+use crate::db::{contacts as contact_rows, DbConn, DbError};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
@@ -189,7 +189,9 @@ impl Chat {
                 return Err(ChatError::invalid("id", "request ids are 1-64 characters"));
             }
         }
-        let mut conn = self.db.write().await?;
+        // Checks read on a reader connection (in parallel with other
+        // sends); only the insert takes the single writer.
+        let mut conn = self.db.read().await?;
         if let Some(id) = client_id {
             if let Some(existing) = rows::find_by_client_id(&mut conn, author, id).await? {
                 return Ok(Message::try_from(existing)?);
@@ -211,6 +213,7 @@ impl Chat {
                 ));
             }
         }
+        drop(conn);
         let now = Utc::now().naive_utc();
         let row = MessageRow {
             id: MessageId::new(),
@@ -226,7 +229,19 @@ impl Chat {
             deleted_at: None,
             updated_at: now,
         };
-        rows::insert(&mut conn, &row).await?;
+        let mut conn = self.db.write().await?;
+        match rows::insert(&mut conn, &row).await {
+            Ok(()) => {}
+            // The same request id arrived twice at once: the first one won.
+            Err(DbError::UniqueViolation) if client_id.is_some() => {
+                let id = client_id.unwrap_or_default();
+                let existing = rows::find_by_client_id(&mut conn, author, id)
+                    .await?
+                    .ok_or(ChatError::Conflict("duplicate request id".into()))?;
+                return Ok(Message::try_from(existing)?);
+            }
+            Err(e) => return Err(e.into()),
+        }
         let message = Message::try_from(row)?;
         // Published while the write connection is held, so on SQLite pushes
         // leave in commit order.

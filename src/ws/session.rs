@@ -19,9 +19,6 @@ const IDLE_LIMIT: Duration = Duration::from_secs(75);
 /// Close code for a session cut off because it could not keep up (RFC 6455
 /// 1008, policy violation), with the reason `slow_consumer`.
 const CLOSE_POLICY: u16 = 1008;
-/// Requests a session may make per second on average, and in a burst.
-const RATE_PER_S: f64 = 200.0;
-const BURST: f64 = 400.0;
 
 /// Runs a session until the socket closes.
 pub async fn run(socket: WebSocket, state: AppState, user: User) {
@@ -69,7 +66,7 @@ async fn serve(
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
     let mut last_seen = Instant::now();
-    let mut bucket = TokenBucket::new();
+    let mut bucket = TokenBucket::new(f64::from(state.config.ws_requests_per_s));
     loop {
         // Pushes first: whatever was queued before a request arrived is
         // written before that request's reply.
@@ -186,24 +183,26 @@ async fn ready_frame(state: &AppState, user: &User) -> String {
     }
 }
 
-/// A per-session request budget.
+/// A per-session request budget: `rate` per second, bursts of `2 * rate`.
 struct TokenBucket {
+    rate: f64,
     tokens: f64,
     at: Instant,
 }
 
 impl TokenBucket {
-    fn new() -> Self {
+    fn new(rate: f64) -> Self {
         Self {
-            tokens: BURST,
+            rate,
+            tokens: 2.0 * rate,
             at: Instant::now(),
         }
     }
 
     fn take(&mut self) -> bool {
         let now = Instant::now();
-        self.tokens =
-            (self.tokens + now.duration_since(self.at).as_secs_f64() * RATE_PER_S).min(BURST);
+        let refill = now.duration_since(self.at).as_secs_f64() * self.rate;
+        self.tokens = (self.tokens + refill).min(2.0 * self.rate);
         self.at = now;
         if self.tokens >= 1.0 {
             self.tokens -= 1.0;

@@ -168,6 +168,12 @@ fn help_lists_every_setting_with_its_variable() {
         "CONFAB_AUTH_NAME_CLAIM",
         "CONFAB_MAX_BODY_BYTES",
         "CONFAB_SHUTDOWN_TIMEOUT_S",
+        "CONFAB_MAX_MESSAGE_CHARS",
+        "CONFAB_GAME_INVITE_TTL_S",
+        "CONFAB_MAX_SESSIONS_PER_USER",
+        "CONFAB_MAX_FRAME_BYTES",
+        "CONFAB_WS_REQUESTS_PER_S",
+        "CONFAB_SESSION_QUEUE",
     ] {
         assert!(help.contains(var), "--help lacks {var}");
     }

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs confab-bench against a release build of Confab on SQLite, then on
+# PostgreSQL (a fresh database on 127.0.0.1:5432), and prints the figures.
+#   scripts/bench.sh            (needs: cargo build --release --bins)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ulimit -n 20000
+bin=target/release
+work=$(mktemp -d)
+port=18090
+pgdb="confab_bench_$$"
+
+run() { # database-url
+  CONFAB_LOG=warn "$bin/confab" --bind "127.0.0.1:$port" --database-url "$1" \
+    --auth-jwt-algorithm HS256 --auth-jwt-key bench-secret --auth-jwt-issuer confab-bench \
+    --ws-requests-per-s 100000 >"$work/server.log" 2>&1 &
+  local pid=$!
+  for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+  "$bin/confab-bench" --url "ws://127.0.0.1:$port" --scenario all "${@:2}"
+  echo "server RSS: $(ps -o rss= -p $pid) KiB"
+  kill $pid; wait $pid 2>/dev/null || true
+}
+
+echo "== SQLite =="
+run "sqlite://$work/bench.db" "$@"
+echo "== PostgreSQL =="
+psql -h 127.0.0.1 -U postgres -d test -qc "CREATE DATABASE $pgdb"
+trap 'psql -h 127.0.0.1 -U postgres -d test -qc "DROP DATABASE IF EXISTS $pgdb WITH (FORCE)"; rm -rf "$work"' EXIT
+run "postgres://postgres@127.0.0.1:5432/$pgdb" "$@"
