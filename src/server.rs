@@ -1,5 +1,5 @@
-//! The HTTP server: the router (REST API, later WebSocket, ActivityPub and
-//! the web client), its middleware, and graceful shutdown.
+//! The HTTP server: the router (REST API and WebSocket; later ActivityPub
+//! and the web client), its middleware, and graceful shutdown.
 
 use crate::error::Error;
 use crate::state::{AppState, StartupError};

@@ -23,8 +23,8 @@ use utoipa_axum::routes;
 #[openapi(
     info(
         title = "Confab REST API",
-        description = "Accounts, users and (later) conversations of a Confab server. \
-                       Errors are always `{\"error\": {\"code\", \"message\"}}`.",
+        description = "Accounts, users, conversations, history and contacts of a Confab \
+                       server (chat writes go through the WebSocket, see docs/protocol.md). Errors are always `{\"error\": {\"code\", \"message\"}}`.",
         license(name = "AGPL-3.0-or-later")
     ),
     modifiers(&BearerAuth),
@@ -66,6 +66,9 @@ pub(crate) enum ReadErrors {
     /// Missing, invalid or expired token.
     #[response(status = 401)]
     Unauthenticated(ErrorBody),
+    /// The caller may not read this (a service token has no conversations).
+    #[response(status = 403)]
+    Forbidden(ErrorBody),
     /// No such resource.
     #[response(status = 404)]
     NotFound(ErrorBody),

@@ -168,7 +168,8 @@ impl Chat {
             },
         );
         self.refresh_direct(&mut conn, user, other).await?;
-        if !rows::either_blocks(&mut conn, user, other).await? {
+        drop(conn);
+        if self.presence_audience(user).await?.contains(&other) {
             for (viewer, subject) in [(user, other), (other, user)] {
                 let status = self.status(subject);
                 self.notify(

@@ -431,9 +431,12 @@ impl Chat {
     /// message id `since` (which also carries its time): what a reconnecting
     /// session missed.
     pub async fn messages_since(&self, user: UserId, since: MessageId) -> ChatResult<MessagePage> {
-        let changed_since = uuid_time(since)
+        // The id carries milliseconds; changes within that millisecond are
+        // the message itself being created.
+        let changed_since = (uuid_time(since)
             .ok_or_else(|| ChatError::invalid("since", "not a message id"))?
-            .naive_utc();
+            + chrono::Duration::milliseconds(1))
+        .naive_utc();
         let mut conn = self.db.read().await?;
         let rows = rows::since(&mut conn, user, since, changed_since, SYNC_MAX + 1).await?;
         let more = rows.len() as i64 > SYNC_MAX;

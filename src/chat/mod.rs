@@ -1,5 +1,5 @@
 //! The domain: what users can do and the rules that decide whether they may.
-//! Transports (`api`, later `ws` and `apub`) call into [`Chat`]; it checks
+//! Transports (`api`, `ws`, later `apub`) call into [`Chat`]; it checks
 //! rights, talks to `db`, and publishes [`events::ChatEvent`]s on the bus.
 //!
 //! Must not import axum, activitypub_federation, `api`, `ws` or `apub`.

@@ -3,7 +3,8 @@
 //! [`session`] runs one socket; [`protocol`] is the frame format and the
 //! request dispatch (documented in `docs/protocol.md`).
 //!
-//! Reaches the database only through `chat`; must not import `api` or `apub`.
+//! Reaches the database only through `chat`; must not import `apub`, nor
+//! `api` beyond its bearer-token parser.
 
 pub mod hub;
 pub mod protocol;
@@ -14,6 +15,7 @@ use crate::auth::AuthError;
 use crate::chat::principal::Principal;
 use crate::error::Error;
 use crate::state::AppState;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -29,8 +31,11 @@ pub const SUBPROTOCOL: &str = "confab.v1";
 pub async fn upgrade(
     State(state): State<AppState>,
     headers: HeaderMap,
-    ws: WebSocketUpgrade,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, Error> {
+    let ws = ws.map_err(|e| {
+        Error::MalformedFrame(format!("not a WebSocket upgrade: {}", e.body_text()))
+    })?;
     let token = token_from(&headers)?;
     let verified = state.tokens.verify(&token)?;
     let user = match state.chat.principal(verified).await? {

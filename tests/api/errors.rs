@@ -101,6 +101,12 @@ async fn bodies_that_are_missing_malformed_or_wrong(s: &TestServer) {
 
 async fn routes_methods_and_queries(s: &TestServer) {
     let (token, _) = s.register("routes").await;
+    let r = s.get("/api/v1/ws", &token).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::BAD_REQUEST, "malformed_frame"),
+        "a plain GET of the WebSocket endpoint"
+    );
     let r = s.get("/api/v1/nothing-here", &token).await;
     assert_eq!((r.status, r.code()), (StatusCode::NOT_FOUND, "not_found"));
     let r = s
