@@ -478,15 +478,24 @@ impl Chat {
                 "you may only remove members below your rights".into(),
             ));
         }
-        rows::remove_member(&mut conn, id, target).await?;
-        self.system_message(
-            &mut conn,
-            id,
-            actor,
-            serde_json::json!({"action": "member_removed", "user": target}),
-        )
-        .await?;
-        let conversation = self.load_conversation(&mut conn, id).await?;
+        self.drop_member(&mut conn, id, actor, target, "member_removed")
+            .await
+    }
+
+    /// Takes `target` out of the group, records `action` as a system
+    /// message, tells `target` and the remaining members.
+    async fn drop_member(
+        &self,
+        conn: &mut DbConn<'_>,
+        id: ConversationId,
+        actor: UserId,
+        target: UserId,
+        action: &str,
+    ) -> ChatResult<Conversation> {
+        rows::remove_member(conn, id, target).await?;
+        let what = serde_json::json!({"action": action, "user": target});
+        self.system_message(conn, id, actor, what).await?;
+        let conversation = self.load_conversation(conn, id).await?;
         self.notify(
             vec![target],
             Notice::ConversationRemoved { conversation: id },
@@ -571,23 +580,8 @@ impl Chat {
             );
             return Ok(());
         }
-        rows::remove_member(&mut conn, id, actor).await?;
-        self.system_message(
-            &mut conn,
-            id,
-            actor,
-            serde_json::json!({"action": "member_left", "user": actor}),
-        )
-        .await?;
-        let conversation = self.load_conversation(&mut conn, id).await?;
-        self.notify(
-            vec![actor],
-            Notice::ConversationRemoved { conversation: id },
-        );
-        self.notify(
-            conversation.member_ids(),
-            Notice::ConversationUpdated(conversation),
-        );
+        self.drop_member(&mut conn, id, actor, actor, "member_left")
+            .await?;
         Ok(())
     }
 

@@ -90,6 +90,20 @@ impl Chat {
         self.audience(conn, conv.member_ids(), author).await
     }
 
+    /// Who sees a change to a message by `author` (everyone when the author
+    /// is gone).
+    async fn audience_of(
+        &self,
+        conn: &mut DbConn<'_>,
+        members: Vec<UserId>,
+        author: Option<UserId>,
+    ) -> ChatResult<Vec<UserId>> {
+        match author {
+            Some(author) => self.audience(conn, members, author).await,
+            None => Ok(members),
+        }
+    }
+
     /// `members` without those who block `author`.
     pub(crate) async fn audience(
         &self,
@@ -306,10 +320,9 @@ impl Chat {
             .await?
             .ok_or_else(|| ChatError::Conflict("the invitation was answered meanwhile".into()))?;
         let updated = Message::try_from(updated)?;
-        let audience = match row.author_id {
-            Some(author) => self.audience(&mut conn, conv.member_ids(), author).await?,
-            None => conv.member_ids(),
-        };
+        let audience = self
+            .audience_of(&mut conn, conv.member_ids(), row.author_id)
+            .await?;
         self.notify(audience, Notice::MessageUpdated(updated.clone()));
         Ok(updated)
     }
@@ -370,10 +383,9 @@ impl Chat {
             .await?
             .ok_or(ChatError::NotFound("message"))?;
         let gone = Message::try_from(gone)?;
-        let audience = match row.author_id {
-            Some(author) => self.audience(&mut conn, conv.member_ids(), author).await?,
-            None => conv.member_ids(),
-        };
+        let audience = self
+            .audience_of(&mut conn, conv.member_ids(), row.author_id)
+            .await?;
         self.notify(audience, Notice::MessageUpdated(gone.clone()));
         Ok(gone)
     }
