@@ -71,6 +71,7 @@ impl Chat {
         if !rows::accept(&mut conn, other, user, now).await? {
             return Err(ChatError::NotFound("invitation"));
         }
+        self.cache.clear();
         let row = rows::between(&mut conn, user, other)
             .await?
             .ok_or(ChatError::NotFound("invitation"))?;
@@ -119,6 +120,7 @@ impl Chat {
             .filter(|row| applies(row))
             .ok_or(ChatError::NotFound("contact"))?;
         rows::delete_between(&mut conn, user, other).await?;
+        self.cache.clear();
         self.tell_gone(user, other);
         if row.state == "accepted" {
             self.refresh_direct(&mut conn, user, other).await?;
@@ -136,6 +138,7 @@ impl Chat {
         }
         let mut conn = self.db.write().await?;
         rows::block(&mut conn, user, other, Utc::now().naive_utc()).await?;
+        self.cache.clear();
         let pending = rows::between(&mut conn, user, other)
             .await?
             .is_some_and(|row| row.state == "pending");
@@ -160,6 +163,7 @@ impl Chat {
         if !rows::unblock(&mut conn, user, other).await? {
             return Err(ChatError::NotFound("block"));
         }
+        self.cache.clear();
         self.notify(
             vec![user],
             Notice::BlockUpdated {

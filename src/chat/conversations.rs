@@ -388,6 +388,7 @@ impl Chat {
         let mut conn = self.db.write().await?;
         let (conversation, _) = self.group_as(&mut conn, id, actor, Rights::Owner).await?;
         rows::delete(&mut conn, id).await?;
+        self.cache.forget_conversation(id);
         self.notify(
             conversation.member_ids(),
             Notice::ConversationDeleted { conversation: id },
@@ -436,6 +437,7 @@ impl Chat {
             })
             .collect();
         rows::add_members(&mut conn, &new_rows).await?;
+        self.cache.forget_conversation(id);
         for user in &users {
             self.system_message(
                 &mut conn,
@@ -493,6 +495,7 @@ impl Chat {
         action: &str,
     ) -> ChatResult<Conversation> {
         rows::remove_member(conn, id, target).await?;
+        self.cache.forget_conversation(id);
         let what = serde_json::json!({"action": action, "user": target});
         self.system_message(conn, id, actor, what).await?;
         let conversation = self.load_conversation(conn, id).await?;
@@ -533,6 +536,7 @@ impl Chat {
         }
         check_grant(actor_rights, rights)?;
         rows::set_rights(&mut conn, id, target, rights.level()).await?;
+        self.cache.forget_conversation(id);
         let conversation = self.load_conversation(&mut conn, id).await?;
         self.notify(
             conversation.member_ids(),
@@ -554,6 +558,7 @@ impl Chat {
             return Err(ChatError::NotFound("member"));
         }
         rows::transfer_ownership(&mut conn, id, actor, target).await?;
+        self.cache.forget_conversation(id);
         let conversation = self.load_conversation(&mut conn, id).await?;
         self.notify(
             conversation.member_ids(),
@@ -574,6 +579,7 @@ impl Chat {
                 ));
             }
             rows::delete(&mut conn, id).await?;
+            self.cache.forget_conversation(id);
             self.notify(
                 vec![actor],
                 Notice::ConversationDeleted { conversation: id },

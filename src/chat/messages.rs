@@ -1,17 +1,20 @@
 //! Messages: text, game invitations and their answers, edits, deletions,
 //! history, read markers, catch-up after a reconnect, and typing.
 
+use super::cache::Access;
 use super::events::Notice;
 use super::validate;
 use super::views::{ConversationKind, GameInvite, GameState, Message, Rights};
+use super::writer::Stored;
 use super::{Chat, ChatError, ChatResult};
 use crate::db::conversations as conversation_rows;
 use crate::db::ids::{ConversationId, MessageId, UserId};
 use crate::db::messages::{self as rows, MessageRow};
-use crate::db::{contacts as contact_rows, DbConn, DbError};
+use crate::db::{contacts as contact_rows, DbConn};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
+use std::sync::Arc;
 use utoipa::ToSchema;
 
 pub const HISTORY_MAX: i64 = 100;
@@ -70,36 +73,56 @@ pub struct PageRequest {
 impl Chat {
     /// Whether `author` may write in the conversation right now; returns the
     /// members who will receive what they write (not those who block them).
+    /// Answered from the access cache; the database is read only on a miss.
     async fn writable(
         &self,
-        conn: &mut DbConn<'_>,
         conversation: ConversationId,
         author: UserId,
     ) -> ChatResult<Vec<UserId>> {
-        let (conv, rights) = self.membership(conn, conversation, author).await?;
+        let access = self.access(conversation).await?;
+        let rights = access
+            .rights_of(author)
+            .ok_or(ChatError::NotFound("conversation"))?;
         if rights < Rights::Write {
             return Err(ChatError::Forbidden(
                 "you have read-only rights here".into(),
             ));
         }
-        if conv.read_only {
+        if access.read_only {
             return Err(ChatError::Forbidden(
                 "this conversation is read-only".into(),
             ));
         }
-        self.audience(conn, conv.member_ids(), author).await
+        self.audience(access.member_ids(), author).await
+    }
+
+    /// Members, rights and read-only flag of a conversation, cached.
+    async fn access(&self, id: ConversationId) -> ChatResult<Arc<Access>> {
+        if let Some(access) = self.cache.conversation(id) {
+            return Ok(access);
+        }
+        let epoch = self.cache.epoch();
+        let conv = self
+            .load_conversation(&mut self.db.read().await?, id)
+            .await?;
+        let access = Arc::new(Access {
+            kind: conv.kind,
+            members: conv.members.iter().map(|m| (m.user, m.rights)).collect(),
+            read_only: conv.read_only,
+        });
+        self.cache.put_conversation(id, access.clone(), epoch);
+        Ok(access)
     }
 
     /// Who sees a change to a message by `author` (everyone when the author
     /// is gone).
     async fn audience_of(
         &self,
-        conn: &mut DbConn<'_>,
         members: Vec<UserId>,
         author: Option<UserId>,
     ) -> ChatResult<Vec<UserId>> {
         match author {
-            Some(author) => self.audience(conn, members, author).await,
+            Some(author) => self.audience(members, author).await,
             None => Ok(members),
         }
     }
@@ -107,14 +130,23 @@ impl Chat {
     /// `members` without those who block `author`.
     pub(crate) async fn audience(
         &self,
-        conn: &mut DbConn<'_>,
         members: Vec<UserId>,
         author: UserId,
     ) -> ChatResult<Vec<UserId>> {
-        let blockers: HashSet<UserId> = contact_rows::blockers_of(conn, author)
-            .await?
-            .into_iter()
-            .collect();
+        let blockers = match self.cache.blockers(author) {
+            Some(blockers) => blockers,
+            None => {
+                let epoch = self.cache.epoch();
+                let mut conn = self.db.read().await?;
+                let loaded: HashSet<UserId> = contact_rows::blockers_of(&mut conn, author)
+                    .await?
+                    .into_iter()
+                    .collect();
+                let loaded = Arc::new(loaded);
+                self.cache.put_blockers(author, loaded.clone(), epoch);
+                loaded
+            }
+        };
         Ok(members
             .into_iter()
             .filter(|m| !blockers.contains(m))
@@ -203,15 +235,9 @@ impl Chat {
                 return Err(ChatError::invalid("id", "request ids are 1-64 characters"));
             }
         }
-        // Checks read on a reader connection (in parallel with other
-        // sends); only the insert takes the single writer.
-        let mut conn = self.db.read().await?;
-        if let Some(id) = client_id {
-            if let Some(existing) = rows::find_by_client_id(&mut conn, author, id).await? {
-                return Ok(Message::try_from(existing)?);
-            }
-        }
-        let audience = self.writable(&mut conn, conversation, author).await?;
+        // Rights come from the access cache; a resend with a used request
+        // id is caught by the writer (unique index), not by a read here.
+        let audience = self.writable(conversation, author).await?;
         let (game, invitee) = game.map_or((None, None), |(g, i)| (Some(g), i));
         if let Some(invitee) = invitee {
             if !audience.contains(&invitee) {
@@ -219,7 +245,7 @@ impl Chat {
             }
         }
         if let Some(reply_to) = reply_to {
-            let original = rows::find(&mut conn, reply_to).await?;
+            let original = rows::find(&mut self.db.read().await?, reply_to).await?;
             if original.is_none_or(|m| m.conversation_id != conversation) {
                 return Err(ChatError::invalid(
                     "reply_to",
@@ -227,7 +253,6 @@ impl Chat {
                 ));
             }
         }
-        drop(conn);
         let now = Utc::now().naive_utc();
         let row = MessageRow {
             id: MessageId::new(),
@@ -243,24 +268,11 @@ impl Chat {
             deleted_at: None,
             updated_at: now,
         };
-        let mut conn = self.db.write().await?;
-        match rows::insert(&mut conn, &row).await {
-            Ok(()) => {}
-            // The same request id arrived twice at once: the first one won.
-            Err(DbError::UniqueViolation) if client_id.is_some() => {
-                let id = client_id.unwrap_or_default();
-                let existing = rows::find_by_client_id(&mut conn, author, id)
-                    .await?
-                    .ok_or(ChatError::Conflict("duplicate request id".into()))?;
-                return Ok(Message::try_from(existing)?);
-            }
-            Err(e) => return Err(e.into()),
+        // The writer commits (batched with other sends), publishes in commit
+        // order, then answers.
+        match self.writer.write(row, audience).await? {
+            Stored::New(row) | Stored::Existing(row) => Ok(Message::try_from(row)?),
         }
-        let message = Message::try_from(row)?;
-        // Published while the write connection is held, so on SQLite pushes
-        // leave in commit order.
-        self.notify(audience, Notice::MessageCreated(message.clone()));
-        Ok(message)
     }
 
     fn check_body(&self, body: &str) -> ChatResult<()> {
@@ -320,9 +332,7 @@ impl Chat {
             .await?
             .ok_or_else(|| ChatError::Conflict("the invitation was answered meanwhile".into()))?;
         let updated = Message::try_from(updated)?;
-        let audience = self
-            .audience_of(&mut conn, conv.member_ids(), row.author_id)
-            .await?;
+        let audience = self.audience_of(conv.member_ids(), row.author_id).await?;
         self.notify(audience, Notice::MessageUpdated(updated.clone()));
         Ok(updated)
     }
@@ -339,7 +349,7 @@ impl Chat {
         let row = rows::find(&mut conn, message)
             .await?
             .ok_or(ChatError::NotFound("message"))?;
-        let audience = self.writable(&mut conn, row.conversation_id, user).await?;
+        let audience = self.writable(row.conversation_id, user).await?;
         if row.author_id != Some(user) || row.kind != "text" {
             return Err(ChatError::Forbidden(
                 "you may only edit your own text messages".into(),
@@ -383,9 +393,7 @@ impl Chat {
             .await?
             .ok_or(ChatError::NotFound("message"))?;
         let gone = Message::try_from(gone)?;
-        let audience = self
-            .audience_of(&mut conn, conv.member_ids(), row.author_id)
-            .await?;
+        let audience = self.audience_of(conv.member_ids(), row.author_id).await?;
         self.notify(audience, Notice::MessageUpdated(gone.clone()));
         Ok(gone)
     }
@@ -497,8 +505,7 @@ impl Chat {
         conversation: ConversationId,
         typing: bool,
     ) -> ChatResult<()> {
-        let mut conn = self.db.read().await?;
-        let audience = self.writable(&mut conn, conversation, user).await?;
+        let audience = self.writable(conversation, user).await?;
         let others = audience.into_iter().filter(|u| *u != user).collect();
         self.notify(
             others,

@@ -4,6 +4,7 @@
 //!
 //! Must not import axum, activitypub_federation, `api`, `ws` or `apub`.
 
+pub mod cache;
 pub mod contacts;
 pub mod conversations;
 pub mod events;
@@ -13,6 +14,7 @@ pub mod principal;
 pub mod users;
 pub mod validate;
 pub mod views;
+pub mod writer;
 
 use crate::db::{Db, DbError};
 use events::EventBus;
@@ -84,6 +86,10 @@ pub struct Chat {
     policy: AccountPolicy,
     limits: ChatLimits,
     presence: presence::Presence,
+    /// Rights and blocks for the send path, kept in memory.
+    cache: cache::AccessCache,
+    /// The batching message writer.
+    writer: writer::MessageWriter,
 }
 
 impl Chat {
@@ -93,12 +99,15 @@ impl Chat {
         policy: AccountPolicy,
         limits: ChatLimits,
     ) -> Self {
+        let writer = writer::MessageWriter::start(db.clone(), events.clone());
         Self {
             db,
             events,
             policy,
             limits,
             presence: presence::Presence::default(),
+            cache: cache::AccessCache::default(),
+            writer,
         }
     }
 

@@ -553,6 +553,8 @@ impl Chat {
         if !user_rows::delete(&mut self.db.write().await?, target.id).await? {
             return Err(ChatError::NotFound("user"));
         }
+        // Their memberships and blocks went with them (cascade).
+        self.cache.clear();
         self.events
             .publish(ChatEvent::UserDeleted { user: target.id });
         Ok(())

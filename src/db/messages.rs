@@ -31,19 +31,41 @@ pub struct MessageRow {
 
 /// Stores `row` and makes it its conversation's latest message.
 pub async fn insert(conn: &mut DbConn<'_>, row: &MessageRow) -> Result<(), DbError> {
+    insert_all(conn, std::slice::from_ref(row)).await
+}
+
+/// Stores `rows` (in id order) in one transaction, one commit for all, and
+/// moves each conversation's `last_message_id` to its newest row.
+pub async fn insert_all(conn: &mut DbConn<'_>, rows: &[MessageRow]) -> Result<(), DbError> {
+    let mut latest: Vec<&MessageRow> = vec![];
+    for row in rows {
+        match latest
+            .iter_mut()
+            .find(|r| r.conversation_id == row.conversation_id)
+        {
+            Some(slot) => *slot = row,
+            None => latest.push(row),
+        }
+    }
     with_conn!(conn, |c| {
         c.transaction(async |c| {
-            diesel::insert_into(messages::table)
-                .values(row)
-                .execute(c)
-                .await?;
-            diesel::update(conversations::table.find(row.conversation_id))
-                .set((
-                    conversations::last_message_id.eq(row.id),
-                    conversations::updated_at.eq(row.created_at),
-                ))
-                .execute(c)
-                .await?;
+            // One statement per row: SQLite cannot batch rows with NULLs
+            // through diesel-async.
+            for row in rows {
+                diesel::insert_into(messages::table)
+                    .values(row)
+                    .execute(c)
+                    .await?;
+            }
+            for row in &latest {
+                diesel::update(conversations::table.find(row.conversation_id))
+                    .set((
+                        conversations::last_message_id.eq(row.id),
+                        conversations::updated_at.eq(row.created_at),
+                    ))
+                    .execute(c)
+                    .await?;
+            }
             Ok::<_, diesel::result::Error>(())
         })
         .await

@@ -524,6 +524,13 @@ async fn group_rights_are_enforced(s: &TestServer) {
     cy.ws
         .err("message.history", json!({"conversation": gid}), "not_found")
         .await;
+    cy.ws
+        .err(
+            "message.send",
+            json!({"conversation": gid, "body": "still here?"}),
+            "not_found",
+        )
+        .await;
 
     // Ownership moves by transfer; the owner cannot leave without it.
     ada.ws

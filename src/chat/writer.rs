@@ -1,0 +1,146 @@
+//! The message writer: one task per database that stores messages in
+//! batches (group commit). Whatever arrives while a commit is running goes
+//! into the next one, so at low load a message commits alone at once and at
+//! high load one commit (one fsync) carries hundreds. After the commit it
+//! publishes each message in commit order, then answers the senders: an
+//! acknowledged message is durable.
+
+use super::events::{ChatEvent, EventBus, Notice};
+use super::views::Message;
+use super::{ChatError, ChatResult};
+use crate::db::ids::UserId;
+use crate::db::messages::{self as rows, MessageRow};
+use crate::db::{Db, DbError};
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+
+/// Most messages in one transaction.
+const BATCH_MAX: usize = 512;
+/// Messages waiting for the writer before senders wait to enqueue.
+const QUEUE: usize = 8192;
+
+/// What the writer answers: the stored row, or the one already stored under
+/// the same request id (then nothing was published).
+pub enum Stored {
+    New(MessageRow),
+    Existing(MessageRow),
+}
+
+struct Job {
+    row: MessageRow,
+    audience: Vec<UserId>,
+    reply: oneshot::Sender<Result<Stored, DbError>>,
+}
+
+/// Handle to the writer task.
+pub struct MessageWriter {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl MessageWriter {
+    /// Starts the writer task for `db`.
+    pub fn start(db: Db, events: Arc<dyn EventBus>) -> Self {
+        let (jobs, rx) = mpsc::channel(QUEUE);
+        tokio::spawn(run(db, events, rx));
+        Self { jobs }
+    }
+
+    /// Stores `row`, publishes it to `audience`, and returns once durable.
+    pub async fn write(&self, row: MessageRow, audience: Vec<UserId>) -> ChatResult<Stored> {
+        let (reply, answer) = oneshot::channel();
+        self.jobs
+            .send(Job {
+                row,
+                audience,
+                reply,
+            })
+            .await
+            .map_err(|_| ChatError::Internal("the message writer stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| ChatError::Internal("the message writer dropped a message".into()))?
+            .map_err(ChatError::from)
+    }
+}
+
+async fn run(db: Db, events: Arc<dyn EventBus>, mut jobs: mpsc::Receiver<Job>) {
+    while let Some(first) = jobs.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < BATCH_MAX {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        commit(&db, events.as_ref(), batch).await;
+    }
+}
+
+/// Commits a batch; if it fails, retries each message alone so that one bad
+/// message (a duplicate request id) does not fail the others.
+async fn commit(db: &Db, events: &dyn EventBus, batch: Vec<Job>) {
+    let rows: Vec<MessageRow> = batch.iter().map(|j| j.row.clone()).collect();
+    let result = match db.write().await {
+        Ok(mut conn) => rows::insert_all(&mut conn, &rows).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => batch.into_iter().for_each(|job| publish(events, job)),
+        Err(e) if batch.len() == 1 => {
+            let job = batch.into_iter().next().map(|job| (job, e));
+            if let Some((job, e)) = job {
+                answer_failure(db, job, e).await;
+            }
+        }
+        Err(_) => {
+            for job in batch {
+                let single = match db.write().await {
+                    Ok(mut conn) => rows::insert(&mut conn, &job.row).await,
+                    Err(e) => Err(e),
+                };
+                match single {
+                    Ok(()) => publish(events, job),
+                    Err(e) => answer_failure(db, job, e).await,
+                }
+            }
+        }
+    }
+}
+
+fn publish(events: &dyn EventBus, job: Job) {
+    match Message::try_from(job.row.clone()) {
+        Ok(message) => {
+            if !job.audience.is_empty() {
+                events.publish(ChatEvent::Notify {
+                    audience: job.audience,
+                    notice: Box::new(Notice::MessageCreated(message)),
+                });
+            }
+            let _ = job.reply.send(Ok(Stored::New(job.row)));
+        }
+        Err(e) => {
+            let _ = job.reply.send(Err(e));
+        }
+    }
+}
+
+/// A duplicate request id answers with the message stored first; any other
+/// failure is passed on.
+async fn answer_failure(db: &Db, job: Job, error: DbError) {
+    let (Some(author), Some(client_id), DbError::UniqueViolation) =
+        (job.row.author_id, job.row.client_id.as_deref(), &error)
+    else {
+        let _ = job.reply.send(Err(error));
+        return;
+    };
+    let existing = match db.write().await {
+        Ok(mut conn) => rows::find_by_client_id(&mut conn, author, client_id).await,
+        Err(e) => Err(e),
+    };
+    let answer = match existing {
+        Ok(Some(row)) => Ok(Stored::Existing(row)),
+        Ok(None) => Err(error),
+        Err(e) => Err(e),
+    };
+    let _ = job.reply.send(answer);
+}
