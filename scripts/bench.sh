@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs confab-bench against a release build of Confab on SQLite, then on
 # PostgreSQL (a fresh database on 127.0.0.1:5432), and prints the figures.
-#   scripts/bench.sh            (needs: cargo build --release --bins)
+#   scripts/bench.sh [confab-bench options, e.g. --scenario one-to-one]
+# (needs: cargo build --release --bins)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ulimit -n 20000
@@ -15,8 +16,14 @@ run() { # database-url
     --auth-jwt-algorithm HS256 --auth-jwt-key bench-secret --auth-jwt-issuer confab-bench \
     --ws-requests-per-s 100000 >"$work/server.log" 2>&1 &
   local pid=$!
+  trap "kill $pid 2>/dev/null || true" RETURN
   for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
-  "$bin/confab-bench" --url "ws://127.0.0.1:$port" --scenario all "${@:2}"
+  "$bin/confab-bench" --url "ws://127.0.0.1:$port" "${@:2}"
+  if ! kill -0 $pid 2>/dev/null; then
+    echo "the server died; its log:" >&2
+    cat "$work/server.log" >&2
+    exit 1
+  fi
   echo "server RSS: $(ps -o rss= -p $pid) KiB"
   kill $pid; wait $pid 2>/dev/null || true
 }

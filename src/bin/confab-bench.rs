@@ -299,11 +299,14 @@ async fn one_to_one(args: &Args, run: &str) -> Result<(), String> {
     let per_pair = (args.rate as f64 / args.pairs as f64).max(0.1);
     let started = Instant::now();
     let mut tasks = vec![];
-    for (a, conv, _) in &pairs {
+    let period = Duration::from_secs_f64(1.0 / per_pair);
+    for (i, (a, conv, _)) in pairs.iter().enumerate() {
         let (a, conv) = (a.clone(), conv.clone());
         let seconds = args.seconds;
+        // Spread the senders over the period: a steady stream, not bursts.
+        let offset = period.mul_f64(i as f64 / args.pairs as f64);
         tasks.push(tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / per_pair));
+            let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + offset, period);
             let mut sent = 0u64;
             while started.elapsed() < Duration::from_secs(seconds) {
                 tick.tick().await;

@@ -74,7 +74,8 @@ impl Chat {
             .ok_or(ChatError::NotFound("conversation"))?;
         let members = rows::members(conn, id).await?;
         let read_only = self.direct_read_only(conn, &row, &members).await?;
-        Ok(Conversation::from_rows(row, &members, read_only)?)
+        let last = message_rows::latest(conn, id).await?.map(|m| m.id);
+        Ok(Conversation::from_rows(row, &members, read_only, last)?)
     }
 
     /// A direct chat is read-only unless its two users are contacts and
@@ -117,6 +118,14 @@ impl Chat {
         for (row, member) in rows::for_user(&mut conn, user).await? {
             summaries.push(self.summary(&mut conn, row, member).await?);
         }
+        // Most recent activity: the newest message, or the last change.
+        let activity = |s: &ConversationSummary| {
+            let message = s.last_message.as_ref().map(|m| m.created_at);
+            message.map_or(s.conversation.updated_at, |m| {
+                m.max(s.conversation.updated_at)
+            })
+        };
+        summaries.sort_by_key(|s| std::cmp::Reverse(activity(s)));
         Ok(summaries)
     }
 
@@ -143,16 +152,18 @@ impl Chat {
     ) -> ChatResult<ConversationSummary> {
         let members = rows::members(conn, row.id).await?;
         let read_only = self.direct_read_only(conn, &row, &members).await?;
-        let last_message = match row.last_message_id {
-            Some(id) => message_rows::find(conn, id)
-                .await?
-                .map(Message::try_from)
-                .transpose()?,
-            None => None,
-        };
+        let last_message = message_rows::latest(conn, row.id)
+            .await?
+            .map(Message::try_from)
+            .transpose()?;
         let unread = rows::unread_count(conn, row.id, member.user_id, member.last_read).await?;
         Ok(ConversationSummary {
-            conversation: Conversation::from_rows(row, &members, read_only)?,
+            conversation: Conversation::from_rows(
+                row,
+                &members,
+                read_only,
+                last_message.as_ref().map(|m| m.id),
+            )?,
             rights: Rights::from_level(member.rights)?,
             unread,
             last_read: member.last_read,
@@ -210,7 +221,6 @@ impl Chat {
             avatar_url,
             creator_id: Some(creator),
             direct_key: None,
-            last_message_id: None,
             created_at: now,
             updated_at: now,
         };
@@ -293,7 +303,6 @@ impl Chat {
             avatar_url: None,
             creator_id: Some(a),
             direct_key: Some(key.clone()),
-            last_message_id: None,
             created_at: now,
             updated_at: now,
         };

@@ -85,6 +85,7 @@ impl Conversation {
         row: ConversationRow,
         members: &[MemberRow],
         read_only: bool,
+        last_message_id: Option<MessageId>,
     ) -> Result<Self, DbError> {
         Ok(Conversation {
             id: row.id,
@@ -102,7 +103,7 @@ impl Conversation {
                 .map(Member::try_from)
                 .collect::<Result<_, _>>()?,
             read_only,
-            last_message_id: row.last_message_id,
+            last_message_id,
             created_at: row.created_at.and_utc(),
             updated_at: row.updated_at.and_utc(),
         })

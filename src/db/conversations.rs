@@ -21,7 +21,6 @@ pub struct ConversationRow {
     /// `<smaller user id>:<larger user id>` for direct conversations, so a
     /// pair has at most one.
     pub direct_key: Option<String>,
-    pub last_message_id: Option<MessageId>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }

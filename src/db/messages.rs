@@ -1,13 +1,12 @@
-//! The `messages` table. Inserting a message also moves its conversation's
-//! `last_message_id`, in the same transaction.
+//! The `messages` table.
 
 use super::ids::{ConversationId, MessageId, UserId};
-use super::schema::{conversations, members, messages};
+use super::schema::{members, messages};
 use super::{DbConn, DbError};
 use crate::with_conn;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = messages)]
@@ -29,48 +28,58 @@ pub struct MessageRow {
     pub updated_at: NaiveDateTime,
 }
 
-/// Stores `row` and makes it its conversation's latest message.
+/// Stores one message.
 pub async fn insert(conn: &mut DbConn<'_>, row: &MessageRow) -> Result<(), DbError> {
     insert_all(conn, std::slice::from_ref(row)).await
 }
 
-/// Stores `rows` (in id order) in one transaction, one commit for all, and
-/// moves each conversation's `last_message_id` to its newest row.
+/// Stores `rows` with one commit for all: one multi-row statement on
+/// PostgreSQL; on SQLite one statement per row in one transaction run in a
+/// single blocking call (diesel-async cannot batch rows with NULLs there).
 pub async fn insert_all(conn: &mut DbConn<'_>, rows: &[MessageRow]) -> Result<(), DbError> {
-    let mut latest: Vec<&MessageRow> = vec![];
-    for row in rows {
-        match latest
-            .iter_mut()
-            .find(|r| r.conversation_id == row.conversation_id)
-        {
-            Some(slot) => *slot = row,
-            None => latest.push(row),
+    match conn {
+        DbConn::Postgres(c) => {
+            diesel::insert_into(messages::table)
+                .values(rows)
+                .execute(&mut **c)
+                .await?;
+        }
+        DbConn::Sqlite(c) => {
+            // The whole transaction in one blocking call, not one thread
+            // hop per statement.
+            let rows = rows.to_vec();
+            c.spawn_blocking(move |sync| {
+                diesel::Connection::transaction(sync, |sync| {
+                    for row in &rows {
+                        diesel::RunQueryDsl::execute(
+                            diesel::insert_into(messages::table).values(row),
+                            sync,
+                        )?;
+                    }
+                    Ok::<_, diesel::result::Error>(())
+                })
+            })
+            .await?;
         }
     }
-    with_conn!(conn, |c| {
-        c.transaction(async |c| {
-            // One statement per row: SQLite cannot batch rows with NULLs
-            // through diesel-async.
-            for row in rows {
-                diesel::insert_into(messages::table)
-                    .values(row)
-                    .execute(c)
-                    .await?;
-            }
-            for row in &latest {
-                diesel::update(conversations::table.find(row.conversation_id))
-                    .set((
-                        conversations::last_message_id.eq(row.id),
-                        conversations::updated_at.eq(row.created_at),
-                    ))
-                    .execute(c)
-                    .await?;
-            }
-            Ok::<_, diesel::result::Error>(())
-        })
-        .await
-    })?;
     Ok(())
+}
+
+/// The newest message of a conversation.
+pub async fn latest(
+    conn: &mut DbConn<'_>,
+    conversation: ConversationId,
+) -> Result<Option<MessageRow>, DbError> {
+    let row = with_conn!(conn, |c| {
+        messages::table
+            .filter(messages::conversation_id.eq(conversation))
+            .order(messages::id.desc())
+            .select(MessageRow::as_select())
+            .first(c)
+            .await
+            .optional()
+    })?;
+    Ok(row)
 }
 
 pub async fn find(conn: &mut DbConn<'_>, id: MessageId) -> Result<Option<MessageRow>, DbError> {

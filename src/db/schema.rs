@@ -47,7 +47,6 @@ diesel::table! {
         avatar_url -> Nullable<Text>,
         creator_id -> Nullable<DbUuid>,
         direct_key -> Nullable<Text>,
-        last_message_id -> Nullable<DbUuid>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
     }
