@@ -11,6 +11,10 @@ work=$(mktemp -d)
 port=18090
 pgdb="confab_bench_$$"
 
+cpu_ticks() { # pid: user + system clock ticks so far
+  awk '{print $14 + $15}' "/proc/$1/stat"
+}
+
 run() { # database-url
   CONFAB_LOG=warn "$bin/confab" --bind "127.0.0.1:$port" --database-url "$1" \
     --auth-jwt-algorithm HS256 --auth-jwt-key bench-secret --auth-jwt-issuer confab-bench \
@@ -18,7 +22,9 @@ run() { # database-url
   local pid=$!
   trap "kill $pid 2>/dev/null || true" RETURN
   for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+  local before; before=$(cpu_ticks $pid)
   "$bin/confab-bench" --url "ws://127.0.0.1:$port" "${@:2}"
+  echo "server CPU during the run: $(( ($(cpu_ticks $pid) - before) * 1000 / $(getconf CLK_TCK) )) ms"
   if ! kill -0 $pid 2>/dev/null; then
     echo "the server died; its log:" >&2
     cat "$work/server.log" >&2

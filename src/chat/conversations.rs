@@ -74,7 +74,7 @@ impl Chat {
             .ok_or(ChatError::NotFound("conversation"))?;
         let members = rows::members(conn, id).await?;
         let read_only = self.direct_read_only(conn, &row, &members).await?;
-        let last = message_rows::latest(conn, id).await?.map(|m| m.id);
+        let last = message_rows::latest(conn, id, None).await?.map(|m| m.id);
         Ok(Conversation::from_rows(row, &members, read_only, last)?)
     }
 
@@ -152,7 +152,7 @@ impl Chat {
     ) -> ChatResult<ConversationSummary> {
         let members = rows::members(conn, row.id).await?;
         let read_only = self.direct_read_only(conn, &row, &members).await?;
-        let last_message = message_rows::latest(conn, row.id)
+        let last_message = message_rows::latest(conn, row.id, Some(member.user_id))
             .await?
             .map(Message::try_from)
             .transpose()?;

@@ -1,7 +1,7 @@
 //! The `conversations` and `members` tables.
 
 use super::ids::{ConversationId, MessageId, UserId};
-use super::schema::{conversations, members, messages};
+use super::schema::{blocks, conversations, members, messages};
 use super::{DbConn, DbError};
 use crate::with_conn;
 use chrono::NaiveDateTime;
@@ -274,8 +274,8 @@ pub async fn set_muted(
     Ok(())
 }
 
-/// Messages in `conversation` after `last_read` that others wrote and that
-/// are not deleted.
+/// Messages in `conversation` after `last_read` that others wrote, that are
+/// not deleted, and whose author `user` does not block.
 pub async fn unread_count(
     conn: &mut DbConn<'_>,
     conversation: ConversationId,
@@ -285,6 +285,9 @@ pub async fn unread_count(
     // The nil UUID sorts before every v7 id on both backends.
     let after = last_read.unwrap_or(MessageId(uuid::Uuid::nil()));
     let n = with_conn!(conn, |c| {
+        let blocked = blocks::table
+            .filter(blocks::blocker_id.eq(user))
+            .select(blocks::blocked_id.nullable());
         messages::table
             .filter(messages::conversation_id.eq(conversation))
             .filter(messages::id.gt(after))
@@ -294,6 +297,11 @@ pub async fn unread_count(
                     .or(messages::author_id.is_null()),
             )
             .filter(messages::deleted_at.is_null())
+            .filter(
+                messages::author_id
+                    .is_null()
+                    .or(diesel::dsl::not(messages::author_id.eq_any(blocked))),
+            )
             .count()
             .get_result(c)
             .await

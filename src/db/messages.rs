@@ -1,7 +1,7 @@
 //! The `messages` table.
 
 use super::ids::{ConversationId, MessageId, UserId};
-use super::schema::{members, messages};
+use super::schema::{blocks, members, messages};
 use super::{DbConn, DbError};
 use crate::with_conn;
 use chrono::NaiveDateTime;
@@ -65,14 +65,25 @@ pub async fn insert_all(conn: &mut DbConn<'_>, rows: &[MessageRow]) -> Result<()
     Ok(())
 }
 
-/// The newest message of a conversation.
+/// The newest message of a conversation, leaving out authors `viewer`
+/// blocks (the nil id blocks nobody).
 pub async fn latest(
     conn: &mut DbConn<'_>,
     conversation: ConversationId,
+    viewer: Option<UserId>,
 ) -> Result<Option<MessageRow>, DbError> {
+    let viewer = viewer.unwrap_or(UserId(uuid::Uuid::nil()));
     let row = with_conn!(conn, |c| {
+        let blocked = blocks::table
+            .filter(blocks::blocker_id.eq(viewer))
+            .select(blocks::blocked_id.nullable());
         messages::table
             .filter(messages::conversation_id.eq(conversation))
+            .filter(
+                messages::author_id
+                    .is_null()
+                    .or(diesel::dsl::not(messages::author_id.eq_any(blocked))),
+            )
             .order(messages::id.desc())
             .select(MessageRow::as_select())
             .first(c)

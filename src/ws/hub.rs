@@ -12,7 +12,16 @@ use tokio::sync::{broadcast, mpsc};
 
 pub use crate::chat::presence::SessionId;
 
-type Sessions = HashMap<UserId, Vec<(SessionId, mpsc::Sender<Utf8Bytes>)>>;
+/// What the hub queues to a session.
+#[derive(Debug)]
+pub enum Outbound {
+    /// A push frame, serialised once and shared by every recipient.
+    Frame(Utf8Bytes),
+    /// Close the session with this reason (1008), e.g. `account_deleted`.
+    Close(&'static str),
+}
+
+type Sessions = HashMap<UserId, Vec<(SessionId, mpsc::Sender<Outbound>)>>;
 
 /// Live sessions by user.
 #[derive(Default)]
@@ -40,7 +49,7 @@ impl Hub {
         self: &Arc<Self>,
         user: UserId,
         queue: usize,
-    ) -> (SessionGuard, mpsc::Receiver<Utf8Bytes>) {
+    ) -> (SessionGuard, mpsc::Receiver<Outbound>) {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
         let (tx, rx) = mpsc::channel(queue.max(1));
         self.write().entry(user).or_default().push((id, tx));
@@ -83,7 +92,9 @@ impl Hub {
             let sessions = self.read();
             for user in audience {
                 for (id, tx) in sessions.get(user).into_iter().flatten() {
-                    if let Err(mpsc::error::TrySendError::Full(_)) = tx.try_send(frame.clone()) {
+                    if let Err(mpsc::error::TrySendError::Full(_)) =
+                        tx.try_send(Outbound::Frame(frame.clone()))
+                    {
                         slow.push((*user, *id));
                     }
                 }
@@ -92,6 +103,15 @@ impl Hub {
         for (user, id) in slow {
             tracing::warn!(%user, session = id, "session queue full; disconnecting slow consumer");
             self.unregister(user, id);
+        }
+    }
+
+    /// Ends every session of `user` with `reason`.
+    fn close_user(&self, user: UserId, reason: &'static str) {
+        if let Some(sessions) = self.write().remove(&user) {
+            for (_, tx) in sessions {
+                let _ = tx.try_send(Outbound::Close(reason));
+            }
         }
     }
 
@@ -105,6 +125,7 @@ impl Hub {
                         Err(e) => tracing::error!("cannot serialise a notice: {e}"),
                     }
                 }
+                Ok(ChatEvent::UserDeleted { user }) => self.close_user(user, "account_deleted"),
                 Ok(_) => {}
                 Err(broadcast::error::RecvError::Lagged(n)) => {
                     tracing::error!(

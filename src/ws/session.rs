@@ -2,13 +2,13 @@
 //! snapshot, then answers requests and forwards pushes until the socket
 //! ends. Pushes are written with `feed` and one `flush` per wakeup.
 
-use super::hub::SessionGuard;
+use super::hub::{Outbound, SessionGuard};
 use super::protocol::{dispatch, error_frame, result_frame, Caller, ClientFrame};
 use crate::chat::users::User;
 use crate::chat::views::Status;
 use crate::error::Error;
 use crate::state::AppState;
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
 use std::time::{Duration, Instant};
@@ -44,6 +44,7 @@ enum Ended {
     SlowConsumer,
     Idle,
     SocketError,
+    ClosedByServer,
 }
 
 async fn serve(
@@ -51,7 +52,7 @@ async fn serve(
     state: &AppState,
     user: &User,
     guard: SessionGuard,
-    mut queue: mpsc::Receiver<Utf8Bytes>,
+    mut queue: mpsc::Receiver<Outbound>,
 ) -> Ended {
     let caller = Caller {
         chat: &state.chat,
@@ -73,12 +74,17 @@ async fn serve(
         tokio::select! {
             biased;
             pushed = queue.recv() => {
-                let Some(frame) = pushed else {
+                let Some(first) = pushed else {
                     let _ = socket.send(close(CLOSE_POLICY, "slow_consumer")).await;
                     return Ended::SlowConsumer;
                 };
-                if forward(&mut socket, frame, &mut queue).await.is_err() {
-                    return Ended::SocketError;
+                match forward(&mut socket, first, &mut queue).await {
+                    Ok(None) => {}
+                    Ok(Some(reason)) => {
+                        let _ = socket.send(close(CLOSE_POLICY, reason)).await;
+                        return Ended::ClosedByServer;
+                    }
+                    Err(_) => return Ended::SocketError,
                 }
             }
             incoming = socket.next() => {
@@ -109,20 +115,30 @@ async fn serve(
     }
 }
 
-/// Writes `first` and whatever else is queued, then flushes once.
+/// Writes `first` and whatever else is queued, then flushes once; returns
+/// the reason when the hub asked to close the session.
 async fn forward(
     socket: &mut WebSocket,
-    first: Utf8Bytes,
-    queue: &mut mpsc::Receiver<Utf8Bytes>,
-) -> Result<(), axum::Error> {
-    socket.feed(Message::Text(first)).await?;
-    for _ in 0..256 {
-        match queue.try_recv() {
-            Ok(frame) => socket.feed(Message::Text(frame)).await?,
-            Err(_) => break,
+    first: Outbound,
+    queue: &mut mpsc::Receiver<Outbound>,
+) -> Result<Option<&'static str>, axum::Error> {
+    let mut next = Some(first);
+    let mut budget = 256;
+    while let Some(item) = next.take() {
+        match item {
+            Outbound::Frame(frame) => socket.feed(Message::Text(frame)).await?,
+            Outbound::Close(reason) => {
+                socket.flush().await?;
+                return Ok(Some(reason));
+            }
+        }
+        budget -= 1;
+        if budget > 0 {
+            next = queue.try_recv().ok();
         }
     }
-    socket.flush().await
+    socket.flush().await?;
+    Ok(None)
 }
 
 fn close(code: u16, reason: &'static str) -> Message {

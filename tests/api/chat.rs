@@ -16,7 +16,20 @@ backend_tests!(
     reconnect_catches_up_without_gaps,
     game_invitations,
     bad_frames_get_errors_and_the_socket_stays_open,
+    deleting_an_account_ends_its_sessions,
 );
+
+async fn deleting_an_account_ends_its_sessions(s: &TestServer) {
+    let gone = person(s, "gone").await;
+    let r = s
+        .call(Method::DELETE, "/api/v1/users/me", None, Some(&gone.token))
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        gone.ws.closed_by_server().await,
+        (1008, "account_deleted".to_owned())
+    );
+}
 
 /// A registered user with one open session.
 struct Person {
@@ -638,6 +651,23 @@ async fn blocks_cut_every_path(s: &TestServer) {
         .unwrap()
         .iter()
         .all(|m| m["author"] != bob.id.as_str()));
+    // Unread counts and the last message leave the blocked author out too.
+    let summary = |list: Value| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["conversation"]["id"] == gid.as_str())
+            .unwrap()
+            .clone()
+    };
+    let for_ada = summary(ada.ws.ok("conversation.list", json!({})).await);
+    assert_eq!(
+        (for_ada["unread"].clone(), for_ada["last_message"].clone()),
+        (json!(0), Value::Null)
+    );
+    let for_cy = summary(cy.ws.ok("conversation.list", json!({})).await);
+    assert_eq!(for_cy["unread"], 1);
+    assert_eq!(for_cy["last_message"]["body"], "can anyone hear me");
     // ... and ada's still reach bob (the blocker decides what they receive).
     send(&mut ada, &gid, "ada here").await;
     bob.ws

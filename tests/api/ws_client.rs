@@ -152,6 +152,20 @@ impl WsClient {
         self.pushes.clear();
     }
 
+    /// Reads until the server closes the socket; returns code and reason.
+    pub async fn closed_by_server(mut self) -> (u16, String) {
+        loop {
+            let message = tokio::time::timeout(WAIT, self.socket.next())
+                .await
+                .expect("not closed in time")
+                .expect("socket ended without a close frame")
+                .expect("socket error");
+            if let Message::Close(Some(frame)) = message {
+                return (frame.code.into(), frame.reason.to_string());
+            }
+        }
+    }
+
     pub async fn close(mut self) {
         let _ = self.socket.close(None).await;
     }
