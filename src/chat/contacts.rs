@@ -4,12 +4,12 @@
 //! blocker from the blocked user.
 
 use super::events::Notice;
-use super::views::{Contact, ContactState};
+use super::views::{Contact, ContactState, Status};
 use super::{Chat, ChatError, ChatResult};
 use crate::db::contacts::{self as rows, ContactRow};
 use crate::db::conversations as conversation_rows;
 use crate::db::ids::UserId;
-use crate::db::DbConn;
+use crate::db::{DbConn, DbError};
 use chrono::Utc;
 
 impl Chat {
@@ -59,7 +59,15 @@ impl Chat {
             created_at: now,
             updated_at: now,
         };
-        rows::insert(&mut conn, &row).await?;
+        match rows::insert(&mut conn, &row).await {
+            // The other one invited at the same moment (unique pair index).
+            Err(DbError::UniqueViolation) => {
+                return Err(ChatError::Conflict(
+                    "an invitation between you already exists".into(),
+                ))
+            }
+            other => other?,
+        }
         self.tell_both(&row);
         Ok(Contact::from_row(&row, user))
     }
@@ -83,7 +91,17 @@ impl Chat {
             Notice::ConversationUpdated(conversation)
         };
         self.notify(vec![user, other], notice);
+        // New contacts see each other's presence from now on.
+        self.tell_presence(user, other, |subject| self.status(subject));
         Ok(Contact::from_row(&row, user))
+    }
+
+    /// Pushes each one's status (as `status_of` gives it) to the other.
+    pub(crate) fn tell_presence(&self, a: UserId, b: UserId, status_of: impl Fn(UserId) -> Status) {
+        for (viewer, user) in [(a, b), (b, a)] {
+            let status = status_of(user);
+            self.notify(vec![viewer], Notice::StatusChanged { user, status });
+        }
     }
 
     /// Declines an invitation from `other`.
@@ -124,6 +142,7 @@ impl Chat {
         self.tell_gone(user, other);
         if row.state == "accepted" {
             self.refresh_direct(&mut conn, user, other).await?;
+            self.tell_presence(user, other, |_| Status::Offline);
         }
         Ok(())
     }
@@ -174,16 +193,7 @@ impl Chat {
         self.refresh_direct(&mut conn, user, other).await?;
         drop(conn);
         if self.presence_audience(user).await?.contains(&other) {
-            for (viewer, subject) in [(user, other), (other, user)] {
-                let status = self.status(subject);
-                self.notify(
-                    vec![viewer],
-                    Notice::StatusChanged {
-                        user: subject,
-                        status,
-                    },
-                );
-            }
+            self.tell_presence(user, other, |subject| self.status(subject));
         }
         Ok(())
     }

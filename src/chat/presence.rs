@@ -122,14 +122,6 @@ impl Chat {
 
     /// After a block the two stop seeing each other: each looks offline.
     pub(crate) fn presence_blocked(&self, a: UserId, b: UserId) {
-        for (viewer, user) in [(a, b), (b, a)] {
-            self.notify(
-                vec![viewer],
-                Notice::StatusChanged {
-                    user,
-                    status: Status::Offline,
-                },
-            );
-        }
+        self.tell_presence(a, b, |_| Status::Offline);
     }
 }

@@ -44,21 +44,32 @@ impl Drop for SessionGuard {
 }
 
 impl Hub {
-    /// Registers a session; frames for `user` arrive on the returned queue.
+    /// Registers a session unless `user` already has `cap` of them; frames
+    /// for `user` arrive on the returned queue. Checked and registered under
+    /// one lock, so concurrent upgrades cannot exceed the cap.
     pub fn register(
         self: &Arc<Self>,
         user: UserId,
         queue: usize,
-    ) -> (SessionGuard, mpsc::Receiver<Outbound>) {
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
+        cap: usize,
+    ) -> Option<(SessionGuard, mpsc::Receiver<Outbound>)> {
         let (tx, rx) = mpsc::channel(queue.max(1));
-        self.write().entry(user).or_default().push((id, tx));
+        let id = {
+            let mut sessions = self.write();
+            let list = sessions.entry(user).or_default();
+            if list.len() >= cap {
+                return None;
+            }
+            let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
+            list.push((id, tx));
+            id
+        };
         let guard = SessionGuard {
             hub: self.clone(),
             user,
             id,
         };
-        (guard, rx)
+        Some((guard, rx))
     }
 
     fn unregister(&self, user: UserId, id: SessionId) {
@@ -69,10 +80,6 @@ impl Hub {
                 sessions.remove(&user);
             }
         }
-    }
-
-    pub fn session_count(&self, user: UserId) -> usize {
-        self.read().get(&user).map_or(0, Vec::len)
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Sessions> {

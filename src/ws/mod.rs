@@ -47,20 +47,24 @@ pub async fn upgrade(
             .into())
         }
     };
-    let hub = state.hub.clone();
-    if hub.session_count(user.id) >= state.config.max_sessions_per_user {
+    let config = &state.config;
+    let registered =
+        state
+            .hub
+            .register(user.id, config.session_queue, config.max_sessions_per_user);
+    let Some((guard, queue)) = registered else {
         return Err(crate::chat::ChatError::RateLimited(
             "too many open sessions for this user".into(),
         )
         .into());
-    }
+    };
     let hard_limit = (state.config.max_frame_bytes * 4).max(1 << 20);
     Ok(ws
         .protocols([SUBPROTOCOL])
         .read_buffer_size(4 * 1024)
         .write_buffer_size(0)
         .max_message_size(hard_limit)
-        .on_upgrade(move |socket| session::run(socket, state, user)))
+        .on_upgrade(move |socket| session::run(socket, state, user, guard, queue)))
 }
 
 /// The bearer token from `Sec-WebSocket-Protocol` or `Authorization`.

@@ -21,8 +21,13 @@ const IDLE_LIMIT: Duration = Duration::from_secs(75);
 const CLOSE_POLICY: u16 = 1008;
 
 /// Runs a session until the socket closes.
-pub async fn run(socket: WebSocket, state: AppState, user: User) {
-    let (guard, queue) = state.hub.register(user.id, state.config.session_queue);
+pub async fn run(
+    socket: WebSocket,
+    state: AppState,
+    user: User,
+    guard: SessionGuard,
+    queue: mpsc::Receiver<Outbound>,
+) {
     let session = guard.id;
     if let Err(e) = state
         .chat

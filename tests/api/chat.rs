@@ -96,6 +96,12 @@ async fn contacts_open_a_direct_chat(s: &TestServer) {
 
     bob.ws.ok("contact.accept", json!({"user": ada.id})).await;
     let conv = ada.ws.push("conversation.created").await;
+    // New contacts see each other's presence.
+    let seen = ada
+        .ws
+        .push_where("status.changed", |st| st["user"] == bob.id.as_str())
+        .await;
+    assert_eq!(seen["status"], "online");
     assert_eq!(conv["kind"], "direct");
     assert_eq!(conv["read_only"], false);
     assert_eq!(bob.ws.push("conversation.created").await["id"], conv["id"]);
@@ -974,4 +980,52 @@ async fn bad_frames_get_errors_and_the_socket_stays_open(s: &TestServer) {
     use futures_util::StreamExt;
     let first = socket.next().await.unwrap().unwrap();
     assert!(first.to_text().unwrap().contains("session.ready"));
+}
+
+/// The per-user session cap holds, and a closed session frees its place.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_session_cap_is_enforced() {
+    use crate::common::Backend;
+    let s = TestServer::start(Backend::Sqlite, &["--max-sessions-per-user", "1"])
+        .await
+        .unwrap();
+    let (token, _) = s.register("capped").await;
+    let first = WsClient::connect(&s, &token).await;
+    let url = format!("{}/api/v1/ws", s.base.replace("http://", "ws://"));
+    let mut req = tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(
+        url.as_str(),
+    )
+    .unwrap();
+    req.headers_mut().insert(
+        "sec-websocket-protocol",
+        format!("confab.v1, {token}").parse().unwrap(),
+    );
+    match tokio_tungstenite::connect_async(req).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => assert_eq!(resp.status(), 429),
+        other => panic!("expected 429, got {other:?}"),
+    }
+    first.close().await;
+    let mut again = None;
+    for _ in 0..50 {
+        let url = format!("{}/api/v1/ws", s.base.replace("http://", "ws://"));
+        let mut req =
+            tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(
+                url.as_str(),
+            )
+            .unwrap();
+        req.headers_mut().insert(
+            "sec-websocket-protocol",
+            format!("confab.v1, {token}").parse().unwrap(),
+        );
+        if let Ok(ok) = tokio_tungstenite::connect_async(req).await {
+            again = Some(ok);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        again.is_some(),
+        "the place of a closed session is free again"
+    );
+    s.stop().await;
 }
