@@ -20,16 +20,20 @@ run() { # database-url
     --auth-jwt-algorithm HS256 --auth-jwt-key bench-secret --auth-jwt-issuer confab-bench \
     --ws-requests-per-s 100000 >"$work/server.log" 2>&1 &
   local pid=$!
-  trap "kill $pid 2>/dev/null || true" RETURN
   for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
   local before; before=$(cpu_ticks $pid)
-  "$bin/confab-bench" --url "ws://127.0.0.1:$port" "${@:2}"
-  echo "server CPU during the run: $(( ($(cpu_ticks $pid) - before) * 1000 / $(getconf CLK_TCK) )) ms"
+  local status=0
+  "$bin/confab-bench" --url "ws://127.0.0.1:$port" "${@:2}" || status=$?
+  if [ $status -ne 0 ]; then
+    kill $pid 2>/dev/null || true
+    exit $status
+  fi
   if ! kill -0 $pid 2>/dev/null; then
     echo "the server died; its log:" >&2
     cat "$work/server.log" >&2
     exit 1
   fi
+  echo "server CPU during the run: $(( ($(cpu_ticks $pid) - before) * 1000 / $(getconf CLK_TCK) )) ms"
   echo "server RSS: $(ps -o rss= -p $pid) KiB"
   kill $pid; wait $pid 2>/dev/null || true
 }

@@ -22,6 +22,7 @@ use diesel_async::{
     AsyncConnection, AsyncMigrationHarness, AsyncPgConnection, SimpleAsyncConnection,
 };
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// SQLite's connection type: diesel's sync connection run on blocking threads.
@@ -34,8 +35,14 @@ const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqli
 /// the writer, a busy timeout instead of instant `SQLITE_BUSY`, enforced
 /// foreign keys, and `NORMAL` sync (durable across process crashes; WAL keeps
 /// the file consistent on power loss).
+/// Automatic checkpoints are off: a checkpoint inside a commit stalls the
+/// writer for milliseconds, so [`Db::connect`] starts a task that checkpoints
+/// from a reader connection instead.
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; \
-     PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;";
+     PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0;";
+
+/// How often the WAL is copied back into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 
 /// Everything that can go wrong below the domain layer.
 #[derive(Debug, thiserror::Error)]
@@ -100,6 +107,8 @@ pub enum Db {
     Sqlite {
         writer: Pool<SqliteConn>,
         reader: Pool<SqliteConn>,
+        /// The WAL checkpoint task, stopped with the last clone.
+        _checkpointer: Arc<AbortOnDrop>,
     },
 }
 
@@ -157,7 +166,12 @@ impl Db {
             .build(sqlite_manager(path))
             .await
             .map_err(|e| DbError::Pool(e.to_string()))?;
-        Ok(Db::Sqlite { writer, reader })
+        let checkpointer = Arc::new(AbortOnDrop(tokio::spawn(checkpoint_loop(reader.clone()))));
+        Ok(Db::Sqlite {
+            writer,
+            reader,
+            _checkpointer: checkpointer,
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -219,6 +233,32 @@ fn pool_builder<M: bb8::ManageConnection>(size: u32) -> bb8::Builder<M> {
     bb8::Pool::builder()
         .max_size(size.max(1))
         .connection_timeout(Duration::from_secs(10))
+}
+
+/// Checkpoints the WAL off the writer's path (PASSIVE: never waits for
+/// readers or the writer). Runs until the [`Db`] is dropped.
+async fn checkpoint_loop(pool: Pool<SqliteConn>) {
+    let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+    loop {
+        tick.tick().await;
+        match pool.get().await {
+            Ok(mut conn) => {
+                if let Err(e) = conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE)").await {
+                    tracing::warn!("WAL checkpoint failed: {e}");
+                }
+            }
+            Err(e) => tracing::warn!("WAL checkpoint: no connection: {e}"),
+        }
+    }
+}
+
+/// Aborts a background task when the last [`Db`] clone goes.
+pub struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 fn sqlite_manager(path: &str) -> AsyncDieselConnectionManager<SqliteConn> {
