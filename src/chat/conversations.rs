@@ -4,9 +4,10 @@
 use super::events::Notice;
 use super::validate;
 use super::views::{Conversation, ConversationKind, ConversationSummary, Message, Rights};
+use super::writer::Stored;
 use super::{Chat, ChatError, ChatResult};
 use crate::db::conversations::{self as rows, ConversationChanges, ConversationRow, MemberRow};
-use crate::db::ids::{ConversationId, MessageId, UserId};
+use crate::db::ids::{ConversationId, UserId};
 use crate::db::messages::{self as message_rows, MessageRow};
 use crate::db::{contacts as contact_rows, DbConn, DbError};
 use chrono::Utc;
@@ -375,20 +376,16 @@ impl Chat {
             updated_at: Utc::now().naive_utc(),
         };
         rows::update(&mut conn, id, &update).await?;
-        if let Some(name) = renamed {
-            self.system_message(
-                &mut conn,
-                id,
-                actor,
-                serde_json::json!({"action": "renamed", "name": name}),
-            )
-            .await?;
-        }
         let conversation = self.load_conversation(&mut conn, id).await?;
+        drop(conn);
         self.notify(
             conversation.member_ids(),
             Notice::ConversationUpdated(conversation.clone()),
         );
+        if let Some(name) = renamed {
+            let what = serde_json::json!({"action": "renamed", "name": name});
+            self.system_message(&conversation, actor, what).await?;
+        }
         Ok(conversation)
     }
 
@@ -447,22 +444,18 @@ impl Chat {
             .collect();
         rows::add_members(&mut conn, &new_rows).await?;
         self.cache.forget_conversation(id);
-        for user in &users {
-            self.system_message(
-                &mut conn,
-                id,
-                actor,
-                serde_json::json!({"action": "member_added", "user": user}),
-            )
-            .await?;
-        }
         let conversation = self.load_conversation(&mut conn, id).await?;
+        drop(conn);
         self.notify(
             users.clone(),
             Notice::ConversationCreated(conversation.clone()),
         );
         let old: Vec<UserId> = before.member_ids();
         self.notify(old, Notice::ConversationUpdated(conversation.clone()));
+        for user in &users {
+            let what = serde_json::json!({"action": "member_added", "user": user});
+            self.system_message(&conversation, actor, what).await?;
+        }
         Ok(conversation)
     }
 
@@ -489,7 +482,7 @@ impl Chat {
                 "you may only remove members below your rights".into(),
             ));
         }
-        self.drop_member(&mut conn, id, actor, target, "member_removed")
+        self.drop_member(conn, id, actor, target, "member_removed")
             .await
     }
 
@@ -497,17 +490,16 @@ impl Chat {
     /// message, tells `target` and the remaining members.
     async fn drop_member(
         &self,
-        conn: &mut DbConn<'_>,
+        mut conn: DbConn<'_>,
         id: ConversationId,
         actor: UserId,
         target: UserId,
         action: &str,
     ) -> ChatResult<Conversation> {
-        rows::remove_member(conn, id, target).await?;
+        rows::remove_member(&mut conn, id, target).await?;
         self.cache.forget_conversation(id);
-        let what = serde_json::json!({"action": action, "user": target});
-        self.system_message(conn, id, actor, what).await?;
-        let conversation = self.load_conversation(conn, id).await?;
+        let conversation = self.load_conversation(&mut conn, id).await?;
+        drop(conn);
         self.notify(
             vec![target],
             Notice::ConversationRemoved { conversation: id },
@@ -516,6 +508,8 @@ impl Chat {
             conversation.member_ids(),
             Notice::ConversationUpdated(conversation.clone()),
         );
+        let what = serde_json::json!({"action": action, "user": target});
+        self.system_message(&conversation, actor, what).await?;
         Ok(conversation)
     }
 
@@ -595,7 +589,7 @@ impl Chat {
             );
             return Ok(());
         }
-        self.drop_member(&mut conn, id, actor, actor, "member_left")
+        self.drop_member(conn, id, actor, actor, "member_left")
             .await?;
         Ok(())
     }
@@ -615,35 +609,16 @@ impl Chat {
     /// Stores and pushes a `system` message describing a change.
     async fn system_message(
         &self,
-        conn: &mut DbConn<'_>,
-        conversation: ConversationId,
+        conversation: &Conversation,
         actor: UserId,
         what: serde_json::Value,
     ) -> ChatResult<Message> {
-        let now = Utc::now().naive_utc();
-        let row = MessageRow {
-            id: MessageId::new(),
-            conversation_id: conversation,
-            author_id: Some(actor),
-            kind: "system".into(),
-            body: what.to_string(),
-            reply_to: None,
-            game: None,
-            client_id: None,
-            created_at: now,
-            edited_at: None,
-            deleted_at: None,
-            updated_at: now,
-        };
-        message_rows::insert(conn, &row).await?;
-        let message = Message::try_from(row)?;
-        let audience = rows::members(conn, conversation)
-            .await?
-            .iter()
-            .map(|m| m.user_id)
-            .collect();
-        self.notify(audience, Notice::MessageCreated(message.clone()));
-        Ok(message)
+        // Through the writer like every message, so ids and commit order
+        // agree; the caller has released its write connection.
+        let row = MessageRow::new(conversation.id, Some(actor), "system", what.to_string());
+        match self.writer.write(row, conversation.member_ids()).await? {
+            Stored::New(row) | Stored::Existing(row) => Ok(Message::try_from(row)?),
+        }
     }
 }
 

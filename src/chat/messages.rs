@@ -253,20 +253,11 @@ impl Chat {
                 ));
             }
         }
-        let now = Utc::now().naive_utc();
         let row = MessageRow {
-            id: MessageId::new(),
-            conversation_id: conversation,
-            author_id: Some(author),
-            kind: kind.to_owned(),
-            body,
             reply_to,
             game,
             client_id: client_id.map(str::to_owned),
-            created_at: now,
-            edited_at: None,
-            deleted_at: None,
-            updated_at: now,
+            ..MessageRow::new(conversation, Some(author), kind, body)
         };
         // The writer commits (batched with other sends), publishes in commit
         // order, then answers.
@@ -290,7 +281,7 @@ impl Chat {
         message: MessageId,
         answer: GameAnswer,
     ) -> ChatResult<Message> {
-        let mut conn = self.db.write().await?;
+        let mut conn = self.db.read().await?;
         let row = rows::find(&mut conn, message)
             .await?
             .ok_or(ChatError::NotFound("message"))?;
@@ -328,7 +319,10 @@ impl Chat {
         };
         let json =
             serde_json::to_string(&answered).map_err(|e| ChatError::Internal(e.to_string()))?;
-        let updated = rows::set_game(&mut conn, message, &stored, &json, Utc::now().naive_utc())
+        drop(conn);
+        // Only if still pending as read: two answers cannot both win.
+        let now = Utc::now().naive_utc();
+        let updated = rows::set_game(&mut self.db.write().await?, message, &stored, &json, now)
             .await?
             .ok_or_else(|| ChatError::Conflict("the invitation was answered meanwhile".into()))?;
         let updated = Message::try_from(updated)?;
@@ -345,8 +339,7 @@ impl Chat {
         body: String,
     ) -> ChatResult<Message> {
         self.check_body(&body)?;
-        let mut conn = self.db.write().await?;
-        let row = rows::find(&mut conn, message)
+        let row = rows::find(&mut self.db.read().await?, message)
             .await?
             .ok_or(ChatError::NotFound("message"))?;
         let audience = self.writable(row.conversation_id, user).await?;
@@ -358,9 +351,14 @@ impl Chat {
         if row.deleted_at.is_some() {
             return Err(ChatError::NotFound("message"));
         }
-        let edited = rows::edit(&mut conn, message, &body, Utc::now().naive_utc())
-            .await?
-            .ok_or(ChatError::NotFound("message"))?;
+        let edited = rows::edit(
+            &mut self.db.write().await?,
+            message,
+            &body,
+            Utc::now().naive_utc(),
+        )
+        .await?
+        .ok_or(ChatError::NotFound("message"))?;
         let edited = Message::try_from(edited)?;
         self.notify(audience, Notice::MessageUpdated(edited.clone()));
         Ok(edited)
@@ -368,7 +366,7 @@ impl Chat {
 
     /// Deletes a message, keeping a tombstone (its author, or a group admin).
     pub async fn delete_message(&self, user: UserId, message: MessageId) -> ChatResult<Message> {
-        let mut conn = self.db.write().await?;
+        let mut conn = self.db.read().await?;
         let row = rows::find(&mut conn, message)
             .await?
             .ok_or(ChatError::NotFound("message"))?;
@@ -389,7 +387,8 @@ impl Chat {
         if row.deleted_at.is_some() {
             return Ok(Message::try_from(row)?);
         }
-        let gone = rows::tombstone(&mut conn, message, Utc::now().naive_utc())
+        drop(conn);
+        let gone = rows::tombstone(&mut self.db.write().await?, message, Utc::now().naive_utc())
             .await?
             .ok_or(ChatError::NotFound("message"))?;
         let gone = Message::try_from(gone)?;

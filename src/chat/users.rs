@@ -550,11 +550,20 @@ impl Chat {
                 "you may only delete your own account".into(),
             ));
         }
+        // Read before the contact rows go with the account (cascade).
+        let watchers = self.presence_audience(target.id).await?;
         if !user_rows::delete(&mut self.db.write().await?, target.id).await? {
             return Err(ChatError::NotFound("user"));
         }
         // Their memberships and blocks went with them (cascade).
         self.cache.clear();
+        self.notify(
+            watchers,
+            super::events::Notice::StatusChanged {
+                user: target.id,
+                status: super::views::Status::Offline,
+            },
+        );
         self.events
             .publish(ChatEvent::UserDeleted { user: target.id });
         Ok(())

@@ -3,7 +3,9 @@
 //! into the next one, so at low load a message commits alone at once and at
 //! high load one commit (one fsync) carries hundreds. After the commit it
 //! publishes each message in commit order, then answers the senders: an
-//! acknowledged message is durable.
+//! acknowledged message is durable. Every message (system ones too) goes
+//! through here, and the writer gives each its id when it takes it, so ids
+//! ascend in commit order and catch-up by id has no gaps.
 
 use super::events::{ChatEvent, EventBus, Notice};
 use super::views::Message;
@@ -78,7 +80,10 @@ async fn run(db: Db, events: Arc<dyn EventBus>, mut jobs: mpsc::Receiver<Job>) {
 
 /// Commits a batch; if it fails, retries each message alone so that one bad
 /// message (a duplicate request id) does not fail the others.
-async fn commit(db: &Db, events: &dyn EventBus, batch: Vec<Job>) {
+async fn commit(db: &Db, events: &dyn EventBus, mut batch: Vec<Job>) {
+    for job in &mut batch {
+        job.row.stamp();
+    }
     let rows: Vec<MessageRow> = batch.iter().map(|j| j.row.clone()).collect();
     let result = match db.write().await {
         Ok(mut conn) => rows::insert_all(&mut conn, &rows).await,

@@ -28,6 +28,40 @@ pub struct MessageRow {
     pub updated_at: NaiveDateTime,
 }
 
+impl MessageRow {
+    /// A new message; its id and times are set when the writer stores it.
+    pub fn new(
+        conversation: ConversationId,
+        author: Option<UserId>,
+        kind: &str,
+        body: String,
+    ) -> Self {
+        let now = chrono::Utc::now().naive_utc();
+        MessageRow {
+            id: MessageId::new(),
+            conversation_id: conversation,
+            author_id: author,
+            kind: kind.to_owned(),
+            body,
+            reply_to: None,
+            game: None,
+            client_id: None,
+            created_at: now,
+            edited_at: None,
+            deleted_at: None,
+            updated_at: now,
+        }
+    }
+
+    /// Gives the row its final id and creation time: done by the writer in
+    /// queue order, so ids ascend in commit order.
+    pub fn stamp(&mut self) {
+        self.id = MessageId::new();
+        self.created_at = chrono::Utc::now().naive_utc();
+        self.updated_at = self.created_at;
+    }
+}
+
 /// Stores one message.
 pub async fn insert(conn: &mut DbConn<'_>, row: &MessageRow) -> Result<(), DbError> {
     insert_all(conn, std::slice::from_ref(row)).await
@@ -180,7 +214,7 @@ pub async fn since(
     Ok(rows)
 }
 
-/// Replaces the body of a message (an edit).
+/// Replaces the body of a message (an edit); `None` if it is deleted.
 pub async fn edit(
     conn: &mut DbConn<'_>,
     id: MessageId,
@@ -188,16 +222,20 @@ pub async fn edit(
     at: NaiveDateTime,
 ) -> Result<Option<MessageRow>, DbError> {
     let row = with_conn!(conn, |c| {
-        diesel::update(messages::table.find(id))
-            .set((
-                messages::body.eq(body),
-                messages::edited_at.eq(at),
-                messages::updated_at.eq(at),
-            ))
-            .returning(MessageRow::as_returning())
-            .get_result(c)
-            .await
-            .optional()
+        diesel::update(
+            messages::table
+                .find(id)
+                .filter(messages::deleted_at.is_null()),
+        )
+        .set((
+            messages::body.eq(body),
+            messages::edited_at.eq(at),
+            messages::updated_at.eq(at),
+        ))
+        .returning(MessageRow::as_returning())
+        .get_result(c)
+        .await
+        .optional()
     })?;
     Ok(row)
 }

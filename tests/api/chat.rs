@@ -17,10 +17,62 @@ backend_tests!(
     game_invitations,
     bad_frames_get_errors_and_the_socket_stays_open,
     deleting_an_account_ends_its_sessions,
+    pushes_arrive_in_id_order,
 );
 
+/// Messages sent at once from several sessions reach a member in id order,
+/// system messages included, so catching up from the last id seen has no
+/// gaps.
+async fn pushes_arrive_in_id_order(s: &TestServer) {
+    use tokio_tungstenite::tungstenite::Message as Frame;
+    let mut ada = person(s, "ada").await;
+    let mut bob = person(s, "bob").await;
+    let _cy = person(s, "cy").await;
+    let group = ada
+        .ws
+        .ok(
+            "conversation.create",
+            json!({"name": "Order", "members": ["bob"]}),
+        )
+        .await;
+    let gid = group["id"].as_str().unwrap().to_owned();
+    let mut ada2 = WsClient::connect(s, &ada.token).await;
+    for i in 0..40 {
+        let frame = |n: String| {
+            Frame::Text(
+                json!({"type": "message.send", "id": n, "data": {"conversation": gid, "body": "x"}})
+                    .to_string()
+                    .into(),
+            )
+        };
+        ada.ws.send_raw(frame(format!("a{i}"))).await;
+        ada2.send_raw(frame(format!("b{i}"))).await;
+        if i == 20 {
+            // A system message in the middle of the stream.
+            ada2.send_raw(Frame::Text(
+                    json!({"type": "conversation.update", "id": "u", "data": {"conversation": gid, "name": "Order 2"}})
+                        .to_string()
+                        .into(),
+                ))
+                .await;
+        }
+    }
+    let mut ids = vec![];
+    while ids.len() < 81 {
+        let m = bob.ws.push("message.created").await;
+        if m["kind"] == "text" || m["kind"] == "system" {
+            ids.push(m["id"].as_str().unwrap().to_owned());
+        }
+    }
+    let mut sorted = ids.clone();
+    sorted.sort();
+    assert_eq!(ids, sorted, "pushes in id order");
+}
+
 async fn deleting_an_account_ends_its_sessions(s: &TestServer) {
-    let gone = person(s, "gone").await;
+    let mut gone = person(s, "gone").await;
+    let mut friend = person(s, "friend").await;
+    befriend(&mut gone, &mut friend).await;
     let r = s
         .call(Method::DELETE, "/api/v1/users/me", None, Some(&gone.token))
         .await;
@@ -28,6 +80,16 @@ async fn deleting_an_account_ends_its_sessions(s: &TestServer) {
     assert_eq!(
         gone.ws.closed_by_server().await,
         (1008, "account_deleted".to_owned())
+    );
+    let seen = friend
+        .ws
+        .push_where("status.changed", |st| {
+            st["user"] == gone.id.as_str() && st["status"] != "online"
+        })
+        .await;
+    assert_eq!(
+        seen["status"], "offline",
+        "contacts see a deleted account go"
     );
 }
 
