@@ -82,6 +82,11 @@ pub struct Config {
     )]
     pub domain: String,
 
+    /// Scheme of this instance's public URLs (ActivityPub ids): https, or
+    /// http for local test rigs.
+    #[arg(long, env = "CONFAB_PUBLIC_SCHEME", default_value = "https", value_parser = ["https", "http"], global = true)]
+    pub public_scheme: String,
+
     /// postgres://user@host/db, or sqlite://path (created if missing).
     /// DATABASE_URL is honoured when CONFAB_DATABASE_URL is not set.
     #[arg(
@@ -249,6 +254,11 @@ impl Cli {
 }
 
 impl Config {
+    /// `scheme://domain`: the prefix of every public URL of this instance.
+    pub fn public_base(&self) -> String {
+        format!("{}://{}", self.public_scheme, self.domain)
+    }
+
     /// Checks settings that depend on each other.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.auth_jwt_algorithm.is_some()

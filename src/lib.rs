@@ -8,11 +8,13 @@
 //! - [`bus`]: event bus implementations (in-process now).
 //! - [`api`]: REST API v1 and its OpenAPI document.
 //! - [`ws`]: the WebSocket protocol: sessions, the hub, fan-out.
+//! - [`apub`]: ActivityPub discovery and actors (federation in progress).
 //! - [`error`]: every failure mapped to a status and JSON body, in one place.
 //! - [`state`]: the application state handed to handlers.
 //! - [`server`]: router, middleware, serving and graceful shutdown.
 
 pub mod api;
+pub mod apub;
 pub mod auth;
 pub mod bus;
 pub mod chat;

@@ -3,7 +3,7 @@
 
 use crate::error::Error;
 use crate::state::{AppState, StartupError};
-use crate::{api, ws};
+use crate::{api, apub, ws};
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::response::{IntoResponse, Response};
 use axum::serve::ListenerExt;
@@ -21,6 +21,7 @@ pub fn router(state: AppState) -> Router {
     let max_body = state.config.max_body_bytes;
     api::router()
         .route("/api/v1/ws", axum::routing::get(ws::upgrade))
+        .merge(apub::router())
         .fallback(|| async { Error::NoRoute })
         .method_not_allowed_fallback(|| async { Error::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(max_body))

@@ -417,6 +417,47 @@ impl Chat {
         Ok(User::try_from(row.ok_or(ChatError::NotFound("user"))?)?)
     }
 
+    /// A local user by name, for public pages and federation (no caller).
+    pub async fn public_user(&self, name: &str) -> ChatResult<User> {
+        if !validate::is_valid_name(name) {
+            return Err(ChatError::NotFound("user"));
+        }
+        let row = user_rows::find_by_name(&mut self.db.read().await?, name)
+            .await?
+            .ok_or(ChatError::NotFound("user"))?;
+        Ok(User::try_from(row)?)
+    }
+
+    /// How many accounts exist (NodeInfo usage).
+    pub async fn user_count(&self) -> ChatResult<i64> {
+        Ok(user_rows::count(&mut self.db.read().await?).await?)
+    }
+
+    /// The user's ActivityPub public key (PEM). On first use `generate`
+    /// makes a keypair `(public, private)` (slow: it runs on a blocking
+    /// thread) and it is stored.
+    pub async fn actor_public_key(
+        &self,
+        user: UserId,
+        generate: fn() -> Result<(String, String), String>,
+    ) -> ChatResult<String> {
+        let row = user_rows::find_by_id(&mut self.db.read().await?, user)
+            .await?
+            .ok_or(ChatError::NotFound("user"))?;
+        if let Some(pem) = row.public_key_pem {
+            return Ok(pem);
+        }
+        let (public, private) = blocking(generate)
+            .await?
+            .map_err(|e| ChatError::Internal(format!("key generation failed: {e}")))?;
+        let mut conn = self.db.write().await?;
+        user_rows::set_keypair_once(&mut conn, user, &public, &private).await?;
+        user_rows::find_by_id(&mut conn, user)
+            .await?
+            .and_then(|r| r.public_key_pem)
+            .ok_or(ChatError::NotFound("user"))
+    }
+
     /// The id of the user named by `key` (an id or a name).
     pub async fn resolve_user(&self, key: &str) -> ChatResult<UserId> {
         let mut conn = self.db.read().await?;

@@ -168,6 +168,30 @@ pub async fn promote_admins(conn: &mut DbConn<'_>, names: &[String]) -> Result<u
     Ok(n)
 }
 
+/// Stores an actor keypair unless the user already has one (the first of two
+/// racing writers wins).
+pub async fn set_keypair_once(
+    conn: &mut DbConn<'_>,
+    id: UserId,
+    public_pem: &str,
+    private_pem: &str,
+) -> Result<(), DbError> {
+    with_conn!(conn, |c| {
+        diesel::update(
+            users::table
+                .find(id)
+                .filter(users::public_key_pem.is_null()),
+        )
+        .set((
+            users::public_key_pem.eq(public_pem),
+            users::private_key_pem.eq(private_pem),
+        ))
+        .execute(c)
+        .await
+    })?;
+    Ok(())
+}
+
 /// Deletes the user; `false` when there was none.
 pub async fn delete(conn: &mut DbConn<'_>, id: UserId) -> Result<bool, DbError> {
     let n = with_conn!(conn, |c| {

@@ -7,6 +7,7 @@
 mod common;
 mod ws_client;
 
+mod apub;
 mod auth;
 mod chat;
 mod errors;

@@ -174,6 +174,7 @@ fn help_lists_every_setting_with_its_variable() {
         "CONFAB_MAX_FRAME_BYTES",
         "CONFAB_WS_REQUESTS_PER_S",
         "CONFAB_SESSION_QUEUE",
+        "CONFAB_PUBLIC_SCHEME",
     ] {
         assert!(help.contains(var), "--help lacks {var}");
     }

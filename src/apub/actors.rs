@@ -1,0 +1,163 @@
+//! Local users as ActivityPub `Person`s. The same URL serves JSON-LD to
+//! ActivityPub clients and a small HTML profile to browsers.
+
+use super::{actor_url, ACTIVITY_JSON};
+use crate::chat::users::User;
+use crate::error::Error;
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::http::header::{ACCEPT, CONTENT_TYPE, VARY};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Value};
+
+/// Whether the client asked for an ActivityPub document.
+fn wants_activity_json(headers: &HeaderMap) -> bool {
+    let accept = headers
+        .get(ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    accept.contains(ACTIVITY_JSON)
+        || (accept.contains("application/ld+json") && accept.contains("activitystreams"))
+}
+
+/// A new RSA-2048 keypair `(public PEM, private PEM)`.
+fn generate_keypair() -> Result<(String, String), String> {
+    activitypub_federation::http_signatures::generate_actor_keypair()
+        .map(|k| (k.public_key, k.private_key))
+        .map_err(|e| e.to_string())
+}
+
+/// # `GET /users/{name}`
+pub async fn actor(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, Error> {
+    let user = state.chat.public_user(&name).await?;
+    if !wants_activity_json(&headers) {
+        return Ok((
+            [(VARY, "Accept")],
+            axum::response::Html(profile_page(&user)),
+        )
+            .into_response());
+    }
+    let public_key = state
+        .chat
+        .actor_public_key(user.id, generate_keypair)
+        .await?;
+    let person = person(&state, &user, &public_key);
+    let content_type = format!("{ACTIVITY_JSON}; charset=utf-8");
+    Ok((
+        [(CONTENT_TYPE, content_type.as_str()), (VARY, "Accept")],
+        person.to_string(),
+    )
+        .into_response())
+}
+
+/// The `Person` document (fields Mastodon, Lemmy and Pleroma read).
+fn person(state: &AppState, user: &User, public_key_pem: &str) -> Value {
+    let id = actor_url(state, &user.name);
+    let base = state.config.public_base();
+    let mut person = json!({
+        "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+        "id": id,
+        "type": "Person",
+        "preferredUsername": user.name,
+        "name": if user.display_name.is_empty() { &user.name } else { &user.display_name },
+        "summary": paragraphs(&user.bio),
+        "url": id,
+        "inbox": format!("{id}/inbox"),
+        "outbox": format!("{id}/outbox"),
+        "followers": format!("{id}/followers"),
+        "following": format!("{id}/following"),
+        "endpoints": {"sharedInbox": format!("{base}/inbox")},
+        "manuallyApprovesFollowers": true,
+        "published": user.created_at,
+        "attachment": user.profile_links.iter().map(|link| json!({
+            "type": "PropertyValue",
+            "name": link.name,
+            "value": format!(
+                "<a href=\"{0}\" rel=\"me nofollow noopener noreferrer\" target=\"_blank\">{0}</a>",
+                escape(&link.url)
+            ),
+        })).collect::<Vec<_>>(),
+        "publicKey": {"id": format!("{id}#main-key"), "owner": id, "publicKeyPem": public_key_pem},
+    });
+    if let Some(avatar) = &user.avatar_url {
+        person["icon"] = json!({"type": "Image", "url": avatar});
+    }
+    person
+}
+
+/// Plain text as HTML paragraphs, escaped.
+fn paragraphs(text: &str) -> String {
+    text.split("\n\n")
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| format!("<p>{}</p>", escape(p).replace('\n', "<br>")))
+        .collect()
+}
+
+/// Escapes text for HTML element content and attribute values.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// The profile as a minimal HTML page for browsers.
+fn profile_page(user: &User) -> String {
+    let shown = if user.display_name.is_empty() {
+        &user.name
+    } else {
+        &user.display_name
+    };
+    format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\
+         <body><h1>{title}</h1><p>@{name}</p>{bio}</body></html>\n",
+        title = escape(shown),
+        name = escape(&user.name),
+        bio = paragraphs(&user.bio),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_escaped_into_paragraphs() {
+        assert_eq!(
+            paragraphs("a <script>\nb\n\n\"c\" & 'd'"),
+            "<p>a &lt;script&gt;<br>b</p><p>&quot;c&quot; &amp; &#39;d&#39;</p>"
+        );
+        assert_eq!(paragraphs(""), "");
+    }
+
+    #[test]
+    fn accept_headers() {
+        let mut h = HeaderMap::new();
+        assert!(!wants_activity_json(&h));
+        h.insert(ACCEPT, "text/html,application/xhtml+xml".parse().unwrap());
+        assert!(!wants_activity_json(&h));
+        h.insert(ACCEPT, "application/activity+json".parse().unwrap());
+        assert!(wants_activity_json(&h));
+        h.insert(
+            ACCEPT,
+            "application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\""
+                .parse()
+                .unwrap(),
+        );
+        assert!(wants_activity_json(&h));
+    }
+}
