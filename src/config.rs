@@ -208,6 +208,65 @@ pub struct Config {
     )]
     pub session_queue: usize,
 
+    /// Test rigs only: allow http, explicit ports and private or loopback
+    /// addresses in federation (never on a public server).
+    #[arg(
+        long,
+        env = "CONFAB_FEDERATION_ALLOW_PRIVATE",
+        default_value_t = false,
+        action = clap::ArgAction::Set,
+        global = true
+    )]
+    pub federation_allow_private: bool,
+
+    /// Test rigs only: comma-separated `host=ip` pairs that federation
+    /// requests resolve without DNS (for example `beta.test=127.0.0.1`).
+    #[arg(
+        long,
+        env = "CONFAB_FEDERATION_RESOLVE",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub federation_resolve: Vec<String>,
+
+    /// Send a `Block` activity to the blocked actor's server (Mastodon does).
+    #[arg(
+        long,
+        env = "CONFAB_FEDERATION_SEND_BLOCKS",
+        default_value_t = true,
+        action = clap::ArgAction::Set,
+        global = true
+    )]
+    pub federation_send_blocks: bool,
+
+    /// First retry delay of a failed delivery, in seconds; it doubles per
+    /// failure of the host, up to a day.
+    #[arg(
+        long,
+        env = "CONFAB_FEDERATION_RETRY_BASE_S",
+        default_value_t = 30,
+        global = true
+    )]
+    pub federation_retry_base_s: u64,
+
+    /// Deliveries that failed this many times are given up (`failed`).
+    #[arg(
+        long,
+        env = "CONFAB_FEDERATION_MAX_ATTEMPTS",
+        default_value_t = 16,
+        global = true
+    )]
+    pub federation_max_attempts: u32,
+
+    /// Requests in flight per destination host.
+    #[arg(
+        long,
+        env = "CONFAB_FEDERATION_HOST_CONCURRENCY",
+        default_value_t = 8,
+        global = true
+    )]
+    pub federation_host_concurrency: usize,
+
     /// How long to wait for open requests on shutdown, in seconds.
     #[arg(
         long,
@@ -259,6 +318,15 @@ impl Config {
         format!("{}://{}", self.public_scheme, self.domain)
     }
 
+    /// Whether `url` points at this instance (host and port equal `domain`).
+    pub fn is_local(&self, url: &url::Url) -> bool {
+        let host = url.host_str().unwrap_or_default();
+        match url.port() {
+            Some(port) => format!("{host}:{port}") == self.domain,
+            None => host == self.domain,
+        }
+    }
+
     /// Checks settings that depend on each other.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.auth_jwt_algorithm.is_some()
@@ -266,6 +334,21 @@ impl Config {
         {
             return Err(ConfigError(
                 "auth_jwt_algorithm needs auth_jwt_key and auth_jwt_issuer".into(),
+            ));
+        }
+        for pair in &self.federation_resolve {
+            let ok = pair.split_once('=').is_some_and(|(host, ip)| {
+                !host.is_empty() && ip.parse::<std::net::IpAddr>().is_ok()
+            });
+            if !ok {
+                return Err(ConfigError(format!(
+                    "federation_resolve: {pair:?} is not host=ip"
+                )));
+            }
+        }
+        if self.federation_retry_base_s == 0 || self.federation_max_attempts == 0 {
+            return Err(ConfigError(
+                "federation_retry_base_s and federation_max_attempts must be positive".into(),
             ));
         }
         if self.max_body_bytes < 1024 {

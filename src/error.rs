@@ -50,6 +50,21 @@ pub enum Error {
     /// 400: a WebSocket frame that is not a JSON request.
     #[error("{0}")]
     MalformedFrame(String),
+    /// 401: an inbox request without a valid HTTP signature of its actor.
+    #[error("{0}")]
+    Signature(String),
+    /// 403: federation with this instance or address is refused.
+    #[error("{0}")]
+    Refused(String),
+    /// 400: an activity we cannot parse or that breaks a federation rule.
+    #[error("{0}")]
+    InvalidActivity(String),
+    /// 502: a remote server could not be reached or answered nonsense.
+    #[error("{0}")]
+    Remote(String),
+    /// The federation library's errors, classified in `parts`.
+    #[error(transparent)]
+    Federation(#[from] activitypub_federation::error::Error),
     /// 503: a dependency (the database) is down.
     #[error("{0}")]
     Unavailable(String),
@@ -98,6 +113,11 @@ impl Error {
             Error::MethodNotAllowed => (S::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Error::UnknownType(_) => (S::BAD_REQUEST, "unknown_type"),
             Error::MalformedFrame(_) => (S::BAD_REQUEST, "malformed_frame"),
+            Error::Signature(_) => (S::UNAUTHORIZED, "signature_invalid"),
+            Error::Refused(_) => (S::FORBIDDEN, "refused"),
+            Error::InvalidActivity(_) => (S::BAD_REQUEST, "invalid_activity"),
+            Error::Remote(_) => (S::BAD_GATEWAY, "remote_unavailable"),
+            Error::Federation(e) => federation_parts(e),
             Error::Unavailable(_) => (S::SERVICE_UNAVAILABLE, "unavailable"),
             Error::Internal(_) => (S::INTERNAL_SERVER_ERROR, "internal"),
         };
@@ -107,6 +127,26 @@ impl Error {
             self.to_string()
         };
         (status, code, message)
+    }
+}
+
+/// Status and code of a federation library error. Whatever stops us from
+/// verifying who sent an activity (a bad signature or digest, an expired
+/// date, an actor that cannot be fetched) is 401, so peers that "double
+/// knock" retry with another signature scheme.
+fn federation_parts(e: &activitypub_federation::error::Error) -> (StatusCode, &'static str) {
+    use activitypub_federation::error::Error as F;
+    use StatusCode as S;
+    match e {
+        F::UrlVerificationError(_) | F::DomainResolveError(_) | F::ResolveInternalIpError(..) => {
+            (S::FORBIDDEN, "refused")
+        }
+        F::ParseReceivedActivity { .. } => (S::BAD_REQUEST, "invalid_activity"),
+        F::RequestLimit => (S::BAD_REQUEST, "fetch_limit"),
+        F::SerializeOutgoingActivity(..) | F::ActivityQueueError(_) | F::StopActivityQueue(_) => {
+            (S::INTERNAL_SERVER_ERROR, "internal")
+        }
+        _ => (S::UNAUTHORIZED, "signature_invalid"),
     }
 }
 

@@ -2,12 +2,14 @@
 //! owns the database and the event bus), the token service and the
 //! configuration. Built once at start-up; no globals.
 
+use crate::apub;
 use crate::auth::tokens::{ExternalIssuer, TokenService};
 use crate::bus::InProcessBus;
 use crate::chat::{AccountPolicy, Chat, ChatError, ChatLimits};
 use crate::config::{Config, ConfigError, ExternalAlgorithm};
 use crate::db::{settings, Db, DbError};
 use crate::ws::hub::Hub;
+use activitypub_federation::config::FederationConfig;
 use jsonwebtoken::Algorithm;
 use rand_core::{OsRng, RngCore};
 use std::sync::Arc;
@@ -27,6 +29,8 @@ pub enum StartupError {
         addr: std::net::SocketAddr,
         source: std::io::Error,
     },
+    #[error("federation setup failed: {0}")]
+    Federation(String),
     #[error("server failed: {0}")]
     Serve(std::io::Error),
 }
@@ -39,6 +43,8 @@ pub struct AppState {
     pub tokens: Arc<TokenService>,
     /// Live WebSocket sessions on this node.
     pub hub: Arc<Hub>,
+    /// The federation library's configuration (its app data holds the chat).
+    pub federation: FederationConfig<apub::context::Context>,
 }
 
 /// Key of the generated token secret in `instance_settings`.
@@ -71,15 +77,42 @@ impl AppState {
             max_message_chars: config.max_message_chars,
             game_invite_ttl_s: config.game_invite_ttl_s,
         };
-        let chat = Chat::new(db, Arc::new(InProcessBus::new()), policy, limits);
+        let config = Arc::new(config);
+        let queue = Arc::new(apub::outbox::Queue::new(db.clone(), config.clone()));
+        let chat = Chat::new(
+            db.clone(),
+            Arc::new(InProcessBus::new()),
+            policy,
+            limits,
+            Some(queue.clone()),
+        );
         chat.promote_configured_admins().await?;
+        let chat = Arc::new(chat);
         let hub = Arc::new(Hub::default());
         tokio::spawn(hub.clone().run(chat.events().subscribe()));
+        let client = apub::context::http_client(&config)
+            .map_err(|e| StartupError::Federation(e.to_string()))?;
+        let delivery = Arc::new(apub::delivery::Delivery::new(
+            db,
+            client.clone(),
+            config.clone(),
+            queue.wake.clone(),
+        ));
+        tokio::spawn(delivery.run());
+        let context = apub::context::Context {
+            chat: chat.clone(),
+            config: config.clone(),
+            queue,
+        };
+        let federation = apub::context::federation_config(context, client)
+            .await
+            .map_err(StartupError::Federation)?;
         Ok(Self {
-            config: Arc::new(config),
-            chat: Arc::new(chat),
+            config,
+            chat,
             tokens: Arc::new(tokens),
             hub,
+            federation,
         })
     }
 }

@@ -2,7 +2,8 @@
 //! JSON. The OpenAPI document is generated from the handlers' annotations and
 //! served at `/api/v1/openapi.json`.
 //!
-//! Reaches the database only through `chat`; must not import `ws` or `apub`.
+//! Reaches the database only through `chat`; must not import `ws`, and of
+//! `apub` only `apub::lookup` (finding remote users by handle).
 
 mod auth;
 mod conversations;

@@ -2,8 +2,10 @@
 
 use super::extract::{ApiJson, ApiQuery, Auth};
 use super::{ReadErrors, WriteErrors};
+use crate::apub;
 use crate::chat::users::{NewUser, Profile, ProfilePatch, User, UserPage, PAGE_MAX};
 use crate::chat::validate::NAME_MAX;
+use crate::chat::ChatError;
 use crate::error::Error;
 use crate::state::AppState;
 use axum::extract::{Path, State};
@@ -87,12 +89,13 @@ pub async fn create_user(
 }
 
 /// # `GET /api/v1/users/{user}`
-/// One user, by id, name (case-insensitive) or `me`.
+/// One user, by id, name (case-insensitive), `me`, or a handle
+/// `@name@host` (a remote user is looked up on their server and stored).
 #[utoipa::path(
     get,
     path = "/api/v1/users/{user}",
     tag = "users",
-    params(("user" = String, Path, description = "User id, name, or `me`")),
+    params(("user" = String, Path, description = "User id, name, `me`, or `@name@host`")),
     security(("bearer" = [])),
     responses((status = 200, description = "The user", body = User), ReadErrors)
 )]
@@ -101,6 +104,12 @@ pub async fn get_user(
     Auth(caller): Auth,
     Path(user): Path<String>,
 ) -> Result<Json<User>, Error> {
+    if user.contains('@') {
+        caller
+            .user_id()
+            .ok_or(Error::Chat(ChatError::NotFound("user")))?;
+        return Ok(Json(apub::lookup::resolve(&state.federation, &user).await?));
+    }
     Ok(Json(state.chat.find_user(&caller, &user).await?))
 }
 

@@ -1,7 +1,8 @@
 //! Local users as ActivityPub `Person`s. The same URL serves JSON-LD to
 //! ActivityPub clients and a small HTML profile to browsers.
 
-use super::{actor_url, ACTIVITY_JSON};
+use super::html::{escape, paragraphs};
+use super::{actor_url, generate_keypair, ACTIVITY_JSON};
 use crate::chat::users::User;
 use crate::error::Error;
 use crate::state::AppState;
@@ -20,13 +21,6 @@ fn wants_activity_json(headers: &HeaderMap) -> bool {
         .to_ascii_lowercase();
     accept.contains(ACTIVITY_JSON)
         || (accept.contains("application/ld+json") && accept.contains("activitystreams"))
-}
-
-/// A new RSA-2048 keypair `(public PEM, private PEM)`.
-fn generate_keypair() -> Result<(String, String), String> {
-    activitypub_federation::http_signatures::generate_actor_keypair()
-        .map(|k| (k.public_key, k.private_key))
-        .map_err(|e| e.to_string())
 }
 
 /// # `GET /users/{name}`
@@ -91,30 +85,6 @@ fn person(state: &AppState, user: &User, public_key_pem: &str) -> Value {
     person
 }
 
-/// Plain text as HTML paragraphs, escaped.
-fn paragraphs(text: &str) -> String {
-    text.split("\n\n")
-        .filter(|p| !p.trim().is_empty())
-        .map(|p| format!("<p>{}</p>", escape(p).replace('\n', "<br>")))
-        .collect()
-}
-
-/// Escapes text for HTML element content and attribute values.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for ch in text.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            other => out.push(other),
-        }
-    }
-    out
-}
-
 /// The profile as a minimal HTML page for browsers.
 fn profile_page(user: &User) -> String {
     let shown = if user.display_name.is_empty() {
@@ -134,15 +104,6 @@ fn profile_page(user: &User) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn text_is_escaped_into_paragraphs() {
-        assert_eq!(
-            paragraphs("a <script>\nb\n\n\"c\" & 'd'"),
-            "<p>a &lt;script&gt;<br>b</p><p>&quot;c&quot; &amp; &#39;d&#39;</p>"
-        );
-        assert_eq!(paragraphs(""), "");
-    }
 
     #[test]
     fn accept_headers() {

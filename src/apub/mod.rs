@@ -1,14 +1,23 @@
-//! ActivityPub: discovery (WebFinger, NodeInfo, host-meta) and actors.
-//! Inboxes, outboxes, delivery and groups come with the rest of issue 4
-//! (see `docs/federation.md`).
+//! ActivityPub: discovery (WebFinger, NodeInfo, host-meta), users as
+//! actors, signed inboxes, outgoing activities in a persistent queue and
+//! the worker that delivers them. See `docs/federation.md`.
 //!
 //! May import `chat` and `db`; must not import `api` or `ws`.
 
+pub mod activities;
 mod actors;
+pub mod context;
+pub mod delivery;
 mod discovery;
+pub mod html;
+mod inbox;
+pub mod lookup;
+pub mod objects;
+pub mod outbox;
+pub mod signing;
 
 use crate::state::AppState;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 
 /// The media type of ActivityPub documents.
@@ -22,9 +31,18 @@ pub fn router() -> Router<AppState> {
         .route("/.well-known/nodeinfo", get(discovery::nodeinfo_links))
         .route("/nodeinfo/2.1", get(discovery::nodeinfo))
         .route("/users/{name}", get(actors::actor))
+        .route("/users/{name}/inbox", post(inbox::inbox))
+        .route("/inbox", post(inbox::inbox))
 }
 
 /// The ActivityPub id (and profile URL) of the local user `name`.
 pub fn actor_url(state: &AppState, name: &str) -> String {
     format!("{}/users/{name}", state.config.public_base())
+}
+
+/// A new RSA-2048 keypair `(public PEM, private PEM)`.
+pub fn generate_keypair() -> Result<(String, String), String> {
+    activitypub_federation::http_signatures::generate_actor_keypair()
+        .map(|k| (k.public_key, k.private_key))
+        .map_err(|e| e.to_string())
 }

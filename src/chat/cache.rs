@@ -20,6 +20,8 @@ pub struct Access {
     pub kind: ConversationKind,
     pub members: Vec<(UserId, Rights)>,
     pub read_only: bool,
+    /// Members who live on other servers (their messages federate).
+    pub remote: Vec<UserId>,
 }
 
 impl Access {
@@ -105,6 +107,7 @@ mod tests {
             kind: ConversationKind::Group,
             members: vec![],
             read_only: false,
+            remote: vec![],
         })
     }
 

@@ -4,6 +4,7 @@
 //! blocker from the blocked user.
 
 use super::events::Notice;
+use super::federation::{ContactChange, Outgoing};
 use super::views::{Contact, ContactState, Status};
 use super::{Chat, ChatError, ChatResult};
 use crate::db::contacts::{self as rows, ContactRow};
@@ -58,6 +59,7 @@ impl Chat {
             state: "pending".into(),
             created_at: now,
             updated_at: now,
+            follow_id: None,
         };
         match rows::insert(&mut conn, &row).await {
             // The other one invited at the same moment (unique pair index).
@@ -69,7 +71,82 @@ impl Chat {
             other => other?,
         }
         self.tell_both(&row);
+        drop(conn);
+        self.federate_contact(user, ContactChange::Invited, &row)
+            .await?;
         Ok(Contact::from_row(&row, user))
+    }
+
+    /// A remote user's `Follow` of the local user `addressee`: an invitation
+    /// (remembering the `Follow`'s id), or an acceptance when `addressee` had
+    /// invited them. Returns the link's state afterwards; a block refuses it.
+    pub async fn remote_follow(
+        &self,
+        requester: UserId,
+        addressee: UserId,
+        follow_id: &str,
+    ) -> ChatResult<Contact> {
+        let mut conn = self.db.write().await?;
+        if rows::either_blocks(&mut conn, requester, addressee).await? {
+            return Err(ChatError::Forbidden("blocked".into()));
+        }
+        match rows::between(&mut conn, requester, addressee).await? {
+            Some(row) if row.state == "accepted" => return Ok(Contact::from_row(&row, requester)),
+            Some(row) if row.requester_id == addressee => {
+                drop(conn);
+                return self.accept_contact(requester, addressee).await;
+            }
+            Some(row) => return Ok(Contact::from_row(&row, requester)),
+            None => {}
+        }
+        let now = Utc::now().naive_utc();
+        let row = ContactRow {
+            requester_id: requester,
+            addressee_id: addressee,
+            state: "pending".into(),
+            created_at: now,
+            updated_at: now,
+            follow_id: Some(follow_id.to_owned()),
+        };
+        match rows::insert(&mut conn, &row).await {
+            Err(DbError::UniqueViolation) => {
+                return Err(ChatError::Conflict(
+                    "an invitation between you already exists".into(),
+                ))
+            }
+            other => other?,
+        }
+        self.tell_both(&row);
+        Ok(Contact::from_row(&row, requester))
+    }
+
+    /// The link between two users, if any (for federation).
+    pub async fn contact_link(&self, a: UserId, b: UserId) -> ChatResult<Option<ContactRow>> {
+        Ok(rows::between(&mut self.db.read().await?, a, b).await?)
+    }
+
+    /// A remote user ended whatever link they had with `user` (`Undo` or
+    /// `Reject` of a `Follow`); `false` when there was none.
+    pub async fn remote_unfollow(&self, remote: UserId, user: UserId) -> ChatResult<bool> {
+        match self.drop_link(remote, user, |_| true).await {
+            Ok(_) => Ok(true),
+            Err(ChatError::NotFound(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn federate_contact(
+        &self,
+        actor: UserId,
+        change: ContactChange,
+        row: &ContactRow,
+    ) -> ChatResult<()> {
+        self.federate(Outgoing::Contact {
+            actor,
+            change,
+            row: row.clone(),
+        })
+        .await
     }
 
     /// Accepts `other`'s invitation and opens (or reopens) the direct chat.
@@ -93,6 +170,9 @@ impl Chat {
         self.notify(vec![user, other], notice);
         // New contacts see each other's presence from now on.
         self.tell_presence(user, other, |subject| self.status(subject));
+        drop(conn);
+        self.federate_contact(user, ContactChange::Accepted, &row)
+            .await?;
         Ok(Contact::from_row(&row, user))
     }
 
@@ -106,23 +186,32 @@ impl Chat {
 
     /// Declines an invitation from `other`.
     pub async fn decline_contact(&self, user: UserId, other: UserId) -> ChatResult<()> {
-        self.drop_link(user, other, |row| {
-            row.state == "pending" && row.addressee_id == user
-        })
-        .await
+        let row = self
+            .drop_link(user, other, |row| {
+                row.state == "pending" && row.addressee_id == user
+            })
+            .await?;
+        self.federate_contact(user, ContactChange::Declined, &row)
+            .await
     }
 
     /// Withdraws an invitation `user` sent.
     pub async fn cancel_contact(&self, user: UserId, other: UserId) -> ChatResult<()> {
-        self.drop_link(user, other, |row| {
-            row.state == "pending" && row.requester_id == user
-        })
-        .await
+        let row = self
+            .drop_link(user, other, |row| {
+                row.state == "pending" && row.requester_id == user
+            })
+            .await?;
+        self.federate_contact(user, ContactChange::Cancelled, &row)
+            .await
     }
 
     /// Ends a contact; the direct chat turns read-only.
     pub async fn remove_contact(&self, user: UserId, other: UserId) -> ChatResult<()> {
-        self.drop_link(user, other, |row| row.state == "accepted")
+        let row = self
+            .drop_link(user, other, |row| row.state == "accepted")
+            .await?;
+        self.federate_contact(user, ContactChange::Removed, &row)
             .await
     }
 
@@ -131,7 +220,7 @@ impl Chat {
         user: UserId,
         other: UserId,
         applies: impl Fn(&ContactRow) -> bool,
-    ) -> ChatResult<()> {
+    ) -> ChatResult<ContactRow> {
         let mut conn = self.db.write().await?;
         let row = rows::between(&mut conn, user, other)
             .await?
@@ -144,7 +233,7 @@ impl Chat {
             self.refresh_direct(&mut conn, user, other).await?;
             self.tell_presence(user, other, |_| Status::Offline);
         }
-        Ok(())
+        Ok(row)
     }
 
     /// Blocks `other`: drops a pending invitation between them, makes their
@@ -173,7 +262,13 @@ impl Chat {
         );
         self.refresh_direct(&mut conn, user, other).await?;
         self.presence_blocked(user, other);
-        Ok(())
+        drop(conn);
+        self.federate(Outgoing::Block {
+            blocker: user,
+            blocked: other,
+            active: true,
+        })
+        .await
     }
 
     /// Lifts a block: the direct chat is writable again if they are contacts.
@@ -195,7 +290,12 @@ impl Chat {
         if self.presence_audience(user).await?.contains(&other) {
             self.tell_presence(user, other, |subject| self.status(subject));
         }
-        Ok(())
+        self.federate(Outgoing::Block {
+            blocker: user,
+            blocked: other,
+            active: false,
+        })
+        .await
     }
 
     /// Pushes the pair's direct chat again (its read-only flag changed).

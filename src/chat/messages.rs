@@ -3,6 +3,7 @@
 
 use super::cache::Access;
 use super::events::Notice;
+use super::federation::{MessageChange, Outgoing};
 use super::validate;
 use super::views::{ConversationKind, GameInvite, GameState, Message, Rights};
 use super::writer::Stored;
@@ -102,13 +103,14 @@ impl Chat {
             return Ok(access);
         }
         let epoch = self.cache.epoch();
-        let conv = self
-            .load_conversation(&mut self.db.read().await?, id)
-            .await?;
+        let mut conn = self.db.read().await?;
+        let conv = self.load_conversation(&mut conn, id).await?;
+        let remote = conversation_rows::remote_members(&mut conn, id).await?;
         let access = Arc::new(Access {
             kind: conv.kind,
             members: conv.members.iter().map(|m| (m.user, m.rights)).collect(),
             read_only: conv.read_only,
+            remote,
         });
         self.cache.put_conversation(id, access.clone(), epoch);
         Ok(access)
@@ -162,6 +164,7 @@ impl Chat {
         client_id: Option<&str>,
     ) -> ChatResult<Message> {
         self.check_body(&new.body)?;
+        let client_id = checked_client_id(client_id)?;
         self.store(
             author,
             new.conversation,
@@ -171,6 +174,84 @@ impl Chat {
             None,
             client_id,
         )
+        .await
+    }
+
+    /// Stores a direct message that the remote user `author` sent to the
+    /// local user `recipient` (ActivityPub id `ap_id`, which also makes a
+    /// second delivery of it return the stored one). The same rules as a
+    /// local send apply: they must be contacts and neither may block the
+    /// other (otherwise the direct chat is missing or read-only).
+    pub async fn receive_direct_message(
+        &self,
+        author: UserId,
+        recipient: UserId,
+        body: String,
+        ap_id: &str,
+        reply_to: Option<MessageId>,
+    ) -> ChatResult<Message> {
+        self.check_body(&body)?;
+        let key = super::conversations::direct_key(author, recipient);
+        let conversation = conversation_rows::find_direct(&mut self.db.read().await?, &key)
+            .await?
+            .ok_or_else(|| ChatError::Forbidden("you are not a contact of this user".into()))?;
+        self.store(
+            author,
+            conversation.id,
+            "text",
+            body,
+            reply_to,
+            None,
+            Some(ap_id.to_owned()),
+        )
+        .await
+    }
+
+    /// The message a remote author sent with ActivityPub id `ap_id`.
+    pub async fn remote_message(&self, author: UserId, ap_id: &str) -> ChatResult<Message> {
+        let row = rows::find_by_client_id(&mut self.db.read().await?, author, ap_id)
+            .await?
+            .ok_or(ChatError::NotFound("message"))?;
+        Ok(Message::try_from(row)?)
+    }
+
+    /// The id of a remote message by its ActivityPub id.
+    pub async fn message_id_by_ap_id(&self, ap_id: &str) -> ChatResult<Option<MessageId>> {
+        Ok(rows::find_remote(&mut self.db.read().await?, ap_id)
+            .await?
+            .map(|row| row.id))
+    }
+
+    /// Tells federation about a change to a message when its author is local
+    /// and remote members may see it.
+    async fn federate_message(
+        &self,
+        message: &Message,
+        change: MessageChange,
+        audience: &[UserId],
+    ) -> ChatResult<()> {
+        let Some(author) = message.author else {
+            return Ok(());
+        };
+        let access = self.access(message.conversation).await?;
+        if access.remote.is_empty() || access.remote.contains(&author) {
+            return Ok(());
+        }
+        let recipients: Vec<UserId> = access
+            .remote
+            .iter()
+            .filter(|u| audience.contains(u))
+            .copied()
+            .collect();
+        if recipients.is_empty() {
+            return Ok(());
+        }
+        self.federate(Outgoing::Message {
+            message: message.id,
+            conversation: message.conversation,
+            change,
+            recipients,
+        })
         .await
     }
 
@@ -207,6 +288,7 @@ impl Chat {
         };
         let json = serde_json::to_string(&card).map_err(|e| ChatError::Internal(e.to_string()))?;
         let body = format!("invites you to play {game}");
+        let client_id = checked_client_id(client_id)?;
         self.store(
             author,
             invite.conversation,
@@ -228,13 +310,8 @@ impl Chat {
         body: String,
         reply_to: Option<MessageId>,
         game: Option<(String, Option<UserId>)>,
-        client_id: Option<&str>,
+        client_id: Option<String>,
     ) -> ChatResult<Message> {
-        if let Some(id) = client_id {
-            if id.is_empty() || id.chars().count() > CLIENT_ID_MAX {
-                return Err(ChatError::invalid("id", "request ids are 1-64 characters"));
-            }
-        }
         // Rights come from the access cache; a resend with a used request
         // id is caught by the writer (unique index), not by a read here.
         let audience = self.writable(conversation, author).await?;
@@ -256,13 +333,20 @@ impl Chat {
         let row = MessageRow {
             reply_to,
             game,
-            client_id: client_id.map(str::to_owned),
+            client_id,
             ..MessageRow::new(conversation, Some(author), kind, body)
         };
         // The writer commits (batched with other sends), publishes in commit
-        // order, then answers.
-        match self.writer.write(row, audience).await? {
-            Stored::New(row) | Stored::Existing(row) => Ok(Message::try_from(row)?),
+        // order, then answers; deliveries to remote members are queued
+        // before the sender hears back.
+        match self.writer.write(row, audience.clone()).await? {
+            Stored::New(row) => {
+                let message = Message::try_from(row)?;
+                self.federate_message(&message, MessageChange::Created, &audience)
+                    .await?;
+                Ok(message)
+            }
+            Stored::Existing(row) => Ok(Message::try_from(row)?),
         }
     }
 
@@ -360,6 +444,8 @@ impl Chat {
         .await?
         .ok_or(ChatError::NotFound("message"))?;
         let edited = Message::try_from(edited)?;
+        self.federate_message(&edited, MessageChange::Updated, &audience)
+            .await?;
         self.notify(audience, Notice::MessageUpdated(edited.clone()));
         Ok(edited)
     }
@@ -393,6 +479,10 @@ impl Chat {
             .ok_or(ChatError::NotFound("message"))?;
         let gone = Message::try_from(gone)?;
         let audience = self.audience_of(conv.member_ids(), row.author_id).await?;
+        if row.author_id == Some(user) {
+            self.federate_message(&gone, MessageChange::Deleted, &audience)
+                .await?;
+        }
         self.notify(audience, Notice::MessageUpdated(gone.clone()));
         Ok(gone)
     }
@@ -522,4 +612,14 @@ impl Chat {
 fn uuid_time(id: MessageId) -> Option<DateTime<Utc>> {
     let (secs, nanos) = id.0.get_timestamp()?.to_unix();
     DateTime::from_timestamp(secs as i64, nanos)
+}
+
+/// A client's request id, checked: 1-64 characters.
+fn checked_client_id(client_id: Option<&str>) -> ChatResult<Option<String>> {
+    match client_id {
+        Some(id) if id.is_empty() || id.chars().count() > CLIENT_ID_MAX => {
+            Err(ChatError::invalid("id", "request ids are 1-64 characters"))
+        }
+        other => Ok(other.map(str::to_owned)),
+    }
 }

@@ -8,6 +8,7 @@ pub mod cache;
 pub mod contacts;
 pub mod conversations;
 pub mod events;
+pub mod federation;
 pub mod messages;
 pub mod presence;
 pub mod principal;
@@ -90,6 +91,8 @@ pub struct Chat {
     cache: cache::AccessCache,
     /// The batching message writer.
     writer: writer::MessageWriter,
+    /// Where changes by local users that concern remote users go.
+    federation: Option<Arc<dyn federation::Federation>>,
 }
 
 impl Chat {
@@ -98,6 +101,7 @@ impl Chat {
         events: Arc<dyn EventBus>,
         policy: AccountPolicy,
         limits: ChatLimits,
+        federation: Option<Arc<dyn federation::Federation>>,
     ) -> Self {
         let writer = writer::MessageWriter::start(db.clone(), events.clone());
         Self {
@@ -108,6 +112,15 @@ impl Chat {
             presence: presence::Presence::default(),
             cache: cache::AccessCache::default(),
             writer,
+            federation,
+        }
+    }
+
+    /// Hands a local user's change to federation (a no-op without it).
+    async fn federate(&self, change: federation::Outgoing) -> ChatResult<()> {
+        match &self.federation {
+            Some(federation) => federation.outgoing(change).await,
+            None => Ok(()),
         }
     }
 

@@ -382,6 +382,11 @@ impl Chat {
             private_key_pem: None,
             created_at: now,
             updated_at: now,
+            domain: None,
+            ap_id: None,
+            inbox: None,
+            shared_inbox: None,
+            fetched_at: None,
         };
         let row = match user_rows::insert(&mut conn, &row).await {
             Err(DbError::UniqueViolation) => {

@@ -17,6 +17,9 @@ pub struct ContactRow {
     pub state: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The ActivityPub id of the requester's `Follow` (set when either side
+    /// is remote).
+    pub follow_id: Option<String>,
 }
 
 /// The invitation or contact between `a` and `b`, whichever asked.

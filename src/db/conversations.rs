@@ -1,7 +1,7 @@
 //! The `conversations` and `members` tables.
 
 use super::ids::{ConversationId, MessageId, UserId};
-use super::schema::{blocks, conversations, members, messages};
+use super::schema::{blocks, conversations, members, messages, users};
 use super::{DbConn, DbError};
 use crate::with_conn;
 use chrono::NaiveDateTime;
@@ -174,6 +174,23 @@ pub async fn members(
             .await
     })?;
     Ok(rows)
+}
+
+/// Members of `conversation` who are remote actors.
+pub async fn remote_members(
+    conn: &mut DbConn<'_>,
+    conversation: ConversationId,
+) -> Result<Vec<UserId>, DbError> {
+    let ids = with_conn!(conn, |c| {
+        members::table
+            .inner_join(users::table)
+            .filter(members::conversation_id.eq(conversation))
+            .filter(users::domain.is_not_null())
+            .select(members::user_id)
+            .load(c)
+            .await
+    })?;
+    Ok(ids)
 }
 
 pub async fn add_members(conn: &mut DbConn<'_>, rows: &[MemberRow]) -> Result<(), DbError> {

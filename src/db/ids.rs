@@ -104,7 +104,7 @@ macro_rules! typed_id {
 }
 
 typed_id!(
-    /// Identifies a user (local now; remote actors later).
+    /// Identifies a user (local, or a remote actor we know).
     UserId
 );
 
@@ -116,4 +116,9 @@ typed_id!(
 typed_id!(
     /// Identifies a message; v7, so ids sort by creation time.
     MessageId
+);
+
+typed_id!(
+    /// Identifies one queued federation delivery.
+    DeliveryId
 );

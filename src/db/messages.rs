@@ -139,6 +139,23 @@ pub async fn find(conn: &mut DbConn<'_>, id: MessageId) -> Result<Option<Message
     Ok(row)
 }
 
+/// A message from a remote author by its ActivityPub id (kept as its
+/// `client_id`).
+pub async fn find_remote(
+    conn: &mut DbConn<'_>,
+    ap_id: &str,
+) -> Result<Option<MessageRow>, DbError> {
+    let row = with_conn!(conn, |c| {
+        messages::table
+            .filter(messages::client_id.eq(ap_id))
+            .select(MessageRow::as_select())
+            .first(c)
+            .await
+            .optional()
+    })?;
+    Ok(row)
+}
+
 pub async fn find_by_client_id(
     conn: &mut DbConn<'_>,
     author: UserId,

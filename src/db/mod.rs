@@ -7,6 +7,8 @@
 
 pub mod contacts;
 pub mod conversations;
+pub mod deliveries;
+pub mod federation;
 pub mod ids;
 pub mod messages;
 pub mod schema;

@@ -23,6 +23,13 @@ diesel::table! {
         private_key_pem -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        /// `None` for local accounts; the host (with port) of a remote actor.
+        domain -> Nullable<Text>,
+        /// The ActivityPub id of a remote actor.
+        ap_id -> Nullable<Text>,
+        inbox -> Nullable<Text>,
+        shared_inbox -> Nullable<Text>,
+        fetched_at -> Nullable<Timestamp>,
     }
 }
 
@@ -100,6 +107,8 @@ diesel::table! {
         state -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        /// The ActivityPub id of the requester's `Follow`.
+        follow_id -> Nullable<Text>,
     }
 }
 
@@ -114,6 +123,57 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::ids::DbUuid;
+
+    /// The persistent federation queue: one row per (activity, inbox).
+    deliveries (id) {
+        id -> DbUuid,
+        activity_id -> Text,
+        sender_id -> DbUuid,
+        inbox -> Text,
+        host -> Text,
+        body -> Text,
+        message_id -> Nullable<DbUuid>,
+        recipient_id -> Nullable<DbUuid>,
+        state -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Health of the hosts we deliver to.
+    federation_hosts (host) {
+        host -> Text,
+        failures -> Integer,
+        retry_at -> Nullable<Timestamp>,
+        last_success_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Activity ids already applied (replays are no-ops).
+    received_activities (id) {
+        id -> Text,
+        received_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Instances we do not federate with.
+    instance_blocks (domain) {
+        domain -> Text,
+        reason -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(members -> conversations (conversation_id));
 diesel::joinable!(members -> users (user_id));
 diesel::joinable!(messages -> conversations (conversation_id));
@@ -123,5 +183,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     members,
     messages,
     contacts,
-    blocks
+    blocks,
+    deliveries
 );

@@ -37,6 +37,14 @@ pub struct UserRow {
     pub private_key_pem: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// `None` for local accounts; a remote actor's host (with its port).
+    pub domain: Option<String>,
+    /// A remote actor's ActivityPub id.
+    pub ap_id: Option<String>,
+    pub inbox: Option<String>,
+    pub shared_inbox: Option<String>,
+    /// When a remote actor was last fetched.
+    pub fetched_at: Option<NaiveDateTime>,
 }
 
 /// The profile fields a user (or an admin) may change.
@@ -128,6 +136,7 @@ pub async fn list(
             .select(blocks::blocker_id);
         users::table
             .filter(diesel::dsl::not(users::id.eq_any(blockers)))
+            .filter(users::domain.is_null())
             .filter(lower(users::name).like(&pattern).escape('\\'))
             .filter(lower(users::name).gt(after))
             .order(lower(users::name))
@@ -190,6 +199,45 @@ pub async fn set_keypair_once(
         .await
     })?;
     Ok(())
+}
+
+/// A remote actor by its ActivityPub id.
+pub async fn find_by_ap_id(conn: &mut DbConn<'_>, ap_id: &str) -> Result<Option<UserRow>, DbError> {
+    let row = with_conn!(conn, |c| {
+        users::table
+            .filter(users::ap_id.eq(ap_id))
+            .select(UserRow::as_select())
+            .first(c)
+            .await
+            .optional()
+    })?;
+    Ok(row)
+}
+
+/// Stores a fetched remote actor, or refreshes the one with the same
+/// ActivityPub id (keeping its local id).
+pub async fn upsert_remote(conn: &mut DbConn<'_>, row: &UserRow) -> Result<UserRow, DbError> {
+    let stored = with_conn!(conn, |c| {
+        diesel::insert_into(users::table)
+            .values(row)
+            .on_conflict(users::ap_id)
+            .do_update()
+            .set((
+                users::display_name.eq(&row.display_name),
+                users::bio.eq(&row.bio),
+                users::avatar_url.eq(&row.avatar_url),
+                users::profile_links.eq(&row.profile_links),
+                users::public_key_pem.eq(&row.public_key_pem),
+                users::inbox.eq(&row.inbox),
+                users::shared_inbox.eq(&row.shared_inbox),
+                users::fetched_at.eq(&row.fetched_at),
+                users::updated_at.eq(&row.updated_at),
+            ))
+            .returning(UserRow::as_returning())
+            .get_result(c)
+            .await
+    })?;
+    Ok(stored)
 }
 
 /// Deletes the user; `false` when there was none.

@@ -3,8 +3,8 @@
 //! [`session`] runs one socket; [`protocol`] is the frame format and the
 //! request dispatch (documented in `docs/protocol.md`).
 //!
-//! Reaches the database only through `chat`; must not import `apub`, nor
-//! `api` beyond its bearer-token parser.
+//! Reaches the database only through `chat`; of `apub` only `apub::lookup`
+//! (remote users by handle), of `api` only its bearer-token parser.
 
 pub mod hub;
 pub mod protocol;

@@ -3,12 +3,15 @@
 //! one reply with the same `id`: `{"type": "result", "id", "data"}` or
 //! `{"type": "error", "id", "error": {"code", "message", "status"}}`.
 
+use crate::apub::context::Context;
+use crate::apub::lookup;
 use crate::chat::conversations::{GroupChanges, NewGroup};
 use crate::chat::messages::{GameAnswer, NewGameInvite, NewMessage, PageRequest};
 use crate::chat::views::{Rights, Status};
 use crate::chat::{Chat, ChatError};
 use crate::db::ids::{ConversationId, MessageId, UserId};
 use crate::error::Error;
+use activitypub_federation::config::FederationConfig;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -210,6 +213,12 @@ struct Since {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct Handle {
+    handle: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct SetStatus {
     status: Status,
 }
@@ -217,6 +226,8 @@ struct SetStatus {
 /// What a session knows about itself while dispatching.
 pub struct Caller<'a> {
     pub chat: &'a Chat,
+    /// For looking up remote users by handle.
+    pub federation: &'a FederationConfig<Context>,
     pub user: UserId,
     pub session: crate::chat::presence::SessionId,
 }
@@ -225,10 +236,16 @@ pub struct Caller<'a> {
 pub async fn dispatch(caller: &Caller<'_>, frame: ClientFrame) -> Result<Value, Error> {
     let Caller {
         chat,
+        federation,
         user,
         session,
     } = *caller;
-    let user_id = |key: String| async move { chat.resolve_user(&key).await };
+    let user_id = |key: String| async move {
+        if key.contains('@') {
+            return lookup::resolve(federation, &key).await.map(|u| u.id);
+        }
+        Ok::<_, Error>(chat.resolve_user(&key).await?)
+    };
     let id = frame.id.as_deref();
     let d = frame.data;
     match frame.kind.as_str() {
@@ -345,6 +362,10 @@ pub async fn dispatch(caller: &Caller<'_>, frame: ClientFrame) -> Result<Value, 
         "message.sync" => {
             let r: Since = data(d)?;
             to_value(chat.messages_since(user, r.since).await?)
+        }
+        "user.lookup" => {
+            let r: Handle = data(d)?;
+            to_value(lookup::resolve(federation, &r.handle).await?)
         }
         "contact.list" => {
             data::<Empty>(d)?;

@@ -61,6 +61,7 @@ async fn serve(
 ) -> Ended {
     let caller = Caller {
         chat: &state.chat,
+        federation: &state.federation,
         user: user.id,
         session: guard.id,
     };

@@ -1,0 +1,11 @@
+DROP TABLE instance_blocks;
+DROP TABLE received_activities;
+DROP TABLE federation_hosts;
+DROP TABLE deliveries;
+ALTER TABLE contacts DROP COLUMN follow_id;
+DROP INDEX users_ap_id_key;
+ALTER TABLE users DROP COLUMN fetched_at;
+ALTER TABLE users DROP COLUMN shared_inbox;
+ALTER TABLE users DROP COLUMN inbox;
+ALTER TABLE users DROP COLUMN ap_id;
+ALTER TABLE users DROP COLUMN domain;

@@ -1,0 +1,99 @@
+//! `Create{Note}` (Mastodon, Lemmy ≥ 0.20, Confab) or `Create{ChatMessage}`
+//! (Pleroma, Lemmy < 0.20): a direct message to one local user.
+
+use super::{local_user, same_origin};
+use crate::apub::context::{Context, Data};
+use crate::apub::objects::note::Note;
+use crate::apub::objects::person::ApubUser;
+use crate::db::ids::MessageId;
+use crate::error::Error;
+use activitypub_federation::fetch::object_id::ObjectId;
+use activitypub_federation::kinds::activity::CreateType;
+use activitypub_federation::traits::Activity;
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Create {
+    pub id: Url,
+    #[serde(rename = "type")]
+    pub kind: CreateType,
+    pub actor: ObjectId<ApubUser>,
+    pub object: Note,
+}
+
+/// Checks what every incoming `Note` must satisfy: written by the sender,
+/// hosted on the sender's server, addressed to exactly one local user.
+/// Returns that user's id.
+pub(super) fn check_note(note: &Note, actor: &Url, data: &Data) -> Result<Url, Error> {
+    if note.attributed_to != *actor {
+        return Err(Error::InvalidActivity(
+            "the note is attributed to someone else".into(),
+        ));
+    }
+    same_origin(actor, &note.id)?;
+    let mut local = note
+        .to
+        .iter()
+        .chain(&note.cc)
+        .filter(|u| data.config.is_local(u));
+    match (local.next(), local.next()) {
+        (Some(recipient), None) => Ok(recipient.clone()),
+        (None, _) => Err(Error::InvalidActivity(
+            "the note is not addressed to a user of this server".into(),
+        )),
+        (Some(_), Some(_)) => Err(Error::InvalidActivity(
+            "a direct message has exactly one recipient".into(),
+        )),
+    }
+}
+
+/// The id of the message `in_reply_to` names, if we have it.
+pub(super) async fn reply_target(
+    in_reply_to: Option<&Url>,
+    data: &Data,
+) -> Result<Option<MessageId>, Error> {
+    let Some(url) = in_reply_to else {
+        return Ok(None);
+    };
+    let prefix = format!("{}/messages/", data.config.public_base());
+    if let Some(id) = url.as_str().strip_prefix(&prefix) {
+        return Ok(uuid::Uuid::parse_str(id).ok().map(MessageId));
+    }
+    Ok(data.chat.message_id_by_ap_id(url.as_str()).await?)
+}
+
+#[async_trait::async_trait]
+impl Activity for Create {
+    type DataType = Context;
+    type Error = Error;
+
+    fn id(&self) -> &Url {
+        &self.id
+    }
+
+    fn actor(&self) -> &Url {
+        self.actor.inner()
+    }
+
+    async fn verify(&self, data: &Data) -> Result<(), Error> {
+        check_note(&self.object, self.actor.inner(), data).map(|_| ())
+    }
+
+    async fn receive(self, data: &Data) -> Result<(), Error> {
+        let recipient = check_note(&self.object, self.actor.inner(), data)?;
+        let recipient = local_user(&recipient, data).await?;
+        let author = self.actor.dereference(data).await?;
+        let reply_to = reply_target(self.object.in_reply_to.as_ref(), data).await?;
+        data.chat
+            .receive_direct_message(
+                author.id(),
+                recipient.id(),
+                self.object.text(),
+                self.object.id.as_str(),
+                reply_to,
+            )
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,73 @@
+//! `Follow`: a contact invitation. Between two Confab users a contact is a
+//! mutual follow; a follow of a user who already has us as a contact (the
+//! reciprocal one) is accepted at once.
+
+use super::{local_user, same_origin};
+use crate::apub::context::{Context, Data};
+use crate::apub::objects::person::ApubUser;
+use crate::chat::views::ContactState;
+use crate::error::Error;
+use activitypub_federation::fetch::object_id::ObjectId;
+use activitypub_federation::kinds::activity::FollowType;
+use activitypub_federation::traits::Activity;
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Follow {
+    pub id: Url,
+    #[serde(rename = "type")]
+    pub kind: FollowType,
+    pub actor: ObjectId<ApubUser>,
+    pub object: ObjectId<ApubUser>,
+}
+
+impl Follow {
+    pub fn new(id: Url, actor: &ApubUser, object: &ApubUser) -> Self {
+        Follow {
+            id,
+            kind: FollowType::Follow,
+            actor: actor.ap_id.clone().into(),
+            object: object.ap_id.clone().into(),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Activity for Follow {
+    type DataType = Context;
+    type Error = Error;
+
+    fn id(&self) -> &Url {
+        &self.id
+    }
+
+    fn actor(&self) -> &Url {
+        self.actor.inner()
+    }
+
+    async fn verify(&self, data: &Data) -> Result<(), Error> {
+        same_origin(self.actor.inner(), &self.id)?;
+        if !data.config.is_local(self.object.inner()) {
+            return Err(Error::InvalidActivity(
+                "the followed actor is not on this server".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    async fn receive(self, data: &Data) -> Result<(), Error> {
+        let follower = self.actor.dereference(data).await?;
+        let followed = local_user(self.object.inner(), data).await?;
+        let contact = data
+            .chat
+            .remote_follow(follower.id(), followed.id(), self.id.as_str())
+            .await?;
+        if contact.state == ContactState::Accepted {
+            data.queue
+                .accept_follow(&followed, &follower, &self)
+                .await?;
+        }
+        Ok(())
+    }
+}

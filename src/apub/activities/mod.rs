@@ -1,0 +1,163 @@
+//! Activities: one file per activity type, each with its wire struct and
+//! its `impl Activity` (`verify` checks, `receive` only applies through
+//! `chat`, under the same rules as a local user's action). [`InboxActivity`]
+//! is what an inbox accepts; it drops replays by activity id.
+
+pub mod accept;
+pub mod block;
+pub mod create;
+pub mod delete;
+pub mod follow;
+pub mod reject;
+pub mod undo;
+pub mod update;
+
+use crate::apub::context::{Context, Data};
+use crate::db::federation as federation_rows;
+use crate::error::Error;
+use activitypub_federation::traits::Activity;
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+/// Every activity an inbox handles, told apart by `type`; anything else
+/// lands in `Other` and is acknowledged without effect.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum InboxActivity {
+    Follow(follow::Follow),
+    Accept(accept::Accept),
+    Reject(reject::Reject),
+    Undo(undo::Undo),
+    Block(block::Block),
+    Create(create::Create),
+    Update(update::Update),
+    Delete(delete::Delete),
+    Other(OtherActivity),
+}
+
+/// An activity of a type Confab does not act on (`Like`, `Announce` of a
+/// post, `Add`, …).
+#[derive(Debug, Deserialize, Serialize)]
+pub struct OtherActivity {
+    pub id: Url,
+    pub actor: Url,
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+/// Types that have a variant above: reaching `Other` with one of them means
+/// the activity was malformed.
+const HANDLED: [&str; 8] = [
+    "Follow", "Accept", "Reject", "Undo", "Block", "Create", "Update", "Delete",
+];
+
+macro_rules! each_variant {
+    ($value:expr, $a:ident => $body:expr) => {
+        match $value {
+            InboxActivity::Follow($a) => $body,
+            InboxActivity::Accept($a) => $body,
+            InboxActivity::Reject($a) => $body,
+            InboxActivity::Undo($a) => $body,
+            InboxActivity::Block($a) => $body,
+            InboxActivity::Create($a) => $body,
+            InboxActivity::Update($a) => $body,
+            InboxActivity::Delete($a) => $body,
+            InboxActivity::Other($a) => $body,
+        }
+    };
+}
+
+#[async_trait::async_trait]
+impl Activity for InboxActivity {
+    type DataType = Context;
+    type Error = Error;
+
+    fn id(&self) -> &Url {
+        each_variant!(self, a => a.id())
+    }
+
+    fn actor(&self) -> &Url {
+        each_variant!(self, a => a.actor())
+    }
+
+    async fn verify(&self, data: &Data) -> Result<(), Error> {
+        each_variant!(self, a => a.verify(data).await)
+    }
+
+    /// Applies the activity once: its id is recorded first, so a replay is
+    /// a no-op; if applying fails the record is removed again.
+    async fn receive(self, data: &Data) -> Result<(), Error> {
+        let id = self.id().to_string();
+        let now = chrono::Utc::now().naive_utc();
+        if !federation_rows::mark_received(&mut data.chat.db().write().await?, &id, now).await? {
+            tracing::debug!(%id, "replayed activity ignored");
+            return Ok(());
+        }
+        let result = each_variant!(self, a => a.receive(data).await);
+        if result.is_err() {
+            federation_rows::unmark_received(&mut data.chat.db().write().await?, &id).await?;
+        }
+        result
+    }
+}
+
+#[async_trait::async_trait]
+impl Activity for OtherActivity {
+    type DataType = Context;
+    type Error = Error;
+
+    fn id(&self) -> &Url {
+        &self.id
+    }
+
+    fn actor(&self) -> &Url {
+        &self.actor
+    }
+
+    async fn verify(&self, _data: &Data) -> Result<(), Error> {
+        if HANDLED.contains(&self.kind.as_str()) {
+            return Err(Error::InvalidActivity(format!(
+                "malformed {} activity",
+                self.kind
+            )));
+        }
+        Ok(())
+    }
+
+    async fn receive(self, _data: &Data) -> Result<(), Error> {
+        tracing::debug!(kind = %self.kind, id = %self.id, "activity type not handled");
+        Ok(())
+    }
+}
+
+/// A new id for an activity sent by this instance.
+pub fn new_activity_id(base: &str) -> String {
+    format!("{base}/activities/{}", uuid::Uuid::now_v7())
+}
+
+/// `a` and `b` are on the same host (and port).
+pub fn same_origin(a: &Url, b: &Url) -> Result<(), Error> {
+    if a.host_str() == b.host_str() && a.port_or_known_default() == b.port_or_known_default() {
+        Ok(())
+    } else {
+        Err(Error::InvalidActivity(format!(
+            "{b} is not on the same server as {a}"
+        )))
+    }
+}
+
+/// The local user `url` names.
+pub async fn local_user(
+    url: &Url,
+    data: &Data,
+) -> Result<crate::apub::objects::person::ApubUser, Error> {
+    use activitypub_federation::traits::Object;
+    if !data.config.is_local(url) {
+        return Err(Error::InvalidActivity(format!(
+            "{url} is not a user of this server"
+        )));
+    }
+    crate::apub::objects::person::ApubUser::read_from_id(url.clone(), data)
+        .await?
+        .ok_or_else(|| Error::Chat(crate::chat::ChatError::NotFound("user")))
+}

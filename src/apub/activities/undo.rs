@@ -1,0 +1,78 @@
+//! `Undo{Follow}` (an invitation withdrawn or a contact ended) and
+//! `Undo{Block}`.
+
+use super::block::Block;
+use super::follow::Follow;
+use super::{local_user, same_origin};
+use crate::apub::context::{Context, Data};
+use crate::apub::objects::person::ApubUser;
+use crate::chat::ChatError;
+use crate::error::Error;
+use activitypub_federation::fetch::object_id::ObjectId;
+use activitypub_federation::kinds::activity::UndoType;
+use activitypub_federation::traits::Activity;
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+/// What can be undone.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Undoable {
+    Follow(Follow),
+    Block(Block),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Undo {
+    pub id: Url,
+    #[serde(rename = "type")]
+    pub kind: UndoType,
+    pub actor: ObjectId<ApubUser>,
+    pub object: Undoable,
+}
+
+#[async_trait::async_trait]
+impl Activity for Undo {
+    type DataType = Context;
+    type Error = Error;
+
+    fn id(&self) -> &Url {
+        &self.id
+    }
+
+    fn actor(&self) -> &Url {
+        self.actor.inner()
+    }
+
+    async fn verify(&self, _data: &Data) -> Result<(), Error> {
+        same_origin(self.actor.inner(), &self.id)?;
+        let undone_actor = match &self.object {
+            Undoable::Follow(f) => f.actor.inner(),
+            Undoable::Block(b) => b.actor.inner(),
+        };
+        if undone_actor != self.actor.inner() {
+            return Err(Error::InvalidActivity(
+                "an actor can only undo its own activities".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    async fn receive(self, data: &Data) -> Result<(), Error> {
+        let actor = self.actor.dereference(data).await?;
+        match self.object {
+            Undoable::Follow(follow) => {
+                let followed = local_user(follow.object.inner(), data).await?;
+                data.chat.remote_unfollow(actor.id(), followed.id()).await?;
+            }
+            Undoable::Block(block) => {
+                let blocked = local_user(block.object.inner(), data).await?;
+                match data.chat.unblock(actor.id(), blocked.id()).await {
+                    Ok(()) | Err(ChatError::NotFound(_)) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+        Ok(())
+    }
+}

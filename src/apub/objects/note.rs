@@ -1,0 +1,114 @@
+//! Chat messages as ActivityPub `Note`s (and Pleroma/Lemmy `ChatMessage`s
+//! on the way in). A direct message has exactly one actor in `to`, nothing
+//! in `cc`, and a `Mention` of the recipient, so Mastodon shows it as a
+//! direct message and Lemmy accepts it as a private message.
+
+use crate::apub::html;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use url::Url;
+
+/// `Note` or `ChatMessage`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum NoteKind {
+    Note,
+    ChatMessage,
+}
+
+/// `source`: the text the HTML was made from.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Source {
+    pub content: String,
+    #[serde(default)]
+    pub media_type: Option<String>,
+}
+
+/// A `Mention` tag (other tags are kept as they came and ignored).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Mention {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub href: Url,
+    pub name: String,
+}
+
+/// A message on the wire.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Note {
+    pub id: Url,
+    #[serde(rename = "type")]
+    pub kind: NoteKind,
+    pub attributed_to: Url,
+    #[serde(
+        deserialize_with = "activitypub_federation::protocol::helpers::deserialize_one_or_many"
+    )]
+    pub to: Vec<Url>,
+    #[serde(
+        default,
+        deserialize_with = "activitypub_federation::protocol::helpers::deserialize_one_or_many"
+    )]
+    pub cc: Vec<Url>,
+    #[serde(default)]
+    pub content: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<Source>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_reply_to: Option<Url>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<Url>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tag: Vec<Value>,
+}
+
+impl Note {
+    /// The message text: `source` when it is plain text or markdown,
+    /// otherwise the HTML `content` reduced to text.
+    pub fn text(&self) -> String {
+        if let Some(source) = &self.source {
+            let plain = source
+                .media_type
+                .as_deref()
+                .is_none_or(|t| t.starts_with("text/plain") || t.starts_with("text/markdown"));
+            if plain && !source.content.trim().is_empty() {
+                return source.content.clone();
+            }
+        }
+        html::to_text(&self.content)
+    }
+}
+
+/// `Tombstone` (what a deleted message becomes).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Tombstone {
+    pub id: Url,
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub former_type: Option<String>,
+}
+
+/// The object of a `Delete`: a bare id or an embedded object with one.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ObjectRef {
+    Id(Url),
+    Object { id: Url },
+}
+
+impl ObjectRef {
+    pub fn id(&self) -> &Url {
+        match self {
+            ObjectRef::Id(id) | ObjectRef::Object { id } => id,
+        }
+    }
+}

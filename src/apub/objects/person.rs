@@ -1,0 +1,281 @@
+//! Users as ActivityPub actors. [`ApubUser`] wraps a user row (local or a
+//! remote actor we stored) and implements the library's `Object` and
+//! `Actor`; [`Person`] is the wire form, parsed leniently (Mastodon, Lemmy,
+//! Pleroma and Fedify all send it a little differently).
+
+use crate::apub::context::Data;
+use crate::apub::html;
+use crate::db::ids::UserId;
+use crate::db::users::{self as user_rows, UserRow};
+use crate::error::Error;
+use activitypub_federation::fetch::object_id::ObjectId;
+use activitypub_federation::traits::{Actor, Object};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+/// A user row seen by federation.
+#[derive(Debug, Clone)]
+pub struct ApubUser {
+    pub row: UserRow,
+    /// The ActivityPub id (derived for local users, stored for remote ones).
+    pub ap_id: Url,
+}
+
+/// The public key block of an actor.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PublicKey {
+    pub id: String,
+    pub owner: Url,
+    pub public_key_pem: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Endpoints {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shared_inbox: Option<Url>,
+}
+
+/// An image (`icon`): an object with a `url`, or just the URL.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Image {
+    Object { url: Url },
+    Link(Url),
+}
+
+/// The parts of an actor document that Confab reads.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Person {
+    pub id: ObjectId<ApubUser>,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub preferred_username: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub summary: Option<String>,
+    pub inbox: Url,
+    #[serde(default)]
+    pub endpoints: Option<Endpoints>,
+    pub public_key: PublicKey,
+    #[serde(
+        default,
+        deserialize_with = "activitypub_federation::protocol::helpers::deserialize_skip_error"
+    )]
+    pub icon: Option<Image>,
+}
+
+/// The host of `url` with its port, if any: how remote users' names and
+/// domains are written (`name@host:port`).
+pub fn host_with_port(url: &Url) -> String {
+    match url.port() {
+        Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
+        None => url.host_str().unwrap_or_default().to_owned(),
+    }
+}
+
+impl ApubUser {
+    /// Wraps a row, computing a local user's id from `base`.
+    pub fn from_row(row: UserRow, base: &str) -> Result<Self, Error> {
+        let id = match &row.ap_id {
+            Some(id) => id.clone(),
+            None => format!("{base}/users/{}", row.name),
+        };
+        let ap_id = Url::parse(&id).map_err(|e| Error::Internal(format!("actor id {id}: {e}")))?;
+        Ok(Self { row, ap_id })
+    }
+
+    pub fn id(&self) -> UserId {
+        self.row.id
+    }
+
+    pub fn is_local(&self) -> bool {
+        self.row.domain.is_none()
+    }
+
+    /// How the user is mentioned: `@name@host`.
+    pub fn handle(&self) -> String {
+        match &self.row.domain {
+            Some(_) => format!("@{}", self.row.name),
+            None => format!("@{}@{}", self.row.name, host_with_port(&self.ap_id)),
+        }
+    }
+
+    /// An actor we already stored (no fetch).
+    pub async fn read_known(id: &Url, data: &Data) -> Result<Option<Self>, Error> {
+        <Self as Object>::read_from_id(id.clone(), data).await
+    }
+
+    /// The shared inbox if the actor has one, else its own.
+    pub fn delivery_inbox(&self) -> Url {
+        self.shared_inbox_or_inbox()
+    }
+}
+
+#[async_trait::async_trait]
+impl Object for ApubUser {
+    type DataType = super::super::context::Context;
+    type Kind = Person;
+    type Error = Error;
+
+    fn id(&self) -> &Url {
+        &self.ap_id
+    }
+
+    fn last_refreshed_at(&self) -> Option<DateTime<Utc>> {
+        match &self.row.domain {
+            Some(_) => self.row.fetched_at.map(|t| t.and_utc()),
+            None => Some(Utc::now()),
+        }
+    }
+
+    async fn read_from_id(object_id: Url, data: &Data) -> Result<Option<Self>, Error> {
+        let base = data.config.public_base();
+        let mut conn = data.chat.db().read().await?;
+        let row = match object_id.as_str().strip_prefix(&format!("{base}/users/")) {
+            Some(name) if data.config.is_local(&object_id) => {
+                user_rows::find_by_name(&mut conn, name)
+                    .await?
+                    .filter(|r| r.domain.is_none())
+            }
+            _ => user_rows::find_by_ap_id(&mut conn, object_id.as_str()).await?,
+        };
+        row.map(|row| ApubUser::from_row(row, &base)).transpose()
+    }
+
+    async fn into_json(self, data: &Data) -> Result<Person, Error> {
+        let public_key_pem = self.row.public_key_pem.clone().unwrap_or_default();
+        Ok(Person {
+            id: self.ap_id.clone().into(),
+            kind: "Person".into(),
+            preferred_username: self.row.name.clone(),
+            name: Some(self.row.display_name.clone()),
+            summary: Some(html::paragraphs(&self.row.bio)),
+            inbox: self.inbox(),
+            endpoints: Some(Endpoints {
+                shared_inbox: Url::parse(&format!("{}/inbox", data.config.public_base())).ok(),
+            }),
+            public_key: PublicKey {
+                id: format!("{}#main-key", self.ap_id),
+                owner: self.ap_id.clone(),
+                public_key_pem,
+            },
+            icon: None,
+        })
+    }
+
+    async fn verify(json: &Person, expected_domain: &Url, _data: &Data) -> Result<(), Error> {
+        activitypub_federation::protocol::verification::verify_domains_match(
+            json.id.inner(),
+            expected_domain,
+        )?;
+        activitypub_federation::protocol::verification::verify_domains_match(
+            json.id.inner(),
+            &json.inbox,
+        )?;
+        if json.public_key.owner != *json.id.inner() {
+            return Err(Error::InvalidActivity(
+                "the actor's key belongs to another actor".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    async fn from_json(json: Person, data: &Data) -> Result<Self, Error> {
+        let id = json.id.inner().clone();
+        if data.config.is_local(&id) {
+            return Err(Error::InvalidActivity(
+                "a remote copy of a local actor".into(),
+            ));
+        }
+        let host = host_with_port(&id);
+        let username: String = json
+            .preferred_username
+            .chars()
+            .filter(|c| !c.is_control() && *c != '@')
+            .take(64)
+            .collect();
+        if username.is_empty() {
+            return Err(Error::InvalidActivity(
+                "the actor has no preferredUsername".into(),
+            ));
+        }
+        let now = Utc::now().naive_utc();
+        let display_name: String = json
+            .name
+            .as_deref()
+            .map(html::to_text)
+            .unwrap_or_default()
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(64)
+            .collect();
+        let bio: String = json
+            .summary
+            .as_deref()
+            .map(html::to_text)
+            .unwrap_or_default()
+            .chars()
+            .take(2000)
+            .collect();
+        let avatar_url = match json.icon {
+            Some(Image::Object { url }) | Some(Image::Link(url)) => Some(url.to_string()),
+            None => None,
+        };
+        let row = UserRow {
+            id: UserId::new(),
+            name: format!("{username}@{host}"),
+            display_name,
+            bio,
+            avatar_url,
+            profile_links: "[]".into(),
+            role: "user".into(),
+            password_hash: None,
+            external_subject: None,
+            public_key_pem: Some(json.public_key.public_key_pem),
+            private_key_pem: None,
+            created_at: now,
+            updated_at: now,
+            domain: Some(host),
+            ap_id: Some(id.to_string()),
+            inbox: Some(json.inbox.to_string()),
+            shared_inbox: json
+                .endpoints
+                .and_then(|e| e.shared_inbox)
+                .map(|u| u.to_string()),
+            fetched_at: Some(now),
+        };
+        let stored = user_rows::upsert_remote(&mut data.chat.db().write().await?, &row).await?;
+        ApubUser::from_row(stored, &data.config.public_base())
+    }
+}
+
+impl Actor for ApubUser {
+    fn public_key_pem(&self) -> &str {
+        self.row.public_key_pem.as_deref().unwrap_or_default()
+    }
+
+    fn private_key_pem(&self) -> Option<String> {
+        self.row.private_key_pem.clone()
+    }
+
+    fn inbox(&self) -> Url {
+        match &self.row.inbox {
+            Some(inbox) => Url::parse(inbox).unwrap_or_else(|_| self.ap_id.clone()),
+            None => {
+                Url::parse(&format!("{}/inbox", self.ap_id)).unwrap_or_else(|_| self.ap_id.clone())
+            }
+        }
+    }
+
+    fn shared_inbox(&self) -> Option<Url> {
+        self.row
+            .shared_inbox
+            .as_deref()
+            .and_then(|u| Url::parse(u).ok())
+    }
+}

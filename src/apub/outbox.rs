@@ -1,0 +1,438 @@
+//! Outgoing activities: turns a local user's [`Outgoing`] change into
+//! activities and stores one delivery row per (activity, inbox) before the
+//! user is answered. Recipients on one host share its shared inbox. The
+//! delivery worker (`delivery.rs`) sends the rows.
+
+use super::activities::accept::{Accept, FollowRef};
+use super::activities::block::Block;
+use super::activities::follow::Follow;
+use super::activities::new_activity_id;
+use super::activities::undo::{Undo, Undoable};
+use super::html;
+use super::objects::note::{Note, NoteKind, Source, Tombstone};
+use super::objects::person::{host_with_port, ApubUser};
+use crate::chat::federation::{ContactChange, Federation, MessageChange, Outgoing};
+use crate::chat::{ChatError, ChatResult};
+use crate::config::Config;
+use crate::db::contacts::ContactRow;
+use crate::db::deliveries::{self as delivery_rows, DeliveryRow};
+use crate::db::ids::{DeliveryId, MessageId, UserId};
+use crate::db::messages as message_rows;
+use crate::db::users as user_rows;
+use crate::db::Db;
+use activitypub_federation::kinds::activity::{
+    AcceptType, BlockType, CreateType, DeleteType, RejectType, UndoType, UpdateType,
+};
+use chrono::Utc;
+use serde::Serialize;
+use serde_json::{json, Value};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use tokio::sync::Notify;
+use url::Url;
+
+/// The contexts of everything we emit: ActivityStreams and security only.
+fn with_context(activity: impl Serialize) -> Result<Value, ChatError> {
+    let mut value =
+        serde_json::to_value(activity).map_err(|e| ChatError::Internal(e.to_string()))?;
+    if let Value::Object(map) = &mut value {
+        map.insert(
+            "@context".into(),
+            json!([
+                "https://www.w3.org/ns/activitystreams",
+                "https://w3id.org/security/v1"
+            ]),
+        );
+    }
+    Ok(value)
+}
+
+/// Stores outgoing activities and wakes the delivery worker.
+pub struct Queue {
+    db: Db,
+    config: Arc<Config>,
+    /// Notified when rows are queued.
+    pub wake: Arc<Notify>,
+}
+
+fn url(text: &str) -> Result<Url, ChatError> {
+    Url::parse(text).map_err(|e| ChatError::Internal(format!("bad URL {text}: {e}")))
+}
+
+impl Queue {
+    pub fn new(db: Db, config: Arc<Config>) -> Self {
+        Self {
+            db,
+            config,
+            wake: Arc::new(Notify::new()),
+        }
+    }
+
+    fn base(&self) -> String {
+        self.config.public_base()
+    }
+
+    /// A user as an actor; a local one gets its keypair on first use.
+    async fn actor(&self, id: UserId) -> ChatResult<ApubUser> {
+        let mut row = user_rows::find_by_id(&mut self.db.read().await?, id)
+            .await?
+            .ok_or(ChatError::NotFound("user"))?;
+        if row.domain.is_none() && row.private_key_pem.is_none() {
+            let (public, private) = tokio::task::spawn_blocking(super::generate_keypair)
+                .await
+                .map_err(|e| ChatError::Internal(e.to_string()))?
+                .map_err(ChatError::Internal)?;
+            let mut conn = self.db.write().await?;
+            user_rows::set_keypair_once(&mut conn, id, &public, &private).await?;
+            row = user_rows::find_by_id(&mut conn, id)
+                .await?
+                .ok_or(ChatError::NotFound("user"))?;
+        }
+        ApubUser::from_row(row, &self.base()).map_err(|e| ChatError::Internal(e.to_string()))
+    }
+
+    /// The id of `follower`'s `Follow` of `followed` made when the link row
+    /// was created (or, for the reciprocal follow, accepted).
+    fn follow_id(
+        &self,
+        follower: &ApubUser,
+        followed: &ApubUser,
+        at: chrono::NaiveDateTime,
+    ) -> ChatResult<Url> {
+        url(&format!(
+            "{}/users/{}/follows/{}/{}",
+            self.base(),
+            follower.row.name,
+            followed.id(),
+            at.and_utc().timestamp_millis()
+        ))
+    }
+
+    /// The `Follow` a link row stands for (the requester's), with the id the
+    /// remote side gave it when it was theirs.
+    fn row_follow(
+        &self,
+        row: &ContactRow,
+        requester: &ApubUser,
+        addressee: &ApubUser,
+    ) -> ChatResult<Follow> {
+        let id = match &row.follow_id {
+            Some(id) => url(id)?,
+            None => self.follow_id(requester, addressee, row.created_at)?,
+        };
+        Ok(Follow::new(id, requester, addressee))
+    }
+
+    /// The reciprocal `Follow` (addressee → requester) sent on acceptance.
+    fn reciprocal_follow(
+        &self,
+        row: &ContactRow,
+        requester: &ApubUser,
+        addressee: &ApubUser,
+    ) -> ChatResult<Follow> {
+        Ok(Follow::new(
+            self.follow_id(addressee, requester, row.updated_at)?,
+            addressee,
+            requester,
+        ))
+    }
+
+    /// Answers a remote `Follow` with `Accept` (the link is accepted).
+    pub async fn accept_follow(
+        &self,
+        local: &ApubUser,
+        remote: &ApubUser,
+        follow: &Follow,
+    ) -> ChatResult<()> {
+        let accept = Accept {
+            id: url(&new_activity_id(&self.base()))?,
+            kind: AcceptType::Accept,
+            actor: local.ap_id.clone().into(),
+            object: FollowRef::Embedded(follow.clone()),
+        };
+        let local = self.actor(local.id()).await?;
+        self.enqueue(
+            &local,
+            with_context(&accept)?,
+            &accept.id,
+            std::slice::from_ref(remote),
+            None,
+        )
+        .await
+    }
+
+    async fn contact(
+        &self,
+        actor: UserId,
+        change: ContactChange,
+        row: ContactRow,
+    ) -> ChatResult<()> {
+        let requester = self.actor(row.requester_id).await?;
+        let addressee = self.actor(row.addressee_id).await?;
+        let (local, remote) = if actor == requester.id() {
+            (&requester, &addressee)
+        } else {
+            (&addressee, &requester)
+        };
+        if !local.is_local() || remote.is_local() {
+            return Ok(());
+        }
+        let follow = self.row_follow(&row, &requester, &addressee)?;
+        let mut activities: Vec<(Url, Value)> = vec![];
+        let base = self.base();
+        let answer = |kind: &str, object: Value| -> ChatResult<(Url, Value)> {
+            let id = url(&new_activity_id(&base))?;
+            let value = with_context(
+                json!({"id": id, "type": kind, "actor": local.ap_id, "object": object}),
+            )?;
+            Ok((id, value))
+        };
+        match change {
+            ContactChange::Invited => activities.push((follow.id.clone(), with_context(&follow)?)),
+            ContactChange::Accepted => {
+                activities.push(answer(
+                    AcceptType::Accept.to_string().as_str(),
+                    json!(follow),
+                )?);
+                let reciprocal = self.reciprocal_follow(&row, &requester, &addressee)?;
+                activities.push((reciprocal.id.clone(), with_context(&reciprocal)?));
+            }
+            ContactChange::Declined => activities.push(answer(
+                RejectType::Reject.to_string().as_str(),
+                json!(follow),
+            )?),
+            ContactChange::Cancelled => {
+                activities.push(answer(UndoType::Undo.to_string().as_str(), json!(follow))?)
+            }
+            ContactChange::Removed => {
+                let reciprocal = self.reciprocal_follow(&row, &requester, &addressee)?;
+                let (own, theirs) = if local.id() == requester.id() {
+                    (follow, reciprocal)
+                } else {
+                    (reciprocal, follow)
+                };
+                activities.push(answer(UndoType::Undo.to_string().as_str(), json!(own))?);
+                activities.push(answer(
+                    RejectType::Reject.to_string().as_str(),
+                    json!(theirs),
+                )?);
+            }
+        }
+        for (id, activity) in activities {
+            self.enqueue(local, activity, &id, std::slice::from_ref(remote), None)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn block(&self, blocker: UserId, blocked: UserId, active: bool) -> ChatResult<()> {
+        if !self.config.federation_send_blocks {
+            return Ok(());
+        }
+        let blocker = self.actor(blocker).await?;
+        let blocked = self.actor(blocked).await?;
+        if !blocker.is_local() || blocked.is_local() {
+            return Ok(());
+        }
+        let block = Block {
+            id: url(&format!(
+                "{}/users/{}/blocks/{}",
+                self.base(),
+                blocker.row.name,
+                blocked.id()
+            ))?,
+            kind: BlockType::Block,
+            actor: blocker.ap_id.clone().into(),
+            object: blocked.ap_id.clone().into(),
+        };
+        if active {
+            return self
+                .enqueue(
+                    &blocker,
+                    with_context(&block)?,
+                    &block.id.clone(),
+                    &[blocked],
+                    None,
+                )
+                .await;
+        }
+        let undo = Undo {
+            id: url(&new_activity_id(&self.base()))?,
+            kind: UndoType::Undo,
+            actor: blocker.ap_id.clone().into(),
+            object: Undoable::Block(block),
+        };
+        self.enqueue(&blocker, with_context(&undo)?, &undo.id, &[blocked], None)
+            .await
+    }
+
+    /// The ActivityPub id of a message: ours, or the remote one it came with.
+    fn message_url(
+        &self,
+        row: &message_rows::MessageRow,
+        author_is_local: bool,
+    ) -> ChatResult<Url> {
+        match (&row.client_id, author_is_local) {
+            (Some(ap_id), false) => url(ap_id),
+            _ => url(&format!("{}/messages/{}", self.base(), row.id)),
+        }
+    }
+
+    async fn message(
+        &self,
+        id: MessageId,
+        change: MessageChange,
+        recipients: &[UserId],
+    ) -> ChatResult<()> {
+        let mut conn = self.db.read().await?;
+        let row = message_rows::find(&mut conn, id)
+            .await?
+            .ok_or(ChatError::NotFound("message"))?;
+        let in_reply_to = match row.reply_to {
+            Some(reply) => match message_rows::find(&mut conn, reply).await? {
+                Some(original) => {
+                    let local = match original.author_id {
+                        Some(a) => user_rows::find_by_id(&mut conn, a)
+                            .await?
+                            .is_some_and(|u| u.domain.is_none()),
+                        None => true,
+                    };
+                    Some(self.message_url(&original, local)?)
+                }
+                None => None,
+            },
+            None => None,
+        };
+        drop(conn);
+        let author = self
+            .actor(row.author_id.ok_or(ChatError::NotFound("author"))?)
+            .await?;
+        let mut remote = vec![];
+        for user in recipients {
+            remote.push(self.actor(*user).await?);
+        }
+        let note_id = self.message_url(&row, true)?;
+        let to: Vec<Url> = remote.iter().map(|r| r.ap_id.clone()).collect();
+        let tag = remote
+            .iter()
+            .map(|r| json!({"type": "Mention", "href": r.ap_id, "name": r.handle()}))
+            .collect();
+        let note = Note {
+            id: note_id.clone(),
+            kind: NoteKind::Note,
+            attributed_to: author.ap_id.clone(),
+            to: to.clone(),
+            cc: vec![],
+            content: html::paragraphs(&row.body),
+            media_type: Some("text/html".into()),
+            source: Some(Source {
+                content: row.body.clone(),
+                media_type: Some("text/plain".into()),
+            }),
+            in_reply_to,
+            context: Some(url(&format!(
+                "{}/conversations/{}",
+                self.base(),
+                row.conversation_id
+            ))?),
+            published: Some(row.created_at.and_utc()),
+            updated: row.edited_at.map(|t| t.and_utc()),
+            tag,
+        };
+        let (kind, object, id) = match change {
+            MessageChange::Created => (
+                CreateType::Create.to_string(),
+                json!(note),
+                format!("{note_id}/activity"),
+            ),
+            MessageChange::Updated => (
+                UpdateType::Update.to_string(),
+                json!(note),
+                format!("{note_id}/edits/{}", Utc::now().timestamp_millis()),
+            ),
+            MessageChange::Deleted => (
+                DeleteType::Delete.to_string(),
+                json!(Tombstone {
+                    id: note_id.clone(),
+                    kind: "Tombstone".into(),
+                    former_type: Some("Note".into())
+                }),
+                format!("{note_id}/delete"),
+            ),
+        };
+        let id = url(&id)?;
+        let activity = with_context(json!({
+            "id": id, "type": kind, "actor": author.ap_id, "to": to, "cc": [], "object": object,
+        }))?;
+        self.enqueue(&author, activity, &id, &remote, Some(row.id))
+            .await
+    }
+
+    /// Stores one delivery per distinct inbox of `recipients` (shared inbox
+    /// when they have one) and wakes the worker.
+    async fn enqueue(
+        &self,
+        sender: &ApubUser,
+        activity: Value,
+        activity_id: &Url,
+        recipients: &[ApubUser],
+        message: Option<MessageId>,
+    ) -> ChatResult<()> {
+        let body = activity.to_string();
+        let now = Utc::now().naive_utc();
+        let mut rows: Vec<DeliveryRow> = vec![];
+        for recipient in recipients.iter().filter(|r| !r.is_local()) {
+            let inbox = recipient.delivery_inbox();
+            if rows.iter().any(|r| r.inbox == inbox.as_str()) {
+                continue;
+            }
+            rows.push(DeliveryRow {
+                id: DeliveryId::new(),
+                activity_id: activity_id.to_string(),
+                sender_id: sender.id(),
+                host: host_with_port(&inbox),
+                inbox: inbox.to_string(),
+                body: body.clone(),
+                message_id: message,
+                recipient_id: Some(recipient.id()),
+                state: "queued".into(),
+                attempts: 0,
+                next_attempt_at: now,
+                last_error: None,
+                created_at: now,
+                updated_at: now,
+            });
+        }
+        if rows.is_empty() {
+            return Ok(());
+        }
+        delivery_rows::insert_all(&mut self.db.write().await?, &rows).await?;
+        self.wake.notify_one();
+        Ok(())
+    }
+}
+
+impl Federation for Queue {
+    fn outgoing(
+        &self,
+        change: Outgoing,
+    ) -> Pin<Box<dyn Future<Output = ChatResult<()>> + Send + '_>> {
+        Box::pin(async move {
+            match change {
+                Outgoing::Contact { actor, change, row } => self.contact(actor, change, row).await,
+                Outgoing::Block {
+                    blocker,
+                    blocked,
+                    active,
+                } => self.block(blocker, blocked, active).await,
+                Outgoing::Message {
+                    message,
+                    change,
+                    recipients,
+                    ..
+                } => self.message(message, change, &recipients).await,
+            }
+        })
+    }
+}

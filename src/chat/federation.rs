@@ -1,0 +1,68 @@
+//! The seam between the domain and federation. After a change by a **local**
+//! user commits, [`Chat`](super::Chat) hands an [`Outgoing`] to the
+//! [`Federation`] port; `apub` implements it by queueing activities for the
+//! remote users concerned (durably, before the local user is answered).
+//! Changes made by remote actors (arriving through the inbox) are not handed
+//! back: the actor's own server has already federated them.
+
+use super::ChatResult;
+use crate::db::contacts::ContactRow;
+use crate::db::ids::{ConversationId, MessageId, UserId};
+use std::future::Future;
+use std::pin::Pin;
+
+/// What happened to a contact link between two users.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContactChange {
+    /// The requester invited the addressee (`Follow`).
+    Invited,
+    /// The addressee accepted (`Accept{Follow}` and the reciprocal `Follow`).
+    Accepted,
+    /// The addressee declined (`Reject{Follow}`).
+    Declined,
+    /// The requester withdrew the invitation (`Undo{Follow}`).
+    Cancelled,
+    /// Either side ended the contact (`Undo{Follow}` and `Reject{Follow}`).
+    Removed,
+}
+
+/// A change by a local user that remote users may need to hear about.
+#[derive(Debug, Clone)]
+pub enum Outgoing {
+    Contact {
+        actor: UserId,
+        change: ContactChange,
+        /// The link as it was when the change happened.
+        row: ContactRow,
+    },
+    /// `blocker` blocked (or unblocked) `blocked`.
+    Block {
+        blocker: UserId,
+        blocked: UserId,
+        active: bool,
+    },
+    /// A message was stored, edited or deleted by its author.
+    Message {
+        message: MessageId,
+        conversation: ConversationId,
+        change: MessageChange,
+        /// Remote members who may see it (blocks applied).
+        recipients: Vec<UserId>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageChange {
+    Created,
+    Updated,
+    Deleted,
+}
+
+/// Queues the activities for an [`Outgoing`] change. Returns once they are
+/// stored, so an acknowledged change cannot lose its deliveries.
+pub trait Federation: Send + Sync {
+    fn outgoing(
+        &self,
+        change: Outgoing,
+    ) -> Pin<Box<dyn Future<Output = ChatResult<()>> + Send + '_>>;
+}

@@ -1,0 +1,215 @@
+//! The `deliveries` table (the persistent federation queue) and
+//! `federation_hosts` (per-host health for backoff and the dead state).
+
+use super::ids::{DeliveryId, MessageId, UserId};
+use super::schema::{deliveries, federation_hosts};
+use super::{DbConn, DbError};
+use crate::with_conn;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+
+/// One activity to one inbox.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = deliveries)]
+pub struct DeliveryRow {
+    pub id: DeliveryId,
+    pub activity_id: String,
+    /// The local user whose key signs the request.
+    pub sender_id: UserId,
+    pub inbox: String,
+    /// Host (with port) of the inbox: the unit of backoff.
+    pub host: String,
+    /// The activity JSON, sent as it is.
+    pub body: String,
+    /// The chat message this delivers, for per-recipient delivery state.
+    pub message_id: Option<MessageId>,
+    /// The remote user this delivery is for (one of them on a shared inbox).
+    pub recipient_id: Option<UserId>,
+    /// `queued`, `delivered`, `retrying` or `failed`.
+    pub state: String,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub last_error: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// A host's delivery health.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = federation_hosts)]
+pub struct HostRow {
+    pub host: String,
+    /// Failures since the last success.
+    pub failures: i32,
+    /// No request goes to the host before this time.
+    pub retry_at: Option<NaiveDateTime>,
+    pub last_success_at: Option<NaiveDateTime>,
+    pub updated_at: NaiveDateTime,
+}
+
+/// Queues `rows`; a row for an (activity, inbox) already queued is skipped.
+pub async fn insert_all(conn: &mut DbConn<'_>, rows: &[DeliveryRow]) -> Result<(), DbError> {
+    for row in rows {
+        with_conn!(conn, |c| {
+            diesel::insert_into(deliveries::table)
+                .values(row)
+                .on_conflict((deliveries::activity_id, deliveries::inbox))
+                .do_nothing()
+                .execute(c)
+                .await
+        })?;
+    }
+    Ok(())
+}
+
+/// Rows to send now: queued or retrying, due, at most `limit`, oldest first.
+pub async fn due(
+    conn: &mut DbConn<'_>,
+    now: NaiveDateTime,
+    limit: i64,
+) -> Result<Vec<DeliveryRow>, DbError> {
+    let rows = with_conn!(conn, |c| {
+        deliveries::table
+            .filter(deliveries::state.eq_any(["queued", "retrying"]))
+            .filter(deliveries::next_attempt_at.le(now))
+            .order((deliveries::next_attempt_at, deliveries::created_at))
+            .limit(limit)
+            .select(DeliveryRow::as_select())
+            .load(c)
+            .await
+    })?;
+    Ok(rows)
+}
+
+/// When the next unfinished row is due, if any.
+pub async fn next_due(conn: &mut DbConn<'_>) -> Result<Option<NaiveDateTime>, DbError> {
+    let at = with_conn!(conn, |c| {
+        deliveries::table
+            .filter(deliveries::state.eq_any(["queued", "retrying"]))
+            .select(diesel::dsl::min(deliveries::next_attempt_at))
+            .first::<Option<NaiveDateTime>>(c)
+            .await
+    })?;
+    Ok(at)
+}
+
+/// Records the outcome of one attempt.
+pub async fn record(
+    conn: &mut DbConn<'_>,
+    id: DeliveryId,
+    state: &str,
+    next_attempt_at: NaiveDateTime,
+    error: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<(), DbError> {
+    with_conn!(conn, |c| {
+        diesel::update(deliveries::table.find(id))
+            .set((
+                deliveries::state.eq(state),
+                deliveries::attempts.eq(deliveries::attempts + 1),
+                deliveries::next_attempt_at.eq(next_attempt_at),
+                deliveries::last_error.eq(error),
+                deliveries::updated_at.eq(now),
+            ))
+            .execute(c)
+            .await
+    })?;
+    Ok(())
+}
+
+/// Moves a row's next attempt to `at` without counting an attempt (its
+/// host is resting).
+pub async fn postpone(
+    conn: &mut DbConn<'_>,
+    id: DeliveryId,
+    at: NaiveDateTime,
+) -> Result<(), DbError> {
+    with_conn!(conn, |c| {
+        diesel::update(deliveries::table.find(id))
+            .set(deliveries::next_attempt_at.eq(at))
+            .execute(c)
+            .await
+    })?;
+    Ok(())
+}
+
+/// Makes every waiting row for `host` due now (the host answered again).
+pub async fn wake_host(
+    conn: &mut DbConn<'_>,
+    host: &str,
+    now: NaiveDateTime,
+) -> Result<(), DbError> {
+    with_conn!(conn, |c| {
+        diesel::update(
+            deliveries::table
+                .filter(deliveries::host.eq(host))
+                .filter(deliveries::state.eq_any(["queued", "retrying"]))
+                .filter(deliveries::next_attempt_at.gt(now)),
+        )
+        .set(deliveries::next_attempt_at.eq(now))
+        .execute(c)
+        .await
+    })?;
+    Ok(())
+}
+
+/// Delivery rows of one message, for its per-recipient state.
+pub async fn for_message(
+    conn: &mut DbConn<'_>,
+    message: MessageId,
+) -> Result<Vec<DeliveryRow>, DbError> {
+    let rows = with_conn!(conn, |c| {
+        deliveries::table
+            .filter(deliveries::message_id.eq(message))
+            .order(deliveries::created_at)
+            .select(DeliveryRow::as_select())
+            .load(c)
+            .await
+    })?;
+    Ok(rows)
+}
+
+/// The recorded health of `host`.
+pub async fn host(conn: &mut DbConn<'_>, host: &str) -> Result<Option<HostRow>, DbError> {
+    let row = with_conn!(conn, |c| {
+        federation_hosts::table
+            .find(host)
+            .select(HostRow::as_select())
+            .first(c)
+            .await
+            .optional()
+    })?;
+    Ok(row)
+}
+
+/// All hosts we have delivered to, worst first.
+pub async fn hosts(conn: &mut DbConn<'_>) -> Result<Vec<HostRow>, DbError> {
+    let rows = with_conn!(conn, |c| {
+        federation_hosts::table
+            .order((federation_hosts::failures.desc(), federation_hosts::host))
+            .select(HostRow::as_select())
+            .load(c)
+            .await
+    })?;
+    Ok(rows)
+}
+
+/// Stores a host's health.
+pub async fn save_host(conn: &mut DbConn<'_>, row: &HostRow) -> Result<(), DbError> {
+    with_conn!(conn, |c| {
+        diesel::insert_into(federation_hosts::table)
+            .values(row)
+            .on_conflict(federation_hosts::host)
+            .do_update()
+            .set((
+                federation_hosts::failures.eq(row.failures),
+                federation_hosts::retry_at.eq(row.retry_at),
+                federation_hosts::last_success_at.eq(row.last_success_at),
+                federation_hosts::updated_at.eq(row.updated_at),
+            ))
+            .execute(c)
+            .await
+    })?;
+    Ok(())
+}
