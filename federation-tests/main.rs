@@ -3,12 +3,18 @@
 //! `beta.test`, `gamma.test`, resolved to 127.0.0.1 by the test client), so
 //! that domain checks compare different hosts, not `localhost` with itself.
 //!
-//! Federation is in progress (issue 4): these tests cover discovery and
-//! actors across instances; follows, messages and groups come next.
+//! Users on different instances become contacts, exchange direct messages
+//! live over their WebSockets, block each other; a peer that was down gets
+//! its backlog; forged, unsigned and replayed activities are refused.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod contacts;
 mod rig;
+mod security;
+#[path = "../tests/api/ws_client.rs"]
+#[allow(dead_code)] // shared with tests/api, which uses all of it
+mod ws_client;
 
 use rig::Rig;
 use serde_json::{json, Value};

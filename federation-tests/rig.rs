@@ -1,17 +1,30 @@
-//! The test rig: three `confab` processes with distinct host names.
+//! The test rig: three `confab` processes with distinct host names
+//! (`alpha.test`, `beta.test`, `gamma.test`, all 127.0.0.1), each with its
+//! own database (gamma on PostgreSQL), federating with each other.
 
+use crate::ws_client::{WsClient, WsServer};
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+const NAMES: [&str; 3] = ["alpha", "beta", "gamma"];
+
 pub struct Instance {
-    name: &'static str,
+    pub name: &'static str,
     addr: SocketAddr,
-    process: Child,
+    pub database_url: String,
+    process: Option<Child>,
     client: reqwest::Client,
+}
+
+impl WsServer for Instance {
+    fn ws_base(&self) -> String {
+        format!("ws://{}", self.addr)
+    }
 }
 
 impl Instance {
@@ -22,6 +35,67 @@ impl Instance {
 
     pub fn base(&self) -> String {
         format!("http://{}", self.host())
+    }
+
+    /// `@user@host` of one of this instance's users.
+    pub fn handle(&self, user: &str) -> String {
+        format!("@{user}@{}", self.host())
+    }
+
+    fn spawn(&mut self) {
+        let resolve = NAMES.map(|n| format!("{n}.test=127.0.0.1")).join(",");
+        let process = Command::new(env!("CARGO_BIN_EXE_confab"))
+            .args(["--bind", &self.addr.to_string(), "--domain", &self.host()])
+            .args([
+                "--public-scheme",
+                "http",
+                "--database-url",
+                &self.database_url,
+            ])
+            .args([
+                "--federation-allow-private",
+                "true",
+                "--federation-resolve",
+                &resolve,
+            ])
+            .args(["--federation-retry-base-s", "1", "--log", "warn"])
+            .env_remove("DATABASE_URL")
+            .env_remove("CONFAB_DATABASE_URL")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        self.process = Some(process);
+    }
+
+    async fn wait_up(&self) {
+        for _ in 0..300 {
+            if let Ok(r) = self
+                .client
+                .get(format!("{}/healthz", self.base()))
+                .send()
+                .await
+            {
+                assert!(r.status().is_success(), "{} is unhealthy", self.name);
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{} did not come up", self.name);
+    }
+
+    /// Kills the process (the database stays).
+    pub fn stop(&mut self) {
+        if let Some(mut process) = self.process.take() {
+            let _ = process.kill();
+            let _ = process.wait();
+        }
+    }
+
+    /// Starts it again on the same port and database.
+    pub async fn restart(&mut self) {
+        self.spawn();
+        self.wait_up().await;
     }
 
     /// Signs up `name`; returns the access token.
@@ -37,6 +111,42 @@ impl Instance {
             .await
             .unwrap();
         body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// A REST call; returns status and JSON body (`null` when empty).
+    pub async fn api(
+        &self,
+        method: reqwest::Method,
+        token: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.base()))
+            .bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        let value = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap()
+        };
+        (status, value)
+    }
+
+    pub async fn get(&self, token: &str, path: &str) -> Value {
+        let (status, body) = self.api(reqwest::Method::GET, token, path, None).await;
+        assert_eq!(status, 200, "GET {path}: {body}");
+        body
+    }
+
+    pub async fn ws(&self, token: &str) -> WsClient {
+        WsClient::connect(self, token).await
     }
 }
 
@@ -89,63 +199,34 @@ impl Rig {
             .unwrap_or(admin_url.clone());
         let dir = tempfile::tempdir().unwrap();
         let mut builder = reqwest::Client::builder();
-        let mut instances = vec![];
-        for (name, url) in [
-            (
-                "alpha",
-                format!("sqlite://{}", dir.path().join("alpha.db").display()),
-            ),
-            (
-                "beta",
-                format!("sqlite://{}", dir.path().join("beta.db").display()),
-            ),
-            ("gamma", format!("{base}/{postgres_db}")),
-        ] {
+        let mut addrs = vec![];
+        for name in NAMES {
             let addr = free_addr();
-            let host = format!("{name}.test:{}", addr.port());
-            let process = Command::new(env!("CARGO_BIN_EXE_confab"))
-                .args([
-                    "--bind",
-                    &addr.to_string(),
-                    "--domain",
-                    &host,
-                    "--public-scheme",
-                    "http",
-                ])
-                .args(["--database-url", &url, "--log", "warn"])
-                .env_remove("DATABASE_URL")
-                .env_remove("CONFAB_DATABASE_URL")
-                .stdout(Stdio::null())
-                .stderr(Stdio::inherit())
-                .spawn()
-                .unwrap();
             builder = builder.resolve(&format!("{name}.test"), addr);
-            instances.push((name, addr, process));
+            addrs.push(addr);
         }
         let client = builder.build().unwrap();
-        let instances: Vec<Instance> = instances
-            .into_iter()
-            .map(|(name, addr, process)| Instance {
+        let mut instances = vec![];
+        for (name, addr) in NAMES.into_iter().zip(addrs) {
+            let database_url = match name {
+                "gamma" => format!("{base}/{postgres_db}"),
+                _ => format!(
+                    "sqlite://{}",
+                    dir.path().join(format!("{name}.db")).display()
+                ),
+            };
+            let mut instance = Instance {
                 name,
                 addr,
-                process,
+                database_url,
+                process: None,
                 client: client.clone(),
-            })
-            .collect();
+            };
+            instance.spawn();
+            instances.push(instance);
+        }
         for instance in &instances {
-            let mut up = false;
-            for _ in 0..150 {
-                if let Ok(r) = client
-                    .get(format!("{}/healthz", instance.base()))
-                    .send()
-                    .await
-                {
-                    up = r.status().is_success();
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            assert!(up, "{} did not come up", instance.name);
+            instance.wait_up().await;
         }
         Some(Rig {
             instances,
@@ -158,8 +239,7 @@ impl Rig {
     /// Stops the processes and drops gamma's database.
     pub async fn stop(mut self) {
         for instance in &mut self.instances {
-            let _ = instance.process.kill();
-            let _ = instance.process.wait();
+            instance.stop();
         }
         let mut admin = AsyncPgConnection::establish(&postgres_admin_url())
             .await
@@ -177,7 +257,22 @@ impl Rig {
 impl Drop for Rig {
     fn drop(&mut self) {
         for instance in &mut self.instances {
-            let _ = instance.process.kill();
+            instance.stop();
         }
     }
+}
+
+/// Polls `check` until it returns `Some` (federation is asynchronous).
+pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    for _ in 0..200 {
+        if let Some(value) = check().await {
+            return value;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for {what}");
 }

@@ -8,6 +8,7 @@
 mod auth;
 mod conversations;
 pub mod extract;
+mod federation;
 mod health;
 mod users;
 
@@ -34,6 +35,7 @@ use utoipa_axum::routes;
         (name = "auth", description = "Sign-up and login"),
         (name = "users", description = "Accounts and profiles"),
         (name = "chat", description = "Conversations, history, contacts and blocks (reads; writes go through the WebSocket)"),
+        (name = "federation", description = "Delivery state, instance blocks and remote hosts"),
         (name = "operations", description = "Health and the API description")
     )
 )]
@@ -123,6 +125,13 @@ pub fn router() -> Router<AppState> {
         .routes(routes!(conversations::history))
         .routes(routes!(conversations::contacts))
         .routes(routes!(conversations::blocks))
+        .routes(routes!(federation::deliveries))
+        .routes(routes!(
+            federation::list_instance_blocks,
+            federation::block_instance
+        ))
+        .routes(routes!(federation::unblock_instance))
+        .routes(routes!(federation::hosts))
         .routes(routes!(health::healthz))
         .split_for_parts();
     router.route(

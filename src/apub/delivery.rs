@@ -23,8 +23,6 @@ use std::time::Duration;
 use tokio::sync::{Notify, Semaphore};
 use url::Url;
 
-/// Failures after which a host counts as dead (shown to admins).
-pub const DEAD_AFTER_FAILURES: i32 = 5;
 /// The longest wait between two tries of a host.
 const MAX_BACKOFF_S: u64 = 86_400;
 /// Rows read per round.

@@ -56,6 +56,9 @@ pub struct User {
     pub avatar_url: Option<String>,
     pub profile_links: Vec<ProfileLink>,
     pub role: Role,
+    /// `null` for accounts of this server; the host of a remote user (whose
+    /// `name` is then `name@host`).
+    pub domain: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -78,6 +81,7 @@ impl TryFrom<UserRow> for User {
             avatar_url: row.avatar_url,
             profile_links,
             role,
+            domain: row.domain,
             created_at: row.created_at.and_utc(),
             updated_at: row.updated_at.and_utc(),
         })

@@ -241,3 +241,9 @@ async fn create_postgres_database() -> Option<(String, String)> {
         .unwrap_or(&admin_url);
     Some((format!("{base}/{name}"), name))
 }
+
+impl crate::ws_client::WsServer for TestServer {
+    fn ws_base(&self) -> String {
+        self.base.replace("http://", "ws://")
+    }
+}

@@ -1,13 +1,18 @@
 //! A WebSocket client for tests: requests with ids, replies matched by id,
 //! pushes buffered by type.
 
-use crate::common::TestServer;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use std::collections::VecDeque;
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
+
+/// A server the client can connect to.
+pub trait WsServer {
+    /// `ws://host:port` reachable without special name resolution.
+    fn ws_base(&self) -> String;
+}
 
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -25,8 +30,8 @@ const WAIT: Duration = Duration::from_secs(10);
 
 impl WsClient {
     /// Connects with the token in `Sec-WebSocket-Protocol`.
-    pub async fn connect(s: &TestServer, token: &str) -> Self {
-        let url = format!("{}/api/v1/ws", s.base.replace("http://", "ws://"));
+    pub async fn connect(s: &impl WsServer, token: &str) -> Self {
+        let url = format!("{}/api/v1/ws", s.ws_base());
         let mut req = url.into_client_request().unwrap();
         req.headers_mut().insert(
             "sec-websocket-protocol",

@@ -1,0 +1,186 @@
+//! What users and admins see of federation: each message's per-recipient
+//! delivery state (for its author), the instance blocklist and the health
+//! of the hosts we deliver to (for admins).
+
+use super::principal::Principal;
+use super::{Chat, ChatError, ChatResult};
+use crate::db::deliveries as delivery_rows;
+use crate::db::federation::{self as federation_rows, InstanceBlockRow};
+use crate::db::ids::{MessageId, UserId};
+use crate::db::messages as message_rows;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Failures in a row after which a host is reported dead.
+pub const DEAD_AFTER_FAILURES: i32 = 5;
+
+/// How far one delivery of a message got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryState {
+    Queued,
+    Delivered,
+    Retrying,
+    Failed,
+}
+
+/// One recipient inbox of a message.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Delivery {
+    /// The remote user it is for (on a shared inbox: one of them).
+    pub recipient: Option<UserId>,
+    pub inbox: String,
+    pub state: DeliveryState,
+    pub attempts: i32,
+    /// Why the last attempt failed.
+    pub last_error: Option<String>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A blocked instance.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct InstanceBlock {
+    pub domain: String,
+    pub reason: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A block to add.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewInstanceBlock {
+    /// Host name, without scheme or port.
+    #[schema(min_length = 1, max_length = 253, pattern = "^[A-Za-z0-9.-]+$")]
+    pub domain: String,
+    #[serde(default)]
+    #[schema(max_length = 500)]
+    pub reason: String,
+}
+
+/// Delivery health of one remote host.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Host {
+    pub host: String,
+    /// Failures since the last success.
+    pub failures: i32,
+    /// Five failures in a row or more.
+    pub dead: bool,
+    pub retry_at: Option<DateTime<Utc>>,
+    pub last_success_at: Option<DateTime<Utc>>,
+}
+
+fn admin_only(actor: &Principal) -> ChatResult<()> {
+    if actor.is_admin() {
+        Ok(())
+    } else {
+        Err(ChatError::Forbidden("only admins manage federation".into()))
+    }
+}
+
+/// A valid blocklist entry: a lowercase host name.
+fn normalise_domain(domain: &str) -> ChatResult<String> {
+    let domain = domain.trim().trim_end_matches('.').to_ascii_lowercase();
+    let valid = !domain.is_empty()
+        && domain.len() <= 253
+        && domain
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-'));
+    if valid {
+        Ok(domain)
+    } else {
+        Err(ChatError::invalid(
+            "domain",
+            "a host name such as chat.example",
+        ))
+    }
+}
+
+impl Chat {
+    /// Where a message the caller wrote has been delivered.
+    pub async fn message_deliveries(
+        &self,
+        user: UserId,
+        message: MessageId,
+    ) -> ChatResult<Vec<Delivery>> {
+        let mut conn = self.db.read().await?;
+        let row = message_rows::find(&mut conn, message)
+            .await?
+            .filter(|m| m.author_id == Some(user))
+            .ok_or(ChatError::NotFound("message"))?;
+        let rows = delivery_rows::for_message(&mut conn, row.id).await?;
+        Ok(rows
+            .into_iter()
+            .map(|d| Delivery {
+                recipient: d.recipient_id,
+                inbox: d.inbox,
+                state: match d.state.as_str() {
+                    "delivered" => DeliveryState::Delivered,
+                    "retrying" => DeliveryState::Retrying,
+                    "failed" => DeliveryState::Failed,
+                    _ => DeliveryState::Queued,
+                },
+                attempts: d.attempts,
+                last_error: d.last_error,
+                updated_at: d.updated_at.and_utc(),
+            })
+            .collect())
+    }
+
+    pub async fn instance_blocks(&self, actor: &Principal) -> ChatResult<Vec<InstanceBlock>> {
+        admin_only(actor)?;
+        let rows = federation_rows::instance_blocks(&mut self.db.read().await?).await?;
+        Ok(rows.into_iter().map(block_view).collect())
+    }
+
+    /// Blocks an instance: its activities are refused, its users cannot be
+    /// looked up.
+    pub async fn block_instance(
+        &self,
+        actor: &Principal,
+        new: NewInstanceBlock,
+    ) -> ChatResult<InstanceBlock> {
+        admin_only(actor)?;
+        super::validate::single_line("reason", &new.reason, 500)?;
+        let row = InstanceBlockRow {
+            domain: normalise_domain(&new.domain)?,
+            reason: new.reason,
+            created_at: Utc::now().naive_utc(),
+        };
+        federation_rows::block_instance(&mut self.db.write().await?, &row).await?;
+        Ok(block_view(row))
+    }
+
+    pub async fn unblock_instance(&self, actor: &Principal, domain: &str) -> ChatResult<()> {
+        admin_only(actor)?;
+        let domain = normalise_domain(domain).map_err(|_| ChatError::NotFound("instance block"))?;
+        if federation_rows::unblock_instance(&mut self.db.write().await?, &domain).await? {
+            Ok(())
+        } else {
+            Err(ChatError::NotFound("instance block"))
+        }
+    }
+
+    pub async fn federation_hosts(&self, actor: &Principal) -> ChatResult<Vec<Host>> {
+        admin_only(actor)?;
+        let rows = delivery_rows::hosts(&mut self.db.read().await?).await?;
+        Ok(rows
+            .into_iter()
+            .map(|h| Host {
+                dead: h.failures >= DEAD_AFTER_FAILURES,
+                host: h.host,
+                failures: h.failures,
+                retry_at: h.retry_at.map(|t| t.and_utc()),
+                last_success_at: h.last_success_at.map(|t| t.and_utc()),
+            })
+            .collect())
+    }
+}
+
+fn block_view(row: InstanceBlockRow) -> InstanceBlock {
+    InstanceBlock {
+        domain: row.domain,
+        reason: row.reason,
+        created_at: row.created_at.and_utc(),
+    }
+}
