@@ -5,7 +5,6 @@
 use crate::contacts::make_contacts;
 use crate::rig::{Instance, Rig};
 use confab::apub::signing::Signer;
-use confab::db::ids::UserId;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -31,7 +30,7 @@ struct Post {
 /// A request to `inbox` signed with `pem` as `key_id`.
 fn signed(pem: &str, key_id: &str, inbox: &str, body: &Value) -> Post {
     let signer = Signer::default();
-    let key = signer.key(UserId::new(), pem).unwrap();
+    let key = signer.key(key_id, pem).unwrap();
     let url = url::Url::parse(inbox).unwrap();
     let body = body.to_string();
     let h = signer
@@ -47,6 +46,19 @@ fn signed(pem: &str, key_id: &str, inbox: &str, body: &Value) -> Post {
         ],
         body,
     }
+}
+
+/// Posts `activity` to `inbox`, signed as the user `name` of `instance`.
+pub async fn signed_post_as(
+    instance: &Instance,
+    name: &str,
+    inbox: &str,
+    activity: &Value,
+    rig: &Rig,
+) -> (StatusCode, Value) {
+    let key = private_key(instance, name).await;
+    let key_id = format!("{}/users/{name}#main-key", instance.base());
+    send(rig, &signed(&key, &key_id, inbox, activity)).await
 }
 
 async fn send(rig: &Rig, post: &Post) -> (StatusCode, Value) {

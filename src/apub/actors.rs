@@ -1,11 +1,14 @@
 //! Local users as ActivityPub `Person`s. The same URL serves JSON-LD to
 //! ActivityPub clients and a small HTML profile to browsers.
 
+use super::context::Data;
 use super::html::{escape, paragraphs};
+use super::objects::group::ApubGroup;
 use super::{actor_url, generate_keypair, ACTIVITY_JSON};
 use crate::chat::users::User;
 use crate::error::Error;
 use crate::state::AppState;
+use activitypub_federation::traits::Object;
 use axum::extract::{Path, State};
 use axum::http::header::{ACCEPT, CONTENT_TYPE, VARY};
 use axum::http::HeaderMap;
@@ -46,6 +49,35 @@ pub async fn actor(
     Ok((
         [(CONTENT_TYPE, content_type.as_str()), (VARY, "Accept")],
         person.to_string(),
+    )
+        .into_response())
+}
+
+/// # `GET /groups/{id}`
+/// A group hosted here that federates, as a `Group` actor (its key verifies
+/// the `Announce`s and `Update`s it sends). Members are not listed.
+pub async fn group(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, Error> {
+    let not_found = || Error::Chat(crate::chat::ChatError::NotFound("group"));
+    let url = url::Url::parse(&format!("{}/groups/{id}", state.config.public_base()))
+        .map_err(|_| not_found())?;
+    let data: Data = state.federation.to_request_data();
+    let group = ApubGroup::read_from_id(url, &data)
+        .await?
+        .filter(|g| g.row.public_key_pem.is_some())
+        .ok_or_else(not_found)?;
+    let mut document = serde_json::to_value(group.to_group(&state.config.public_base()))
+        .map_err(|e| Error::Internal(e.to_string()))?;
+    document["@context"] = json!([
+        "https://www.w3.org/ns/activitystreams",
+        "https://w3id.org/security/v1"
+    ]);
+    let content_type = format!("{ACTIVITY_JSON}; charset=utf-8");
+    Ok((
+        [(CONTENT_TYPE, content_type.as_str())],
+        document.to_string(),
     )
         .into_response())
 }

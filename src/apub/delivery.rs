@@ -8,12 +8,14 @@
 //! once. Rows survive restarts: a row in flight when the process stops is
 //! simply sent again (receivers drop replays by activity id).
 
-use super::objects::person::ApubUser;
+use super::outbox::retired_key;
 use super::signing::Signer;
 use super::ACTIVITY_JSON;
 use crate::config::Config;
+use crate::db::conversations as conversation_rows;
 use crate::db::deliveries::{self as rows, DeliveryRow, HostRow};
-use crate::db::ids::DeliveryId;
+use crate::db::ids::{ConversationId, DeliveryId};
+use crate::db::settings;
 use crate::db::users as user_rows;
 use crate::db::{Db, DbError};
 use chrono::{NaiveDateTime, Utc};
@@ -172,26 +174,45 @@ impl Delivery {
         }
     }
 
+    /// The private key PEM of the local actor `signer` (a user, a group
+    /// hosted here, or a deleted group's retired key).
+    async fn signing_key(&self, signer: &str) -> Result<String, String> {
+        let base = self.config.public_base();
+        let mut conn = self.db.read().await.map_err(|e| e.to_string())?;
+        let pem = if let Some(name) = signer.strip_prefix(&format!("{base}/users/")) {
+            user_rows::find_by_name(&mut conn, name)
+                .await
+                .map_err(|e| e.to_string())?
+                .and_then(|u| u.private_key_pem)
+        } else if let Some(id) = signer.strip_prefix(&format!("{base}/groups/")) {
+            let id = uuid::Uuid::parse_str(id).map_err(|e| e.to_string())?;
+            match conversation_rows::find(&mut conn, ConversationId(id))
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                Some(row) => row.private_key_pem,
+                None => settings::get(&mut conn, &retired_key(signer))
+                    .await
+                    .map_err(|e| e.to_string())?,
+            }
+        } else {
+            None
+        };
+        pem.ok_or_else(|| format!("no key to sign as {signer}"))
+    }
+
     async fn signed_request(&self, row: &DeliveryRow) -> Result<reqwest::RequestBuilder, String> {
         let inbox = Url::parse(&row.inbox).map_err(|e| e.to_string())?;
-        let sender = user_rows::find_by_id(
-            &mut self.db.read().await.map_err(|e| e.to_string())?,
-            row.sender_id,
-        )
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or("the sender no longer exists")?;
-        let pem = sender
-            .private_key_pem
-            .clone()
-            .ok_or("the sender has no key")?;
-        let actor =
-            ApubUser::from_row(sender, &self.config.public_base()).map_err(|e| e.to_string())?;
-        let key = self
-            .signer
-            .key(actor.id(), &pem)
-            .map_err(|e| e.to_string())?;
-        let key_id = format!("{}#main-key", actor.ap_id);
+        let key = match self.signer.cached(&row.signer) {
+            Some(key) => key,
+            None => {
+                let pem = self.signing_key(&row.signer).await?;
+                self.signer
+                    .key(&row.signer, &pem)
+                    .map_err(|e| e.to_string())?
+            }
+        };
+        let key_id = format!("{}#main-key", row.signer);
         let signed = self
             .signer
             .sign_post(&key, &key_id, &inbox, row.body.as_bytes())

@@ -11,6 +11,7 @@
 
 use super::activities::InboxActivity;
 use super::context::Data;
+use super::objects::group::ApubGroup;
 use super::objects::note::ObjectRef;
 use super::objects::person::ApubUser;
 use crate::db::federation as federation_rows;
@@ -19,6 +20,7 @@ use crate::state::AppState;
 use activitypub_federation::axum::inbox::{receive_activity, ActivityData};
 use axum::extract::{FromRequest, Request, State};
 use axum::http::StatusCode;
+use either::Either;
 use std::time::{Duration, SystemTime};
 
 /// How far the `Date` header may be from our clock (as the library's
@@ -46,7 +48,7 @@ pub async fn inbox(State(state): State<AppState>, request: Request) -> Result<St
         .await
         .map_err(|_| Error::PayloadTooLarge)?;
     let data: Data = state.federation.to_request_data();
-    receive_activity::<InboxActivity, ApubUser, _>(activity, &data)
+    receive_activity::<InboxActivity, Either<ApubGroup, ApubUser>, _>(activity, &data)
         .await
         .map(|()| StatusCode::ACCEPTED)
         .inspect_err(|e| tracing::info!(error = %e, "inbox refused an activity"))

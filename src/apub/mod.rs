@@ -32,6 +32,8 @@ pub fn router() -> Router<AppState> {
         .route("/nodeinfo/2.1", get(discovery::nodeinfo))
         .route("/users/{name}", get(actors::actor))
         .route("/users/{name}/inbox", post(inbox::inbox))
+        .route("/groups/{id}", get(actors::group))
+        .route("/groups/{id}/inbox", post(inbox::inbox))
         .route("/inbox", post(inbox::inbox))
 }
 

@@ -9,15 +9,19 @@ use super::activities::follow::Follow;
 use super::activities::new_activity_id;
 use super::activities::undo::{Undo, Undoable};
 use super::html;
+use super::objects::group::{rights_name, ApubGroup, GroupMember};
 use super::objects::note::{Note, NoteKind, Source, Tombstone};
 use super::objects::person::{host_with_port, ApubUser};
 use crate::chat::federation::{ContactChange, Federation, MessageChange, Outgoing};
+use crate::chat::views::Rights;
 use crate::chat::{ChatError, ChatResult};
 use crate::config::Config;
 use crate::db::contacts::ContactRow;
+use crate::db::conversations::{self as conversation_rows, ConversationRow};
 use crate::db::deliveries::{self as delivery_rows, DeliveryRow};
-use crate::db::ids::{DeliveryId, MessageId, UserId};
+use crate::db::ids::{ConversationId, DeliveryId, MessageId, UserId};
 use crate::db::messages as message_rows;
+use crate::db::settings;
 use crate::db::users as user_rows;
 use crate::db::Db;
 use activitypub_federation::kinds::activity::{
@@ -54,6 +58,23 @@ pub struct Queue {
     config: Arc<Config>,
     /// Notified when rows are queued.
     pub wake: Arc<Notify>,
+}
+
+/// The `instance_settings` key under which a deleted group's key is kept.
+pub fn retired_key(actor: &str) -> String {
+    format!("retired_key:{actor}")
+}
+
+/// Percent-encodes what is not a URL-safe character (for ids in paths).
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
 }
 
 fn url(text: &str) -> Result<Url, ChatError> {
@@ -153,7 +174,7 @@ impl Queue {
         };
         let local = self.actor(local.id()).await?;
         self.enqueue(
-            &local,
+            &local.ap_id,
             with_context(&accept)?,
             &accept.id,
             std::slice::from_ref(remote),
@@ -220,8 +241,14 @@ impl Queue {
             }
         }
         for (id, activity) in activities {
-            self.enqueue(local, activity, &id, std::slice::from_ref(remote), None)
-                .await?;
+            self.enqueue(
+                &local.ap_id,
+                activity,
+                &id,
+                std::slice::from_ref(remote),
+                None,
+            )
+            .await?;
         }
         Ok(())
     }
@@ -249,7 +276,7 @@ impl Queue {
         if active {
             return self
                 .enqueue(
-                    &blocker,
+                    &blocker.ap_id,
                     with_context(&block)?,
                     &block.id.clone(),
                     &[blocked],
@@ -263,8 +290,14 @@ impl Queue {
             actor: blocker.ap_id.clone().into(),
             object: Undoable::Block(block),
         };
-        self.enqueue(&blocker, with_context(&undo)?, &undo.id, &[blocked], None)
-            .await
+        self.enqueue(
+            &blocker.ap_id,
+            with_context(&undo)?,
+            &undo.id,
+            &[blocked],
+            None,
+        )
+        .await
     }
 
     /// The ActivityPub id of a message: ours, or the remote one it came with.
@@ -279,16 +312,17 @@ impl Queue {
         }
     }
 
-    async fn message(
+    /// The `Note` of a stored message addressed to `to`, with a `Mention`
+    /// of each user in `mentioned`.
+    async fn note(
         &self,
-        id: MessageId,
-        change: MessageChange,
-        recipients: &[UserId],
-    ) -> ChatResult<()> {
+        row: &message_rows::MessageRow,
+        author: &ApubUser,
+        to: Vec<Url>,
+        mentioned: &[ApubUser],
+        audience: Option<Url>,
+    ) -> ChatResult<Note> {
         let mut conn = self.db.read().await?;
-        let row = message_rows::find(&mut conn, id)
-            .await?
-            .ok_or(ChatError::NotFound("message"))?;
         let in_reply_to = match row.reply_to {
             Some(reply) => match message_rows::find(&mut conn, reply).await? {
                 Some(original) => {
@@ -304,25 +338,23 @@ impl Queue {
             },
             None => None,
         };
-        drop(conn);
-        let author = self
-            .actor(row.author_id.ok_or(ChatError::NotFound("author"))?)
-            .await?;
-        let mut remote = vec![];
-        for user in recipients {
-            remote.push(self.actor(*user).await?);
-        }
-        let note_id = self.message_url(&row, true)?;
-        let to: Vec<Url> = remote.iter().map(|r| r.ap_id.clone()).collect();
-        let tag = remote
+        let tag = mentioned
             .iter()
             .map(|r| json!({"type": "Mention", "href": r.ap_id, "name": r.handle()}))
             .collect();
-        let note = Note {
-            id: note_id.clone(),
+        let context = match &audience {
+            Some(group) => group.clone(),
+            None => url(&format!(
+                "{}/conversations/{}",
+                self.base(),
+                row.conversation_id
+            ))?,
+        };
+        Ok(Note {
+            id: self.message_url(row, author.is_local())?,
             kind: NoteKind::Note,
             attributed_to: author.ap_id.clone(),
-            to: to.clone(),
+            to,
             cc: vec![],
             content: html::paragraphs(&row.body),
             media_type: Some("text/html".into()),
@@ -331,15 +363,17 @@ impl Queue {
                 media_type: Some("text/plain".into()),
             }),
             in_reply_to,
-            context: Some(url(&format!(
-                "{}/conversations/{}",
-                self.base(),
-                row.conversation_id
-            ))?),
+            context: Some(context),
+            audience,
             published: Some(row.created_at.and_utc()),
             updated: row.edited_at.map(|t| t.and_utc()),
             tag,
-        };
+        })
+    }
+
+    /// `Create`, `Update` or `Delete` of `note` by its author.
+    fn note_activity(&self, note: &Note, change: MessageChange) -> ChatResult<(Url, Value)> {
+        let note_id = &note.id;
         let (kind, object, id) = match change {
             MessageChange::Created => (
                 CreateType::Create.to_string(),
@@ -362,40 +396,252 @@ impl Queue {
             ),
         };
         let id = url(&id)?;
-        let activity = with_context(json!({
-            "id": id, "type": kind, "actor": author.ap_id, "to": to, "cc": [], "object": object,
-        }))?;
-        self.enqueue(&author, activity, &id, &remote, Some(row.id))
-            .await
+        let activity = json!({
+            "id": id, "type": kind, "actor": note.attributed_to, "to": note.to, "cc": [], "object": object,
+        });
+        Ok((id, activity))
+    }
+
+    async fn message(
+        &self,
+        id: MessageId,
+        change: MessageChange,
+        recipients: &[UserId],
+    ) -> ChatResult<()> {
+        let mut conn = self.db.read().await?;
+        let row = message_rows::find(&mut conn, id)
+            .await?
+            .ok_or(ChatError::NotFound("message"))?;
+        let conversation = conversation_rows::find(&mut conn, row.conversation_id)
+            .await?
+            .ok_or(ChatError::NotFound("conversation"))?;
+        drop(conn);
+        let author = self
+            .actor(row.author_id.ok_or(ChatError::NotFound("author"))?)
+            .await?;
+        let mut remote = vec![];
+        for user in recipients {
+            remote.push(self.actor(*user).await?);
+        }
+        match (conversation.kind.as_str(), &conversation.ap_id) {
+            ("direct", _) if author.is_local() => {
+                let to = remote.iter().map(|r| r.ap_id.clone()).collect();
+                let note = self.note(&row, &author, to, &remote, None).await?;
+                let (id, activity) = self.note_activity(&note, change)?;
+                self.enqueue(
+                    &author.ap_id,
+                    with_context(activity)?,
+                    &id,
+                    &remote,
+                    Some(row.id),
+                )
+                .await
+            }
+            ("group", None) => {
+                // Hosted here: the group relays to every member's server but
+                // the author's own.
+                let group = self.group_actor(conversation).await?;
+                let author_host = host_with_port(&author.ap_id);
+                remote.retain(|r| host_with_port(&r.ap_id) != author_host);
+                let note = self
+                    .note(
+                        &row,
+                        &author,
+                        vec![group.ap_id.clone()],
+                        &[],
+                        Some(group.ap_id.clone()),
+                    )
+                    .await?;
+                let (inner_id, inner) = self.note_activity(&note, change)?;
+                let id = url(&format!(
+                    "{}/relays/{}",
+                    group.ap_id,
+                    urlencode(inner_id.as_str())
+                ))?;
+                let to: Vec<Url> = remote.iter().map(|r| r.ap_id.clone()).collect();
+                let announce = json!({"id": id, "type": "Announce", "actor": group.ap_id, "to": to, "object": inner});
+                self.enqueue(
+                    &group.ap_id,
+                    with_context(announce)?,
+                    &id,
+                    &remote,
+                    Some(row.id),
+                )
+                .await
+            }
+            ("group", Some(group_id)) if author.is_local() => {
+                // Hosted elsewhere: only the host hears from us; it relays.
+                let group_id = url(group_id)?;
+                let inbox = url(conversation.inbox.as_deref().unwrap_or(group_id.as_str()))?;
+                let note = self
+                    .note(&row, &author, vec![group_id.clone()], &[], Some(group_id))
+                    .await?;
+                let (id, activity) = self.note_activity(&note, change)?;
+                self.enqueue_to(
+                    &author.ap_id,
+                    with_context(activity)?,
+                    &id,
+                    &[(inbox, None)],
+                    Some(row.id),
+                )
+                .await
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// A group hosted here as an actor, with a keypair made on first use.
+    async fn group_actor(&self, mut row: ConversationRow) -> ChatResult<ApubGroup> {
+        if row.private_key_pem.is_none() {
+            let (public, private) = tokio::task::spawn_blocking(super::generate_keypair)
+                .await
+                .map_err(|e| ChatError::Internal(e.to_string()))?
+                .map_err(ChatError::Internal)?;
+            let mut conn = self.db.write().await?;
+            conversation_rows::set_keypair_once(&mut conn, row.id, &public, &private).await?;
+            row = conversation_rows::find(&mut conn, row.id)
+                .await?
+                .ok_or(ChatError::NotFound("conversation"))?;
+        }
+        ApubGroup::from_row(row, &self.base()).map_err(|e| ChatError::Internal(e.to_string()))
+    }
+
+    /// Sends a group's state (members and rights included) to its remote
+    /// members and to those just removed from it.
+    async fn group(&self, id: ConversationId, removed: &[UserId]) -> ChatResult<()> {
+        let mut conn = self.db.read().await?;
+        let Some(row) = conversation_rows::find(&mut conn, id).await? else {
+            return Ok(());
+        };
+        if row.kind != "group" || row.ap_id.is_some() {
+            return Ok(());
+        }
+        let members = conversation_rows::members(&mut conn, id).await?;
+        drop(conn);
+        let mut snapshot = vec![];
+        let mut recipients = vec![];
+        for member in &members {
+            let user = self.actor(member.user_id).await?;
+            let rights = Rights::from_level(member.rights).map_err(ChatError::from)?;
+            snapshot.push(GroupMember {
+                actor: user.ap_id.clone(),
+                rights: rights_name(rights).into(),
+            });
+            if !user.is_local() {
+                recipients.push(user);
+            }
+        }
+        for user in removed {
+            let user = self.actor(*user).await?;
+            if !user.is_local() {
+                recipients.push(user);
+            }
+        }
+        if recipients.is_empty() {
+            return Ok(());
+        }
+        let group = self.group_actor(row).await?;
+        let mut object = group.to_group(&self.base());
+        object.updated = Some(Utc::now());
+        object.members = Some(snapshot);
+        let activity_id = url(&new_activity_id(&self.base()))?;
+        let update = json!({
+            "id": activity_id, "type": "Update", "actor": group.ap_id,
+            "to": recipients.iter().map(|r| r.ap_id.clone()).collect::<Vec<_>>(), "object": object,
+        });
+        self.enqueue(
+            &group.ap_id,
+            with_context(update)?,
+            &activity_id,
+            &recipients,
+            None,
+        )
+        .await
+    }
+
+    /// Tells the remote members that a group hosted here is gone. The
+    /// group's key is kept (retired) so the `Delete` can still be signed.
+    async fn group_deleted(&self, id: ConversationId, members: &[UserId]) -> ChatResult<()> {
+        let Some(row) = conversation_rows::find(&mut self.db.read().await?, id).await? else {
+            return Ok(());
+        };
+        if row.ap_id.is_some() {
+            return Ok(());
+        }
+        let mut recipients = vec![];
+        for user in members {
+            let user = self.actor(*user).await?;
+            if !user.is_local() {
+                recipients.push(user);
+            }
+        }
+        if recipients.is_empty() {
+            return Ok(());
+        }
+        let group = self.group_actor(row).await?;
+        let pem = group.row.private_key_pem.clone().unwrap_or_default();
+        settings::get_or_insert(
+            &mut self.db.write().await?,
+            &retired_key(group.ap_id.as_str()),
+            || pem,
+        )
+        .await?;
+        let activity_id = url(&format!("{}/delete", group.ap_id))?;
+        let delete = json!({"id": activity_id, "type": "Delete", "actor": group.ap_id, "object": group.ap_id});
+        self.enqueue(
+            &group.ap_id,
+            with_context(delete)?,
+            &activity_id,
+            &recipients,
+            None,
+        )
+        .await
     }
 
     /// Stores one delivery per distinct inbox of `recipients` (shared inbox
     /// when they have one) and wakes the worker.
     async fn enqueue(
         &self,
-        sender: &ApubUser,
+        signer: &Url,
         activity: Value,
         activity_id: &Url,
         recipients: &[ApubUser],
         message: Option<MessageId>,
     ) -> ChatResult<()> {
+        let inboxes: Vec<(Url, Option<UserId>)> = recipients
+            .iter()
+            .filter(|r| !r.is_local())
+            .map(|r| (r.delivery_inbox(), Some(r.id())))
+            .collect();
+        self.enqueue_to(signer, activity, activity_id, &inboxes, message)
+            .await
+    }
+
+    /// Stores one delivery per distinct inbox.
+    async fn enqueue_to(
+        &self,
+        signer: &Url,
+        activity: Value,
+        activity_id: &Url,
+        inboxes: &[(Url, Option<UserId>)],
+        message: Option<MessageId>,
+    ) -> ChatResult<()> {
         let body = activity.to_string();
         let now = Utc::now().naive_utc();
         let mut rows: Vec<DeliveryRow> = vec![];
-        for recipient in recipients.iter().filter(|r| !r.is_local()) {
-            let inbox = recipient.delivery_inbox();
+        for (inbox, recipient) in inboxes {
             if rows.iter().any(|r| r.inbox == inbox.as_str()) {
                 continue;
             }
             rows.push(DeliveryRow {
                 id: DeliveryId::new(),
                 activity_id: activity_id.to_string(),
-                sender_id: sender.id(),
+                signer: signer.to_string(),
                 host: host_with_port(&inbox),
                 inbox: inbox.to_string(),
                 body: body.clone(),
                 message_id: message,
-                recipient_id: Some(recipient.id()),
+                recipient_id: *recipient,
                 state: "queued".into(),
                 attempts: 0,
                 next_attempt_at: now,
@@ -430,8 +676,15 @@ impl Federation for Queue {
                     message,
                     change,
                     recipients,
-                    ..
                 } => self.message(message, change, &recipients).await,
+                Outgoing::Group {
+                    conversation,
+                    removed,
+                } => self.group(conversation, &removed).await,
+                Outgoing::GroupDeleted {
+                    conversation,
+                    members,
+                } => self.group_deleted(conversation, &members).await,
             }
         })
     }

@@ -4,7 +4,6 @@
 //! `http-signature-normalization`; RSA signing uses aws-lc-rs, several times
 //! faster than the pure-Rust `rsa` crate, with parsed keys cached per actor.
 
-use crate::db::ids::UserId;
 use aws_lc_rs::digest::{digest, SHA256};
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{RsaKeyPair, RSA_PKCS1_SHA256};
@@ -27,7 +26,8 @@ pub enum SignError {
 /// Parsed private keys of local actors.
 #[derive(Default)]
 pub struct Signer {
-    keys: Mutex<HashMap<UserId, Arc<RsaKeyPair>>>,
+    /// By the signing actor's id.
+    keys: Mutex<HashMap<String, Arc<RsaKeyPair>>>,
     rng: SystemRandom,
 }
 
@@ -40,14 +40,23 @@ pub struct SignedHeaders {
 }
 
 impl Signer {
-    /// The parsed key of `user` (from `pem` on first use).
-    pub fn key(&self, user: UserId, pem: &str) -> Result<Arc<RsaKeyPair>, SignError> {
+    /// The parsed key of `actor`, if it was parsed before.
+    pub fn cached(&self, actor: &str) -> Option<Arc<RsaKeyPair>> {
+        self.keys
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(actor)
+            .cloned()
+    }
+
+    /// The parsed key of `actor` (from `pem` on first use).
+    pub fn key(&self, actor: &str, pem: &str) -> Result<Arc<RsaKeyPair>, SignError> {
         let mut keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(key) = keys.get(&user) {
+        if let Some(key) = keys.get(actor) {
             return Ok(key.clone());
         }
         let key = Arc::new(parse_pkcs8_pem(pem)?);
-        keys.insert(user, key.clone());
+        keys.insert(actor.to_owned(), key.clone());
         Ok(key)
     }
 

@@ -2,6 +2,7 @@
 //! rights. Every change is stored, then pushed to the members concerned.
 
 use super::events::Notice;
+use super::federation::Outgoing;
 use super::validate;
 use super::views::{Conversation, ConversationKind, ConversationSummary, Message, Rights};
 use super::writer::Stored;
@@ -224,6 +225,10 @@ impl Chat {
             direct_key: None,
             created_at: now,
             updated_at: now,
+            ap_id: None,
+            public_key_pem: None,
+            private_key_pem: None,
+            inbox: None,
         };
         let member = |user, rights: Rights| MemberRow {
             conversation_id: row.id,
@@ -237,11 +242,26 @@ impl Chat {
         members.extend(others.iter().map(|u| member(*u, Rights::Write)));
         rows::insert(&mut conn, &row, &members).await?;
         let conversation = self.load_conversation(&mut conn, row.id).await?;
+        drop(conn);
         self.notify(
             conversation.member_ids(),
             Notice::ConversationCreated(conversation.clone()),
         );
+        self.federate_group(row.id, vec![]).await?;
         Ok(conversation)
+    }
+
+    /// Tells federation that a group hosted here changed.
+    async fn federate_group(
+        &self,
+        conversation: ConversationId,
+        removed: Vec<UserId>,
+    ) -> ChatResult<()> {
+        self.federate(Outgoing::Group {
+            conversation,
+            removed,
+        })
+        .await
     }
 
     /// Adding someone who blocks you, or whom you block, looks like adding
@@ -306,6 +326,10 @@ impl Chat {
             direct_key: Some(key.clone()),
             created_at: now,
             updated_at: now,
+            ap_id: None,
+            public_key_pem: None,
+            private_key_pem: None,
+            inbox: None,
         };
         let member = |user| MemberRow {
             conversation_id: row.id,
@@ -339,6 +363,9 @@ impl Chat {
         let (conversation, rights) = self.membership(conn, id, actor).await?;
         if conversation.kind != ConversationKind::Group {
             return Err(ChatError::invalid("conversation", "this is not a group"));
+        }
+        if let Some(host) = &conversation.hosted_by {
+            return Err(super::mirrors::not_here(host));
         }
         if rights < needed {
             return Err(ChatError::Forbidden(format!(
@@ -386,6 +413,7 @@ impl Chat {
             let what = serde_json::json!({"action": "renamed", "name": name});
             self.system_message(&conversation, actor, what).await?;
         }
+        self.federate_group(id, vec![]).await?;
         Ok(conversation)
     }
 
@@ -393,7 +421,15 @@ impl Chat {
     pub async fn delete_group(&self, actor: UserId, id: ConversationId) -> ChatResult<()> {
         let mut conn = self.db.write().await?;
         let (conversation, _) = self.group_as(&mut conn, id, actor, Rights::Owner).await?;
-        rows::delete(&mut conn, id).await?;
+        let remote = rows::remote_members(&mut conn, id).await?;
+        drop(conn);
+        // Queued while the group (and its signing key) still exists.
+        self.federate(Outgoing::GroupDeleted {
+            conversation: id,
+            members: remote,
+        })
+        .await?;
+        rows::delete(&mut self.db.write().await?, id).await?;
         self.cache.forget_conversation(id);
         self.notify(
             conversation.member_ids(),
@@ -456,6 +492,7 @@ impl Chat {
             let what = serde_json::json!({"action": "member_added", "user": user});
             self.system_message(&conversation, actor, what).await?;
         }
+        self.federate_group(id, vec![]).await?;
         Ok(conversation)
     }
 
@@ -510,6 +547,7 @@ impl Chat {
         );
         let what = serde_json::json!({"action": action, "user": target});
         self.system_message(&conversation, actor, what).await?;
+        self.federate_group(id, vec![target]).await?;
         Ok(conversation)
     }
 
@@ -541,10 +579,12 @@ impl Chat {
         rows::set_rights(&mut conn, id, target, rights.level()).await?;
         self.cache.forget_conversation(id);
         let conversation = self.load_conversation(&mut conn, id).await?;
+        drop(conn);
         self.notify(
             conversation.member_ids(),
             Notice::ConversationUpdated(conversation.clone()),
         );
+        self.federate_group(id, vec![]).await?;
         Ok(conversation)
     }
 
@@ -563,10 +603,12 @@ impl Chat {
         rows::transfer_ownership(&mut conn, id, actor, target).await?;
         self.cache.forget_conversation(id);
         let conversation = self.load_conversation(&mut conn, id).await?;
+        drop(conn);
         self.notify(
             conversation.member_ids(),
             Notice::ConversationUpdated(conversation.clone()),
         );
+        self.federate_group(id, vec![]).await?;
         Ok(conversation)
     }
 

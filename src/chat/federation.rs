@@ -2,8 +2,9 @@
 //! user commits, [`Chat`](super::Chat) hands an [`Outgoing`] to the
 //! [`Federation`] port; `apub` implements it by queueing activities for the
 //! remote users concerned (durably, before the local user is answered).
-//! Changes made by remote actors (arriving through the inbox) are not handed
-//! back: the actor's own server has already federated them.
+//! Changes made by remote actors (arriving through the inbox) are handed
+//! over too; federation relays them only where this server is the authority
+//! (a group hosted here), since the actor's own server federated the rest.
 
 use super::ChatResult;
 use crate::db::contacts::ContactRow;
@@ -41,13 +42,24 @@ pub enum Outgoing {
         blocked: UserId,
         active: bool,
     },
-    /// A message was stored, edited or deleted by its author.
+    /// A message was stored, edited or deleted by its author (local, or
+    /// remote in a group hosted here, which relays it).
     Message {
         message: MessageId,
-        conversation: ConversationId,
         change: MessageChange,
         /// Remote members who may see it (blocks applied).
         recipients: Vec<UserId>,
+    },
+    /// A group hosted here changed (name, topic, members or rights):
+    /// its remote members, and those just `removed`, get the new state.
+    Group {
+        conversation: ConversationId,
+        removed: Vec<UserId>,
+    },
+    /// A group hosted here was deleted; `members` were its remote members.
+    GroupDeleted {
+        conversation: ConversationId,
+        members: Vec<UserId>,
     },
 }
 

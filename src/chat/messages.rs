@@ -190,17 +190,34 @@ impl Chat {
         ap_id: &str,
         reply_to: Option<MessageId>,
     ) -> ChatResult<Message> {
-        self.check_body(&body)?;
         let key = super::conversations::direct_key(author, recipient);
         let conversation = conversation_rows::find_direct(&mut self.db.read().await?, &key)
             .await?
             .ok_or_else(|| ChatError::Forbidden("you are not a contact of this user".into()))?;
-        self.store(
-            author,
-            conversation.id,
-            "text",
+        let new = NewMessage {
+            conversation: conversation.id,
             body,
             reply_to,
+        };
+        self.store_remote(author, new, ap_id).await
+    }
+
+    /// Stores a remote author's message under the same rules as a local
+    /// send; `ap_id` is kept as its request id (a second delivery returns
+    /// the stored message).
+    pub(crate) async fn store_remote(
+        &self,
+        author: UserId,
+        new: NewMessage,
+        ap_id: &str,
+    ) -> ChatResult<Message> {
+        self.check_body(&new.body)?;
+        self.store(
+            author,
+            new.conversation,
+            "text",
+            new.body,
+            new.reply_to,
             None,
             Some(ap_id.to_owned()),
         )
@@ -230,11 +247,11 @@ impl Chat {
         change: MessageChange,
         audience: &[UserId],
     ) -> ChatResult<()> {
-        let Some(author) = message.author else {
+        if message.author.is_none() {
             return Ok(());
-        };
+        }
         let access = self.access(message.conversation).await?;
-        if access.remote.is_empty() || access.remote.contains(&author) {
+        if access.remote.is_empty() {
             return Ok(());
         }
         let recipients: Vec<UserId> = access
@@ -248,7 +265,6 @@ impl Chat {
         }
         self.federate(Outgoing::Message {
             message: message.id,
-            conversation: message.conversation,
             change,
             recipients,
         })
@@ -479,7 +495,7 @@ impl Chat {
             .ok_or(ChatError::NotFound("message"))?;
         let gone = Message::try_from(gone)?;
         let audience = self.audience_of(conv.member_ids(), row.author_id).await?;
-        if row.author_id == Some(user) {
+        if row.author_id == Some(user) || moderator {
             self.federate_message(&gone, MessageChange::Deleted, &audience)
                 .await?;
         }

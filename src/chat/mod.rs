@@ -11,6 +11,7 @@ pub mod events;
 pub mod federation;
 pub mod instances;
 pub mod messages;
+pub mod mirrors;
 pub mod presence;
 pub mod principal;
 pub mod users;

@@ -76,6 +76,9 @@ pub struct Conversation {
     /// contacts or one blocks the other.
     pub read_only: bool,
     pub last_message_id: Option<MessageId>,
+    /// `null` for conversations hosted on this server; for a group hosted
+    /// on another server, its ActivityPub id (it is managed there).
+    pub hosted_by: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -104,6 +107,7 @@ impl Conversation {
                 .collect::<Result<_, _>>()?,
             read_only,
             last_message_id,
+            hosted_by: row.ap_id,
             created_at: row.created_at.and_utc(),
             updated_at: row.updated_at.and_utc(),
         })

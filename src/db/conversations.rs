@@ -23,6 +23,13 @@ pub struct ConversationRow {
     pub direct_key: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// A group hosted on another server (mirrored here): its ActivityPub id.
+    pub ap_id: Option<String>,
+    /// A group hosted here: its actor keypair, made when it first federates.
+    pub public_key_pem: Option<String>,
+    pub private_key_pem: Option<String>,
+    /// A group hosted elsewhere: its inbox.
+    pub inbox: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -174,6 +181,70 @@ pub async fn members(
             .await
     })?;
     Ok(rows)
+}
+
+/// A group hosted elsewhere, by its ActivityPub id.
+pub async fn find_by_ap_id(
+    conn: &mut DbConn<'_>,
+    ap_id: &str,
+) -> Result<Option<ConversationRow>, DbError> {
+    let row = with_conn!(conn, |c| {
+        conversations::table
+            .filter(conversations::ap_id.eq(ap_id))
+            .select(ConversationRow::as_select())
+            .first(c)
+            .await
+            .optional()
+    })?;
+    Ok(row)
+}
+
+/// Stores a hosted group's keypair unless it has one (the first writer wins).
+pub async fn set_keypair_once(
+    conn: &mut DbConn<'_>,
+    id: ConversationId,
+    public_pem: &str,
+    private_pem: &str,
+) -> Result<(), DbError> {
+    with_conn!(conn, |c| {
+        diesel::update(
+            conversations::table
+                .find(id)
+                .filter(conversations::private_key_pem.is_null()),
+        )
+        .set((
+            conversations::public_key_pem.eq(public_pem),
+            conversations::private_key_pem.eq(private_pem),
+        ))
+        .execute(c)
+        .await
+    })?;
+    Ok(())
+}
+
+/// Updates what a mirrored group's host told us about it.
+pub async fn set_mirror(
+    conn: &mut DbConn<'_>,
+    id: ConversationId,
+    name: &str,
+    topic: &str,
+    public_key_pem: &str,
+    inbox: &str,
+    updated_at: NaiveDateTime,
+) -> Result<(), DbError> {
+    with_conn!(conn, |c| {
+        diesel::update(conversations::table.find(id))
+            .set((
+                conversations::name.eq(name),
+                conversations::topic.eq(topic),
+                conversations::public_key_pem.eq(public_key_pem),
+                conversations::inbox.eq(inbox),
+                conversations::updated_at.eq(updated_at),
+            ))
+            .execute(c)
+            .await
+    })?;
+    Ok(())
 }
 
 /// Members of `conversation` who are remote actors.

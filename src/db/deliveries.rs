@@ -15,8 +15,9 @@ use diesel_async::RunQueryDsl;
 pub struct DeliveryRow {
     pub id: DeliveryId,
     pub activity_id: String,
-    /// The local user whose key signs the request.
-    pub sender_id: UserId,
+    /// The ActivityPub id of the local actor (user or group) whose key
+    /// signs the request.
+    pub signer: String,
     pub inbox: String,
     /// Host (with port) of the inbox: the unit of backoff.
     pub host: String,

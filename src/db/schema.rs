@@ -56,6 +56,13 @@ diesel::table! {
         direct_key -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        /// A group hosted on another server: its ActivityPub id.
+        ap_id -> Nullable<Text>,
+        /// A group hosted here: the keypair its `Announce`s are signed with.
+        public_key_pem -> Nullable<Text>,
+        private_key_pem -> Nullable<Text>,
+        /// A group hosted elsewhere: its inbox.
+        inbox -> Nullable<Text>,
     }
 }
 
@@ -131,7 +138,7 @@ diesel::table! {
     deliveries (id) {
         id -> DbUuid,
         activity_id -> Text,
-        sender_id -> DbUuid,
+        signer -> Text,
         inbox -> Text,
         host -> Text,
         body -> Text,

@@ -35,3 +35,16 @@ pub async fn get_or_insert(
     })?;
     Ok(value)
 }
+
+/// The stored value for `key`, if any.
+pub async fn get(conn: &mut DbConn<'_>, key: &str) -> Result<Option<String>, DbError> {
+    let value = with_conn!(conn, |c| {
+        instance_settings::table
+            .find(key)
+            .select(instance_settings::value)
+            .first::<String>(c)
+            .await
+            .optional()
+    })?;
+    Ok(value)
+}

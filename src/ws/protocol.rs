@@ -232,6 +232,23 @@ pub struct Caller<'a> {
     pub session: crate::chat::presence::SessionId,
 }
 
+/// User references with each `@name@host` handle replaced by the id of
+/// that (looked up) user.
+async fn with_remote_ids(
+    federation: &FederationConfig<Context>,
+    users: Vec<String>,
+) -> Result<Vec<String>, Error> {
+    let mut out = Vec::with_capacity(users.len());
+    for user in users {
+        if user.contains('@') {
+            out.push(lookup::resolve(federation, &user).await?.id.to_string());
+        } else {
+            out.push(user);
+        }
+    }
+    Ok(out)
+}
+
 /// Runs one request and returns its result data.
 pub async fn dispatch(caller: &Caller<'_>, frame: ClientFrame) -> Result<Value, Error> {
     let Caller {
@@ -271,7 +288,7 @@ pub async fn dispatch(caller: &Caller<'_>, frame: ClientFrame) -> Result<Value, 
                     name: r.name,
                     topic: r.topic,
                     avatar_url: r.avatar_url,
-                    members: r.members,
+                    members: with_remote_ids(federation, r.members).await?,
                 };
                 to_value(chat.create_group(user, new).await?)
             }
@@ -292,8 +309,9 @@ pub async fn dispatch(caller: &Caller<'_>, frame: ClientFrame) -> Result<Value, 
         }
         "conversation.members.add" => {
             let r: MembersAdd = data(d)?;
+            let users = with_remote_ids(federation, r.users).await?;
             to_value(
-                chat.add_members(user, r.conversation, &r.users, r.rights)
+                chat.add_members(user, r.conversation, &users, r.rights)
                     .await?,
             )
         }

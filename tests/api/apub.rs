@@ -6,7 +6,13 @@ use crate::common::TestServer;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-backend_tests!(webfinger_and_actor_round_trip, nodeinfo_and_host_meta);
+backend_tests!(
+    webfinger_and_actor_round_trip,
+    nodeinfo_and_host_meta,
+    remote_lookups_refuse_private_addresses,
+    inboxes_refuse_unsigned_and_malformed_requests,
+    instance_blocklist_is_for_admins,
+);
 
 async fn get_with(s: &TestServer, path: &str, accept: &str) -> (StatusCode, String, String) {
     let resp = s
@@ -144,4 +150,145 @@ async fn nodeinfo_and_host_meta(s: &TestServer) {
     assert_eq!(status, StatusCode::OK);
     assert!(ct.starts_with("application/xrd+xml"));
     assert!(xml.contains("https://confab.test/.well-known/webfinger?resource={uri}"));
+}
+
+async fn remote_lookups_refuse_private_addresses(s: &TestServer) {
+    let (token, _) = s.register("ada").await;
+    for handle in ["@x@127.0.0.1", "@x@localhost", "@x@10.1.2.3", "@x@[::1]"] {
+        let r = s.get(&format!("/api/v1/users/{handle}"), &token).await;
+        assert!(
+            r.status == StatusCode::FORBIDDEN || r.status == StatusCode::UNPROCESSABLE_ENTITY,
+            "{handle}: {:?}",
+            r.body
+        );
+        assert!(["refused", "invalid"].contains(&r.body["error"]["code"].as_str().unwrap()));
+    }
+    let r = s.get("/api/v1/users/@x@127.0.0.1", &token).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{:?}", r.body);
+    assert_eq!(r.body["error"]["code"], "refused");
+    let r = s.get("/api/v1/users/@nobody@", &token).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // A handle on this server is a local lookup.
+    let host = s.state.config.domain.clone();
+    let r = s.get(&format!("/api/v1/users/@ada@{host}"), &token).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["name"], "ada");
+    assert_eq!(r.body["domain"], Value::Null);
+}
+
+async fn inboxes_refuse_unsigned_and_malformed_requests(s: &TestServer) {
+    s.register("ada").await;
+    let activity = json!({"id": "https://remote.example/a/1", "type": "Follow",
+        "actor": "https://remote.example/users/x", "object": "https://x/users/ada"});
+    for path in ["/inbox", "/users/ada/inbox"] {
+        let r = s
+            .raw(
+                s.request(Method::POST, path)
+                    .header("content-type", "application/activity+json")
+                    .body(activity.to_string()),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{path}: {:?}", r.body);
+        assert_eq!(r.body["error"]["code"], "signature_invalid");
+    }
+    // Signature header present but nonsense, with a fresh date.
+    let date = httpdate::fmt_http_date(std::time::SystemTime::now());
+    let r = s
+        .raw(
+            s.request(Method::POST, "/inbox")
+                .header("date", &date)
+                .header("signature", "keyId=\"x\",signature=\"AAAA\"")
+                .body("{not json"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{:?}", r.body);
+    assert_eq!(r.body["error"]["code"], "invalid_activity");
+    // Well-formed, but the signature does not verify (the actor cannot be
+    // fetched from a private address either).
+    let r = s
+        .raw(
+            s.request(Method::POST, "/inbox")
+                .header("date", &date)
+                .header("digest", "SHA-256=AAAA")
+                .header("signature", "keyId=\"https://remote.example/users/x#main-key\",headers=\"(request-target) host date digest\",signature=\"AAAA\"")
+                .body(activity.to_string()),
+        )
+        .await;
+    assert!(r.status.is_client_error(), "{:?}", r.body);
+    assert_ne!(r.status, StatusCode::ACCEPTED);
+    // A stale date is refused before anything else.
+    let old = httpdate::fmt_http_date(
+        std::time::SystemTime::now() - std::time::Duration::from_secs(7200),
+    );
+    let r = s
+        .raw(
+            s.request(Method::POST, "/inbox")
+                .header("date", old)
+                .header("signature", "keyId=\"x\"")
+                .body(activity.to_string()),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+}
+
+async fn instance_blocklist_is_for_admins(s: &TestServer) {
+    let (admin, _) = s.register("boss").await;
+    let (user, _) = s.register("pleb").await;
+    let block = json!({"domain": "Spam.Example", "reason": "spam"});
+    let r = s
+        .call(
+            Method::POST,
+            "/api/v1/admin/instance-blocks",
+            Some(block.clone()),
+            Some(&user),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = s
+        .call(
+            Method::POST,
+            "/api/v1/admin/instance-blocks",
+            Some(block),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    assert_eq!(r.body["domain"], "spam.example");
+    let r = s
+        .call(
+            Method::POST,
+            "/api/v1/admin/instance-blocks",
+            Some(json!({"domain": "bad host/x"})),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = s.get("/api/v1/admin/instance-blocks", &admin).await;
+    assert_eq!(r.body.as_array().unwrap().len(), 1);
+    let r = s.get("/api/v1/users/@someone@spam.example", &user).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(r.body["error"]["code"], "refused");
+    let r = s
+        .call(
+            Method::DELETE,
+            "/api/v1/admin/instance-blocks/spam.example",
+            None,
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let r = s
+        .call(
+            Method::DELETE,
+            "/api/v1/admin/instance-blocks/spam.example",
+            None,
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = s.get("/api/v1/admin/federation/hosts", &admin).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body, json!([]));
+    let r = s.get("/api/v1/admin/federation/hosts", &user).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
 }

@@ -45,6 +45,10 @@ async fn openapi_describes_every_route(s: &TestServer) {
         ("/api/v1/conversations/{conversation}/messages", vec!["get"]),
         ("/api/v1/contacts", vec!["get"]),
         ("/api/v1/blocks", vec!["get"]),
+        ("/api/v1/messages/{message}/deliveries", vec!["get"]),
+        ("/api/v1/admin/instance-blocks", vec!["get", "post"]),
+        ("/api/v1/admin/instance-blocks/{domain}", vec!["delete"]),
+        ("/api/v1/admin/federation/hosts", vec!["get"]),
         ("/healthz", vec!["get"]),
     ];
     let paths = doc["paths"].as_object().unwrap();

@@ -6,6 +6,14 @@ ALTER TABLE users ADD COLUMN shared_inbox TEXT;
 ALTER TABLE users ADD COLUMN fetched_at TIMESTAMP;
 CREATE UNIQUE INDEX users_ap_id_key ON users (ap_id);
 
+-- Groups hosted here have a keypair (they sign Announces); a group hosted
+-- elsewhere is mirrored here with its ActivityPub id.
+ALTER TABLE conversations ADD COLUMN ap_id TEXT;
+ALTER TABLE conversations ADD COLUMN public_key_pem TEXT;
+ALTER TABLE conversations ADD COLUMN private_key_pem TEXT;
+ALTER TABLE conversations ADD COLUMN inbox TEXT;
+CREATE UNIQUE INDEX conversations_ap_id_key ON conversations (ap_id);
+
 -- The ActivityPub id of the requester's Follow, so Accept/Reject/Undo can name it.
 ALTER TABLE contacts ADD COLUMN follow_id TEXT;
 
@@ -13,7 +21,8 @@ ALTER TABLE contacts ADD COLUMN follow_id TEXT;
 CREATE TABLE deliveries (
     id UUID PRIMARY KEY NOT NULL,
     activity_id TEXT NOT NULL,
-    sender_id UUID NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    -- The local actor (user or group) whose key signs the request.
+    signer TEXT NOT NULL,
     inbox TEXT NOT NULL,
     host TEXT NOT NULL,
     body TEXT NOT NULL,

@@ -5,7 +5,7 @@ use super::{local_user, same_origin};
 use crate::apub::context::{Context, Data};
 use crate::apub::objects::note::Note;
 use crate::apub::objects::person::ApubUser;
-use crate::db::ids::MessageId;
+use crate::db::ids::{ConversationId, MessageId};
 use crate::error::Error;
 use activitypub_federation::fetch::object_id::ObjectId;
 use activitypub_federation::kinds::activity::CreateType;
@@ -32,11 +32,15 @@ pub(super) fn check_note(note: &Note, actor: &Url, data: &Data) -> Result<Url, E
         ));
     }
     same_origin(actor, &note.id)?;
-    let mut local = note
+    let mut addressed: Vec<&Url> = note
         .to
         .iter()
         .chain(&note.cc)
-        .filter(|u| data.config.is_local(u));
+        .chain(&note.audience)
+        .collect();
+    addressed.sort();
+    addressed.dedup();
+    let mut local = addressed.into_iter().filter(|u| data.config.is_local(u));
     match (local.next(), local.next()) {
         (Some(recipient), None) => Ok(recipient.clone()),
         (None, _) => Err(Error::InvalidActivity(
@@ -46,6 +50,13 @@ pub(super) fn check_note(note: &Note, actor: &Url, data: &Data) -> Result<Url, E
             "a direct message has exactly one recipient".into(),
         )),
     }
+}
+
+/// The group hosted here that `url` names, if it names one.
+fn local_group(url: &Url, data: &Data) -> Option<ConversationId> {
+    let prefix = format!("{}/groups/", data.config.public_base());
+    let id = url.as_str().strip_prefix(&prefix)?;
+    uuid::Uuid::parse_str(id).ok().map(ConversationId)
 }
 
 /// The id of the message `in_reply_to` names, if we have it.
@@ -82,9 +93,23 @@ impl Activity for Create {
 
     async fn receive(self, data: &Data) -> Result<(), Error> {
         let recipient = check_note(&self.object, self.actor.inner(), data)?;
-        let recipient = local_user(&recipient, data).await?;
         let author = self.actor.dereference(data).await?;
         let reply_to = reply_target(self.object.in_reply_to.as_ref(), data).await?;
+        if let Some(group) = local_group(&recipient, data) {
+            // A member writes to a group hosted here: same rights checks as a
+            // local member; the message is then relayed to the others.
+            data.chat
+                .receive_group_message(
+                    author.id(),
+                    group,
+                    self.object.text(),
+                    self.object.id.as_str(),
+                    reply_to,
+                )
+                .await?;
+            return Ok(());
+        }
+        let recipient = local_user(&recipient, data).await?;
         data.chat
             .receive_direct_message(
                 author.id(),

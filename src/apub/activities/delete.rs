@@ -1,5 +1,6 @@
 //! `Delete`: the author deleted a message they sent us (it becomes a
-//! tombstone here too). A `Delete` of an unknown object is a no-op.
+//! tombstone here too), or the host deleted a group we mirror. A `Delete`
+//! of something unknown is a no-op.
 
 use super::same_origin;
 use crate::apub::context::{Context, Data};
@@ -7,7 +8,6 @@ use crate::apub::objects::note::ObjectRef;
 use crate::apub::objects::person::ApubUser;
 use crate::chat::ChatError;
 use crate::error::Error;
-use activitypub_federation::fetch::object_id::ObjectId;
 use activitypub_federation::kinds::activity::DeleteType;
 use activitypub_federation::traits::Activity;
 use serde::{Deserialize, Serialize};
@@ -18,33 +18,14 @@ pub struct Delete {
     pub id: Url,
     #[serde(rename = "type")]
     pub kind: DeleteType,
-    pub actor: ObjectId<ApubUser>,
+    pub actor: Url,
     pub object: ObjectRef,
 }
 
-#[async_trait::async_trait]
-impl Activity for Delete {
-    type DataType = Context;
-    type Error = Error;
-
-    fn id(&self) -> &Url {
-        &self.id
-    }
-
-    fn actor(&self) -> &Url {
-        self.actor.inner()
-    }
-
-    async fn verify(&self, _data: &Data) -> Result<(), Error> {
-        same_origin(self.actor.inner(), self.object.id())
-    }
-
-    async fn receive(self, data: &Data) -> Result<(), Error> {
-        if self.object.id() == self.actor.inner() {
-            // An account deletion: its messages stay until an admin acts.
-            return Ok(());
-        }
-        let Some(author) = ApubUser::read_known(self.actor.inner(), data).await? else {
+impl Delete {
+    /// Tombstones the message the `Delete` names, if we have it.
+    pub async fn apply_to_message(&self, data: &Data) -> Result<(), Error> {
+        let Some(author) = ApubUser::read_known(&self.actor, data).await? else {
             return Ok(());
         };
         let message = match data
@@ -58,5 +39,33 @@ impl Activity for Delete {
         };
         data.chat.delete_message(author.id(), message.id).await?;
         Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl Activity for Delete {
+    type DataType = Context;
+    type Error = Error;
+
+    fn id(&self) -> &Url {
+        &self.id
+    }
+
+    fn actor(&self) -> &Url {
+        &self.actor
+    }
+
+    async fn verify(&self, _data: &Data) -> Result<(), Error> {
+        same_origin(&self.actor, self.object.id())
+    }
+
+    async fn receive(self, data: &Data) -> Result<(), Error> {
+        if self.object.id() == &self.actor {
+            // A group deleting itself removes our mirror; an account
+            // deletion leaves its messages until an admin acts.
+            data.chat.remove_mirror(self.actor.as_str()).await?;
+            return Ok(());
+        }
+        self.apply_to_message(data).await
     }
 }

@@ -4,6 +4,7 @@
 //! is what an inbox accepts; it drops replays by activity id.
 
 pub mod accept;
+pub mod announce;
 pub mod block;
 pub mod create;
 pub mod delete;
@@ -32,6 +33,7 @@ pub enum InboxActivity {
     Create(create::Create),
     Update(update::Update),
     Delete(delete::Delete),
+    Announce(announce::Announce),
     Other(OtherActivity),
 }
 
@@ -47,8 +49,8 @@ pub struct OtherActivity {
 
 /// Types that have a variant above: reaching `Other` with one of them means
 /// the activity was malformed.
-const HANDLED: [&str; 8] = [
-    "Follow", "Accept", "Reject", "Undo", "Block", "Create", "Update", "Delete",
+const HANDLED: [&str; 9] = [
+    "Follow", "Accept", "Reject", "Undo", "Block", "Create", "Update", "Delete", "Announce",
 ];
 
 macro_rules! each_variant {
@@ -62,6 +64,7 @@ macro_rules! each_variant {
             InboxActivity::Create($a) => $body,
             InboxActivity::Update($a) => $body,
             InboxActivity::Delete($a) => $body,
+            InboxActivity::Announce($a) => $body,
             InboxActivity::Other($a) => $body,
         }
     };

@@ -1,23 +1,38 @@
-//! `Update{Note}`: the author edited a message they sent us.
+//! `Update{Note}`: the author edited a message they sent us. `Update{Group}`:
+//! the host of a group we mirror sent its new state (name, topic, members
+//! and rights).
 
 use super::create::check_note;
+use super::same_origin;
 use crate::apub::context::{Context, Data};
+use crate::apub::html;
+use crate::apub::objects::group::{parse_rights, Group};
 use crate::apub::objects::note::Note;
 use crate::apub::objects::person::ApubUser;
+use crate::chat::mirrors::GroupSnapshot;
 use crate::error::Error;
 use activitypub_federation::fetch::object_id::ObjectId;
 use activitypub_federation::kinds::activity::UpdateType;
 use activitypub_federation::traits::Activity;
+use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use url::Url;
+
+/// What can be updated.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum UpdateObject {
+    Group(Box<Group>),
+    Note(Note),
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Update {
     pub id: Url,
     #[serde(rename = "type")]
     pub kind: UpdateType,
-    pub actor: ObjectId<ApubUser>,
-    pub object: Note,
+    pub actor: Url,
+    pub object: UpdateObject,
 }
 
 #[async_trait::async_trait]
@@ -30,22 +45,63 @@ impl Activity for Update {
     }
 
     fn actor(&self) -> &Url {
-        self.actor.inner()
+        &self.actor
     }
 
     async fn verify(&self, data: &Data) -> Result<(), Error> {
-        check_note(&self.object, self.actor.inner(), data).map(|_| ())
+        match &self.object {
+            UpdateObject::Note(note) => check_note(note, &self.actor, data).map(|_| ()),
+            UpdateObject::Group(group) => {
+                if group.id != self.actor {
+                    return Err(Error::InvalidActivity("only a group updates itself".into()));
+                }
+                same_origin(&self.actor, &self.id)
+            }
+        }
     }
 
     async fn receive(self, data: &Data) -> Result<(), Error> {
-        let author = self.actor.dereference(data).await?;
-        let message = data
-            .chat
-            .remote_message(author.id(), self.object.id.as_str())
-            .await?;
-        data.chat
-            .edit_message(author.id(), message.id, self.object.text())
-            .await?;
+        match self.object {
+            UpdateObject::Note(note) => {
+                let author = ObjectId::<ApubUser>::from(self.actor)
+                    .dereference(data)
+                    .await?;
+                let message = data
+                    .chat
+                    .remote_message(author.id(), note.id.as_str())
+                    .await?;
+                data.chat
+                    .edit_message(author.id(), message.id, note.text())
+                    .await?;
+            }
+            UpdateObject::Group(group) => {
+                let mut members = vec![];
+                for member in group.members.unwrap_or_default() {
+                    let user = if data.config.is_local(&member.actor) {
+                        super::local_user(&member.actor, data).await?
+                    } else {
+                        ObjectId::<ApubUser>::from(member.actor)
+                            .dereference(data)
+                            .await?
+                    };
+                    members.push((user.id(), parse_rights(&member.rights)));
+                }
+                let snapshot = GroupSnapshot {
+                    ap_id: group.id.to_string(),
+                    inbox: group.inbox.to_string(),
+                    public_key_pem: group.public_key.public_key_pem,
+                    name: group.name.unwrap_or_default().chars().take(64).collect(),
+                    topic: group
+                        .summary
+                        .as_deref()
+                        .map(html::to_text)
+                        .unwrap_or_default(),
+                    members,
+                    updated: group.updated.unwrap_or_else(Utc::now).naive_utc(),
+                };
+                data.chat.apply_group_snapshot(snapshot).await?;
+            }
+        }
         Ok(())
     }
 }

@@ -61,6 +61,9 @@ pub struct Note {
     pub in_reply_to: Option<Url>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context: Option<Url>,
+    /// The group a message belongs to (FEP-1b12).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience: Option<Url>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub published: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -1,0 +1,112 @@
+//! `Announce` from a group hosted elsewhere (FEP-1b12): the host relays a
+//! member's `Create`, `Update` or `Delete` of a message to every member's
+//! server. The host is trusted for what is said in its group: it checked
+//! the author's rights before relaying.
+
+use super::create::{reply_target, Create};
+use super::delete::Delete;
+use super::same_origin;
+use super::update::{Update, UpdateObject};
+use crate::apub::context::{Context, Data};
+use crate::apub::objects::group::ApubGroup;
+use crate::apub::objects::note::Note;
+use crate::error::Error;
+use activitypub_federation::fetch::object_id::ObjectId;
+use activitypub_federation::kinds::activity::AnnounceType;
+use activitypub_federation::traits::{Activity, Object};
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+/// What a group relays.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Relayed {
+    Create(Create),
+    Update(Update),
+    Delete(Delete),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Announce {
+    pub id: Url,
+    #[serde(rename = "type")]
+    pub kind: AnnounceType,
+    pub actor: ObjectId<ApubGroup>,
+    pub object: Relayed,
+}
+
+#[async_trait::async_trait]
+impl Activity for Announce {
+    type DataType = Context;
+    type Error = Error;
+
+    fn id(&self) -> &Url {
+        &self.id
+    }
+
+    fn actor(&self) -> &Url {
+        self.actor.inner()
+    }
+
+    async fn verify(&self, _data: &Data) -> Result<(), Error> {
+        same_origin(self.actor.inner(), &self.id)
+    }
+
+    async fn receive(self, data: &Data) -> Result<(), Error> {
+        let Some(group) = ApubGroup::read_from_id(self.actor.inner().clone(), data).await? else {
+            return Ok(());
+        };
+        let Some(_) = group.row.ap_id.as_ref() else {
+            return Err(Error::InvalidActivity(
+                "this server hosts that group".into(),
+            ));
+        };
+        let conversation = group.row.id;
+        match self.object {
+            Relayed::Create(create) => {
+                if data.config.is_local(&create.object.id) {
+                    return Ok(()); // our own member's message, relayed back
+                }
+                let author = create.actor.dereference(data).await?;
+                let reply_to = reply_target(create.object.in_reply_to.as_ref(), data).await?;
+                let note: Note = create.object;
+                data.chat
+                    .receive_group_message(
+                        author.id(),
+                        conversation,
+                        note.text(),
+                        note.id.as_str(),
+                        reply_to,
+                    )
+                    .await?;
+            }
+            Relayed::Update(update) => {
+                let UpdateObject::Note(note) = update.object else {
+                    return Ok(());
+                };
+                if data.config.is_local(&note.id) {
+                    return Ok(());
+                }
+                let author = ObjectId::<crate::apub::objects::person::ApubUser>::from(
+                    note.attributed_to.clone(),
+                )
+                .dereference(data)
+                .await?;
+                let message = data
+                    .chat
+                    .remote_message(author.id(), note.id.as_str())
+                    .await?;
+                data.chat
+                    .edit_message(author.id(), message.id, note.text())
+                    .await?;
+            }
+            Relayed::Delete(delete) => {
+                if data.config.is_local(delete.object.id()) {
+                    return Ok(());
+                }
+                delete.apply_to_message(data).await?;
+            }
+        }
+        Ok(())
+    }
+}
