@@ -637,7 +637,7 @@ impl Queue {
                 id: DeliveryId::new(),
                 activity_id: activity_id.to_string(),
                 signer: signer.to_string(),
-                host: host_with_port(&inbox),
+                host: host_with_port(inbox),
                 inbox: inbox.to_string(),
                 body: body.clone(),
                 message_id: message,

@@ -21,7 +21,7 @@ use url::Url;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Relayed {
-    Create(Create),
+    Create(Box<Create>),
     Update(Update),
     Delete(Delete),
 }

@@ -30,7 +30,7 @@ pub enum InboxActivity {
     Reject(reject::Reject),
     Undo(undo::Undo),
     Block(block::Block),
-    Create(create::Create),
+    Create(Box<create::Create>),
     Update(update::Update),
     Delete(delete::Delete),
     Announce(announce::Announce),

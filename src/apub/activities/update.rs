@@ -23,7 +23,7 @@ use url::Url;
 #[serde(untagged)]
 pub enum UpdateObject {
     Group(Box<Group>),
-    Note(Note),
+    Note(Box<Note>),
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
