@@ -10,6 +10,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod contacts;
+mod fixtures;
 mod groups;
 mod rig;
 mod security;

@@ -59,9 +59,6 @@ pub enum Error {
     /// 400: an activity we cannot parse or that breaks a federation rule.
     #[error("{0}")]
     InvalidActivity(String),
-    /// 502: a remote server could not be reached or answered nonsense.
-    #[error("{0}")]
-    Remote(String),
     /// The federation library's errors, classified in `parts`.
     #[error(transparent)]
     Federation(#[from] activitypub_federation::error::Error),
@@ -116,7 +113,6 @@ impl Error {
             Error::Signature(_) => (S::UNAUTHORIZED, "signature_invalid"),
             Error::Refused(_) => (S::FORBIDDEN, "refused"),
             Error::InvalidActivity(_) => (S::BAD_REQUEST, "invalid_activity"),
-            Error::Remote(_) => (S::BAD_GATEWAY, "remote_unavailable"),
             Error::Federation(e) => federation_parts(e),
             Error::Unavailable(_) => (S::SERVICE_UNAVAILABLE, "unavailable"),
             Error::Internal(_) => (S::INTERNAL_SERVER_ERROR, "internal"),

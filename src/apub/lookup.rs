@@ -66,8 +66,11 @@ fn classify(error: Error) -> Error {
             | FederationError::ResolveInternalIpError(..) => {
                 Error::Refused(format!("that address is not allowed: {e}"))
             }
+            // Unreachable or unknown hosts: the user cannot be found (a 4xx,
+            // so clients do not retry a typo as if we were broken).
             FederationError::Reqwest(_) | FederationError::ReqwestMiddleware(_) => {
-                Error::Remote(format!("the server could not be reached: {e}"))
+                tracing::info!(error = %e, "remote lookup failed");
+                Error::Chat(ChatError::NotFound("remote user (its server did not answer)"))
             }
             _ => Error::Chat(ChatError::NotFound("remote user")),
         },

@@ -279,3 +279,35 @@ impl Actor for ApubUser {
             .and_then(|u| Url::parse(u).ok())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mastodon_person_parses() {
+        let path = format!(
+            "{}/tests/fixtures/apub/mastodon-person.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let json = std::fs::read_to_string(path)
+            .unwrap()
+            .replace("{actor}", "https://remote.example/users/mo");
+        let person: Person = serde_json::from_str(&json).unwrap();
+        assert_eq!(person.preferred_username, "mo");
+        assert_eq!(
+            person.inbox.as_str(),
+            "https://remote.example/users/mo/inbox"
+        );
+        assert_eq!(
+            person
+                .endpoints
+                .and_then(|e| e.shared_inbox)
+                .map(|u| u.to_string())
+                .as_deref(),
+            Some("https://remote.example/inbox")
+        );
+        assert!(matches!(person.icon, Some(Image::Object { .. })));
+        assert_eq!(host_with_port(person.id.inner()), "remote.example");
+    }
+}

@@ -1,0 +1,151 @@
+//! What Mastodon, Lemmy and Pleroma send (the JSON fixtures in
+//! `tests/fixtures/apub`), signed by a real remote user and delivered to a
+//! real inbox, is handled; what Confab emits carries what they require.
+
+use crate::contacts::make_contacts;
+use crate::rig::Rig;
+use crate::security::signed_post_as;
+use serde_json::{json, Value};
+
+fn fixture(name: &str, actor: &str, recipient: &str, id: &str) -> Value {
+    let path = format!("{}/tests/fixtures/apub/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(path)
+        .unwrap()
+        .replace("{actor}", actor)
+        .replace("{recipient}", recipient)
+        .replace("{id}", id);
+    serde_json::from_str(&text).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn peers_fixtures_are_handled_and_what_we_emit_has_their_fields() {
+    let Some(rig) = Rig::start().await else {
+        return;
+    };
+    let [alpha, beta] = [&rig.instances[0], &rig.instances[1]];
+    let ada_token = alpha.register("ada").await;
+    let bob_token = beta.register("bob").await;
+    beta.register("carl").await;
+    let mut ada = alpha.ws(&ada_token).await;
+    let mut bob = beta.ws(&bob_token).await;
+    let (bob_on_alpha, _, conv_ada, _) = make_contacts(
+        &mut ada,
+        &mut bob,
+        &beta.handle("bob"),
+        &alpha.handle("ada"),
+    )
+    .await;
+    let bob_id = format!("{}/users/bob", beta.base());
+    let ada_id = format!("{}/users/ada", alpha.base());
+    let inbox = format!("{}/inbox", alpha.base());
+
+    // Direct messages in each peer's shape, through the shared inbox.
+    for (n, (name, text)) in [
+        (
+            "mastodon-create-direct-note.json",
+            "@ada hi from mastodon & friends",
+        ),
+        ("lemmy-private-message.json", "hi from **lemmy**"),
+        ("lemmy-0.19-chat-message.json", "hi from old lemmy"),
+        (
+            "pleroma-chat-message.json",
+            "hi from pleroma chat :blobcat:",
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let activity = fixture(name, &bob_id, &ada_id, &format!("fx{n}"));
+        let (status, body) = signed_post_as(beta, "bob", &inbox, &activity, &rig).await;
+        assert_eq!(status, 202, "{name}: {body}");
+        let got = ada
+            .push_where("message.created", |m| m["body"] == text)
+            .await;
+        assert_eq!(got["conversation"], conv_ada.as_str(), "{name}");
+        assert_eq!(got["author"], bob_on_alpha.as_str(), "{name}");
+    }
+    // Mastodon's Delete with a Tombstone removes its note.
+    let delete = fixture("mastodon-delete-note.json", &bob_id, &ada_id, "fx0");
+    let (status, body) = signed_post_as(beta, "bob", &inbox, &delete, &rig).await;
+    assert_eq!(status, 202, "{body}");
+    ada.push_where("message.updated", |m| m["deleted"] == true)
+        .await;
+
+    // A Mastodon-style Follow is an invitation; its Undo withdraws it.
+    let carl_id = format!("{}/users/carl", beta.base());
+    rig.client
+        .get(&carl_id)
+        .header("accept", "application/activity+json")
+        .send()
+        .await
+        .unwrap();
+    let follow = fixture("mastodon-follow.json", &carl_id, &ada_id, "f1");
+    let (status, body) = signed_post_as(beta, "carl", &inbox, &follow, &rig).await;
+    assert_eq!(status, 202, "{body}");
+    let invite = ada
+        .push_where("contact.updated", |c| c["state"] == "pending_incoming")
+        .await;
+    let undo = fixture("mastodon-undo-follow.json", &carl_id, &ada_id, "f1");
+    let (status, body) = signed_post_as(beta, "carl", &inbox, &undo, &rig).await;
+    assert_eq!(status, 202, "{body}");
+    let gone = ada
+        .push_where("contact.updated", |c| c["state"] == "none")
+        .await;
+    assert_eq!(gone["user"], invite["user"]);
+
+    // What Confab sends: a DM Mastodon keeps direct and Lemmy accepts.
+    let sent = ada
+        .ok(
+            "message.send",
+            json!({"conversation": conv_ada, "body": "fields <check>"}),
+        )
+        .await;
+    let db = confab::db::Db::connect(&alpha.database_url, 1)
+        .await
+        .unwrap();
+    let message =
+        confab::db::ids::MessageId(uuid::Uuid::parse_str(sent["id"].as_str().unwrap()).unwrap());
+    let rows = confab::db::deliveries::for_message(&mut db.read().await.unwrap(), message)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    let create: Value = serde_json::from_str(&rows[0].body).unwrap();
+    assert_eq!(
+        create["@context"],
+        json!([
+            "https://www.w3.org/ns/activitystreams",
+            "https://w3id.org/security/v1"
+        ])
+    );
+    assert_eq!(create["type"], "Create");
+    assert_eq!(create["actor"], ada_id.as_str());
+    assert_eq!(create["to"], json!([bob_id]));
+    assert_eq!(create["cc"], json!([]));
+    let note = &create["object"];
+    assert_eq!(note["type"], "Note");
+    assert_eq!(note["attributedTo"], ada_id.as_str());
+    assert_eq!(note["to"], json!([bob_id]));
+    assert_eq!(note["content"], "<p>fields &lt;check&gt;</p>");
+    assert_eq!(note["mediaType"], "text/html");
+    assert_eq!(note["source"]["content"], "fields <check>");
+    assert!(note["published"].is_string());
+    assert_eq!(note["tag"][0]["type"], "Mention");
+    assert_eq!(note["tag"][0]["href"], bob_id.as_str());
+    assert_eq!(note["tag"][0]["name"], format!("@bob@{}", beta.host()));
+    assert!(note["context"].as_str().unwrap().starts_with(&alpha.base()));
+    assert_eq!(
+        rows[0].inbox,
+        format!("{}/inbox", beta.base()),
+        "the shared inbox"
+    );
+
+    // Mastodon's Block makes the chat read-only here.
+    let block = fixture("mastodon-block.json", &bob_id, &ada_id, "b1");
+    let (status, body) = signed_post_as(beta, "bob", &inbox, &block, &rig).await;
+    assert_eq!(status, 202, "{body}");
+    ada.push_where("conversation.updated", |c| {
+        c["id"] == conv_ada.as_str() && c["read_only"] == true
+    })
+    .await;
+    rig.stop().await;
+}
