@@ -57,7 +57,13 @@ pub async fn federation_config(
     client: reqwest::Client,
 ) -> Result<FederationConfig<Context>, String> {
     let allow_private = context.config.federation_allow_private;
+    let keys = super::instance::keypair(context.chat.db())
+        .await
+        .map_err(|e| e.to_string())?;
+    let instance_actor =
+        super::instance::actor(&context.config, keys).map_err(|e| e.to_string())?;
     FederationConfig::builder()
+        .signed_fetch_actor(&instance_actor)
         .domain(context.config.domain.clone())
         .app_data(context)
         .client(client.into())

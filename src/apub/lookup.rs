@@ -70,7 +70,9 @@ fn classify(error: Error) -> Error {
             // so clients do not retry a typo as if we were broken).
             FederationError::Reqwest(_) | FederationError::ReqwestMiddleware(_) => {
                 tracing::info!(error = %e, "remote lookup failed");
-                Error::Chat(ChatError::NotFound("remote user (its server did not answer)"))
+                Error::Chat(ChatError::NotFound(
+                    "remote user (its server did not answer)",
+                ))
             }
             _ => Error::Chat(ChatError::NotFound("remote user")),
         },

@@ -11,6 +11,7 @@ pub mod delivery;
 mod discovery;
 pub mod html;
 mod inbox;
+pub mod instance;
 pub mod lookup;
 pub mod objects;
 pub mod outbox;
@@ -32,6 +33,11 @@ pub fn router() -> Router<AppState> {
         .route("/nodeinfo/2.1", get(discovery::nodeinfo))
         .route("/users/{name}", get(actors::actor))
         .route("/users/{name}/inbox", post(inbox::inbox))
+        .route(
+            "/users/{name}/{collection}",
+            get(instance::empty_collection),
+        )
+        .route("/actor", get(instance::document))
         .route("/groups/{id}", get(actors::group))
         .route("/groups/{id}/inbox", post(inbox::inbox))
         .route("/inbox", post(inbox::inbox))

@@ -214,3 +214,15 @@ pub async fn save_host(conn: &mut DbConn<'_>, row: &HostRow) -> Result<(), DbErr
     })?;
     Ok(())
 }
+
+/// How many deliveries are in `state`.
+pub async fn count_in_state(conn: &mut DbConn<'_>, state: &str) -> Result<i64, DbError> {
+    let n = with_conn!(conn, |c| {
+        deliveries::table
+            .filter(deliveries::state.eq(state))
+            .count()
+            .get_result(c)
+            .await
+    })?;
+    Ok(n)
+}

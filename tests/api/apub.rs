@@ -12,6 +12,7 @@ backend_tests!(
     remote_lookups_refuse_private_addresses,
     inboxes_refuse_unsigned_and_malformed_requests,
     instance_blocklist_is_for_admins,
+    instance_actor_and_public_collections,
 );
 
 async fn get_with(s: &TestServer, path: &str, accept: &str) -> (StatusCode, String, String) {
@@ -291,4 +292,39 @@ async fn instance_blocklist_is_for_admins(s: &TestServer) {
     assert_eq!(r.body, json!([]));
     let r = s.get("/api/v1/admin/federation/hosts", &user).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+async fn instance_actor_and_public_collections(s: &TestServer) {
+    s.register("ada").await;
+    let (status, ct, body) = get_with(s, "/actor", "application/activity+json").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(ct.starts_with("application/activity+json"));
+    let actor: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(actor["type"], "Application");
+    let id = actor["id"].as_str().unwrap();
+    assert!(id.ends_with("/actor"));
+    assert_eq!(actor["publicKey"]["owner"], id);
+    assert!(actor["publicKey"]["publicKeyPem"]
+        .as_str()
+        .unwrap()
+        .contains("PUBLIC KEY"));
+    // The same key on every start (kept in the database).
+    let (_, _, again) = get_with(s, "/actor", "application/activity+json").await;
+    assert_eq!(body, again);
+    for collection in ["outbox", "followers", "following"] {
+        let (status, _, body) = get_with(
+            s,
+            &format!("/users/ada/{collection}"),
+            "application/activity+json",
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{collection}");
+        let body: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(body["type"], "OrderedCollection");
+        assert_eq!(body["totalItems"], 0);
+    }
+    let (status, _, _) = get_with(s, "/users/nobody/outbox", "application/activity+json").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _, _) = get_with(s, "/users/ada/secrets", "application/activity+json").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }
