@@ -549,14 +549,15 @@ impl Queue {
             "id": activity_id, "type": "Update", "actor": group.ap_id,
             "to": recipients.iter().map(|r| r.ap_id.clone()).collect::<Vec<_>>(), "object": object,
         });
-        self.enqueue(
-            &group.ap_id,
-            with_context(update)?,
-            &activity_id,
-            &recipients,
-            None,
-        )
-        .await
+        let mut update = with_context(update)?;
+        if let Some(Value::Array(context)) = update.get_mut("@context") {
+            context.push(json!({
+                "members": "https://w3id.org/confab#members",
+                "rights": "https://w3id.org/confab#rights",
+            }));
+        }
+        self.enqueue(&group.ap_id, update, &activity_id, &recipients, None)
+            .await
     }
 
     /// Tells the remote members that a group hosted here is gone. The
