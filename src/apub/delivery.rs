@@ -13,7 +13,7 @@ use super::signing::Signer;
 use super::ACTIVITY_JSON;
 use crate::config::Config;
 use crate::db::conversations as conversation_rows;
-use crate::db::deliveries::{self as rows, DeliveryRow, HostRow};
+use crate::db::deliveries::{self as rows, Attempt, DeliveryRow, HostRow};
 use crate::db::ids::{ConversationId, DeliveryId};
 use crate::db::settings;
 use crate::db::users as user_rows;
@@ -22,13 +22,17 @@ use chrono::{NaiveDateTime, Utc};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::{mpsc, Notify, Semaphore};
 use url::Url;
 
 /// The longest wait between two tries of a host.
 const MAX_BACKOFF_S: u64 = 86_400;
 /// Rows read per round.
 const BATCH: i64 = 500;
+/// Outcomes committed per transaction, at most.
+const RECORD_BATCH: usize = 512;
+/// The shortest pause between two rounds.
+const ROUND_GAP: Duration = Duration::from_millis(5);
 
 /// How one attempt ended.
 enum Outcome {
@@ -45,10 +49,21 @@ pub struct Delivery {
     config: Arc<Config>,
     signer: Signer,
     wake: Arc<Notify>,
-    /// Rows being sent right now (not read again until they finish).
+    /// Rows being sent or recorded right now (not read again until their
+    /// outcome is committed).
     in_flight: Mutex<HashSet<DeliveryId>>,
-    /// A request budget per destination host.
-    hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
+    /// Per destination host: its request budget and health.
+    hosts: Mutex<HashMap<String, Host>>,
+    /// Outcomes waiting to be committed, in batches, by the recorder.
+    outcomes: mpsc::UnboundedSender<Attempt>,
+    pending: Mutex<Option<mpsc::UnboundedReceiver<Attempt>>>,
+}
+
+/// What the worker keeps per host.
+struct Host {
+    budget: Arc<Semaphore>,
+    /// `None` until read from the database.
+    health: Option<HostRow>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -57,6 +72,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl Delivery {
     pub fn new(db: Db, client: reqwest::Client, config: Arc<Config>, wake: Arc<Notify>) -> Self {
+        let (outcomes, pending) = mpsc::unbounded_channel();
         Self {
             db,
             client,
@@ -65,11 +81,16 @@ impl Delivery {
             wake,
             in_flight: Mutex::default(),
             hosts: Mutex::default(),
+            outcomes,
+            pending: Mutex::new(Some(pending)),
         }
     }
 
     /// Runs until the process ends.
     pub async fn run(self: Arc<Self>) {
+        if let Some(pending) = lock(&self.pending).take() {
+            tokio::spawn(self.clone().record_batches(pending));
+        }
         loop {
             let wait = match self.round().await {
                 Ok(wait) => wait,
@@ -79,6 +100,35 @@ impl Delivery {
                 }
             };
             let _ = tokio::time::timeout(wait, self.wake.notified()).await;
+            // Gathers the wake-ups of a burst into one round.
+            tokio::time::sleep(ROUND_GAP).await;
+        }
+    }
+
+    /// Commits outcomes as they come, many per transaction, then lets the
+    /// rows be read again.
+    async fn record_batches(self: Arc<Self>, mut pending: mpsc::UnboundedReceiver<Attempt>) {
+        while let Some(first) = pending.recv().await {
+            let mut batch = vec![first];
+            while batch.len() < RECORD_BATCH {
+                match pending.try_recv() {
+                    Ok(attempt) => batch.push(attempt),
+                    Err(_) => break,
+                }
+            }
+            let result = match self.db.write().await {
+                Ok(mut conn) => rows::record_all(&mut conn, &batch).await,
+                Err(e) => Err(e),
+            };
+            if let Err(e) = result {
+                tracing::warn!(error = %e, rows = batch.len(), "recording deliveries failed; they will be sent again");
+            }
+            let mut in_flight = lock(&self.in_flight);
+            for attempt in &batch {
+                in_flight.remove(&attempt.id);
+            }
+            drop(in_flight);
+            self.wake.notify_one();
         }
     }
 
@@ -86,61 +136,77 @@ impl Delivery {
     /// sleep unless woken.
     async fn round(self: &Arc<Self>) -> Result<Duration, DbError> {
         let now = Utc::now().naive_utc();
-        let due = rows::due(&mut self.db.read().await?, now, BATCH).await?;
+        let mut conn = self.db.read().await?;
+        let due = rows::due(&mut conn, now, BATCH).await?;
+        let new: Vec<DeliveryId> = {
+            let mut in_flight = lock(&self.in_flight);
+            due.into_iter().filter(|id| in_flight.insert(*id)).collect()
+        };
+        let due = if new.is_empty() {
+            vec![]
+        } else {
+            rows::by_ids(&mut conn, &new).await?
+        };
+        let next = rows::next_due(&mut conn).await?;
+        drop(conn);
         for row in due {
-            if !lock(&self.in_flight).insert(row.id) {
-                continue;
-            }
             let this = self.clone();
             tokio::spawn(async move {
                 let id = row.id;
                 if let Err(e) = this.attempt(row).await {
-                    tracing::warn!(error = %e, "recording a delivery failed");
+                    tracing::warn!(error = %e, "a delivery attempt failed to run");
+                    lock(&this.in_flight).remove(&id);
                 }
-                lock(&this.in_flight).remove(&id);
-                this.wake.notify_one();
             });
         }
-        let next = rows::next_due(&mut self.db.read().await?).await?;
         let wait = next
-            .map(|at| {
-                (at - Utc::now().naive_utc())
-                    .to_std()
-                    .unwrap_or(Duration::from_millis(5))
-            })
+            .map(|at| (at - Utc::now().naive_utc()).to_std().unwrap_or(ROUND_GAP))
             .unwrap_or(Duration::from_secs(5));
-        Ok(wait.clamp(Duration::from_millis(5), Duration::from_secs(5)))
+        Ok(wait.clamp(ROUND_GAP, Duration::from_secs(5)))
     }
 
-    fn host_budget(&self, host: &str) -> Arc<Semaphore> {
-        lock(&self.hosts)
-            .entry(host.to_owned())
-            .or_insert_with(|| {
-                Arc::new(Semaphore::new(
-                    self.config.federation_host_concurrency.max(1),
-                ))
-            })
-            .clone()
+    /// The host's request budget and health (read from the database once).
+    async fn host(&self, host: &str) -> Result<(Arc<Semaphore>, HostRow), DbError> {
+        let known = lock(&self.hosts)
+            .get(host)
+            .and_then(|h| Some((h.budget.clone(), h.health.clone()?)));
+        if let Some(known) = known {
+            return Ok(known);
+        }
+        let stored = rows::host(&mut self.db.read().await?, host).await?;
+        let health = stored.unwrap_or_else(|| healthy(host, None, Utc::now().naive_utc()));
+        let mut hosts = lock(&self.hosts);
+        let entry = hosts.entry(host.to_owned()).or_insert_with(|| Host {
+            budget: Arc::new(Semaphore::new(
+                self.config.federation_host_concurrency.max(1),
+            )),
+            health: None,
+        });
+        let health = entry.health.get_or_insert(health).clone();
+        Ok((entry.budget.clone(), health))
     }
 
-    /// Sends one row (unless its host is resting) and records the outcome.
+    fn set_health(&self, health: HostRow) {
+        if let Some(entry) = lock(&self.hosts).get_mut(&health.host) {
+            entry.health = Some(health);
+        }
+    }
+
+    /// Sends one row (unless its host is resting) and hands the outcome to
+    /// the recorder.
     async fn attempt(&self, row: DeliveryRow) -> Result<(), DbError> {
         let now = Utc::now().naive_utc();
-        let host = rows::host(&mut self.db.read().await?, &row.host).await?;
-        if let Some(retry_at) = host
-            .as_ref()
-            .and_then(|h| h.retry_at)
-            .filter(|at| *at > now)
-        {
+        let (budget, health) = self.host(&row.host).await?;
+        if let Some(retry_at) = health.retry_at.filter(|at| *at > now) {
             rows::postpone(&mut self.db.write().await?, row.id, retry_at).await?;
+            lock(&self.in_flight).remove(&row.id);
             return Ok(());
         }
-        let budget = self.host_budget(&row.host);
         let outcome = {
             let _permit = budget.acquire().await;
             self.send(&row).await
         };
-        self.record(&row, host, outcome).await
+        self.record(&row, health, outcome).await
     }
 
     async fn send(&self, row: &DeliveryRow) -> Outcome {
@@ -231,51 +297,60 @@ impl Delivery {
     async fn record(
         &self,
         row: &DeliveryRow,
-        host: Option<HostRow>,
+        host: HostRow,
         outcome: Outcome,
     ) -> Result<(), DbError> {
         let now = Utc::now().naive_utc();
-        let mut conn = self.db.write().await?;
+        let attempt = |state, next_attempt_at, error| Attempt {
+            id: row.id,
+            state,
+            next_attempt_at,
+            error,
+            at: now,
+        };
         match outcome {
             Outcome::Delivered => {
-                rows::record(&mut conn, row.id, "delivered", now, None, now).await?;
-                if host.is_some_and(|h| h.failures > 0 || h.retry_at.is_some()) {
-                    rows::save_host(&mut conn, &healthy(&row.host, now)).await?;
+                if host.failures > 0 || host.retry_at.is_some() {
+                    let health = healthy(&row.host, Some(now), now);
+                    let mut conn = self.db.write().await?;
+                    rows::save_host(&mut conn, &health).await?;
                     rows::wake_host(&mut conn, &row.host, now).await?;
-                    self.wake.notify_one();
+                    self.set_health(health);
                 }
+                let _ = self.outcomes.send(attempt("delivered", now, None));
             }
             Outcome::Refused(error) => {
                 tracing::info!(inbox = %row.inbox, %error, "delivery refused");
-                rows::record(&mut conn, row.id, "failed", now, Some(&error), now).await?;
+                let _ = self.outcomes.send(attempt("failed", now, Some(error)));
             }
             Outcome::Transient(error) => {
-                let failures = host.as_ref().map_or(0, |h| h.failures) + 1;
+                let failures = host.failures + 1;
                 let retry_at = now + backoff(self.config.federation_retry_base_s, failures);
                 let gave_up = row.attempts + 1 >= self.config.federation_max_attempts as i32;
                 let state = if gave_up { "failed" } else { "retrying" };
                 tracing::info!(inbox = %row.inbox, %error, failures, "delivery failed, will retry");
-                rows::record(&mut conn, row.id, state, retry_at, Some(&error), now).await?;
                 let health = HostRow {
                     host: row.host.clone(),
                     failures,
                     retry_at: Some(retry_at),
-                    last_success_at: host.and_then(|h| h.last_success_at),
+                    last_success_at: host.last_success_at,
                     updated_at: now,
                 };
-                rows::save_host(&mut conn, &health).await?;
+                rows::save_host(&mut self.db.write().await?, &health).await?;
+                self.set_health(health);
+                let _ = self.outcomes.send(attempt(state, retry_at, Some(error)));
             }
         }
         Ok(())
     }
 }
 
-fn healthy(host: &str, now: NaiveDateTime) -> HostRow {
+fn healthy(host: &str, last_success_at: Option<NaiveDateTime>, now: NaiveDateTime) -> HostRow {
     HostRow {
         host: host.to_owned(),
         failures: 0,
         retry_at: None,
-        last_success_at: Some(now),
+        last_success_at,
         updated_at: now,
     }
 }

@@ -22,6 +22,8 @@ pub struct Access {
     pub read_only: bool,
     /// Members who live on other servers (their messages federate).
     pub remote: Vec<UserId>,
+    /// A group hosted on another server (its host relays remote messages).
+    pub mirror: bool,
 }
 
 impl Access {
@@ -108,6 +110,7 @@ mod tests {
             members: vec![],
             read_only: false,
             remote: vec![],
+            mirror: false,
         })
     }
 

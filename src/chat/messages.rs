@@ -111,6 +111,7 @@ impl Chat {
             members: conv.members.iter().map(|m| (m.user, m.rights)).collect(),
             read_only: conv.read_only,
             remote,
+            mirror: conv.hosted_by.is_some(),
         });
         self.cache.put_conversation(id, access.clone(), epoch);
         Ok(access)
@@ -247,11 +248,17 @@ impl Chat {
         change: MessageChange,
         audience: &[UserId],
     ) -> ChatResult<()> {
-        if message.author.is_none() {
+        let Some(author) = message.author else {
             return Ok(());
-        }
+        };
         let access = self.access(message.conversation).await?;
         if access.remote.is_empty() {
+            return Ok(());
+        }
+        // A remote author's own server federates their messages, except in
+        // a group hosted here, which relays them.
+        let relays = access.kind == ConversationKind::Group && !access.mirror;
+        if access.remote.contains(&author) && !relays {
             return Ok(());
         }
         let recipients: Vec<UserId> = access

@@ -64,18 +64,34 @@ pub async fn insert_all(conn: &mut DbConn<'_>, rows: &[DeliveryRow]) -> Result<(
     Ok(())
 }
 
-/// Rows to send now: queued or retrying, due, at most `limit`, oldest first.
+/// Ids of rows to send now: queued or retrying, due, at most `limit`,
+/// oldest first (ids only: most may already be in flight).
 pub async fn due(
     conn: &mut DbConn<'_>,
     now: NaiveDateTime,
     limit: i64,
-) -> Result<Vec<DeliveryRow>, DbError> {
-    let rows = with_conn!(conn, |c| {
+) -> Result<Vec<DeliveryId>, DbError> {
+    let ids = with_conn!(conn, |c| {
         deliveries::table
             .filter(deliveries::state.eq_any(["queued", "retrying"]))
             .filter(deliveries::next_attempt_at.le(now))
             .order((deliveries::next_attempt_at, deliveries::created_at))
             .limit(limit)
+            .select(deliveries::id)
+            .load(c)
+            .await
+    })?;
+    Ok(ids)
+}
+
+/// The rows with these ids.
+pub async fn by_ids(
+    conn: &mut DbConn<'_>,
+    ids: &[DeliveryId],
+) -> Result<Vec<DeliveryRow>, DbError> {
+    let rows = with_conn!(conn, |c| {
+        deliveries::table
+            .filter(deliveries::id.eq_any(ids))
             .select(DeliveryRow::as_select())
             .load(c)
             .await
@@ -93,30 +109,6 @@ pub async fn next_due(conn: &mut DbConn<'_>) -> Result<Option<NaiveDateTime>, Db
             .await
     })?;
     Ok(at)
-}
-
-/// Records the outcome of one attempt.
-pub async fn record(
-    conn: &mut DbConn<'_>,
-    id: DeliveryId,
-    state: &str,
-    next_attempt_at: NaiveDateTime,
-    error: Option<&str>,
-    now: NaiveDateTime,
-) -> Result<(), DbError> {
-    with_conn!(conn, |c| {
-        diesel::update(deliveries::table.find(id))
-            .set((
-                deliveries::state.eq(state),
-                deliveries::attempts.eq(deliveries::attempts + 1),
-                deliveries::next_attempt_at.eq(next_attempt_at),
-                deliveries::last_error.eq(error),
-                deliveries::updated_at.eq(now),
-            ))
-            .execute(c)
-            .await
-    })?;
-    Ok(())
 }
 
 /// Moves a row's next attempt to `at` without counting an attempt (its
@@ -225,4 +217,63 @@ pub async fn count_in_state(conn: &mut DbConn<'_>, state: &str) -> Result<i64, D
             .await
     })?;
     Ok(n)
+}
+
+/// The outcome of one attempt at a row.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    pub id: DeliveryId,
+    /// `delivered`, `retrying` or `failed`.
+    pub state: &'static str,
+    pub next_attempt_at: NaiveDateTime,
+    pub error: Option<String>,
+    pub at: NaiveDateTime,
+}
+
+/// Records many attempts with one commit (on SQLite in one blocking call).
+pub async fn record_all(conn: &mut DbConn<'_>, attempts: &[Attempt]) -> Result<(), DbError> {
+    match conn {
+        DbConn::Postgres(c) => {
+            use diesel_async::AsyncConnection;
+            let attempts = attempts.to_vec();
+            c.transaction(async |c| {
+                for a in &attempts {
+                    diesel::update(deliveries::table.find(a.id))
+                        .set((
+                            deliveries::state.eq(a.state),
+                            deliveries::attempts.eq(deliveries::attempts + 1),
+                            deliveries::next_attempt_at.eq(a.next_attempt_at),
+                            deliveries::last_error.eq(&a.error),
+                            deliveries::updated_at.eq(a.at),
+                        ))
+                        .execute(c)
+                        .await?;
+                }
+                Ok::<_, diesel::result::Error>(())
+            })
+            .await?;
+        }
+        DbConn::Sqlite(c) => {
+            let attempts = attempts.to_vec();
+            c.spawn_blocking(move |sync| {
+                diesel::Connection::transaction(sync, |sync| {
+                    for a in &attempts {
+                        diesel::RunQueryDsl::execute(
+                            diesel::update(deliveries::table.find(a.id)).set((
+                                deliveries::state.eq(a.state),
+                                deliveries::attempts.eq(deliveries::attempts + 1),
+                                deliveries::next_attempt_at.eq(a.next_attempt_at),
+                                deliveries::last_error.eq(&a.error),
+                                deliveries::updated_at.eq(a.at),
+                            )),
+                            sync,
+                        )?;
+                    }
+                    Ok::<_, diesel::result::Error>(())
+                })
+            })
+            .await?;
+        }
+    }
+    Ok(())
 }
