@@ -30,9 +30,11 @@ use activitypub_federation::kinds::activity::{
 use chrono::Utc;
 use serde::Serialize;
 use serde_json::{json, Value};
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 use url::Url;
 
@@ -58,7 +60,13 @@ pub struct Queue {
     config: Arc<Config>,
     /// Notified when rows are queued.
     pub wake: Arc<Notify>,
+    /// Actors read recently (a message send needs its author and
+    /// recipients; they change rarely).
+    actors: Mutex<HashMap<UserId, (ApubUser, Instant)>>,
 }
+
+/// How long an actor read from the database is reused.
+const ACTOR_TTL: Duration = Duration::from_secs(60);
 
 /// The `instance_settings` key under which a deleted group's key is kept.
 pub fn retired_key(actor: &str) -> String {
@@ -87,6 +95,7 @@ impl Queue {
             db,
             config,
             wake: Arc::new(Notify::new()),
+            actors: Mutex::default(),
         }
     }
 
@@ -96,6 +105,25 @@ impl Queue {
 
     /// A user as an actor; a local one gets its keypair on first use.
     async fn actor(&self, id: UserId) -> ChatResult<ApubUser> {
+        let cached = self
+            .actors
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&id)
+            .filter(|(_, at)| at.elapsed() < ACTOR_TTL)
+            .map(|(actor, _)| actor.clone());
+        if let Some(actor) = cached {
+            return Ok(actor);
+        }
+        let actor = self.load_actor(id).await?;
+        self.actors
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id, (actor.clone(), Instant::now()));
+        Ok(actor)
+    }
+
+    async fn load_actor(&self, id: UserId) -> ChatResult<ApubUser> {
         let mut row = user_rows::find_by_id(&mut self.db.read().await?, id)
             .await?
             .ok_or(ChatError::NotFound("user"))?;
@@ -322,20 +350,8 @@ impl Queue {
         mentioned: &[ApubUser],
         audience: Option<Url>,
     ) -> ChatResult<Note> {
-        let mut conn = self.db.read().await?;
         let in_reply_to = match row.reply_to {
-            Some(reply) => match message_rows::find(&mut conn, reply).await? {
-                Some(original) => {
-                    let local = match original.author_id {
-                        Some(a) => user_rows::find_by_id(&mut conn, a)
-                            .await?
-                            .is_some_and(|u| u.domain.is_none()),
-                        None => true,
-                    };
-                    Some(self.message_url(&original, local)?)
-                }
-                None => None,
-            },
+            Some(reply) => self.reply_url(reply).await?,
             None => None,
         };
         let tag = mentioned
@@ -369,6 +385,21 @@ impl Queue {
             updated: row.edited_at.map(|t| t.and_utc()),
             tag,
         })
+    }
+
+    /// The ActivityPub id of the message `reply` answers, if it exists.
+    async fn reply_url(&self, reply: MessageId) -> ChatResult<Option<Url>> {
+        let mut conn = self.db.read().await?;
+        let Some(original) = message_rows::find(&mut conn, reply).await? else {
+            return Ok(None);
+        };
+        let local = match original.author_id {
+            Some(a) => user_rows::find_by_id(&mut conn, a)
+                .await?
+                .is_some_and(|u| u.domain.is_none()),
+            None => true,
+        };
+        Ok(Some(self.message_url(&original, local)?))
     }
 
     /// `Create`, `Update` or `Delete` of `note` by its author.
