@@ -104,7 +104,7 @@ pub async fn get_user(
     Auth(caller): Auth,
     Path(user): Path<String>,
 ) -> Result<Json<User>, Error> {
-    if user.contains('@') {
+    if apub::lookup::parse_handle(&user).is_some() {
         caller
             .user_id()
             .ok_or(Error::Chat(ChatError::NotFound("user")))?;
