@@ -41,7 +41,7 @@ fn signed(pem: &str, key_id: &str, inbox: &str, body: &Value) -> Post {
         headers: vec![
             ("content-type", "application/activity+json".into()),
             ("date", h.date),
-            ("digest", h.digest),
+            ("digest", h.digest.unwrap()),
             ("signature", h.signature),
         ],
         body,
@@ -59,6 +59,45 @@ pub async fn signed_post_as(
     let key = private_key(instance, name).await;
     let key_id = format!("{}/users/{name}#main-key", instance.base());
     send(rig, &signed(&key, &key_id, inbox, activity)).await
+}
+
+/// GETs `url` signed as the user `name` of `instance`.
+async fn signed_get_as(
+    instance: &Instance,
+    name: &str,
+    url: &str,
+    rig: &Rig,
+) -> (StatusCode, Value) {
+    let pem = private_key(instance, name).await;
+    let key_id = format!("{}/users/{name}#main-key", instance.base());
+    let signer = Signer::default();
+    let key = signer.key(&key_id, &pem).unwrap();
+    let h = signer
+        .sign("GET", &key, &key_id, &url::Url::parse(url).unwrap(), None)
+        .unwrap();
+    let response = h
+        .apply(
+            rig.client
+                .get(url)
+                .header("accept", "application/activity+json"),
+        )
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn send_get(rig: &Rig, url: &str) -> (StatusCode, Value) {
+    let response = rig
+        .client
+        .get(url)
+        .header("accept", "application/activity+json")
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
 }
 
 async fn send(rig: &Rig, post: &Post) -> (StatusCode, Value) {
@@ -172,6 +211,37 @@ async fn forged_unsigned_stale_and_replayed_activities_are_refused() {
         .map(|m| m["body"].as_str().unwrap())
         .collect();
     assert_eq!(bodies, ["signed by bob"]);
+
+    // A message written here can be fetched by the members' servers only,
+    // with a signed GET; once deleted it is a Tombstone (410).
+    let mine = ada
+        .ok(
+            "message.send",
+            json!({"conversation": conv_ada, "body": "fetch me"}),
+        )
+        .await;
+    let note_url = format!("{}/messages/{}", alpha.base(), mine["id"].as_str().unwrap());
+    let (status, fetched) = signed_get_as(beta, "bob", &note_url, &rig).await;
+    assert_eq!(status, 200, "{fetched}");
+    assert_eq!(fetched["id"], note_url.as_str());
+    assert_eq!(fetched["source"]["content"], "fetch me");
+    assert_eq!(fetched["to"], json!([bob_id]));
+    let (status, _) = send_get(&rig, &note_url).await;
+    assert_eq!(status, 401, "unsigned");
+    beta.register("carl").await;
+    rig.client
+        .get(format!("{}/users/carl", beta.base()))
+        .header("accept", "application/activity+json")
+        .send()
+        .await
+        .unwrap();
+    let (status, _) = signed_get_as(beta, "carl", &note_url, &rig).await;
+    assert_eq!(status, 404, "not a member");
+    ada.ok("message.delete", json!({"message": mine["id"]}))
+        .await;
+    let (status, tombstone) = send_get(&rig, &note_url).await;
+    assert_eq!(status, 410);
+    assert_eq!(tombstone["type"], "Tombstone");
 
     // An admin blocks beta.test: its activities and users are refused.
     let (status, block) = alpha

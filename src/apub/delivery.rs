@@ -283,15 +283,12 @@ impl Delivery {
             .signer
             .sign_post(&key, &key_id, &inbox, row.body.as_bytes())
             .map_err(|e| e.to_string())?;
-        Ok(self
+        let request = self
             .client
             .post(inbox)
             .header("content-type", ACTIVITY_JSON)
-            .header("host", signed.host)
-            .header("date", signed.date)
-            .header("digest", signed.digest)
-            .header("signature", signed.signature)
-            .body(row.body.clone()))
+            .body(row.body.clone());
+        Ok(signed.apply(request))
     }
 
     async fn record(

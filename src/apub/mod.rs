@@ -9,6 +9,7 @@ mod actors;
 pub mod context;
 pub mod delivery;
 mod discovery;
+mod fetch;
 pub mod html;
 mod inbox;
 pub mod instance;
@@ -38,6 +39,7 @@ pub fn router() -> Router<AppState> {
             get(instance::empty_collection),
         )
         .route("/actor", get(instance::document))
+        .route("/messages/{id}", get(fetch::message))
         .route("/groups/{id}", get(actors::group))
         .route("/groups/{id}/inbox", post(inbox::inbox))
         .route("/inbox", post(inbox::inbox))

@@ -54,6 +54,15 @@ fn with_context(activity: impl Serialize) -> Result<Value, ChatError> {
     Ok(value)
 }
 
+/// What `GET /messages/{id}` serves.
+pub enum Published {
+    Note {
+        note: Box<Note>,
+        members: Vec<UserId>,
+    },
+    Tombstone(Url),
+}
+
 /// Stores outgoing activities and wakes the delivery worker.
 pub struct Queue {
     db: Db,
@@ -519,6 +528,57 @@ impl Queue {
             }
             _ => Ok(()),
         }
+    }
+
+    /// A message written here, as its conversation's members may fetch it:
+    /// the `Note` and the member ids, or a `Tombstone` once deleted.
+    /// `None` for unknown messages and copies of remote users' messages.
+    pub async fn published(&self, id: MessageId) -> ChatResult<Option<Published>> {
+        let mut conn = self.db.read().await?;
+        let Some(row) = message_rows::find(&mut conn, id).await? else {
+            return Ok(None);
+        };
+        let Some(author_id) = row.author_id else {
+            return Ok(None);
+        };
+        let conversation = conversation_rows::find(&mut conn, row.conversation_id)
+            .await?
+            .ok_or(ChatError::NotFound("conversation"))?;
+        let members: Vec<UserId> = conversation_rows::members(&mut conn, row.conversation_id)
+            .await?
+            .into_iter()
+            .map(|m| m.user_id)
+            .collect();
+        drop(conn);
+        let author = self.actor(author_id).await?;
+        if !author.is_local() || row.kind == "system" {
+            return Ok(None);
+        }
+        if row.deleted_at.is_some() {
+            return Ok(Some(Published::Tombstone(self.message_url(&row, true)?)));
+        }
+        let (to, audience) = match (conversation.kind.as_str(), &conversation.ap_id) {
+            ("group", Some(group)) => (vec![url(group)?], Some(url(group)?)),
+            ("group", None) => {
+                let group = url(&super::objects::group::group_url(
+                    &self.base(),
+                    conversation.id,
+                ))?;
+                (vec![group.clone()], Some(group))
+            }
+            _ => {
+                let mut to = vec![];
+                for member in members.iter().filter(|m| **m != author_id) {
+                    to.push(self.actor(*member).await?.ap_id);
+                }
+                (to, None)
+            }
+        };
+        let note = self.note(&row, &author, to, &[], audience).await?;
+        Ok(Some(Published::Note {
+            note: Box::new(note),
+            members,
+        }))
     }
 
     /// A group hosted here as an actor, with a keypair made on first use.

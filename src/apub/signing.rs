@@ -35,8 +35,23 @@ pub struct Signer {
 pub struct SignedHeaders {
     pub host: String,
     pub date: String,
-    pub digest: String,
+    /// Only for requests with a body.
+    pub digest: Option<String>,
     pub signature: String,
+}
+
+impl SignedHeaders {
+    /// Puts the headers on a request.
+    pub fn apply(self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        let request = request
+            .header("host", self.host)
+            .header("date", self.date)
+            .header("signature", self.signature);
+        match self.digest {
+            Some(digest) => request.header("digest", digest),
+            None => request,
+        }
+    }
 }
 
 impl Signer {
@@ -68,24 +83,39 @@ impl Signer {
         inbox: &Url,
         body: &[u8],
     ) -> Result<SignedHeaders, SignError> {
-        let host = match inbox.port() {
-            Some(port) => format!("{}:{port}", inbox.host_str().unwrap_or_default()),
-            None => inbox.host_str().unwrap_or_default().to_owned(),
+        self.sign("POST", key, key_id, inbox, Some(body))
+    }
+
+    /// Signs a request: `(request-target) host date`, and `digest` when
+    /// there is a body (`digest` is then `Some`).
+    pub fn sign(
+        &self,
+        method: &str,
+        key: &RsaKeyPair,
+        key_id: &str,
+        url: &Url,
+        body: Option<&[u8]>,
+    ) -> Result<SignedHeaders, SignError> {
+        let host = match url.port() {
+            Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
+            None => url.host_str().unwrap_or_default().to_owned(),
         };
         let date = httpdate::fmt_http_date(SystemTime::now());
-        let digest = format!("SHA-256={}", BASE64.encode(digest(&SHA256, body)));
         let mut headers = BTreeMap::new();
         headers.insert("host".to_owned(), host.clone());
         headers.insert("date".to_owned(), date.clone());
-        headers.insert("digest".to_owned(), digest.clone());
-        let mut target = inbox.path().to_owned();
-        if let Some(query) = inbox.query() {
+        let digest = body.map(|body| format!("SHA-256={}", BASE64.encode(digest(&SHA256, body))));
+        if let Some(digest) = &digest {
+            headers.insert("digest".to_owned(), digest.clone());
+        }
+        let mut target = url.path().to_owned();
+        if let Some(query) = url.query() {
             target = format!("{target}?{query}");
         }
         let signature = http_signature_normalization::Config::new()
             .mastodon_compat()
             .set_expiration(Duration::from_secs(3600))
-            .begin_sign("POST", &target, headers)
+            .begin_sign(method, &target, headers)
             .map_err(|e| SignError::Sign(e.to_string()))?
             .sign(key_id.to_owned(), |signing_string| {
                 let mut signature = vec![0; key.public_modulus_len()];
@@ -119,4 +149,57 @@ fn parse_pkcs8_pem(pem: &str) -> Result<RsaKeyPair, SignError> {
         .decode(body.trim())
         .map_err(|e| SignError::Key(e.to_string()))?;
     RsaKeyPair::from_pkcs8(&der).map_err(|e| SignError::Key(e.to_string()))
+}
+
+/// Whether `signature` (base64) over `signing_string` verifies with the
+/// RSA public key in `public_pem` (SPKI or PKCS#1 PEM).
+pub fn verify(public_pem: &str, signature: &str, signing_string: &str) -> bool {
+    use aws_lc_rs::signature::{UnparsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
+    let body: String = public_pem
+        .lines()
+        .filter(|line| !line.starts_with("-----"))
+        .collect::<Vec<_>>()
+        .concat();
+    let (Ok(der), Ok(signature)) = (BASE64.decode(body.trim()), BASE64.decode(signature)) else {
+        return false;
+    };
+    UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, der)
+        .verify(signing_string.as_bytes(), &signature)
+        .is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_we_sign_verifies_and_nothing_else_does() {
+        let (public, private) = crate::apub::generate_keypair().unwrap();
+        let (other_public, _) = crate::apub::generate_keypair().unwrap();
+        let signer = Signer::default();
+        let key = signer.key("a", &private).unwrap();
+        let inbox = Url::parse("https://peer.example/inbox").unwrap();
+        let h = signer
+            .sign_post(&key, "https://me.example/users/a#main-key", &inbox, b"{}")
+            .unwrap();
+        let signature = h
+            .signature
+            .split("signature=\"")
+            .nth(1)
+            .unwrap()
+            .trim_end_matches('"');
+        let signing_string = format!(
+            "(request-target): post /inbox\ndate: {}\ndigest: {}\nhost: peer.example",
+            h.date,
+            h.digest.unwrap()
+        );
+        assert!(verify(&public, signature, &signing_string));
+        assert!(!verify(&other_public, signature, &signing_string));
+        assert!(!verify(
+            &public,
+            signature,
+            &signing_string.replace("/inbox", "/other")
+        ));
+        assert!(!verify("not a key", signature, &signing_string));
+    }
 }

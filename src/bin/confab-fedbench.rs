@@ -383,15 +383,11 @@ async fn inbox(
                 let Some((body, h)) = queue.lock().await.pop() else {
                     break;
                 };
-                let response = client
+                let request = client
                     .post(inbox.clone())
                     .header("content-type", "application/activity+json")
-                    .header("date", h.date)
-                    .header("digest", h.digest)
-                    .header("signature", h.signature)
-                    .body(body)
-                    .send()
-                    .await;
+                    .body(body);
+                let response = h.apply(request).send().await;
                 if !response.is_ok_and(|r| r.status() == 202) {
                     refused += 1;
                 }
