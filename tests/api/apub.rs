@@ -157,18 +157,23 @@ async fn remote_lookups_refuse_private_addresses(s: &TestServer) {
     let (token, _) = s.register("ada").await;
     for handle in ["@x@127.0.0.1", "@x@localhost", "@x@10.1.2.3", "@x@[::1]"] {
         let r = s.get(&format!("/api/v1/users/{handle}"), &token).await;
+        // Refused, or (for what is not a handle at all) no such user.
         assert!(
-            r.status == StatusCode::FORBIDDEN || r.status == StatusCode::UNPROCESSABLE_ENTITY,
+            r.status == StatusCode::FORBIDDEN || r.status == StatusCode::NOT_FOUND,
             "{handle}: {:?}",
             r.body
         );
-        assert!(["refused", "invalid"].contains(&r.body["error"]["code"].as_str().unwrap()));
+        assert!(["refused", "not_found"].contains(&r.body["error"]["code"].as_str().unwrap()));
     }
     let r = s.get("/api/v1/users/@x@127.0.0.1", &token).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{:?}", r.body);
     assert_eq!(r.body["error"]["code"], "refused");
-    let r = s.get("/api/v1/users/@nobody@", &token).await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for bad in ["@nobody@", "@x@[::1]"] {
+        let r = s.get(&format!("/api/v1/users/{bad}"), &token).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{bad}");
+    }
+    let r = s.get("/api/v1/users/@x@localhost", &token).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{:?}", r.body);
     // A handle on this server is a local lookup.
     let host = s.state.config.domain.clone();
     let r = s.get(&format!("/api/v1/users/@ada@{host}"), &token).await;
