@@ -199,6 +199,30 @@ async fn blocks_cross_instances_and_undo_restores() {
     )
     .await;
 
+    // A game invitation crosses as a card; the answer comes back.
+    let invite = ada
+        .ok(
+            "message.game_invite",
+            json!({"conversation": conv_ada, "game": "chess", "settings": {"clock": "5+3"}}),
+        )
+        .await;
+    let card = bob
+        .push_where("message.created", |m| m["kind"] == "game_invite")
+        .await;
+    assert_eq!(card["body"], "invites you to play chess");
+    assert_eq!(card["game"]["game"], "chess");
+    assert_eq!(card["game"]["settings"]["clock"], "5+3");
+    assert_eq!(card["game"]["state"], "pending");
+    bob.ok(
+        "message.game_answer",
+        json!({"message": card["id"], "answer": "accept"}),
+    )
+    .await;
+    let answered = ada
+        .push_where("message.updated", |m| m["id"] == invite["id"])
+        .await;
+    assert_eq!(answered["game"]["state"], "accepted");
+
     bob.ok("contact.block", json!({"user": ada_on_beta})).await;
     // The Block reaches alpha: ada's side of the chat is read-only.
     let conv = ada

@@ -21,10 +21,17 @@ CONFAB_LOG=warn "$bin" --bind "127.0.0.1:$port" --database-url "$db" >"$work/ser
 pid=$!
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$work"' EXIT
 
-for _ in $(seq 1 100); do
-  curl -fs "$base/healthz" >/dev/null && break
+up=no
+for _ in $(seq 1 600); do
+  if curl -fs "$base/healthz" >/dev/null; then up=yes; break; fi
+  kill -0 $pid 2>/dev/null || break
   sleep 0.1
 done
+if [ $up != yes ]; then
+  echo "confab did not come up on $base; its log:" >&2
+  cat "$work/server.log" >&2
+  exit 1
+fi
 
 # The first account is an admin, so every endpoint can be reached.
 token=$(curl -fs -X POST "$base/api/v1/auth/register" -H 'content-type: application/json' \

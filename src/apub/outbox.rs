@@ -10,10 +10,10 @@ use super::activities::new_activity_id;
 use super::activities::undo::{Undo, Undoable};
 use super::html;
 use super::objects::group::{rights_name, ApubGroup, GroupMember};
-use super::objects::note::{Note, NoteKind, Source, Tombstone};
+use super::objects::note::{GameCard, Note, NoteKind, Source, Tombstone};
 use super::objects::person::{host_with_port, ApubUser};
 use crate::chat::federation::{ContactChange, Federation, MessageChange, Outgoing};
-use crate::chat::views::Rights;
+use crate::chat::views::{GameInvite, Rights};
 use crate::chat::{ChatError, ChatResult};
 use crate::config::Config;
 use crate::db::contacts::ContactRow;
@@ -76,6 +76,19 @@ pub struct Queue {
 
 /// How long an actor read from the database is reused.
 const ACTOR_TTL: Duration = Duration::from_secs(60);
+
+/// The `gameInvite` of a game invitation message.
+fn game_card(row: &message_rows::MessageRow) -> Option<GameCard> {
+    if row.kind != "game_invite" {
+        return None;
+    }
+    let card: GameInvite = serde_json::from_str(row.game.as_deref()?).ok()?;
+    Some(GameCard {
+        game: card.game,
+        settings: card.settings,
+        expires_at: Some(card.expires_at),
+    })
+}
 
 /// The `instance_settings` key under which a deleted group's key is kept.
 pub fn retired_key(actor: &str) -> String {
@@ -393,6 +406,7 @@ impl Queue {
             published: Some(row.created_at.and_utc()),
             updated: row.edited_at.map(|t| t.and_utc()),
             tag,
+            game_invite: game_card(row),
         })
     }
 
@@ -436,10 +450,49 @@ impl Queue {
             ),
         };
         let id = url(&id)?;
-        let activity = json!({
+        let mut activity = with_context(json!({
             "id": id, "type": kind, "actor": note.attributed_to, "to": note.to, "cc": [], "object": object,
-        });
+        }))?;
+        if note.game_invite.is_some() {
+            if let Some(Value::Array(context)) = activity.get_mut("@context") {
+                context.push(json!({"gameInvite": "https://w3id.org/confab#gameInvite"}));
+            }
+        }
         Ok((id, activity))
+    }
+
+    /// Tells a remote author that a local user accepted or declined their
+    /// game invitation: `Accept` or `Reject` of the invitation's `Note`.
+    async fn game_answer(
+        &self,
+        message: MessageId,
+        answerer: UserId,
+        accepted: bool,
+    ) -> ChatResult<()> {
+        let Some(row) = message_rows::find(&mut self.db.read().await?, message).await? else {
+            return Ok(());
+        };
+        let author = self
+            .actor(row.author_id.ok_or(ChatError::NotFound("author"))?)
+            .await?;
+        let answerer = self.actor(answerer).await?;
+        if author.is_local() || !answerer.is_local() {
+            return Ok(());
+        }
+        let id = url(&new_activity_id(&self.base()))?;
+        let kind = if accepted { "Accept" } else { "Reject" };
+        let activity = with_context(json!({
+            "id": id, "type": kind, "actor": answerer.ap_id, "to": [author.ap_id],
+            "object": self.message_url(&row, false)?,
+        }))?;
+        self.enqueue(
+            &answerer.ap_id,
+            activity,
+            &id,
+            std::slice::from_ref(&author),
+            Some(row.id),
+        )
+        .await
     }
 
     async fn message(
@@ -468,14 +521,8 @@ impl Queue {
                 let to = remote.iter().map(|r| r.ap_id.clone()).collect();
                 let note = self.note(&row, &author, to, &remote, None).await?;
                 let (id, activity) = self.note_activity(&note, change)?;
-                self.enqueue(
-                    &author.ap_id,
-                    with_context(activity)?,
-                    &id,
-                    &remote,
-                    Some(row.id),
-                )
-                .await
+                self.enqueue(&author.ap_id, activity, &id, &remote, Some(row.id))
+                    .await
             }
             ("group", None) => {
                 // Hosted here: the group relays to every member's server but
@@ -517,14 +564,8 @@ impl Queue {
                     .note(&row, &author, vec![group_id.clone()], &[], Some(group_id))
                     .await?;
                 let (id, activity) = self.note_activity(&note, change)?;
-                self.enqueue_to(
-                    &author.ap_id,
-                    with_context(activity)?,
-                    &id,
-                    &[(inbox, None)],
-                    Some(row.id),
-                )
-                .await
+                self.enqueue_to(&author.ap_id, activity, &id, &[(inbox, None)], Some(row.id))
+                    .await
             }
             _ => Ok(()),
         }
@@ -773,6 +814,11 @@ impl Federation for Queue {
                     conversation,
                     removed,
                 } => self.group(conversation, &removed).await,
+                Outgoing::GameAnswer {
+                    message,
+                    answerer,
+                    accepted,
+                } => self.game_answer(message, answerer, accepted).await,
                 Outgoing::GroupDeleted {
                     conversation,
                     members,

@@ -50,6 +50,12 @@ pub enum Outgoing {
         /// Remote members who may see it (blocks applied).
         recipients: Vec<UserId>,
     },
+    /// A local user answered a remote user's game invitation.
+    GameAnswer {
+        message: MessageId,
+        answerer: UserId,
+        accepted: bool,
+    },
     /// A group hosted here changed (name, topic, members or rights):
     /// its remote members, and those just `removed`, get the new state.
     Group {

@@ -55,6 +55,14 @@ pub enum GameAnswer {
     Decline,
 }
 
+/// A game invitation as another server describes it.
+#[derive(Debug, Clone)]
+pub struct RemoteGameInvite {
+    pub game: String,
+    pub settings: Option<serde_json::Value>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
 /// One page of history, oldest first.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct MessagePage {
@@ -220,6 +228,51 @@ impl Chat {
             new.body,
             new.reply_to,
             None,
+            Some(ap_id.to_owned()),
+        )
+        .await
+    }
+
+    /// A game invitation the remote user `author` sent to the local user
+    /// `recipient` in their direct chat (ActivityPub id `ap_id`). The
+    /// recipient is the invitee; it expires at `expires_at` or after this
+    /// server's own time limit, whichever is sooner.
+    pub async fn receive_game_invite(
+        &self,
+        author: UserId,
+        recipient: UserId,
+        invite: RemoteGameInvite,
+        ap_id: &str,
+    ) -> ChatResult<Message> {
+        let game = invite.game.trim().to_owned();
+        if game.is_empty() {
+            return Err(ChatError::invalid("game", "must not be empty"));
+        }
+        validate::single_line("game", &game, GAME_NAME_MAX)?;
+        let settings = invite
+            .settings
+            .filter(|s| s.is_object() && s.to_string().len() <= GAME_SETTINGS_MAX_BYTES);
+        let limit = Utc::now() + std::time::Duration::from_secs(self.limits.game_invite_ttl_s);
+        let card = GameInvite {
+            game: game.clone(),
+            settings,
+            state: GameState::Pending,
+            invitee: Some(recipient),
+            answered_by: None,
+            expires_at: invite.expires_at.map_or(limit, |at| at.min(limit)),
+        };
+        let json = serde_json::to_string(&card).map_err(|e| ChatError::Internal(e.to_string()))?;
+        let key = super::conversations::direct_key(author, recipient);
+        let conversation = conversation_rows::find_direct(&mut self.db.read().await?, &key)
+            .await?
+            .ok_or_else(|| ChatError::Forbidden("you are not a contact of this user".into()))?;
+        self.store(
+            author,
+            conversation.id,
+            "game_invite",
+            format!("invites you to play {game}"),
+            None,
+            Some((json, Some(recipient))),
             Some(ap_id.to_owned()),
         )
         .await
@@ -435,6 +488,16 @@ impl Chat {
         let updated = Message::try_from(updated)?;
         let audience = self.audience_of(conv.member_ids(), row.author_id).await?;
         self.notify(audience, Notice::MessageUpdated(updated.clone()));
+        let access = self.access(row.conversation_id).await?;
+        let author_is_remote = row.author_id.is_some_and(|a| access.remote.contains(&a));
+        if author_is_remote && !access.remote.contains(&user) {
+            self.federate(Outgoing::GameAnswer {
+                message,
+                answerer: user,
+                accepted: answer == GameAnswer::Accept,
+            })
+            .await?;
+        }
         Ok(updated)
     }
 

@@ -4,6 +4,7 @@ use super::follow::Follow;
 use super::same_origin;
 use crate::apub::context::{Context, Data};
 use crate::apub::objects::person::ApubUser;
+use crate::chat::messages::GameAnswer;
 use crate::error::Error;
 use activitypub_federation::fetch::object_id::ObjectId;
 use activitypub_federation::kinds::activity::AcceptType;
@@ -21,6 +22,15 @@ pub enum FollowRef {
 }
 
 impl FollowRef {
+    /// A game invitation written here that this `Accept` or `Reject`
+    /// answers (its object is the invitation's `Note` id).
+    pub fn game_invitation(&self, data: &Data) -> Option<crate::db::ids::MessageId> {
+        match self {
+            FollowRef::Id(id) => super::create::local_message(id, data),
+            FollowRef::Embedded(_) => None,
+        }
+    }
+
     /// `(follower, followed)` of the answered `Follow`. A bare id is
     /// resolved from our own follow ids (`/follows/{follower}/{followed}/…`).
     pub fn pair(&self, data: &Data, answerer: &Url) -> Result<(Url, Url), Error> {
@@ -68,6 +78,9 @@ impl Activity for Accept {
 
     async fn verify(&self, data: &Data) -> Result<(), Error> {
         same_origin(self.actor.inner(), &self.id)?;
+        if self.object.game_invitation(data).is_some() {
+            return Ok(());
+        }
         let (_, followed) = self.object.pair(data, self.actor.inner())?;
         if followed != *self.actor.inner() {
             return Err(Error::InvalidActivity(
@@ -78,6 +91,13 @@ impl Activity for Accept {
     }
 
     async fn receive(self, data: &Data) -> Result<(), Error> {
+        if let Some(message) = self.object.game_invitation(data) {
+            let answerer = self.actor.dereference(data).await?;
+            data.chat
+                .answer_game(answerer.id(), message, GameAnswer::Accept)
+                .await?;
+            return Ok(());
+        }
         let (follower, _) = self.object.pair(data, self.actor.inner())?;
         let follower = super::local_user(&follower, data).await?;
         let followed = self.actor.dereference(data).await?;

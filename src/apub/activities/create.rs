@@ -5,6 +5,7 @@ use super::{local_user, same_origin};
 use crate::apub::context::{Context, Data};
 use crate::apub::objects::note::Note;
 use crate::apub::objects::person::ApubUser;
+use crate::chat::messages::RemoteGameInvite;
 use crate::db::ids::{ConversationId, MessageId};
 use crate::error::Error;
 use activitypub_federation::fetch::object_id::ObjectId;
@@ -59,6 +60,13 @@ fn local_group(url: &Url, data: &Data) -> Option<ConversationId> {
     uuid::Uuid::parse_str(id).ok().map(ConversationId)
 }
 
+/// The message written here that `url` names (`/messages/{id}`).
+pub(super) fn local_message(url: &Url, data: &Data) -> Option<MessageId> {
+    let prefix = format!("{}/messages/", data.config.public_base());
+    let id = url.as_str().strip_prefix(&prefix)?;
+    uuid::Uuid::parse_str(id).ok().map(MessageId)
+}
+
 /// The id of the message `in_reply_to` names, if we have it.
 pub(super) async fn reply_target(
     in_reply_to: Option<&Url>,
@@ -67,9 +75,8 @@ pub(super) async fn reply_target(
     let Some(url) = in_reply_to else {
         return Ok(None);
     };
-    let prefix = format!("{}/messages/", data.config.public_base());
-    if let Some(id) = url.as_str().strip_prefix(&prefix) {
-        return Ok(uuid::Uuid::parse_str(id).ok().map(MessageId));
+    if data.config.is_local(url) {
+        return Ok(local_message(url, data));
     }
     Ok(data.chat.message_id_by_ap_id(url.as_str()).await?)
 }
@@ -110,6 +117,17 @@ impl Activity for Create {
             return Ok(());
         }
         let recipient = local_user(&recipient, data).await?;
+        if let Some(card) = self.object.game_invite {
+            let invite = RemoteGameInvite {
+                game: card.game,
+                settings: card.settings,
+                expires_at: card.expires_at,
+            };
+            data.chat
+                .receive_game_invite(author.id(), recipient.id(), invite, self.object.id.as_str())
+                .await?;
+            return Ok(());
+        }
         data.chat
             .receive_direct_message(
                 author.id(),

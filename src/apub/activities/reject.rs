@@ -5,6 +5,7 @@ use super::accept::FollowRef;
 use super::same_origin;
 use crate::apub::context::{Context, Data};
 use crate::apub::objects::person::ApubUser;
+use crate::chat::messages::GameAnswer;
 use crate::error::Error;
 use activitypub_federation::fetch::object_id::ObjectId;
 use activitypub_federation::kinds::activity::RejectType;
@@ -36,6 +37,9 @@ impl Activity for Reject {
 
     async fn verify(&self, data: &Data) -> Result<(), Error> {
         same_origin(self.actor.inner(), &self.id)?;
+        if self.object.game_invitation(data).is_some() {
+            return Ok(());
+        }
         let (_, followed) = self.object.pair(data, self.actor.inner())?;
         if followed != *self.actor.inner() {
             return Err(Error::InvalidActivity(
@@ -46,6 +50,13 @@ impl Activity for Reject {
     }
 
     async fn receive(self, data: &Data) -> Result<(), Error> {
+        if let Some(message) = self.object.game_invitation(data) {
+            let answerer = self.actor.dereference(data).await?;
+            data.chat
+                .answer_game(answerer.id(), message, GameAnswer::Decline)
+                .await?;
+            return Ok(());
+        }
         let (follower, _) = self.object.pair(data, self.actor.inner())?;
         let follower = super::local_user(&follower, data).await?;
         let rejecter = self.actor.dereference(data).await?;

@@ -70,6 +70,22 @@ pub struct Note {
     pub updated: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tag: Vec<Value>,
+    /// A game invitation (Confab's extension; `content` carries a text
+    /// fallback for everyone else).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub game_invite: Option<GameCard>,
+}
+
+/// The `gameInvite` extension: which game, its settings, until when it can
+/// be answered. Answers are `Accept` or `Reject` of the `Note`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GameCard {
+    pub game: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 impl Note {
