@@ -99,6 +99,7 @@ impl AppState {
             queue.wake.clone(),
         ));
         tokio::spawn(delivery.run());
+        tokio::spawn(apub::inbox::forget_old_activities(chat.db().clone()));
         let context = apub::context::Context {
             chat: chat.clone(),
             config: config.clone(),

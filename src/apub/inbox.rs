@@ -152,6 +152,23 @@ fn check_signature(
     }
 }
 
+/// Forgets received activity ids once a replay of them would fail the date
+/// check anyway (twice the allowed skew), every ten minutes.
+pub async fn forget_old_activities(db: crate::db::Db) {
+    let mut every = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        every.tick().await;
+        let before = chrono::Utc::now().naive_utc() - MAX_SKEW * 2;
+        let result = match db.write().await {
+            Ok(mut conn) => federation_rows::prune_received(&mut conn, before).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "pruning received activity ids failed");
+        }
+    }
+}
+
 /// The largest activity accepted.
 const MAX_ACTIVITY_BYTES: usize = 1 << 20;
 

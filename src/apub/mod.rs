@@ -11,7 +11,7 @@ pub mod delivery;
 mod discovery;
 mod fetch;
 pub mod html;
-mod inbox;
+pub mod inbox;
 pub mod instance;
 pub mod lookup;
 pub mod objects;

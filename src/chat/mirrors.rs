@@ -163,13 +163,6 @@ impl Chat {
         Ok(())
     }
 
-    /// The conversation id of a mirrored group.
-    pub async fn mirror_id(&self, ap_id: &str) -> ChatResult<Option<ConversationId>> {
-        Ok(rows::find_by_ap_id(&mut self.db.read().await?, ap_id)
-            .await?
-            .map(|r| r.id))
-    }
-
     /// A message by remote `author` in a group: hosted here (then the
     /// author's rights are checked as for a local member, and the message is
     /// relayed to the other servers), or mirrored (relayed by its host).
