@@ -146,21 +146,29 @@ impl Queue {
     }
 
     async fn load_actor(&self, id: UserId) -> ChatResult<ApubUser> {
-        let mut row = user_rows::find_by_id(&mut self.db.read().await?, id)
+        let row = user_rows::find_by_id(&mut self.db.read().await?, id)
             .await?
             .ok_or(ChatError::NotFound("user"))?;
-        if row.domain.is_none() && row.private_key_pem.is_none() {
-            let (public, private) = tokio::task::spawn_blocking(super::generate_keypair)
-                .await
-                .map_err(|e| ChatError::Internal(e.to_string()))?
-                .map_err(ChatError::Internal)?;
-            let mut conn = self.db.write().await?;
-            user_rows::set_keypair_once(&mut conn, id, &public, &private).await?;
-            row = user_rows::find_by_id(&mut conn, id)
-                .await?
-                .ok_or(ChatError::NotFound("user"))?;
-        }
         ApubUser::from_row(row, &self.base()).map_err(|e| ChatError::Internal(e.to_string()))
+    }
+
+    /// Makes sure a local actor that is about to sign has a keypair (made on
+    /// first use; the delivery worker reads it when it sends).
+    async fn ensure_key(&self, actor: &ApubUser) -> ChatResult<()> {
+        if !actor.is_local() || actor.row.private_key_pem.is_some() {
+            return Ok(());
+        }
+        let (public, private) = tokio::task::spawn_blocking(super::generate_keypair)
+            .await
+            .map_err(|e| ChatError::Internal(e.to_string()))?
+            .map_err(ChatError::Internal)?;
+        user_rows::set_keypair_once(&mut self.db.write().await?, actor.id(), &public, &private)
+            .await?;
+        self.actors
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&actor.id());
+        Ok(())
     }
 
     /// The id of `follower`'s `Follow` of `followed` made when the link row
@@ -222,7 +230,7 @@ impl Queue {
             actor: local.ap_id.clone().into(),
             object: FollowRef::Embedded(follow.clone()),
         };
-        let local = self.actor(local.id()).await?;
+        self.ensure_key(local).await?;
         self.enqueue(
             &local.ap_id,
             with_context(&accept)?,
@@ -249,6 +257,7 @@ impl Queue {
         if !local.is_local() || remote.is_local() {
             return Ok(());
         }
+        self.ensure_key(local).await?;
         let follow = self.row_follow(&row, &requester, &addressee)?;
         let mut activities: Vec<(Url, Value)> = vec![];
         let base = self.base();
@@ -312,6 +321,7 @@ impl Queue {
         if !blocker.is_local() || blocked.is_local() {
             return Ok(());
         }
+        self.ensure_key(&blocker).await?;
         let block = Block {
             id: url(&format!(
                 "{}/users/{}/blocks/{}",
@@ -479,6 +489,7 @@ impl Queue {
         if author.is_local() || !answerer.is_local() {
             return Ok(());
         }
+        self.ensure_key(&answerer).await?;
         let id = url(&new_activity_id(&self.base()))?;
         let kind = if accepted { "Accept" } else { "Reject" };
         let activity = with_context(json!({
@@ -516,6 +527,7 @@ impl Queue {
         for user in recipients {
             remote.push(self.actor(*user).await?);
         }
+        self.ensure_key(&author).await?;
         match (conversation.kind.as_str(), &conversation.ap_id) {
             ("direct", _) if author.is_local() => {
                 let to = remote.iter().map(|r| r.ap_id.clone()).collect();
@@ -648,8 +660,20 @@ impl Queue {
         if row.kind != "group" || row.ap_id.is_some() {
             return Ok(());
         }
-        let members = conversation_rows::members(&mut conn, id).await?;
+        // A group only federates once it has (or just lost) a remote member.
+        let remote_members = conversation_rows::remote_members(&mut conn, id).await?;
         drop(conn);
+        let mut removed_remote = vec![];
+        for user in removed {
+            let user = self.actor(*user).await?;
+            if !user.is_local() {
+                removed_remote.push(user);
+            }
+        }
+        if remote_members.is_empty() && removed_remote.is_empty() {
+            return Ok(());
+        }
+        let members = conversation_rows::members(&mut self.db.read().await?, id).await?;
         let mut snapshot = vec![];
         let mut recipients = vec![];
         for member in &members {
@@ -663,15 +687,7 @@ impl Queue {
                 recipients.push(user);
             }
         }
-        for user in removed {
-            let user = self.actor(*user).await?;
-            if !user.is_local() {
-                recipients.push(user);
-            }
-        }
-        if recipients.is_empty() {
-            return Ok(());
-        }
+        recipients.extend(removed_remote);
         let group = self.group_actor(row).await?;
         let mut object = group.to_group(&self.base());
         object.updated = Some(Utc::now());

@@ -13,6 +13,7 @@ backend_tests!(
     inboxes_refuse_unsigned_and_malformed_requests,
     instance_blocklist_is_for_admins,
     instance_actor_and_public_collections,
+    local_chat_does_not_federate,
 );
 
 async fn get_with(s: &TestServer, path: &str, accept: &str) -> (StatusCode, String, String) {
@@ -332,4 +333,45 @@ async fn instance_actor_and_public_collections(s: &TestServer) {
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _, _) = get_with(s, "/users/ada/secrets", "application/activity+json").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+/// Groups and messages among local users queue nothing and make no keys.
+async fn local_chat_does_not_federate(s: &TestServer) {
+    let (ada, _) = s.register("ada").await;
+    s.register("bob").await;
+    let mut ws = crate::ws_client::WsClient::connect(s, &ada).await;
+    let group = ws
+        .ok(
+            "conversation.create",
+            json!({"name": "local", "members": ["bob"]}),
+        )
+        .await;
+    let sent = ws
+        .ok(
+            "message.send",
+            json!({"conversation": group["id"], "body": "hi"}),
+        )
+        .await;
+    let r = s
+        .get(
+            &format!(
+                "/api/v1/messages/{}/deliveries",
+                sent["id"].as_str().unwrap()
+            ),
+            &ada,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body, json!([]));
+    let mut conn = s.state.chat.db().read().await.unwrap();
+    for name in ["ada", "bob"] {
+        let row = confab::db::users::find_by_name(&mut conn, name)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            row.private_key_pem.is_none(),
+            "{name} got a key without federating"
+        );
+    }
 }
