@@ -5,6 +5,7 @@ use super::same_origin;
 use crate::apub::context::{Context, Data};
 use crate::apub::objects::person::ApubUser;
 use crate::chat::messages::GameAnswer;
+use crate::db::ids::MessageId;
 use crate::error::Error;
 use activitypub_federation::fetch::object_id::ObjectId;
 use activitypub_federation::kinds::activity::AcceptType;
@@ -21,19 +22,35 @@ pub enum FollowRef {
     Id(Url),
 }
 
+/// What an `Accept` or `Reject` answers.
+pub enum Answered {
+    /// A game invitation written here.
+    Game(MessageId),
+    /// A `Follow` of the answering actor by the local actor `follower`.
+    Follow { follower: Url },
+}
+
 impl FollowRef {
-    /// A game invitation written here that this `Accept` or `Reject`
-    /// answers (its object is the invitation's `Note` id).
-    pub fn game_invitation(&self, data: &Data) -> Option<crate::db::ids::MessageId> {
-        match self {
-            FollowRef::Id(id) => super::create::local_message(id, data),
-            FollowRef::Embedded(_) => None,
+    /// What this answer by `answerer` is about, checked: a game invitation
+    /// written here, or a follow of the answerer itself.
+    pub fn answered(&self, data: &Data, answerer: &Url) -> Result<Answered, Error> {
+        if let FollowRef::Id(id) = self {
+            if let Some(message) = super::create::local_message(id, data) {
+                return Ok(Answered::Game(message));
+            }
         }
+        let (follower, followed) = self.pair(data, answerer)?;
+        if followed != *answerer {
+            return Err(Error::InvalidActivity(
+                "only the followed actor can answer a follow".into(),
+            ));
+        }
+        Ok(Answered::Follow { follower })
     }
 
     /// `(follower, followed)` of the answered `Follow`. A bare id is
-    /// resolved from our own follow ids (`/follows/{follower}/{followed}/…`).
-    pub fn pair(&self, data: &Data, answerer: &Url) -> Result<(Url, Url), Error> {
+    /// resolved from our own follow ids (`/users/{name}/follows/…`).
+    fn pair(&self, data: &Data, answerer: &Url) -> Result<(Url, Url), Error> {
         match self {
             FollowRef::Embedded(follow) => {
                 Ok((follow.actor.inner().clone(), follow.object.inner().clone()))
@@ -78,34 +95,26 @@ impl Activity for Accept {
 
     async fn verify(&self, data: &Data) -> Result<(), Error> {
         same_origin(self.actor.inner(), &self.id)?;
-        if self.object.game_invitation(data).is_some() {
-            return Ok(());
-        }
-        let (_, followed) = self.object.pair(data, self.actor.inner())?;
-        if followed != *self.actor.inner() {
-            return Err(Error::InvalidActivity(
-                "only the followed actor can accept".into(),
-            ));
-        }
-        Ok(())
+        self.object.answered(data, self.actor.inner()).map(|_| ())
     }
 
     async fn receive(self, data: &Data) -> Result<(), Error> {
-        if let Some(message) = self.object.game_invitation(data) {
-            let answerer = self.actor.dereference(data).await?;
-            data.chat
-                .answer_game(answerer.id(), message, GameAnswer::Accept)
-                .await?;
-            return Ok(());
-        }
-        let (follower, _) = self.object.pair(data, self.actor.inner())?;
-        let follower = super::local_user(&follower, data).await?;
-        let followed = self.actor.dereference(data).await?;
-        let link = data.chat.contact_link(follower.id(), followed.id()).await?;
-        if link.is_some_and(|l| l.state == "pending" && l.requester_id == follower.id()) {
-            data.chat
-                .accept_contact(followed.id(), follower.id())
-                .await?;
+        let answerer = self.actor.dereference(data).await?;
+        match self.object.answered(data, self.actor.inner())? {
+            Answered::Game(message) => {
+                data.chat
+                    .answer_game(answerer.id(), message, GameAnswer::Accept)
+                    .await?;
+            }
+            Answered::Follow { follower } => {
+                let follower = super::local_user(&follower, data).await?;
+                let link = data.chat.contact_link(follower.id(), answerer.id()).await?;
+                if link.is_some_and(|l| l.state == "pending" && l.requester_id == follower.id()) {
+                    data.chat
+                        .accept_contact(answerer.id(), follower.id())
+                        .await?;
+                }
+            }
         }
         Ok(())
     }

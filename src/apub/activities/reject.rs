@@ -1,7 +1,7 @@
 //! `Reject{Follow}`: the remote user declined a local user's invitation, or
 //! ended the contact (Mastodon removes a follower this way).
 
-use super::accept::FollowRef;
+use super::accept::{Answered, FollowRef};
 use super::same_origin;
 use crate::apub::context::{Context, Data};
 use crate::apub::objects::person::ApubUser;
@@ -37,32 +37,24 @@ impl Activity for Reject {
 
     async fn verify(&self, data: &Data) -> Result<(), Error> {
         same_origin(self.actor.inner(), &self.id)?;
-        if self.object.game_invitation(data).is_some() {
-            return Ok(());
-        }
-        let (_, followed) = self.object.pair(data, self.actor.inner())?;
-        if followed != *self.actor.inner() {
-            return Err(Error::InvalidActivity(
-                "only the followed actor can reject".into(),
-            ));
-        }
-        Ok(())
+        self.object.answered(data, self.actor.inner()).map(|_| ())
     }
 
     async fn receive(self, data: &Data) -> Result<(), Error> {
-        if let Some(message) = self.object.game_invitation(data) {
-            let answerer = self.actor.dereference(data).await?;
-            data.chat
-                .answer_game(answerer.id(), message, GameAnswer::Decline)
-                .await?;
-            return Ok(());
+        let answerer = self.actor.dereference(data).await?;
+        match self.object.answered(data, self.actor.inner())? {
+            Answered::Game(message) => {
+                data.chat
+                    .answer_game(answerer.id(), message, GameAnswer::Decline)
+                    .await?;
+            }
+            Answered::Follow { follower } => {
+                let follower = super::local_user(&follower, data).await?;
+                data.chat
+                    .remote_unfollow(answerer.id(), follower.id())
+                    .await?;
+            }
         }
-        let (follower, _) = self.object.pair(data, self.actor.inner())?;
-        let follower = super::local_user(&follower, data).await?;
-        let rejecter = self.actor.dereference(data).await?;
-        data.chat
-            .remote_unfollow(rejecter.id(), follower.id())
-            .await?;
         Ok(())
     }
 }
