@@ -45,6 +45,43 @@ pub async fn make_contacts(
     )
 }
 
+/// ada on alpha and bob on beta, contacts, each with a live socket.
+pub struct AdaAndBob {
+    pub ada_token: String,
+    pub ada: WsClient,
+    pub bob: WsClient,
+    /// bob's id on alpha and ada's id on beta.
+    pub bob_on_alpha: String,
+    pub ada_on_beta: String,
+    /// Their direct conversation on alpha and on beta.
+    pub conv_ada: String,
+    pub conv_bob: String,
+}
+
+pub async fn ada_and_bob(rig: &Rig) -> AdaAndBob {
+    let [alpha, beta] = [&rig.instances[0], &rig.instances[1]];
+    let ada_token = alpha.register("ada").await;
+    let bob_token = beta.register("bob").await;
+    let mut ada = alpha.ws(&ada_token).await;
+    let mut bob = beta.ws(&bob_token).await;
+    let (bob_on_alpha, ada_on_beta, conv_ada, conv_bob) = make_contacts(
+        &mut ada,
+        &mut bob,
+        &beta.handle("bob"),
+        &alpha.handle("ada"),
+    )
+    .await;
+    AdaAndBob {
+        ada_token,
+        ada,
+        bob,
+        bob_on_alpha,
+        ada_on_beta,
+        conv_ada,
+        conv_bob,
+    }
+}
+
 async fn delivered(instance: &Instance, token: &str, message: &str) -> Value {
     eventually("the delivery", || async {
         let deliveries = instance
@@ -186,18 +223,14 @@ async fn blocks_cross_instances_and_undo_restores() {
     let Some(rig) = Rig::start().await else {
         return;
     };
-    let [alpha, beta] = [&rig.instances[0], &rig.instances[1]];
-    let ada_token = alpha.register("ada").await;
-    let bob_token = beta.register("bob").await;
-    let mut ada = alpha.ws(&ada_token).await;
-    let mut bob = beta.ws(&bob_token).await;
-    let (_, ada_on_beta, conv_ada, conv_bob) = make_contacts(
-        &mut ada,
-        &mut bob,
-        &beta.handle("bob"),
-        &alpha.handle("ada"),
-    )
-    .await;
+    let AdaAndBob {
+        mut ada,
+        mut bob,
+        ada_on_beta,
+        conv_ada,
+        conv_bob,
+        ..
+    } = ada_and_bob(&rig).await;
 
     // A game invitation crosses as a card; the answer comes back.
     let invite = ada

@@ -2,7 +2,7 @@
 //! `tests/fixtures/apub`), signed by a real remote user and delivered to a
 //! real inbox, is handled; what Confab emits carries what they require.
 
-use crate::contacts::make_contacts;
+use crate::contacts::{ada_and_bob, AdaAndBob};
 use crate::rig::Rig;
 use crate::security::signed_post_as;
 use serde_json::{json, Value};
@@ -23,18 +23,13 @@ async fn peers_fixtures_are_handled_and_what_we_emit_has_their_fields() {
         return;
     };
     let [alpha, beta] = [&rig.instances[0], &rig.instances[1]];
-    let ada_token = alpha.register("ada").await;
-    let bob_token = beta.register("bob").await;
+    let AdaAndBob {
+        mut ada,
+        bob_on_alpha,
+        conv_ada,
+        ..
+    } = ada_and_bob(&rig).await;
     beta.register("carl").await;
-    let mut ada = alpha.ws(&ada_token).await;
-    let mut bob = beta.ws(&bob_token).await;
-    let (bob_on_alpha, _, conv_ada, _) = make_contacts(
-        &mut ada,
-        &mut bob,
-        &beta.handle("bob"),
-        &alpha.handle("ada"),
-    )
-    .await;
     let bob_id = format!("{}/users/bob", beta.base());
     let ada_id = format!("{}/users/ada", alpha.base());
     let inbox = format!("{}/inbox", alpha.base());

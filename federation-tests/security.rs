@@ -2,7 +2,7 @@
 //! matching digest and a fresh date, from instances that are not blocked,
 //! are applied, and each only once.
 
-use crate::contacts::make_contacts;
+use crate::contacts::{ada_and_bob, AdaAndBob};
 use crate::rig::{Instance, Rig};
 use confab::apub::signing::Signer;
 use reqwest::StatusCode;
@@ -116,17 +116,12 @@ async fn forged_unsigned_stale_and_replayed_activities_are_refused() {
         return;
     };
     let [alpha, beta] = [&rig.instances[0], &rig.instances[1]];
-    let ada_token = alpha.register("ada").await;
-    let bob_token = beta.register("bob").await;
-    let mut ada = alpha.ws(&ada_token).await;
-    let mut bob = beta.ws(&bob_token).await;
-    let (_, _, conv_ada, _) = make_contacts(
-        &mut ada,
-        &mut bob,
-        &beta.handle("bob"),
-        &alpha.handle("ada"),
-    )
-    .await;
+    let AdaAndBob {
+        ada_token,
+        mut ada,
+        conv_ada,
+        ..
+    } = ada_and_bob(&rig).await;
 
     let bob_id = format!("{}/users/bob", beta.base());
     let ada_id = format!("{}/users/ada", alpha.base());

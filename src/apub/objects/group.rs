@@ -175,12 +175,7 @@ impl Actor for ApubGroup {
     }
 
     fn inbox(&self) -> Url {
-        match &self.row.inbox {
-            Some(inbox) => Url::parse(inbox).unwrap_or_else(|_| self.ap_id.clone()),
-            None => {
-                Url::parse(&format!("{}/inbox", self.ap_id)).unwrap_or_else(|_| self.ap_id.clone())
-            }
-        }
+        super::inbox_of(self.row.inbox.as_deref(), &self.ap_id)
     }
 }
 

@@ -264,12 +264,7 @@ impl Actor for ApubUser {
     }
 
     fn inbox(&self) -> Url {
-        match &self.row.inbox {
-            Some(inbox) => Url::parse(inbox).unwrap_or_else(|_| self.ap_id.clone()),
-            None => {
-                Url::parse(&format!("{}/inbox", self.ap_id)).unwrap_or_else(|_| self.ap_id.clone())
-            }
-        }
+        super::inbox_of(self.row.inbox.as_deref(), &self.ap_id)
     }
 
     fn shared_inbox(&self) -> Option<Url> {
