@@ -9,6 +9,7 @@
 //! - [`api`]: REST API v1 and its OpenAPI document.
 //! - [`ws`]: the WebSocket protocol: sessions, the hub, fan-out.
 //! - [`apub`]: ActivityPub discovery and actors (federation in progress).
+//! - [`web`]: the browser client of `web/`, embedded and served at `/`.
 //! - [`error`]: every failure mapped to a status and JSON body, in one place.
 //! - [`state`]: the application state handed to handlers.
 //! - [`server`]: router, middleware, serving and graceful shutdown.
@@ -23,4 +24,5 @@ pub mod db;
 pub mod error;
 pub mod server;
 pub mod state;
+pub mod web;
 pub mod ws;

@@ -1,9 +1,9 @@
-//! The HTTP server: the router (REST API and WebSocket; later ActivityPub
-//! and the web client), its middleware, and graceful shutdown.
+//! The HTTP server: the router (REST API, WebSocket, ActivityPub and the
+//! web client), its middleware, and graceful shutdown.
 
 use crate::error::Error;
 use crate::state::{AppState, StartupError};
-use crate::{api, apub, ws};
+use crate::{api, apub, web, ws};
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::response::{IntoResponse, Response};
 use axum::serve::ListenerExt;
@@ -22,6 +22,7 @@ pub fn router(state: AppState) -> Router {
     api::router()
         .route("/api/v1/ws", axum::routing::get(ws::upgrade))
         .merge(apub::router())
+        .merge(web::router())
         .fallback(|| async { Error::NoRoute })
         .method_not_allowed_fallback(|| async { Error::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(max_body))

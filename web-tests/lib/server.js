@@ -1,0 +1,94 @@
+// Starts a real confab server for a test: a free port on 127.0.0.1, a
+// fresh SQLite database in a temporary folder, and the binary named by
+// CONFAB_BIN (default: target/debug/confab of this repository).
+
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const binary = process.env.CONFAB_BIN ? resolve(process.env.CONFAB_BIN) : join(repo, "target", "debug", "confab");
+
+/** @returns {Promise<number>} a port nothing listens on right now */
+function freePort() {
+  return new Promise((ok, fail) => {
+    const probe = createServer();
+    probe.once("error", fail);
+    probe.listen(0, "127.0.0.1", () => {
+      const address = probe.address();
+      probe.close(() => ok(typeof address === "object" && address ? address.port : 0));
+    });
+  });
+}
+
+export class ConfabServer {
+  constructor() {
+    this.dir = mkdtempSync(join(tmpdir(), "confab-web-"));
+    this.port = 0;
+    /** @type {import("node:child_process").ChildProcess | null} */
+    this.child = null;
+    this.log = "";
+  }
+
+  get url() {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Starts the server (again, on the same port and database after stop()). */
+  async start(port = this.port) {
+    this.port = port || (await freePort());
+    const child = spawn(binary, ["serve"], {
+      env: {
+        ...process.env,
+        CONFAB_BIND: `127.0.0.1:${this.port}`,
+        CONFAB_DOMAIN: `127.0.0.1:${this.port}`,
+        CONFAB_PUBLIC_SCHEME: "http",
+        CONFAB_DATABASE_URL: `sqlite://${join(this.dir, "confab.db")}`,
+        CONFAB_LOG: "warn",
+        CONFAB_SHUTDOWN_TIMEOUT_S: "1",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    this.child = child;
+    const keep = (/** @type {Buffer} */ chunk) => {
+      this.log = (this.log + chunk.toString()).slice(-20000);
+    };
+    child.stdout?.on("data", keep);
+    child.stderr?.on("data", keep);
+    const exited = new Promise((_, fail) =>
+      child.once("exit", (code) => fail(new Error(`confab exited with ${code} at start:\n${this.log}`))),
+    );
+    await Promise.race([this.healthy(), exited]);
+    return this;
+  }
+
+  async healthy() {
+    for (;;) {
+      try {
+        const response = await fetch(`${this.url}/healthz`);
+        if (response.ok) return;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** Stops the process (SIGTERM) and waits for it to exit. */
+  async stop() {
+    const child = this.child;
+    this.child = null;
+    if (!child || child.exitCode !== null) return;
+    const gone = new Promise((r) => child.once("exit", r));
+    child.kill("SIGTERM");
+    await gone;
+  }
+
+  async dispose() {
+    await this.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

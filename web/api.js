@@ -1,0 +1,120 @@
+// The REST API v1 (docs/api.md): accounts, profiles, user lookup and the
+// delivery state of messages. Chat changes go through the WebSocket.
+
+/** @typedef {import("./types.js").User} User */
+/** @typedef {import("./types.js").Delivery} Delivery */
+
+/** An error answer of the server, with its stable `code`. */
+export class ApiError extends Error {
+  /**
+   * @param {number} status
+   * @param {string} code
+   * @param {string} message
+   */
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+/**
+ * @param {string} method
+ * @param {string} path
+ * @param {string | null} token
+ * @param {unknown} [body]
+ * @returns {Promise<any>}
+ */
+async function call(method, path, token, body) {
+  /** @type {Record<string, string>} */
+  const headers = { Accept: "application/json" };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  let response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError(0, "network", "The server cannot be reached.");
+  }
+  if (response.status === 204) return null;
+  const json = await response.json().catch(() => null);
+  if (!response.ok) {
+    const error = json && json.error;
+    throw new ApiError(response.status, error ? error.code : "http", error ? error.message : response.statusText);
+  }
+  return json;
+}
+
+/**
+ * @typedef {object} Session
+ * @property {string} access_token
+ * @property {User} user
+ */
+
+/**
+ * @param {string} name
+ * @param {string} password
+ * @param {string} displayName
+ * @returns {Promise<Session>}
+ */
+export function register(name, password, displayName) {
+  /** @type {Record<string, string>} */
+  const body = { name, password };
+  if (displayName) body.display_name = displayName;
+  return call("POST", "/api/v1/auth/register", null, body);
+}
+
+/**
+ * @param {string} name
+ * @param {string} password
+ * @returns {Promise<Session>}
+ */
+export function login(name, password) {
+  return call("POST", "/api/v1/auth/login", null, { name, password });
+}
+
+/**
+ * A user by id, name or `@name@host` handle (remote users are looked up).
+ * @param {string} token
+ * @param {string} ref
+ * @returns {Promise<User>}
+ */
+export function user(token, ref) {
+  return call("GET", `/api/v1/users/${encodeURIComponent(ref)}`, token);
+}
+
+/**
+ * Local users whose names start with `prefix`.
+ * @param {string} token
+ * @param {string} prefix
+ * @returns {Promise<User[]>}
+ */
+export async function search(token, prefix) {
+  const query = new URLSearchParams({ q: prefix, limit: "20" });
+  const page = await call("GET", `/api/v1/users?${query}`, token);
+  return page.users;
+}
+
+/**
+ * Changes the caller's profile fields present in `fields`.
+ * @param {string} token
+ * @param {Partial<Pick<User, "display_name" | "bio" | "avatar_url" | "profile_links">>} fields
+ * @returns {Promise<User>}
+ */
+export function updateProfile(token, fields) {
+  return call("PATCH", "/api/v1/users/me", token, fields);
+}
+
+/**
+ * Delivery state of one's own message to remote inboxes.
+ * @param {string} token
+ * @param {string} message
+ * @returns {Promise<Delivery[]>}
+ */
+export function deliveries(token, message) {
+  return call("GET", `/api/v1/messages/${encodeURIComponent(message)}/deliveries`, token);
+}

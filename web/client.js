@@ -1,0 +1,300 @@
+// The signed-in client: one socket, the store, and every action the views
+// can take. Applies the snapshot and pushes to the store, catches up after
+// a reconnect with message.sync, resends unconfirmed messages under their
+// original request ids (so the server stores each once), and fetches the
+// users it has to name.
+
+import * as api from "./api.js";
+import { Socket, RequestError, newRequestId } from "./socket.js";
+import { Store } from "./store.js";
+
+/** @typedef {import("./types.js").Message} Message */
+/** @typedef {import("./types.js").User} User */
+/** @typedef {import("./types.js").Rights} Rights */
+
+export class Client {
+  /**
+   * @param {string} token
+   * @param {{ended: () => void, notify: (message: Message) => void}} hooks
+   */
+  constructor(token, hooks) {
+    this.token = token;
+    this.hooks = hooks;
+    this.store = new Store();
+    /** @type {Map<string, Promise<User | null>>} */
+    this.userLoads = new Map();
+    this.socket = new Socket(token, {
+      ready: (data, reconnected) => this.onReady(data, reconnected),
+      push: (type, data) => this.onPush(type, data),
+      state: (state) => {
+        this.store.connection = state;
+        this.store.changed("connection");
+      },
+      ended: () => hooks.ended(),
+      stillAuthorised: async () => {
+        try {
+          await api.user(token, "me");
+          return true;
+        } catch (e) {
+          return !(e instanceof api.ApiError && e.status === 401);
+        }
+      },
+    });
+  }
+
+  start() {
+    this.socket.start();
+  }
+
+  stop() {
+    this.socket.stop();
+  }
+
+  /**
+   * @param {import("./types.js").Snapshot} snapshot
+   * @param {boolean} reconnected
+   */
+  async onReady(snapshot, reconnected) {
+    const store = this.store;
+    store.applySnapshot(snapshot, reconnected);
+    for (const s of snapshot.conversations) this.needUsers(s.conversation.members.map((m) => m.user));
+    this.needUsers(snapshot.contacts.map((c) => c.user));
+    this.needUsers(snapshot.blocks);
+    try {
+      if (reconnected) await this.catchUp();
+      const status = await this.socket.request("status.get");
+      for (const c of status.contacts) store.putStatus(c.user, c.status);
+      if (document.visibilityState === "hidden") this.setAway(true);
+      await this.resendOutbox();
+      if (store.current) await this.loadHistory(store.current, false);
+    } catch (e) {
+      if (!(e instanceof RequestError && e.code === "disconnected")) console.error(e);
+    }
+  }
+
+  /** Fetches every message created or changed since the newest one seen. */
+  async catchUp() {
+    let since = this.store.lastSeen;
+    while (since) {
+      const page = await this.socket.request("message.sync", { since });
+      for (const m of page.messages) this.store.putMessage(m, { live: true });
+      if (!page.more || page.messages.length === 0) break;
+      since = page.messages[page.messages.length - 1].id;
+    }
+  }
+
+  async resendOutbox() {
+    for (const out of [...this.store.outbox.values()]) {
+      await this.deliver(out.id);
+    }
+  }
+
+  /**
+   * @param {string} type
+   * @param {any} data
+   */
+  onPush(type, data) {
+    const store = this.store;
+    switch (type) {
+      case "message.created":
+        if (data.author) this.needUsers([data.author]);
+        if (data.kind === "system") this.needUsers([systemSubject(data.body)]);
+        if (store.putMessage(data, { live: true }) && data.author !== store.me?.id) this.hooks.notify(data);
+        break;
+      case "message.updated":
+        store.putMessage(data, { live: true });
+        break;
+      case "message.read":
+        store.putRead(data);
+        break;
+      case "conversation.created":
+      case "conversation.updated":
+        store.putConversation(data);
+        this.needUsers(data.members.map((/** @type {{user: string}} */ m) => m.user));
+        break;
+      case "conversation.deleted":
+      case "conversation.removed":
+        store.dropConversation(data.conversation);
+        break;
+      case "contact.updated":
+        this.needUsers([data.user]);
+        store.putContact(data);
+        break;
+      case "contact.blocked":
+        store.putBlock(data.user, data.blocked);
+        break;
+      case "status.changed":
+        store.putStatus(data.user, data.status);
+        break;
+      case "typing":
+        store.putTyping(data);
+        break;
+    }
+  }
+
+  /**
+   * Loads unknown users (by id) in the background.
+   * @param {(string | null | undefined)[]} ids
+   */
+  needUsers(ids) {
+    for (const id of ids) {
+      if (id && !this.store.users.has(id) && !this.userLoads.has(id)) this.loadUser(id);
+    }
+  }
+
+  /**
+   * @param {string} ref an id, name or handle
+   * @returns {Promise<User | null>}
+   */
+  loadUser(ref) {
+    const known = this.userLoads.get(ref);
+    if (known) return known;
+    const load = api
+      .user(this.token, ref)
+      .then((user) => {
+        this.store.putUser(user);
+        return user;
+      })
+      .catch(() => null);
+    this.userLoads.set(ref, load);
+    return load;
+  }
+
+  /**
+   * Loads the newest page of a conversation, or the page before the oldest
+   * message held.
+   * @param {string} conversation
+   * @param {boolean} older
+   */
+  async loadHistory(conversation, older) {
+    /** @type {{conversation: string, limit: number, before?: string}} */
+    const data = { conversation, limit: 50 };
+    if (older) {
+      const first = this.store.sortedMessages(conversation)[0];
+      if (first) data.before = first.id;
+    }
+    const page = await this.socket.request("message.history", data);
+    for (const m of page.messages) {
+      this.needUsers([m.author]);
+      if (m.kind === "system") this.needUsers([systemSubject(m.body)]);
+    }
+    this.store.putPage(conversation, page, older);
+    return page.more;
+  }
+
+  /**
+   * Sends a text message; it shows as pending until the server confirms it.
+   * @param {string} conversation
+   * @param {string} body
+   * @param {string | null} replyTo
+   */
+  async send(conversation, body, replyTo) {
+    const id = newRequestId();
+    this.store.outbox.set(id, {
+      id,
+      conversation,
+      body,
+      reply_to: replyTo,
+      created_at: new Date().toISOString(),
+      failed: false,
+    });
+    this.store.changed(`messages:${conversation}`);
+    await this.deliver(id);
+  }
+
+  /** @param {string} id an outbox entry */
+  async deliver(id) {
+    const out = this.store.outbox.get(id);
+    if (!out) return;
+    /** @type {{conversation: string, body: string, reply_to?: string}} */
+    const data = { conversation: out.conversation, body: out.body };
+    if (out.reply_to) data.reply_to = out.reply_to;
+    try {
+      const message = await this.socket.request("message.send", data, id);
+      this.store.putMessage(message, { live: true });
+    } catch (e) {
+      // Lost connections are resent after the reconnect; refusals are shown.
+      if (e instanceof RequestError && e.code !== "disconnected") {
+        out.failed = true;
+        this.store.changed(`messages:${out.conversation}`);
+        throw e;
+      }
+    }
+  }
+
+  /** @param {string} id */
+  discard(id) {
+    const out = this.store.outbox.get(id);
+    this.store.outbox.delete(id);
+    if (out) this.store.changed(`messages:${out.conversation}`);
+  }
+
+  /**
+   * Any request; results that are messages or conversations are applied at
+   * once (the pushes repeat them).
+   * @param {string} type
+   * @param {object} [data]
+   */
+  async request(type, data) {
+    const result = await this.socket.request(type, data);
+    if (result && typeof result === "object") {
+      if (type.startsWith("message.") && result.conversation && result.id) this.store.putMessage(result, {});
+      if (type.startsWith("conversation.") && result.members) this.store.putConversation(result);
+    }
+    return result;
+  }
+
+  /**
+   * @param {string} conversation
+   * @param {string} message
+   */
+  markRead(conversation, message) {
+    return this.request("message.read", { conversation, message });
+  }
+
+  /** @param {boolean} away */
+  setAway(away) {
+    return this.socket.request("status.set", { status: away ? "away" : "online" }).catch(() => {});
+  }
+
+  /** @param {string} message */
+  async loadDeliveries(message) {
+    try {
+      this.store.deliveries.set(message, await api.deliveries(this.token, message));
+      this.store.changed("deliveries");
+    } catch {
+      // Delivery state is a hint; a failure to read it leaves it unknown.
+    }
+  }
+
+  /**
+   * @param {Partial<Pick<User, "display_name" | "bio" | "avatar_url" | "profile_links">>} fields
+   */
+  async updateProfile(fields) {
+    const user = await api.updateProfile(this.token, fields);
+    this.store.putUser(user);
+    return user;
+  }
+
+  /** @param {string} prefix */
+  search(prefix) {
+    return api.search(this.token, prefix);
+  }
+}
+
+/**
+ * The user a system message is about, if any.
+ * @param {string} body
+ * @returns {string | null}
+ */
+export function systemSubject(body) {
+  try {
+    const change = JSON.parse(body);
+    return typeof change.user === "string" ? change.user : null;
+  } catch {
+    return null;
+  }
+}
+
+/** @type {Record<Rights, number>} */
+export const RANK = { read: 0, write: 1, admin: 2, owner: 3 };

@@ -1,0 +1,129 @@
+// Entry point: picks up a token (stored, from the URL fragment, or posted
+// by an embedding page), then shows the sign-in screen or the chat, and
+// wires the views to the client.
+
+import { forgetToken, listenForHandoff, storeToken, storedToken, takeFragmentToken, watchOtherTabs } from "./auth.js";
+import { Client } from "./client.js";
+import { applyTheme } from "./theme.js";
+import { h } from "./format.js";
+import { askPermission, notify, setBadge } from "./notify.js";
+import { renderLogin } from "./views/login.js";
+import { createSidebar, conversationTitle, previewOf } from "./views/sidebar.js";
+import { createChat } from "./views/chat.js";
+import { createContacts } from "./views/contacts.js";
+import { ownProfileDialog, userProfileDialog } from "./views/profile.js";
+import { groupSettingsDialog, newGroupDialog } from "./views/groups.js";
+import { attempt } from "./views/common.js";
+
+applyTheme();
+const root = /** @type {HTMLElement} */ (document.getElementById("app"));
+/** @type {Client | null} */
+let client = null;
+
+/** @param {string} token */
+function signIn(token) {
+  storeToken(token);
+  start(token);
+}
+
+function signOut() {
+  forgetToken();
+  stop();
+  for (const dialog of document.querySelectorAll("dialog")) dialog.close();
+  renderLogin(root, signIn);
+}
+
+function stop() {
+  if (client) client.stop();
+  client = null;
+  setBadge(0);
+}
+
+/** @param {string} token */
+function start(token) {
+  stop();
+  const c = new Client(token, {
+    ended: signOut,
+    notify: (message) => {
+      const s = c.store.summaries.get(message.conversation);
+      if (!s || s.muted) return;
+      notify(conversationTitle(c, s.conversation), previewOf(c, message), message.conversation, () => openConversation(message.conversation));
+    },
+  });
+  client = c;
+  const store = c.store;
+
+  /** @param {string} id */
+  function openConversation(id) {
+    store.current = id;
+    root.classList.add("show-chat");
+    sidebar.showTab("chats");
+    sidebar.render();
+    chat.open(id);
+  }
+
+  /** Opens (or creates) the direct conversation with a contact. */
+  /** @param {string} user */
+  async function messageUser(user) {
+    for (const s of store.summaries.values()) {
+      if (s.conversation.kind === "direct" && store.peer(s.conversation) === user) return openConversation(s.conversation.id);
+    }
+    await attempt(async () => {
+      const conversation = await c.request("conversation.create", { kind: "direct", with: user });
+      openConversation(conversation.id);
+    });
+  }
+
+  /** @param {string} user */
+  const profile = (user) => userProfileDialog(c, user, messageUser);
+
+  const sidebar = createSidebar(c, {
+    open: openConversation,
+    profile: () => ownProfileDialog(c, signOut),
+    newGroup: () => newGroupDialog(c, openConversation),
+    logout: signOut,
+    notifications: () => askPermission().then(() => sidebar.render()),
+    tab: (tab) => sidebar.showTab(tab),
+  });
+  const contacts = createContacts(c, sidebar.contactsPane, { profile, message: messageUser });
+  const chat = createChat(c, {
+    back: () => {
+      root.classList.remove("show-chat");
+      store.current = null;
+      chat.open(null);
+      sidebar.render();
+    },
+    profile,
+    groupSettings: (id) => groupSettingsDialog(c, id, profile),
+  });
+  root.replaceChildren(h("div", { class: "layout" }, sidebar.root, chat.root));
+  root.classList.remove("show-chat");
+
+  store.addEventListener("change", (event) => {
+    const what = /** @type {CustomEvent<string>} */ (event).detail;
+    if (what === "connection") return sidebar.renderConnection();
+    if (what === "all" && chat.shown !== store.current) {
+      if (!store.current) root.classList.remove("show-chat");
+      chat.open(store.current);
+    }
+    if (!what.startsWith("typing:")) sidebar.render();
+    if (what === "all" || what === "contacts" || what === "users" || what === "presence") contacts.render();
+    chat.render(what);
+    setBadge(store.totalUnread());
+  });
+
+  document.addEventListener("visibilitychange", () => {
+    if (client === c) c.setAway(document.visibilityState === "hidden");
+  });
+  c.start();
+}
+
+listenForHandoff((token) => signIn(token));
+watchOtherTabs((token) => {
+  if (token && (!client || client.token !== token)) start(token);
+  if (!token && client) signOut();
+});
+
+const initial = takeFragmentToken() || storedToken();
+if (initial) signIn(initial);
+else renderLogin(root, signIn);

@@ -1,0 +1,276 @@
+// The client's state and the rules that apply server frames to it. Views
+// read from here and re-render on "change"; nothing here touches the DOM.
+// Messages are kept by id, so a push, a history page and a sync result
+// that repeat one another leave one copy.
+
+/** @typedef {import("./types.js").User} User */
+/** @typedef {import("./types.js").Summary} Summary */
+/** @typedef {import("./types.js").Conversation} Conversation */
+/** @typedef {import("./types.js").Message} Message */
+/** @typedef {import("./types.js").Contact} Contact */
+/** @typedef {import("./types.js").Status} Status */
+/** @typedef {import("./types.js").Snapshot} Snapshot */
+/** @typedef {import("./types.js").Delivery} Delivery */
+/** @typedef {import("./socket.js").ConnectionState} ConnectionState */
+
+/**
+ * @typedef {object} Outgoing a message sent but not yet confirmed
+ * @property {string} id the request id (the message's future client_id)
+ * @property {string} conversation
+ * @property {string} body
+ * @property {string | null} reply_to
+ * @property {string} created_at
+ * @property {boolean} failed
+ */
+
+/** How long a typing notice shows without a newer one, in ms. */
+const TYPING_LAPSE_MS = 6000;
+
+/** @param {string | null} a @param {string | null} b */
+function maxId(a, b) {
+  if (!a) return b;
+  if (!b) return a;
+  return a > b ? a : b;
+}
+
+export class Store extends EventTarget {
+  constructor() {
+    super();
+    /** @type {User | null} */
+    this.me = null;
+    /** @type {Status} */
+    this.status = "online";
+    /** @type {Map<string, Summary>} */
+    this.summaries = new Map();
+    /** @type {Map<string, Map<string, Message>>} conversation id -> message id -> message */
+    this.messages = new Map();
+    /** @type {Map<string, boolean>} whether older history exists, per loaded conversation */
+    this.older = new Map();
+    /** @type {Map<string, User>} */
+    this.users = new Map();
+    /** @type {Map<string, Contact>} */
+    this.contacts = new Map();
+    /** @type {Set<string>} */
+    this.blocks = new Set();
+    /** @type {Map<string, Status>} */
+    this.presence = new Map();
+    /** @type {Map<string, Map<string, number>>} conversation -> user -> lapse time */
+    this.typing = new Map();
+    /** @type {Map<string, Outgoing>} */
+    this.outbox = new Map();
+    /** @type {Map<string, Delivery[]>} */
+    this.deliveries = new Map();
+    /** @type {string | null} */
+    this.current = null;
+    /** @type {ConnectionState} */
+    this.connection = "connecting";
+    /** The newest message id this client has seen live; catch-up starts after it. */
+    /** @type {string | null} */
+    this.lastSeen = null;
+  }
+
+  /** @param {string} what */
+  changed(what) {
+    this.dispatchEvent(new CustomEvent("change", { detail: what }));
+  }
+
+  /**
+   * @param {Snapshot} snapshot
+   * @param {boolean} reconnected on a reconnect, `lastSeen` waits for the sync
+   */
+  applySnapshot(snapshot, reconnected) {
+    this.me = snapshot.user;
+    this.users.set(snapshot.user.id, snapshot.user);
+    this.status = snapshot.status;
+    this.summaries = new Map(snapshot.conversations.map((s) => [s.conversation.id, s]));
+    this.contacts = new Map(snapshot.contacts.map((c) => [c.user, c]));
+    this.blocks = new Set(snapshot.blocks);
+    for (const id of this.messages.keys()) {
+      if (!this.summaries.has(id)) this.forget(id);
+    }
+    if (!reconnected) {
+      for (const s of snapshot.conversations) {
+        if (s.last_message) this.lastSeen = maxId(this.lastSeen, s.last_message.id);
+      }
+    }
+    if (this.current && !this.summaries.has(this.current)) this.current = null;
+    this.changed("all");
+  }
+
+  /** @param {string} conversation */
+  forget(conversation) {
+    this.messages.delete(conversation);
+    this.older.delete(conversation);
+    this.typing.delete(conversation);
+  }
+
+  /** @param {string} conversation */
+  messagesOf(conversation) {
+    let map = this.messages.get(conversation);
+    if (!map) {
+      map = new Map();
+      this.messages.set(conversation, map);
+    }
+    return map;
+  }
+
+  /**
+   * Messages of a conversation, oldest first.
+   * @param {string} conversation
+   */
+  sortedMessages(conversation) {
+    return [...(this.messages.get(conversation)?.values() || [])].sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+
+  /**
+   * Stores a message from a push, a reply, a history page or a sync.
+   * @param {Message} message
+   * @param {{live?: boolean}} [how] live: a push or sync result (moves `lastSeen`)
+   */
+  putMessage(message, how = {}) {
+    const map = this.messagesOf(message.conversation);
+    const isNew = !map.has(message.id);
+    map.set(message.id, message);
+    if (message.client_id) this.outbox.delete(message.client_id);
+    if (how.live) this.lastSeen = maxId(this.lastSeen, message.id);
+    const summary = this.summaries.get(message.conversation);
+    if (summary) {
+      const last = summary.last_message;
+      if (!last || last.id <= message.id) {
+        summary.last_message = message;
+        summary.conversation.last_message_id = message.id;
+      }
+      const byOther = message.author !== this.me?.id;
+      const afterMarker = !summary.last_read || message.id > summary.last_read;
+      if (how.live && isNew && byOther && afterMarker && !message.deleted && message.kind !== "system") {
+        summary.unread += 1;
+      }
+      if (message.author) this.typing.get(message.conversation)?.delete(message.author);
+    }
+    this.changed(`messages:${message.conversation}`);
+    return isNew;
+  }
+
+  /**
+   * @param {string} conversation
+   * @param {import("./types.js").MessagePage} page
+   * @param {boolean} older whether the page was asked for with `before`
+   */
+  putPage(conversation, page, older) {
+    const map = this.messagesOf(conversation);
+    for (const m of page.messages) map.set(m.id, m);
+    if (older || !this.older.has(conversation)) this.older.set(conversation, page.more);
+    this.changed(`messages:${conversation}`);
+  }
+
+  /** @param {Conversation} conversation */
+  putConversation(conversation) {
+    const summary = this.summaries.get(conversation.id);
+    const me = this.me?.id;
+    const rights = conversation.members.find((m) => m.user === me)?.rights || "read";
+    if (summary) {
+      // Keep our own view of the newest message (it may leave out blocked authors).
+      const lastId = summary.conversation.last_message_id;
+      summary.conversation = { ...conversation, last_message_id: lastId };
+      summary.rights = rights;
+    } else {
+      this.summaries.set(conversation.id, {
+        conversation,
+        rights,
+        unread: 0,
+        last_read: null,
+        muted: false,
+        last_message: null,
+      });
+    }
+    this.changed("conversations");
+  }
+
+  /** @param {string} conversation */
+  dropConversation(conversation) {
+    this.summaries.delete(conversation);
+    this.forget(conversation);
+    if (this.current === conversation) this.current = null;
+    this.changed("all");
+  }
+
+  /** @param {{conversation: string, message: string, unread: number}} read */
+  putRead(read) {
+    const summary = this.summaries.get(read.conversation);
+    if (!summary) return;
+    summary.last_read = maxId(summary.last_read, read.message);
+    summary.unread = read.unread;
+    this.changed("conversations");
+  }
+
+  /** @param {Contact} contact */
+  putContact(contact) {
+    if (contact.state === "none") this.contacts.delete(contact.user);
+    else this.contacts.set(contact.user, contact);
+    this.changed("contacts");
+  }
+
+  /** @param {string} user @param {boolean} blocked */
+  putBlock(user, blocked) {
+    if (blocked) this.blocks.add(user);
+    else this.blocks.delete(user);
+    this.changed("contacts");
+  }
+
+  /** @param {string} user @param {Status} status */
+  putStatus(user, status) {
+    this.presence.set(user, status);
+    this.changed("presence");
+  }
+
+  /** @param {{conversation: string, user: string, typing: boolean}} notice */
+  putTyping(notice) {
+    let map = this.typing.get(notice.conversation);
+    if (!map) {
+      map = new Map();
+      this.typing.set(notice.conversation, map);
+    }
+    if (notice.typing) map.set(notice.user, Date.now() + TYPING_LAPSE_MS);
+    else map.delete(notice.user);
+    this.changed(`typing:${notice.conversation}`);
+  }
+
+  /**
+   * Users typing in a conversation now.
+   * @param {string} conversation
+   */
+  typists(conversation) {
+    const now = Date.now();
+    return [...(this.typing.get(conversation) || [])].filter(([, until]) => until > now).map(([user]) => user);
+  }
+
+  /** @param {User} user */
+  putUser(user) {
+    this.users.set(user.id, user);
+    if (this.me && user.id === this.me.id) this.me = user;
+    this.changed("users");
+  }
+
+  /** Conversations by activity, most recent first. */
+  sortedSummaries() {
+    /** @param {Summary} s */
+    const activity = (s) => {
+      const last = s.last_message ? s.last_message.created_at : "";
+      return last > s.conversation.updated_at ? last : s.conversation.updated_at;
+    };
+    return [...this.summaries.values()].sort((a, b) => (activity(a) < activity(b) ? 1 : -1));
+  }
+
+  /** The other user of a direct conversation. */
+  /** @param {Conversation} conversation */
+  peer(conversation) {
+    if (conversation.kind !== "direct") return null;
+    return conversation.members.find((m) => m.user !== this.me?.id)?.user || null;
+  }
+
+  totalUnread() {
+    let n = 0;
+    for (const s of this.summaries.values()) if (!s.muted) n += s.unread;
+    return n;
+  }
+}

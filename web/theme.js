@@ -1,0 +1,41 @@
+// Light and dark themes: the system's preference unless the person picked
+// one, which is remembered in localStorage.
+
+const KEY = "confab.theme";
+
+/** @returns {"light" | "dark" | null} */
+function chosen() {
+  const value = localStorage.getItem(KEY);
+  return value === "light" || value === "dark" ? value : null;
+}
+
+function effective() {
+  return chosen() || (matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light");
+}
+
+export function applyTheme() {
+  document.documentElement.dataset.theme = effective();
+}
+
+/** A button that switches between the themes. */
+export function themeToggle() {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "icon-button theme-toggle";
+  const label = () => {
+    const next = effective() === "dark" ? "light" : "dark";
+    button.setAttribute("aria-label", `Switch to ${next} theme`);
+    button.title = `Switch to ${next} theme`;
+    button.textContent = effective() === "dark" ? "☀" : "☾";
+  };
+  button.addEventListener("click", () => {
+    localStorage.setItem(KEY, effective() === "dark" ? "light" : "dark");
+    applyTheme();
+    document.dispatchEvent(new CustomEvent("themechange"));
+  });
+  document.addEventListener("themechange", label);
+  label();
+  return button;
+}
+
+matchMedia("(prefers-color-scheme: dark)").addEventListener("change", applyTheme);

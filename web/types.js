@@ -1,0 +1,102 @@
+// Shapes of the objects the server sends (docs/protocol.md, docs/api.md),
+// as JSDoc types for `tsc --checkJs`. This module has no code.
+
+/** @typedef {"read" | "write" | "admin" | "owner"} Rights */
+/** @typedef {"online" | "away" | "offline"} Status */
+
+/**
+ * @typedef {object} User
+ * @property {string} id
+ * @property {string} name
+ * @property {string} display_name
+ * @property {string} bio
+ * @property {string | null} avatar_url
+ * @property {{name: string, url: string}[]} profile_links
+ * @property {string} role
+ * @property {string | null} [domain]
+ */
+
+/**
+ * @typedef {object} Member
+ * @property {string} user
+ * @property {Rights} rights
+ * @property {string} joined_at
+ */
+
+/**
+ * @typedef {object} Conversation
+ * @property {string} id
+ * @property {"direct" | "group"} kind
+ * @property {string | null} name
+ * @property {string} topic
+ * @property {string | null} avatar_url
+ * @property {string | null} creator
+ * @property {Member[]} members
+ * @property {boolean} read_only
+ * @property {string | null} last_message_id
+ * @property {string | null} [hosted_by]
+ * @property {string} created_at
+ * @property {string} updated_at
+ */
+
+/**
+ * @typedef {object} GameInvite
+ * @property {string} game
+ * @property {object | null} settings
+ * @property {"pending" | "accepted" | "declined" | "expired"} state
+ * @property {string | null} invitee
+ * @property {string | null} answered_by
+ * @property {string} expires_at
+ */
+
+/**
+ * @typedef {object} Message
+ * @property {string} id
+ * @property {string} conversation
+ * @property {string | null} author
+ * @property {"text" | "game_invite" | "system"} kind
+ * @property {string} body
+ * @property {string | null} reply_to
+ * @property {GameInvite | null} game
+ * @property {string | null} client_id
+ * @property {string} created_at
+ * @property {string | null} edited_at
+ * @property {boolean} deleted
+ */
+
+/**
+ * @typedef {object} Summary
+ * @property {Conversation} conversation
+ * @property {Rights} rights
+ * @property {number} unread
+ * @property {string | null} last_read
+ * @property {boolean} muted
+ * @property {Message | null} last_message
+ */
+
+/**
+ * @typedef {object} Contact
+ * @property {string} user
+ * @property {"pending_outgoing" | "pending_incoming" | "accepted" | "none"} state
+ * @property {string} since
+ */
+
+/**
+ * @typedef {object} Snapshot
+ * @property {User} user
+ * @property {Status} status
+ * @property {Summary[]} conversations
+ * @property {Contact[]} contacts
+ * @property {string[]} blocks
+ */
+
+/** @typedef {{messages: Message[], more: boolean}} MessagePage */
+
+/**
+ * @typedef {object} Delivery
+ * @property {string} recipient
+ * @property {string} inbox
+ * @property {"queued" | "delivered" | "retrying" | "failed"} state
+ */
+
+export {};

@@ -1,0 +1,442 @@
+// The open conversation: header, history (older pages load as the person
+// scrolls up), day separators, the "new messages" line, typing notices and
+// the composer (send, reply, edit, game invitations). Read markers move as
+// messages are seen.
+
+import { avatar, h, dayLabel, sameDayKey } from "../format.js";
+import { RANK } from "../client.js";
+import { attempt, confirmAction, field, nameOf, openDialog } from "./common.js";
+import { messageView, outgoingView } from "./messages.js";
+import { conversationTitle } from "./sidebar.js";
+
+/** @typedef {import("../client.js").Client} Client */
+/** @typedef {import("../types.js").Message} Message */
+/** @typedef {import("../types.js").Summary} Summary */
+
+/** Messages by one author within this many ms are drawn as one run. */
+const RUN_MS = 5 * 60 * 1000;
+
+/**
+ * @typedef {object} ChatActions
+ * @property {() => void} back
+ * @property {(user: string) => void} profile
+ * @property {(conversation: string) => void} groupSettings
+ */
+
+/**
+ * @param {Client} client
+ * @param {ChatActions} actions
+ */
+export function createChat(client, actions) {
+  const store = client.store;
+  /** @type {string | null} */
+  let shown = null;
+  /** The read marker when the conversation was opened: the "new" line goes after it. */
+  /** @type {string | null} */
+  let markerAtOpen = null;
+  let loadingOlder = false;
+  /** @type {{mode: "reply" | "edit", message: Message} | null} */
+  let context = null;
+  let draftBeforeEdit = "";
+  let typingSentAt = 0;
+  /** @type {ReturnType<typeof setTimeout> | null} */
+  let typingStop = null;
+
+  const back = h("button", { class: "icon-button back", text: "←", attrs: { type: "button", "aria-label": "Back to conversations" }, on: { click: actions.back } });
+  const headAvatar = h("span", { class: "avatar-wrap" });
+  const title = h("h2", { class: "chat-title" });
+  const subtitle = h("p", { class: "chat-subtitle" });
+  const headTools = h("div", { class: "head-tools" });
+  const list = h("div", { class: "messages", attrs: { role: "log", "aria-label": "Messages", tabindex: "0" } });
+  const typing = h("p", { class: "typing", attrs: { "aria-live": "polite" } });
+  const contextBar = h("div", { class: "composer-context", attrs: { "aria-live": "polite" } });
+  const input = h("textarea", { attrs: { rows: "1", placeholder: "Write a message…", "aria-label": "Message", maxlength: "4000" } });
+  const send = h("button", { class: "primary send", text: "Send", attrs: { type: "submit", "aria-label": "Send" } });
+  const gameButton = h("button", { class: "icon-button", text: "♞", attrs: { type: "button", "aria-label": "Invite to a game", title: "Invite to a game" } });
+  const form = h("form", { class: "composer-row" }, gameButton, input, send);
+  const note = h("p", { class: "readonly-note", attrs: { role: "note" } });
+  const composer = h("footer", { class: "composer" }, contextBar, note, form);
+  const emptyState = h("div", { class: "chat-empty" }, h("p", { text: "Pick a conversation, or find people under Contacts." }));
+  const body = h("div", { class: "chat-body" }, h("header", { class: "chat-head" }, back, headAvatar, h("div", { class: "chat-heading" }, title, subtitle), headTools), list, typing, composer);
+  const root = h("section", { class: "chat", attrs: { "aria-label": "Chat" } }, emptyState, body);
+
+  function summary() {
+    return shown ? store.summaries.get(shown) || null : null;
+  }
+
+  /** @param {string | null} id */
+  async function open(id) {
+    if (shown !== id) {
+      cancelContext();
+      input.value = "";
+      resizeInput();
+    }
+    shown = id;
+    const s = summary();
+    markerAtOpen = s ? s.last_read : null;
+    render("all");
+    list.scrollTop = list.scrollHeight;
+    if (id && !store.older.has(id)) {
+      await attempt(() => client.loadHistory(id, false));
+      await fillViewport();
+    }
+    if (id === shown) {
+      list.scrollTop = list.scrollHeight;
+      markSeen();
+      if (matchMedia("(min-width: 761px)").matches) input.focus();
+    }
+  }
+
+  /** Loads older pages until the list scrolls or nothing older is left. */
+  async function fillViewport() {
+    while (shown && store.older.get(shown) && list.scrollHeight <= list.clientHeight + 40) {
+      if (!(await loadOlder())) break;
+    }
+  }
+
+  async function loadOlder() {
+    const id = shown;
+    if (!id || loadingOlder || !store.older.get(id)) return false;
+    loadingOlder = true;
+    try {
+      await client.loadHistory(id, true);
+      return true;
+    } catch {
+      return false;
+    } finally {
+      loadingOlder = false;
+    }
+  }
+
+  list.addEventListener("scroll", () => {
+    if (list.scrollTop < 150) loadOlder();
+    if (nearBottom()) markSeen();
+  });
+
+  function nearBottom() {
+    return list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+  }
+
+  /** Moves the read marker to the newest message when it can be seen. */
+  function markSeen() {
+    const s = summary();
+    if (!s || document.visibilityState !== "visible" || !nearBottom()) return;
+    const newest = store.sortedMessages(s.conversation.id).at(-1);
+    if (!newest || (s.last_read && s.last_read >= newest.id)) return;
+    if (s.unread === 0 && s.last_read && newest.author === store.me?.id) return;
+    client.markRead(s.conversation.id, newest.id).catch(() => {});
+  }
+  document.addEventListener("visibilitychange", markSeen);
+
+  /** @param {string} what */
+  function render(what) {
+    const s = summary();
+    emptyState.hidden = !!s;
+    body.hidden = !s;
+    if (!s) return;
+    if (what === "all" || what === "conversations" || what === "users" || what === "presence" || what === "contacts") renderHead(s);
+    if (what === "all" || what.startsWith("messages:") || what === "users" || what === "deliveries" || what === "conversations") renderMessages(s);
+    if (what === "all" || what.startsWith("typing:") || what === "users") renderTyping(s);
+    if (what === "all" || what === "conversations" || what === "contacts") renderComposer(s);
+  }
+
+  /** @param {Summary} s */
+  function renderHead(s) {
+    const c = s.conversation;
+    const name = conversationTitle(client, c);
+    const peer = store.peer(c);
+    const peerUser = peer ? store.users.get(peer) : null;
+    title.textContent = name;
+    const pic = avatar(name, peerUser ? peerUser.avatar_url : c.avatar_url, peer || c.id, "m");
+    headAvatar.replaceChildren(pic);
+    headTools.replaceChildren();
+    if (peer) {
+      const status = store.blocks.has(peer) ? "offline" : store.presence.get(peer) || "offline";
+      headAvatar.append(h("span", { class: `presence ${status}` }));
+      subtitle.textContent = store.blocks.has(peer) ? "Blocked" : peerUser?.domain ? `@${peerUser.name} · ${status}` : status;
+      const blocked = store.blocks.has(peer);
+      headTools.append(
+        h("button", { class: "small", text: "Profile", attrs: { type: "button", "aria-label": `Profile of ${name}` }, on: { click: () => actions.profile(peer) } }),
+        h("button", {
+          class: blocked ? "small" : "small danger-outline",
+          text: blocked ? "Unblock" : "Block",
+          attrs: { type: "button", "aria-label": `${blocked ? "Unblock" : "Block"} ${name}` },
+          on: { click: () => attempt(() => client.request(blocked ? "contact.unblock" : "contact.block", { user: peer })) },
+        }),
+      );
+    } else {
+      const count = c.members.length;
+      subtitle.textContent = [c.topic, `${count} member${count === 1 ? "" : "s"}`].filter(Boolean).join(" · ");
+      headTools.append(h("button", { class: "small", text: "Group settings", attrs: { type: "button" }, on: { click: () => actions.groupSettings(c.id) } }));
+    }
+  }
+
+  /** @param {Summary} s */
+  function renderMessages(s) {
+    const atBottom = nearBottom();
+    const fromBottom = list.scrollHeight - list.scrollTop;
+    const messages = store.sortedMessages(s.conversation.id);
+    /** @type {Node[]} */
+    const nodes = [];
+    if (store.older.get(s.conversation.id)) nodes.push(h("p", { class: "history-note", text: "Scroll up for older messages" }));
+    else if (store.older.has(s.conversation.id)) nodes.push(h("p", { class: "history-note", text: "This is the beginning of the conversation." }));
+    let day = "";
+    /** @type {Message | null} */
+    let previous = null;
+    let newLineDrawn = false;
+    for (const m of messages) {
+      const key = sameDayKey(m.created_at);
+      if (key !== day) {
+        day = key;
+        previous = null;
+        nodes.push(h("div", { class: "day-separator", attrs: { role: "separator" } }, h("span", { text: dayLabel(m.created_at) })));
+      }
+      if (!newLineDrawn && markerAtOpen && m.id > markerAtOpen && m.author !== store.me?.id && m.kind !== "system") {
+        newLineDrawn = true;
+        nodes.push(h("div", { class: "new-line", attrs: { role: "separator" } }, h("span", { text: "New messages" })));
+      }
+      const continued =
+        !!previous &&
+        previous.kind !== "system" &&
+        m.kind !== "system" &&
+        previous.author === m.author &&
+        Date.parse(m.created_at) - Date.parse(previous.created_at) < RUN_MS;
+      nodes.push(messageView(client, s, m, { continued, actions: messageActions }));
+      previous = m;
+    }
+    for (const out of store.outbox.values()) {
+      if (out.conversation === s.conversation.id) nodes.push(outgoingView(out, messageActions));
+    }
+    list.replaceChildren(...nodes);
+    if (atBottom) list.scrollTop = list.scrollHeight;
+    else list.scrollTop = list.scrollHeight - fromBottom;
+    loadDeliveries(s, messages);
+    markSeen();
+  }
+
+  /**
+   * Asks for the delivery state of one's latest messages to remote members.
+   * @param {Summary} s
+   * @param {Message[]} messages
+   */
+  function loadDeliveries(s, messages) {
+    const remote = s.conversation.members.some((m) => store.users.get(m.user)?.domain);
+    if (!remote) return;
+    const own = messages.filter((m) => m.author === store.me?.id && !m.deleted).slice(-5);
+    for (const m of own) {
+      const known = store.deliveries.get(m.id);
+      if (!known || known.some((d) => d.state === "queued" || d.state === "retrying")) {
+        if (!pendingDeliveries.has(m.id)) {
+          pendingDeliveries.add(m.id);
+          setTimeout(() => client.loadDeliveries(m.id).finally(() => pendingDeliveries.delete(m.id)), known ? 5000 : 0);
+        }
+      }
+    }
+  }
+  /** @type {Set<string>} */
+  const pendingDeliveries = new Set();
+
+  /** @param {Summary} s */
+  function renderTyping(s) {
+    const names = store.typists(s.conversation.id).map((u) => nameOf(store, u));
+    typing.textContent =
+      names.length === 0 ? "" : names.length === 1 ? `${names[0]} is typing…` : `${names.slice(0, -1).join(", ")} and ${names.at(-1)} are typing…`;
+  }
+  setInterval(() => {
+    const s = summary();
+    if (s) renderTyping(s);
+  }, 2000);
+
+  /** @param {Summary} s */
+  function renderComposer(s) {
+    const c = s.conversation;
+    let reason = "";
+    if (c.read_only) {
+      const peer = store.peer(c);
+      reason = peer && store.blocks.has(peer) ? "You blocked this person. Unblock them to write again." : "This conversation is read-only: you are no longer contacts, or you were blocked.";
+    } else if (RANK[s.rights] < RANK.write) {
+      reason = "You can read this group but not write in it.";
+    }
+    note.textContent = reason;
+    note.hidden = !reason;
+    input.disabled = !!reason;
+    send.disabled = !!reason;
+    gameButton.disabled = !!reason;
+    if (reason) cancelContext();
+  }
+
+  /** @type {import("./messages.js").MessageActions} */
+  const messageActions = {
+    reply(m) {
+      setContext({ mode: "reply", message: m });
+    },
+    edit(m) {
+      if (!context || context.mode !== "edit") draftBeforeEdit = input.value;
+      setContext({ mode: "edit", message: m });
+      input.value = m.body;
+      resizeInput();
+    },
+    async remove(m) {
+      if (await confirmAction("Delete this message?", "Delete")) {
+        await attempt(() => client.request("message.delete", { message: m.id }));
+      }
+    },
+    jump,
+    answer(m, answer) {
+      attempt(() => client.request("message.game_answer", { message: m.id, answer }));
+    },
+    retry(id) {
+      const out = store.outbox.get(id);
+      if (out) out.failed = false;
+      attempt(() => client.deliver(id));
+    },
+    discard(id) {
+      client.discard(id);
+    },
+    profile(user) {
+      actions.profile(user);
+    },
+  };
+
+  /** @param {string} id */
+  async function jump(id) {
+    const conversation = shown;
+    let target = list.querySelector(`[data-id="${CSS.escape(id)}"]`);
+    while (!target && conversation && conversation === shown && store.older.get(conversation)) {
+      if (!(await loadOlder())) break;
+      target = list.querySelector(`[data-id="${CSS.escape(id)}"]`);
+    }
+    if (!(target instanceof HTMLElement)) return;
+    target.scrollIntoView({ block: "center", behavior: "smooth" });
+    target.classList.add("highlight");
+    target.focus({ preventScroll: true });
+    setTimeout(() => target.classList.remove("highlight"), 2000);
+  }
+
+  /** @param {{mode: "reply" | "edit", message: Message} | null} next */
+  function setContext(next) {
+    context = next;
+    contextBar.replaceChildren();
+    if (next) {
+      const label = next.mode === "reply" ? `Replying to ${nameOf(store, next.message.author)}` : "Editing your message";
+      const text = next.message.kind === "game_invite" ? "Game invitation" : next.message.body;
+      contextBar.append(
+        h("div", { class: "context-text" }, h("strong", { text: label }), h("span", { text: text.length > 120 ? `${text.slice(0, 120)}…` : text })),
+        h("button", { class: "icon-button small", text: "✕", attrs: { type: "button", "aria-label": next.mode === "reply" ? "Cancel reply" : "Cancel editing" }, on: { click: cancelContext } }),
+      );
+      input.focus();
+    }
+    contextBar.hidden = !next;
+    send.textContent = next && next.mode === "edit" ? "Save" : "Send";
+    send.setAttribute("aria-label", next && next.mode === "edit" ? "Save edit" : "Send");
+  }
+
+  function cancelContext() {
+    if (context && context.mode === "edit") {
+      input.value = draftBeforeEdit;
+      resizeInput();
+    }
+    context = null;
+    setContext(null);
+  }
+
+  function resizeInput() {
+    input.style.height = "auto";
+    input.style.height = `${Math.min(input.scrollHeight, 180)}px`;
+  }
+
+  input.addEventListener("input", () => {
+    resizeInput();
+    const s = summary();
+    if (!s || !input.value.trim() || (context && context.mode === "edit")) return;
+    const now = Date.now();
+    if (now - typingSentAt > 3000) {
+      typingSentAt = now;
+      client.request("typing.start", { conversation: s.conversation.id }).catch(() => {});
+    }
+    if (typingStop) clearTimeout(typingStop);
+    typingStop = setTimeout(stopTyping, 4000);
+  });
+
+  function stopTyping() {
+    if (typingStop) clearTimeout(typingStop);
+    typingStop = null;
+    const s = summary();
+    if (s && typingSentAt) client.request("typing.stop", { conversation: s.conversation.id }).catch(() => {});
+    typingSentAt = 0;
+  }
+
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      form.requestSubmit();
+    } else if (event.key === "Escape" && context) {
+      event.preventDefault();
+      cancelContext();
+    }
+  });
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const s = summary();
+    const text = input.value;
+    if (!s || !text.trim()) return;
+    const current = context;
+    stopTyping();
+    if (current && current.mode === "edit") {
+      if (text === current.message.body) {
+        cancelContext();
+        return;
+      }
+      const ok = await attempt(() => client.request("message.edit", { message: current.message.id, body: text }));
+      if (ok) {
+        input.value = draftBeforeEdit;
+        context = null;
+        setContext(null);
+        resizeInput();
+      }
+      return;
+    }
+    input.value = "";
+    resizeInput();
+    setContext(null);
+    list.scrollTop = list.scrollHeight;
+    await attempt(() => client.send(s.conversation.id, text, current ? current.message.id : null));
+  });
+
+  gameButton.addEventListener("click", () => {
+    const s = summary();
+    if (s) gameDialog(client, s);
+  });
+
+  setContext(null);
+  render("all");
+  return { root, open, render, get shown() { return shown; } };
+}
+
+/**
+ * Sends a game invitation to one member or anyone in the conversation.
+ * @param {Client} client
+ * @param {Summary} s
+ */
+function gameDialog(client, s) {
+  const store = client.store;
+  const game = h("input", { attrs: { value: "chess", required: true, maxlength: "64" } });
+  const invitee = h("select");
+  invitee.append(h("option", { text: "Anyone in the conversation", attrs: { value: "" } }));
+  for (const m of s.conversation.members) {
+    if (m.user !== store.me?.id) invitee.append(h("option", { text: nameOf(store, m.user), attrs: { value: m.user } }));
+  }
+  if (s.conversation.kind === "direct") invitee.selectedIndex = 1;
+  const submit = h("button", { class: "primary", text: "Send invitation", attrs: { type: "submit" } });
+  const form = h("form", {}, field("Game", game), field("Who may answer", invitee), h("div", { class: "actions" }, submit));
+  const dialog = openDialog("Invite to a game", [form]);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    /** @type {{conversation: string, game: string, invitee?: string}} */
+    const data = { conversation: s.conversation.id, game: game.value.trim() };
+    if (invitee.value) data.invitee = invitee.value;
+    if (await attempt(() => client.request("message.game_invite", data))) dialog.close();
+  });
+  game.focus();
+}

@@ -1,0 +1,152 @@
+// Groups: create one, and manage it (name, topic, members and their
+// rights, leave, delete) within what the caller's rights allow.
+
+import { avatar, h, present } from "../format.js";
+import { RANK } from "../client.js";
+import { attempt, confirmAction, field, nameOf, openDialog, toast } from "./common.js";
+
+/** @typedef {import("../client.js").Client} Client */
+/** @typedef {import("../types.js").Rights} Rights */
+
+/**
+ * @param {Client} client
+ * @param {(conversation: string) => void} opened
+ */
+export function newGroupDialog(client, opened) {
+  const name = h("input", { attrs: { required: true, maxlength: "64" } });
+  const topic = h("input", { attrs: { maxlength: "256" } });
+  const members = h("input", { attrs: { placeholder: "bob, cy, @dee@example.org", autocomplete: "off" } });
+  const error = h("p", { class: "form-error", attrs: { role: "alert" } });
+  const form = h(
+    "form",
+    {},
+    field("Group name", name),
+    field("Topic", topic),
+    field("Members (names, separated by commas)", members),
+    error,
+    h("div", { class: "actions" }, h("button", { class: "primary", text: "Create group", attrs: { type: "submit" } })),
+  );
+  const dialog = openDialog("New group", [form]);
+  name.focus();
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    error.textContent = "";
+    const list = members.value.split(",").map((m) => m.trim()).filter(Boolean);
+    try {
+      const conversation = await client.request("conversation.create", { kind: "group", name: name.value.trim(), topic: topic.value.trim(), members: list });
+      dialog.close();
+      opened(conversation.id);
+    } catch (e) {
+      error.textContent = e instanceof Error ? e.message : String(e);
+    }
+  });
+}
+
+/**
+ * @param {Client} client
+ * @param {string} id
+ * @param {(user: string) => void} profile
+ */
+export function groupSettingsDialog(client, id, profile) {
+  const store = client.store;
+  const body = h("div", { class: "group-settings" });
+  const dialog = openDialog("Group settings", [body], { wide: true });
+  const name = h("input", { attrs: { required: true, maxlength: "64" } });
+  const topic = h("input", { attrs: { maxlength: "256" } });
+  const details = h("form", {}, field("Group name", name), field("Topic", topic), h("div", { class: "actions" }, h("button", { class: "primary small", text: "Save", attrs: { type: "submit" } })));
+  const addUsers = h("input", { attrs: { placeholder: "Names, separated by commas", autocomplete: "off" } });
+  const addRights = rightsSelect("write", ["read", "write"], "Rights of new members");
+  const addForm = h("form", { class: "add-member" }, field("Add members", addUsers), addRights, h("button", { class: "small primary", text: "Add", attrs: { type: "submit" } }));
+  let filled = false;
+
+  details.addEventListener("submit", (event) => {
+    event.preventDefault();
+    attempt(() => client.request("conversation.update", { conversation: id, name: name.value.trim(), topic: topic.value.trim() })).then((ok) => ok && toast("Group saved"));
+  });
+  addForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const users = addUsers.value.split(",").map((u) => u.trim()).filter(Boolean);
+    if (!users.length) return;
+    if (await attempt(() => client.request("conversation.members.add", { conversation: id, users, rights: addRights.value }))) addUsers.value = "";
+  });
+
+  function render() {
+    const s = store.summaries.get(id);
+    if (!s) {
+      dialog.close();
+      return;
+    }
+    const c = s.conversation;
+    const mine = RANK[s.rights];
+    if (!filled) {
+      name.value = c.name || "";
+      topic.value = c.topic;
+      filled = true;
+    }
+    for (const input of [name, topic]) input.disabled = mine < RANK.admin || !!c.hosted_by;
+    details.querySelector("button")?.toggleAttribute("hidden", mine < RANK.admin);
+    /** @type {Rights[]} */
+    const grantable = s.rights === "owner" ? ["read", "write", "admin"] : ["read", "write"];
+    addRights.replaceChildren(...grantable.map((r) => h("option", { text: r, attrs: { value: r } })));
+    const rows = c.members.map((m) => {
+      const who = nameOf(store, m.user);
+      const self = m.user === store.me?.id;
+      const manageable = !self && mine >= RANK.admin && RANK[m.rights] < mine && !c.hosted_by;
+      const controls = h("div", { class: "row-actions" });
+      if (manageable) {
+        const select = rightsSelect(m.rights, grantable.includes(m.rights) ? grantable : [m.rights, ...grantable], `Rights of ${who}`);
+        select.addEventListener("change", () => attempt(() => client.request("conversation.members.rights", { conversation: id, user: m.user, rights: select.value })));
+        controls.append(select, h("button", { class: "small danger-outline", text: "Remove", attrs: { type: "button", "aria-label": `Remove ${who}` }, on: { click: () => attempt(() => client.request("conversation.members.remove", { conversation: id, user: m.user })) } }));
+        if (s.rights === "owner") {
+          controls.append(h("button", { class: "small", text: "Make owner", attrs: { type: "button", "aria-label": `Make ${who} the owner` }, on: { click: async () => (await confirmAction(`Make ${who} the owner?`, "Transfer")) && attempt(() => client.request("conversation.transfer", { conversation: id, user: m.user })) } }));
+        }
+      } else {
+        controls.append(h("span", { class: `rights-tag ${m.rights}`, text: m.rights }));
+      }
+      const open = h("button", { class: "person-open", attrs: { type: "button", "aria-label": `Profile of ${who}` }, on: { click: () => !self && profile(m.user) } }, avatar(who, store.users.get(m.user)?.avatar_url, m.user, "s"), h("span", { class: "item-text" }, h("strong", { text: self ? `${who} (you)` : who })));
+      return h("li", { class: "person" }, open, controls);
+    });
+    const leave = h("button", {
+      class: "danger-outline",
+      text: "Leave group",
+      attrs: { type: "button" },
+      on: {
+        click: async () => {
+          if (await confirmAction("Leave this group?", "Leave")) attempt(() => client.request("conversation.leave", { conversation: id }));
+        },
+      },
+    });
+    const remove = h("button", {
+      class: "danger",
+      text: "Delete group",
+      attrs: { type: "button" },
+      on: {
+        click: async () => {
+          if (await confirmAction("Delete this group and all its messages?", "Delete group")) attempt(() => client.request("conversation.delete", { conversation: id }));
+        },
+      },
+    });
+    body.replaceChildren(...present([
+      details,
+      h("h3", { text: `Members (${c.members.length})` }),
+      h("ul", { class: "people", attrs: { "aria-label": "Members" } }, ...rows),
+      mine >= RANK.admin && !c.hosted_by ? addForm : null,
+      h("div", { class: "actions spread" }, c.hosted_by ? null : leave, s.rights === "owner" ? remove : null),
+      c.hosted_by ? h("p", { class: "muted", text: "This group is hosted on another server; manage it there." }) : null,
+    ]));
+  }
+  const onChange = () => (dialog.open ? render() : store.removeEventListener("change", onChange));
+  store.addEventListener("change", onChange);
+  render();
+}
+
+/**
+ * @param {Rights} value
+ * @param {Rights[]} options
+ * @param {string} label
+ */
+function rightsSelect(value, options, label) {
+  const select = h("select", { attrs: { "aria-label": label } }, ...options.map((r) => h("option", { text: r, attrs: { value: r } })));
+  select.value = value;
+  return select;
+}

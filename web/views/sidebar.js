@@ -1,0 +1,160 @@
+// The left column: who is signed in, the connection state, and the list
+// of conversations (direct and group) with previews, unread counts and
+// presence, most recently active first, filtered by the search box.
+
+import { avatar, h, listTime } from "../format.js";
+import { themeToggle } from "../theme.js";
+import { nameOf } from "./common.js";
+import { describeSystem } from "./messages.js";
+
+/** @typedef {import("../client.js").Client} Client */
+/** @typedef {import("../types.js").Summary} Summary */
+
+/**
+ * @typedef {object} SidebarActions
+ * @property {(id: string) => void} open
+ * @property {() => void} profile
+ * @property {() => void} newGroup
+ * @property {() => void} logout
+ * @property {() => void} notifications
+ * @property {(tab: "chats" | "contacts") => void} tab
+ */
+
+/**
+ * @param {Client} client
+ * @param {SidebarActions} actions
+ */
+export function createSidebar(client, actions) {
+  const store = client.store;
+  const me = h("button", { class: "me", attrs: { type: "button", "aria-label": "Your profile" }, on: { click: actions.profile } });
+  const connection = h("span", { class: "connection", attrs: { role: "status" } });
+  const notify = h("button", { class: "icon-button", text: "🔔", attrs: { type: "button", "aria-label": "Enable notifications", title: "Enable notifications" }, on: { click: actions.notifications } });
+  const logout = h("button", { class: "icon-button", text: "⎋", attrs: { type: "button", "aria-label": "Log out", title: "Log out" }, on: { click: actions.logout } });
+  const chatsTab = h("button", { class: "tab", text: "Chats", attrs: { type: "button", role: "tab" }, on: { click: () => actions.tab("chats") } });
+  const contactsBadge = h("span", { class: "badge" });
+  const contactsTab = h("button", { class: "tab", attrs: { type: "button", role: "tab" }, on: { click: () => actions.tab("contacts") } }, "Contacts", contactsBadge);
+  const filter = h("input", { attrs: { type: "search", placeholder: "Search conversations", "aria-label": "Search conversations", autocomplete: "off" } });
+  const list = h("ul", { class: "conversation-list", attrs: { "aria-label": "Conversations" } });
+  const empty = h("p", { class: "empty-note" });
+  const newGroup = h("button", { class: "primary small", text: "New group", attrs: { type: "button" }, on: { click: actions.newGroup } });
+  const chatsPane = h("div", { class: "pane" }, h("div", { class: "list-tools" }, filter, newGroup), list, empty);
+  const contactsPane = h("div", { class: "pane" });
+  filter.addEventListener("input", () => renderList());
+  if (!("Notification" in window)) notify.hidden = true;
+
+  const root = h(
+    "aside",
+    { class: "sidebar", attrs: { "aria-label": "Conversations and contacts" } },
+    h("header", { class: "sidebar-head" }, me, h("div", { class: "head-tools" }, notify, themeToggle(), logout)),
+    connection,
+    h("div", { class: "tabs", attrs: { role: "tablist" } }, chatsTab, contactsTab),
+    chatsPane,
+    contactsPane,
+  );
+
+  function renderMe() {
+    const user = store.me;
+    if (!user) return;
+    me.replaceChildren(
+      avatar(user.display_name || user.name, user.avatar_url, user.id, "m"),
+      h("span", { class: "me-text" }, h("strong", { text: user.display_name || user.name }), h("small", { text: `@${user.name}` })),
+    );
+    notify.hidden = !("Notification" in window) || Notification.permission !== "default";
+  }
+
+  function renderConnection() {
+    const text = { online: "", connecting: "Connecting…", offline: "Offline — reconnecting…" }[store.connection];
+    connection.textContent = text;
+    connection.className = `connection ${store.connection}`;
+  }
+
+  function renderList() {
+    const query = filter.value.trim().toLowerCase();
+    const items = [];
+    for (const summary of store.sortedSummaries()) {
+      const title = conversationTitle(client, summary.conversation);
+      if (query && !title.toLowerCase().includes(query)) continue;
+      items.push(item(summary, title));
+    }
+    list.replaceChildren(...items);
+    empty.textContent = items.length ? "" : query ? "No conversation matches." : "No conversations yet. Invite a contact or start a group.";
+    const incoming = [...store.contacts.values()].filter((c) => c.state === "pending_incoming").length;
+    contactsBadge.textContent = incoming ? String(incoming) : "";
+    contactsBadge.hidden = !incoming;
+    contactsBadge.setAttribute("aria-label", `${incoming} invitations`);
+  }
+
+  /**
+   * @param {Summary} summary
+   * @param {string} title
+   */
+  function item(summary, title) {
+    const c = summary.conversation;
+    const peer = store.peer(c);
+    const peerUser = peer ? store.users.get(peer) : null;
+    const pic = avatar(title, peerUser ? peerUser.avatar_url : c.avatar_url, peer || c.id, "m");
+    const wrap = h("span", { class: "avatar-wrap" }, pic);
+    if (peer) {
+      const status = store.blocks.has(peer) ? "offline" : store.presence.get(peer) || "offline";
+      wrap.append(h("span", { class: `presence ${status}`, attrs: { title: status } }));
+    }
+    const last = summary.last_message;
+    const preview = last ? previewOf(client, last) : c.kind === "group" ? c.topic || "New group" : "Say hello";
+    const unread = summary.unread > 0 ? h("span", { class: "badge", text: String(summary.unread), attrs: { "aria-label": `${summary.unread} unread` } }) : null;
+    const button = h(
+      "button",
+      { class: "conversation-item", attrs: { type: "button", "aria-current": store.current === c.id ? "true" : false, "data-conversation": c.id }, on: { click: () => actions.open(c.id) } },
+      wrap,
+      h(
+        "span",
+        { class: "item-text" },
+        h("span", { class: "item-top" }, h("strong", { class: "item-title", text: title }), h("time", { text: last ? listTime(last.created_at) : "" })),
+        h("span", { class: "item-bottom" }, h("span", { class: "preview", text: preview }), unread),
+      ),
+    );
+    if (summary.unread > 0) button.classList.add("has-unread");
+    return h("li", {}, button);
+  }
+
+  function render() {
+    renderMe();
+    renderConnection();
+    renderList();
+  }
+
+  /** @param {"chats" | "contacts"} tab */
+  function showTab(tab) {
+    chatsPane.hidden = tab !== "chats";
+    contactsPane.hidden = tab !== "contacts";
+    chatsTab.setAttribute("aria-selected", String(tab === "chats"));
+    contactsTab.setAttribute("aria-selected", String(tab === "contacts"));
+  }
+
+  showTab("chats");
+  render();
+  return { root, render, renderConnection, showTab, contactsPane };
+}
+
+/**
+ * What the list shows for a conversation.
+ * @param {Client} client
+ * @param {import("../types.js").Conversation} conversation
+ */
+export function conversationTitle(client, conversation) {
+  if (conversation.kind === "group") return conversation.name || "Group";
+  return nameOf(client.store, client.store.peer(conversation));
+}
+
+/**
+ * One line about a message, for previews and notifications.
+ * @param {Client} client
+ * @param {import("../types.js").Message} message
+ */
+export function previewOf(client, message) {
+  const store = client.store;
+  if (message.deleted) return "Message deleted";
+  if (message.kind === "system") return describeSystem(store, message);
+  const who = message.author === store.me?.id ? "You" : nameOf(store, message.author);
+  const text = message.kind === "game_invite" && message.game ? `invites to play ${message.game.game}` : message.body;
+  return `${who}: ${text.replace(/\s+/g, " ")}`;
+}
