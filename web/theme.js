@@ -1,6 +1,8 @@
 // Light and dark themes: the system's preference unless the person picked
 // one, which is remembered in localStorage.
 
+import { icon } from "./icons.js";
+
 const KEY = "confab.theme";
 
 /** @returns {"light" | "dark" | null} */
@@ -26,7 +28,7 @@ export function themeToggle() {
     const next = effective() === "dark" ? "light" : "dark";
     button.setAttribute("aria-label", `Switch to ${next} theme`);
     button.title = `Switch to ${next} theme`;
-    button.textContent = effective() === "dark" ? "☀" : "☾";
+    button.replaceChildren(icon(effective() === "dark" ? "sun" : "moon"));
   };
   button.addEventListener("click", () => {
     localStorage.setItem(KEY, effective() === "dark" ? "light" : "dark");

@@ -5,6 +5,7 @@
 
 import { avatar, h, dayLabel, sameDayKey } from "../format.js";
 import { RANK } from "../client.js";
+import { icon } from "../icons.js";
 import { attempt, confirmAction, field, nameOf, openDialog } from "./common.js";
 import { messageView, outgoingView } from "./messages.js";
 import { conversationTitle } from "./sidebar.js";
@@ -42,7 +43,7 @@ export function createChat(client, actions) {
   /** @type {ReturnType<typeof setTimeout> | null} */
   let typingStop = null;
 
-  const back = h("button", { class: "icon-button back", text: "←", attrs: { type: "button", "aria-label": "Back to conversations" }, on: { click: actions.back } });
+  const back = h("button", { class: "icon-button back", attrs: { type: "button", "aria-label": "Back to conversations" }, on: { click: actions.back } }, icon("back"));
   const headAvatar = h("span", { class: "avatar-wrap" });
   const title = h("h2", { class: "chat-title" });
   const subtitle = h("p", { class: "chat-subtitle" });
@@ -52,7 +53,7 @@ export function createChat(client, actions) {
   const contextBar = h("div", { class: "composer-context", attrs: { "aria-live": "polite" } });
   const input = h("textarea", { attrs: { rows: "1", placeholder: "Write a message…", "aria-label": "Message", maxlength: "4000" } });
   const send = h("button", { class: "primary send", text: "Send", attrs: { type: "submit", "aria-label": "Send" } });
-  const gameButton = h("button", { class: "icon-button", text: "♞", attrs: { type: "button", "aria-label": "Invite to a game", title: "Invite to a game" } });
+  const gameButton = h("button", { class: "icon-button", attrs: { type: "button", "aria-label": "Invite to a game", title: "Invite to a game" } }, icon("game"));
   const form = h("form", { class: "composer-row" }, gameButton, input, send);
   const note = h("p", { class: "readonly-note", attrs: { role: "note" } });
   const composer = h("footer", { class: "composer" }, contextBar, note, form);
@@ -322,7 +323,7 @@ export function createChat(client, actions) {
       const text = next.message.kind === "game_invite" ? "Game invitation" : next.message.body;
       contextBar.append(
         h("div", { class: "context-text" }, h("strong", { text: label }), h("span", { text: text.length > 120 ? `${text.slice(0, 120)}…` : text })),
-        h("button", { class: "icon-button small", text: "✕", attrs: { type: "button", "aria-label": next.mode === "reply" ? "Cancel reply" : "Cancel editing" }, on: { click: cancelContext } }),
+        h("button", { class: "icon-button small", attrs: { type: "button", "aria-label": next.mode === "reply" ? "Cancel reply" : "Cancel editing" }, on: { click: cancelContext } }, icon("close")),
       );
       input.focus();
     }

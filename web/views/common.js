@@ -2,6 +2,7 @@
 // and short notices.
 
 import { h } from "../format.js";
+import { icon } from "../icons.js";
 
 /** @typedef {import("../store.js").Store} Store */
 
@@ -34,7 +35,7 @@ export function handleOf(user) {
 export function openDialog(title, content, options = {}) {
   const heading = h("h2", { text: title });
   heading.id = `dialog-title-${Math.random().toString(36).slice(2)}`;
-  const close = h("button", { class: "icon-button", text: "✕", attrs: { type: "button", "aria-label": "Close" } });
+  const close = h("button", { class: "icon-button", attrs: { type: "button", "aria-label": "Close" } }, icon("close"));
   const dialog = h(
     "dialog",
     { class: options.wide ? "sheet wide" : "sheet", attrs: { "aria-labelledby": heading.id } },

@@ -87,7 +87,9 @@ export function groupSettingsDialog(client, id, profile) {
     details.querySelector("button")?.toggleAttribute("hidden", mine < RANK.admin);
     /** @type {Rights[]} */
     const grantable = s.rights === "owner" ? ["read", "write", "admin"] : ["read", "write"];
+    const chosen = addRights.value || "write";
     addRights.replaceChildren(...grantable.map((r) => h("option", { text: r, attrs: { value: r } })));
+    addRights.value = chosen;
     const rows = c.members.map((m) => {
       const who = nameOf(store, m.user);
       const self = m.user === store.me?.id;

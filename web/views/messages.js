@@ -5,6 +5,7 @@
 import { avatar, h, linkify, timeLabel } from "../format.js";
 import { nameOf } from "./common.js";
 import { RANK } from "../client.js";
+import { icon } from "../icons.js";
 
 /** @typedef {import("../client.js").Client} Client */
 /** @typedef {import("../types.js").Message} Message */
@@ -88,9 +89,9 @@ export function messageView(client, summary, message, options) {
   const tools = h("div", { class: "msg-actions" });
   const canWrite = !summary.conversation.read_only && RANK[summary.rights] >= RANK.write;
   if (!message.deleted) {
-    if (canWrite) tools.append(tool("↩", "Reply", () => actions.reply(message)));
-    if (own && message.kind === "text" && canWrite) tools.append(tool("✎", "Edit message", () => actions.edit(message)));
-    if (own || (group && RANK[summary.rights] >= RANK.admin)) tools.append(tool("🗑", "Delete message", () => actions.remove(message)));
+    if (canWrite) tools.append(tool("reply", "Reply", () => actions.reply(message)));
+    if (own && message.kind === "text" && canWrite) tools.append(tool("edit", "Edit message", () => actions.edit(message)));
+    if (own || (group && RANK[summary.rights] >= RANK.admin)) tools.append(tool("trash", "Delete message", () => actions.remove(message)));
   }
   const row = h(
     "article",
@@ -112,12 +113,12 @@ function avatarOf(client, user) {
 }
 
 /**
- * @param {string} icon
+ * @param {import("../icons.js").IconName} name
  * @param {string} label
  * @param {() => void} act
  */
-function tool(icon, label, act) {
-  return h("button", { class: "icon-button small", text: icon, attrs: { type: "button", "aria-label": label, title: label }, on: { click: act } });
+function tool(name, label, act) {
+  return h("button", { class: "icon-button small", attrs: { type: "button", "aria-label": label, title: label }, on: { click: act } }, icon(name));
 }
 
 /**

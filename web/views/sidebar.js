@@ -4,6 +4,7 @@
 
 import { avatar, h, listTime } from "../format.js";
 import { themeToggle } from "../theme.js";
+import { icon } from "../icons.js";
 import { nameOf } from "./common.js";
 import { describeSystem } from "./messages.js";
 
@@ -28,8 +29,8 @@ export function createSidebar(client, actions) {
   const store = client.store;
   const me = h("button", { class: "me", attrs: { type: "button", "aria-label": "Your profile" }, on: { click: actions.profile } });
   const connection = h("span", { class: "connection", attrs: { role: "status" } });
-  const notify = h("button", { class: "icon-button", text: "🔔", attrs: { type: "button", "aria-label": "Enable notifications", title: "Enable notifications" }, on: { click: actions.notifications } });
-  const logout = h("button", { class: "icon-button", text: "⎋", attrs: { type: "button", "aria-label": "Log out", title: "Log out" }, on: { click: actions.logout } });
+  const notify = h("button", { class: "icon-button", attrs: { type: "button", "aria-label": "Enable notifications", title: "Enable notifications" }, on: { click: actions.notifications } }, icon("bell"));
+  const logout = h("button", { class: "icon-button", attrs: { type: "button", "aria-label": "Log out", title: "Log out" }, on: { click: actions.logout } }, icon("logout"));
   const chatsTab = h("button", { class: "tab", text: "Chats", attrs: { type: "button", role: "tab" }, on: { click: () => actions.tab("chats") } });
   const contactsBadge = h("span", { class: "badge" });
   const contactsTab = h("button", { class: "tab", attrs: { type: "button", role: "tab" }, on: { click: () => actions.tab("contacts") } }, "Contacts", contactsBadge);

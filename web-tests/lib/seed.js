@@ -1,0 +1,67 @@
+// Sets up data quickly through the public WebSocket protocol, from inside
+// a signed-in page (the same socket API the client uses), for tests whose
+// subject is not the set-up itself.
+
+/**
+ * Runs requests in order on a fresh socket of the page's signed-in user
+ * and returns their results. A string `"$N.path"` in data is replaced by
+ * that field of the N-th result (e.g. "$0.id").
+ * @param {import("playwright-core").Page} page
+ * @param {[string, object][]} requests
+ * @returns {Promise<any[]>}
+ */
+export function wsRequests(page, requests) {
+  return page.evaluate(async (list) => {
+    const token = localStorage.getItem("confab.token");
+    const ws = new WebSocket(`ws://${location.host}/api/v1/ws`, ["confab.v1", token || ""]);
+    /** @type {Map<string, (frame: any) => void>} */
+    const waiting = new Map();
+    await new Promise((ready) => {
+      ws.onmessage = (event) => {
+        const frame = JSON.parse(event.data);
+        if (frame.type === "session.ready") ready(null);
+        const done = waiting.get(frame.id);
+        if (done) done(frame);
+      };
+    });
+    /** @type {any[]} */
+    const results = [];
+    /** @param {any} value */
+    const fill = (value) => {
+      if (typeof value === "string" && /^\$\d+\./.test(value)) {
+        const [index, ...path] = value.slice(1).split(".");
+        return path.reduce((v, k) => v[k], results[Number(index)]);
+      }
+      if (Array.isArray(value)) return value.map(fill);
+      if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fill(v)]));
+      return value;
+    };
+    for (const [type, data] of list) {
+      const id = crypto.randomUUID();
+      const frame = await new Promise((done) => {
+        waiting.set(id, done);
+        ws.send(JSON.stringify({ type, id, data: fill(data) }));
+      });
+      if (frame.type === "error") throw new Error(`${type}: ${frame.error.message}`);
+      results.push(frame.data);
+    }
+    ws.close();
+    return results;
+  }, requests);
+}
+
+/**
+ * Changes the signed-in user's profile through the REST API.
+ * @param {import("playwright-core").Page} page
+ * @param {object} fields
+ */
+export function patchProfile(page, fields) {
+  return page.evaluate(async (body) => {
+    const response = await fetch("/api/v1/users/me", {
+      method: "PATCH",
+      headers: { Authorization: `Bearer ${localStorage.getItem("confab.token")}`, "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    if (!response.ok) throw new Error(await response.text());
+  }, fields);
+}

@@ -1,0 +1,91 @@
+// Screenshots of the main screens for docs/web-client.md, at desktop and
+// phone width, in the light and dark themes: sign-in, conversation list
+// and chat, group management, contacts, and a profile. Each step also
+// checks that the screen shows what it should.
+
+import { after, before, test } from "node:test";
+import { ConfabServer } from "../lib/server.js";
+import { becomeContacts, launch, messages, openChat, shot, signUp } from "../lib/browser.js";
+import { toBeVisible } from "../lib/expect.js";
+import { patchProfile, wsRequests } from "../lib/seed.js";
+
+/** @type {ConfabServer} */
+let server;
+/** @type {import("playwright-core").Browser} */
+let browser;
+
+before(async () => {
+  server = await new ConfabServer().start();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.dispose();
+});
+
+test("screenshots of the main screens", async () => {
+  const ada = await signUp(browser, server.url, "ada", { displayName: "Ada Lovelace" });
+  const bob = await signUp(browser, server.url, "bob", { displayName: "Bob Babbage" });
+  const cy = await signUp(browser, server.url, "cy", { displayName: "Cy Hopper" });
+  const dee = await signUp(browser, server.url, "dee", { displayName: "Dee Noether" });
+  await becomeContacts(ada.page, bob.page, "bob", "Ada Lovelace");
+  await becomeContacts(ada.page, cy.page, "cy", "Ada Lovelace");
+  await wsRequests(dee.page, [["contact.invite", { user: "ada" }]]);
+  await patchProfile(bob.page, {
+    bio: "Mechanical computing, difference engines and too much tea.\nAsk me about cards.",
+    profile_links: [{ name: "Workshop", url: "https://example.org/bob" }],
+  });
+
+  const [group] = await wsRequests(ada.page, [
+    ["conversation.create", { name: "Analytical Engine", topic: "Notes on the engine, daily", members: ["bob", "cy"] }],
+  ]);
+  await wsRequests(ada.page, [["conversation.members.rights", { conversation: group.id, user: "cy", rights: "read" }]]);
+  const [first] = await wsRequests(bob.page, [
+    ["message.send", { conversation: group.id, body: "Morning! I pushed the new card reader design: https://example.org/engine/cards" }],
+  ]);
+  await wsRequests(ada.page, [
+    ["message.send", { conversation: group.id, body: "Lovely. The loop over the Bernoulli numbers fits in 25 cards now.", reply_to: first.id }],
+    ["message.send", { conversation: group.id, body: "Shall we test it this afternoon?" }],
+  ]);
+  await wsRequests(bob.page, [
+    ["message.send", { conversation: group.id, body: "Yes, bring tea and the notes from Tuesday" }],
+    ["message.game_invite", { conversation: group.id, game: "chess", settings: { clock: "10+5" } }],
+  ]);
+  await ada.page.close();
+  await ada.context.close();
+
+  for (const [device, viewport] of /** @type {const} */ ([["desktop", { width: 1280, height: 800 }], ["phone", { width: 390, height: 844 }]])) {
+    for (const scheme of /** @type {const} */ (["light", "dark"])) {
+      const context = await browser.newContext({ baseURL: server.url, viewport, colorScheme: scheme, deviceScaleFactor: 1 });
+      const page = await context.newPage();
+      const tag = `${device}-${scheme}`;
+      await page.goto("/");
+      await page.getByLabel("User name").fill("ada");
+      await shot(page, `login-${tag}`);
+      await page.getByLabel("Password").fill("ada-password-1");
+      await page.getByRole("button", { name: "Log in" }).click();
+
+      await openChat(page, "Analytical Engine");
+      await toBeVisible(messages(page).getByRole("group", { name: "Game invitation: chess" }));
+      await toBeVisible(messages(page).getByRole("link", { name: "https://example.org/engine/cards" }));
+      await page.getByRole("textbox", { name: "Message" }).fill("Bringing scones too");
+      await shot(page, `chat-${tag}`);
+
+      await page.getByRole("button", { name: "Group settings" }).click();
+      await toBeVisible(page.getByRole("combobox", { name: "Rights of Cy Hopper" }));
+      await shot(page, `group-${tag}`);
+      await page.getByRole("button", { name: "Close" }).click();
+
+      if (device === "phone") await page.getByRole("button", { name: "Back to conversations" }).click();
+      await page.getByRole("tab", { name: /Contacts/ }).click();
+      await toBeVisible(page.getByRole("button", { name: "Accept Dee Noether" }));
+      await shot(page, `contacts-${tag}`);
+
+      await page.getByRole("button", { name: "Profile of Bob Babbage" }).click();
+      await toBeVisible(page.getByRole("dialog").getByRole("button", { name: "Block" }));
+      await shot(page, `profile-${tag}`);
+      await context.close();
+    }
+  }
+});

@@ -1,0 +1,34 @@
+// Line icons drawn as inline SVG through the DOM (no icon font, no
+// emoji that a machine may lack). Decorative: buttons carry aria-labels.
+
+const PATHS = {
+  bell: "M6 16v-5a6 6 0 0 1 12 0v5l1.5 2h-15zM10 20.5a2 2 0 0 0 4 0",
+  logout: "M10 4H5v16h5M15 8l4 4-4 4M19 12H9",
+  sun: "M12 8a4 4 0 1 0 0 8 4 4 0 1 0 0-8zM12 2v2M12 20v2M2 12h2M20 12h2M4.9 4.9l1.4 1.4M17.7 17.7l1.4 1.4M4.9 19.1l1.4-1.4M17.7 6.3l1.4-1.4",
+  moon: "M20 14.5A8 8 0 1 1 9.5 4a6.5 6.5 0 0 0 10.5 10.5z",
+  reply: "M10 7l-5 5 5 5M5 12h9a5 5 0 0 1 5 5v1",
+  edit: "M4 20h4L19 9l-4-4L4 16zM13 7l4 4",
+  trash: "M4 7h16M9 7V4h6v3M6.5 7l1 13h9l1-13M10 11v5M14 11v5",
+  back: "M15 5l-7 7 7 7",
+  close: "M6 6l12 12M18 6L6 18",
+  game: "M4 6h16v12H4zM8 10v4M6 12h4M15 10.5h.01M17 13.5h.01",
+  send: "M4 12l16-8-6 16-2.5-6.5z",
+};
+
+/** @typedef {keyof typeof PATHS} IconName */
+
+/**
+ * @param {IconName} name
+ * @returns {SVGSVGElement}
+ */
+export function icon(name) {
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("class", "icon");
+  svg.setAttribute("aria-hidden", "true");
+  const path = document.createElementNS(ns, "path");
+  path.setAttribute("d", PATHS[name]);
+  svg.append(path);
+  return svg;
+}
