@@ -203,3 +203,158 @@ async fn a_group_hosted_on_one_instance_with_members_on_two_others() {
     assert_eq!(deleted["conversation"], conv_c.as_str());
     rig.stop().await;
 }
+
+/// Users on beta and gamma ask to join a group on alpha (`Follow{Group}`):
+/// the owner sees the requests live, approves one (a mirror appears on
+/// beta and bob can post), declines the other (gamma tells cy), and bob
+/// later leaves from beta (`Undo{Follow}`), which the host applies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn joining_a_group_by_request_and_leaving_it() {
+    let Some(rig) = Rig::start().await else {
+        return;
+    };
+    let [alpha, beta, gamma] = [&rig.instances[0], &rig.instances[1], &rig.instances[2]];
+    let ada_token = alpha.register("ada").await;
+    let bob_token = beta.register("bob").await;
+    let cy_token = gamma.register("cy").await;
+    let mut ada = alpha.ws(&ada_token).await;
+    let mut bob = beta.ws(&bob_token).await;
+    let mut cy = gamma.ws(&cy_token).await;
+
+    let group = ada
+        .ok("conversation.create", json!({"name": "Open door"}))
+        .await;
+    let group_id = group["id"].as_str().unwrap().to_owned();
+    let group_url = format!("{}/groups/{group_id}", alpha.base());
+
+    // A group URL of one's own server, or garbage, is refused clearly.
+    bob.err(
+        "conversation.join",
+        json!({"group": format!("{}/groups/{group_id}", beta.base())}),
+        "invalid",
+    )
+    .await;
+    bob.err(
+        "conversation.join",
+        json!({"group": "not a url"}),
+        "invalid",
+    )
+    .await;
+
+    let asked = bob
+        .ok("conversation.join", json!({"group": group_url}))
+        .await;
+    assert_eq!(asked["state"], "requested");
+    let request = ada.push("conversation.join_requested").await;
+    assert_eq!(request["conversation"], group_id.as_str());
+    let bob_on_alpha = request["user"].as_str().unwrap().to_owned();
+    cy.ok("conversation.join", json!({"group": group_url}))
+        .await;
+    let cy_on_alpha = ada
+        .push_where("conversation.join_requested", |r| r["user"] != bob_on_alpha)
+        .await["user"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let listed = alpha
+        .get(
+            &ada_token,
+            &format!("/api/v1/conversations/{group_id}/join-requests"),
+        )
+        .await;
+    let users: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["user"].as_str().unwrap())
+        .collect();
+    assert_eq!(users, [bob_on_alpha.as_str(), cy_on_alpha.as_str()]);
+    // Nobody is in before an admin says so.
+    assert_eq!(
+        alpha
+            .get(
+                &ada_token,
+                &format!("/api/v1/conversations/{group_id}/members")
+            )
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // Approve bob: beta gets the group, bob can post to it.
+    ada.ok(
+        "conversation.join_approve",
+        json!({"conversation": group_id, "user": bob_on_alpha}),
+    )
+    .await;
+    let resolved = ada.push("conversation.join_resolved").await;
+    assert_eq!(resolved["approved"], true);
+    let mirror = bob.push("conversation.created").await;
+    assert_eq!(mirror["hosted_by"], group_url.as_str());
+    let conv_b = mirror["id"].as_str().unwrap().to_owned();
+    bob.ok(
+        "message.send",
+        json!({"conversation": conv_b, "body": "thanks for having me"}),
+    )
+    .await;
+    ada.push_where("message.created", |m| m["body"] == "thanks for having me")
+        .await;
+    bob.err("conversation.join", json!({"group": group_url}), "conflict")
+        .await;
+
+    // Decline cy: gamma tells cy, and no mirror appears there.
+    ada.ok(
+        "conversation.join_decline",
+        json!({"conversation": group_id, "user": cy_on_alpha}),
+    )
+    .await;
+    let declined = cy.push("conversation.join_declined").await;
+    assert_eq!(declined["group"], group_url.as_str());
+    cy.assert_no_push("conversation.created", |_| true).await;
+    ada.err(
+        "conversation.join_decline",
+        json!({"conversation": group_id, "user": cy_on_alpha}),
+        "not_found",
+    )
+    .await;
+    let listed = alpha
+        .get(
+            &ada_token,
+            &format!("/api/v1/conversations/{group_id}/join-requests"),
+        )
+        .await;
+    assert_eq!(listed, json!([]));
+
+    // An invitation is honoured: a member's Follow is accepted at once
+    // and makes no request.
+    let (status, body) = crate::security::signed_post_as(
+        beta,
+        "bob",
+        &format!("{group_url}/inbox"),
+        &json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("{}/users/bob/joins/again", beta.base()),
+            "type": "Follow",
+            "actor": format!("{}/users/bob", beta.base()),
+            "object": group_url,
+        }),
+        &rig,
+    )
+    .await;
+    assert_eq!(status, 202, "{body}");
+    ada.assert_no_push("conversation.join_requested", |_| true)
+        .await;
+
+    // bob leaves from beta: out at once there, and the host drops him.
+    bob.ok("conversation.leave", json!({"conversation": conv_b}))
+        .await;
+    let removed = bob.push("conversation.removed").await;
+    assert_eq!(removed["conversation"], conv_b.as_str());
+    ada.push_where("conversation.updated", |c| {
+        c["members"].as_array().unwrap().len() == 1
+    })
+    .await;
+    rig.stop().await;
+}

@@ -3,6 +3,7 @@
 
 use super::extract::{ApiQuery, Auth};
 use super::ReadErrors;
+use crate::chat::joins::JoinRequest;
 use crate::chat::messages::{MessagePage, PageRequest, HISTORY_MAX};
 use crate::chat::principal::Principal;
 use crate::chat::views::{Contact, ConversationSummary, Member};
@@ -73,6 +74,23 @@ pub async fn members(
         .conversation_summary(user_of(&caller)?, id)
         .await?;
     Ok(Json(summary.conversation.members))
+}
+
+/// # `GET /api/v1/conversations/{conversation}/join-requests`
+///
+/// Open requests from users on other servers to join a group hosted here
+/// (admins and the owner only).
+#[utoipa::path(get, path = "/api/v1/conversations/{conversation}/join-requests", tag = "chat", security(("bearer" = [])),
+    params(("conversation" = String, Path, description = "Conversation id")),
+    responses((status = 200, description = "Open join requests, oldest first", body = Vec<JoinRequest>), ReadErrors))]
+pub async fn join_requests(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Path(conversation): Path<String>,
+) -> Result<Json<Vec<JoinRequest>>, Error> {
+    let id = conversation_id(&conversation)?;
+    let requests = state.chat.join_requests(user_of(&caller)?, id).await?;
+    Ok(Json(requests))
 }
 
 /// Paging of `GET /api/v1/conversations/{conversation}/messages`.

@@ -54,8 +54,9 @@ pub async fn actor(
 }
 
 /// # `GET /groups/{id}`
-/// A group hosted here that federates, as a `Group` actor (its key verifies
-/// the `Announce`s and `Update`s it sends). Members are not listed.
+/// A group hosted here as a `Group` actor (its key verifies the
+/// `Announce`s and `Update`s it sends; it is made on the first fetch, by
+/// someone about to ask to join). Members are not listed.
 pub async fn group(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -64,10 +65,12 @@ pub async fn group(
     let url = url::Url::parse(&format!("{}/groups/{id}", state.config.public_base()))
         .map_err(|_| not_found())?;
     let data: Data = state.federation.to_request_data();
-    let group = ApubGroup::read_from_id(url, &data)
+    let row = ApubGroup::read_from_id(url, &data)
         .await?
-        .filter(|g| g.row.public_key_pem.is_some())
-        .ok_or_else(not_found)?;
+        .ok_or_else(not_found)?
+        .row;
+    // Fetched by someone about to ask to join: it needs its key now.
+    let group = data.queue.group_actor(row).await?;
     let mut document = serde_json::to_value(group.to_group(&state.config.public_base()))
         .map_err(|e| Error::Internal(e.to_string()))?;
     document["@context"] = json!([

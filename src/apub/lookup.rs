@@ -58,7 +58,7 @@ pub async fn resolve(federation: &FederationConfig<Context>, handle: &str) -> Re
 }
 
 /// What a failed lookup tells the client.
-fn classify(error: Error) -> Error {
+pub(super) fn classify(error: Error) -> Error {
     match error {
         Error::Federation(e) => match e {
             FederationError::UrlVerificationError(_)

@@ -13,6 +13,7 @@ mod fetch;
 pub mod html;
 pub mod inbox;
 pub mod instance;
+pub mod joins;
 pub mod lookup;
 pub mod objects;
 pub mod outbox;

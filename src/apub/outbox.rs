@@ -39,7 +39,7 @@ use tokio::sync::Notify;
 use url::Url;
 
 /// The contexts of everything we emit: ActivityStreams and security only.
-fn with_context(activity: impl Serialize) -> Result<Value, ChatError> {
+pub(super) fn with_context(activity: impl Serialize) -> Result<Value, ChatError> {
     let mut value =
         serde_json::to_value(activity).map_err(|e| ChatError::Internal(e.to_string()))?;
     if let Value::Object(map) = &mut value {
@@ -65,7 +65,7 @@ pub enum Published {
 
 /// Stores outgoing activities and wakes the delivery worker.
 pub struct Queue {
-    db: Db,
+    pub(super) db: Db,
     config: Arc<Config>,
     /// Notified when rows are queued.
     pub wake: Arc<Notify>,
@@ -107,7 +107,7 @@ fn urlencode(text: &str) -> String {
         .collect()
 }
 
-fn url(text: &str) -> Result<Url, ChatError> {
+pub(super) fn url(text: &str) -> Result<Url, ChatError> {
     Url::parse(text).map_err(|e| ChatError::Internal(format!("bad URL {text}: {e}")))
 }
 
@@ -121,12 +121,12 @@ impl Queue {
         }
     }
 
-    fn base(&self) -> String {
+    pub(super) fn base(&self) -> String {
         self.config.public_base()
     }
 
     /// A user as an actor; a local one gets its keypair on first use.
-    async fn actor(&self, id: UserId) -> ChatResult<ApubUser> {
+    pub(super) async fn actor(&self, id: UserId) -> ChatResult<ApubUser> {
         let cached = self
             .actors
             .lock()
@@ -154,7 +154,7 @@ impl Queue {
 
     /// Makes sure a local actor that is about to sign has a keypair (made on
     /// first use; the delivery worker reads it when it sends).
-    async fn ensure_key(&self, actor: &ApubUser) -> ChatResult<()> {
+    pub(super) async fn ensure_key(&self, actor: &ApubUser) -> ChatResult<()> {
         if !actor.is_local() || actor.row.private_key_pem.is_some() {
             return Ok(());
         }
@@ -635,7 +635,7 @@ impl Queue {
     }
 
     /// A group hosted here as an actor, with a keypair made on first use.
-    async fn group_actor(&self, mut row: ConversationRow) -> ChatResult<ApubGroup> {
+    pub(super) async fn group_actor(&self, mut row: ConversationRow) -> ChatResult<ApubGroup> {
         if row.private_key_pem.is_none() {
             let (public, private) = tokio::task::spawn_blocking(super::generate_keypair)
                 .await
@@ -652,7 +652,7 @@ impl Queue {
 
     /// Sends a group's state (members and rights included) to its remote
     /// members and to those just removed from it.
-    async fn group(&self, id: ConversationId, removed: &[UserId]) -> ChatResult<()> {
+    pub(super) async fn group(&self, id: ConversationId, removed: &[UserId]) -> ChatResult<()> {
         let mut conn = self.db.read().await?;
         let Some(row) = conversation_rows::find(&mut conn, id).await? else {
             return Ok(());
@@ -767,7 +767,7 @@ impl Queue {
     }
 
     /// Stores one delivery per distinct inbox.
-    async fn enqueue_to(
+    pub(super) async fn enqueue_to(
         &self,
         signer: &Url,
         activity: Value,
@@ -835,6 +835,18 @@ impl Federation for Queue {
                     answerer,
                     accepted,
                 } => self.game_answer(message, answerer, accepted).await,
+                Outgoing::JoinAnswered {
+                    conversation,
+                    user,
+                    follow_id,
+                    approved,
+                } => {
+                    self.join_answered(conversation, user, &follow_id, approved)
+                        .await
+                }
+                Outgoing::LeftGroup { user, group, inbox } => {
+                    self.left_group(user, &group, &inbox).await
+                }
                 Outgoing::GroupDeleted {
                     conversation,
                     members,

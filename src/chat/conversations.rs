@@ -353,7 +353,7 @@ impl Chat {
     }
 
     /// The group, checked to be a group where `actor` has at least `needed`.
-    async fn group_as(
+    pub(super) async fn group_as(
         &self,
         conn: &mut DbConn<'_>,
         id: ConversationId,
@@ -493,6 +493,9 @@ impl Chat {
             self.system_message(&conversation, actor, what).await?;
         }
         self.federate_group(id, vec![]).await?;
+        for user in &users {
+            self.answer_request(id, *user, true).await?;
+        }
         Ok(conversation)
     }
 
@@ -616,7 +619,14 @@ impl Chat {
     /// are the last member (then the group is deleted).
     pub async fn leave(&self, actor: UserId, id: ConversationId) -> ChatResult<()> {
         let mut conn = self.db.write().await?;
-        let (before, rights) = self.group_as(&mut conn, id, actor, Rights::Read).await?;
+        let (before, rights) = self.membership(&mut conn, id, actor).await?;
+        if before.kind != ConversationKind::Group {
+            return Err(ChatError::invalid("conversation", "this is not a group"));
+        }
+        if before.hosted_by.is_some() {
+            drop(conn);
+            return self.leave_mirror(actor, &before).await;
+        }
         if rights == Rights::Owner {
             if before.members.len() > 1 {
                 return Err(ChatError::Forbidden(

@@ -54,6 +54,19 @@ pub enum Notice {
         message: MessageId,
         unread: i64,
     },
+    /// To a group's admins: someone on another server asks to join.
+    #[serde(rename = "conversation.join_requested")]
+    JoinRequested(super::joins::JoinRequest),
+    /// To a group's admins: a join request was approved, declined or withdrawn.
+    #[serde(rename = "conversation.join_resolved")]
+    JoinResolved {
+        conversation: ConversationId,
+        user: UserId,
+        approved: bool,
+    },
+    /// To the requester: a group hosted elsewhere declined the request.
+    #[serde(rename = "conversation.join_declined")]
+    JoinDeclined { group: String },
     #[serde(rename = "contact.updated")]
     ContactUpdated(Contact),
     #[serde(rename = "contact.blocked")]

@@ -62,6 +62,21 @@ pub enum Outgoing {
         conversation: ConversationId,
         removed: Vec<UserId>,
     },
+    /// A request to join a group hosted here was answered (`Accept` or
+    /// `Reject` of the remote user's `Follow`).
+    JoinAnswered {
+        conversation: ConversationId,
+        user: UserId,
+        follow_id: String,
+        approved: bool,
+    },
+    /// Local `user` left the group hosted elsewhere whose id is `group`
+    /// (`Undo{Follow}` to its `inbox`).
+    LeftGroup {
+        user: UserId,
+        group: String,
+        inbox: String,
+    },
     /// A group hosted here was deleted; `members` were its remote members.
     GroupDeleted {
         conversation: ConversationId,

@@ -181,6 +181,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::ids::DbUuid;
+
+    /// Requests to join a group hosted here, waiting for an admin.
+    join_requests (conversation_id, user_id) {
+        conversation_id -> DbUuid,
+        user_id -> DbUuid,
+        follow_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(members -> conversations (conversation_id));
 diesel::joinable!(members -> users (user_id));
 diesel::joinable!(messages -> conversations (conversation_id));
@@ -191,5 +204,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     messages,
     contacts,
     blocks,
-    deliveries
+    deliveries,
+    join_requests
 );

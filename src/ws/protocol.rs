@@ -165,6 +165,27 @@ struct MemberRights {
     rights: Rights,
 }
 
+/// `conversation.join_approve`: `rights` defaults to `write`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JoinApprove {
+    conversation: ConversationId,
+    user: String,
+    #[serde(default = "write_rights")]
+    rights: Rights,
+}
+
+fn write_rights() -> Rights {
+    Rights::Write
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JoinGroup {
+    /// The group's ActivityPub id (its URL).
+    group: String,
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Mute {
@@ -339,6 +360,29 @@ pub async fn dispatch(caller: &Caller<'_>, frame: ClientFrame) -> Result<Value, 
         "conversation.leave" => {
             let r: ConversationRef = data(d)?;
             chat.leave(user, r.conversation).await?;
+            Ok(json!({}))
+        }
+        "conversation.join" => {
+            let r: JoinGroup = data(d)?;
+            let group = crate::apub::joins::request(federation, user, &r.group).await?;
+            Ok(json!({"group": group, "state": "requested"}))
+        }
+        "conversation.join_requests" => {
+            let r: ConversationRef = data(d)?;
+            to_value(chat.join_requests(user, r.conversation).await?)
+        }
+        "conversation.join_approve" => {
+            let r: JoinApprove = data(d)?;
+            let requester = user_id(r.user).await?;
+            to_value(
+                chat.approve_join(user, r.conversation, requester, r.rights)
+                    .await?,
+            )
+        }
+        "conversation.join_decline" => {
+            let r: MemberRef = data(d)?;
+            let requester = user_id(r.user).await?;
+            chat.decline_join(user, r.conversation, requester).await?;
             Ok(json!({}))
         }
         "conversation.mute" => {

@@ -14,6 +14,7 @@ backend_tests!(
     instance_blocklist_is_for_admins,
     instance_actor_and_public_collections,
     local_chat_does_not_federate,
+    join_requests_are_for_admins_and_remote_groups,
 );
 
 async fn get_with(s: &TestServer, path: &str, accept: &str) -> (StatusCode, String, String) {
@@ -374,4 +375,88 @@ async fn local_chat_does_not_federate(s: &TestServer) {
             "{name} got a key without federating"
         );
     }
+}
+
+/// Join requests: only admins read and answer them, there is nothing to
+/// answer without a request, and `conversation.join` takes only the URL of
+/// a group on another, public server.
+async fn join_requests_are_for_admins_and_remote_groups(s: &TestServer) {
+    let (ada, _) = s.register("ada").await;
+    let (bob, _) = s.register("bob").await;
+    let mut ada_ws = crate::ws_client::WsClient::connect(s, &ada).await;
+    let mut bob_ws = crate::ws_client::WsClient::connect(s, &bob).await;
+    let group = ada_ws
+        .ok(
+            "conversation.create",
+            json!({"name": "club", "members": ["bob"]}),
+        )
+        .await;
+    let id = group["id"].as_str().unwrap();
+    let listed = ada_ws
+        .ok("conversation.join_requests", json!({"conversation": id}))
+        .await;
+    assert_eq!(listed, json!([]));
+    let r = s
+        .get(&format!("/api/v1/conversations/{id}/join-requests"), &ada)
+        .await;
+    assert_eq!((r.status, r.body), (StatusCode::OK, json!([])));
+    // bob writes but does not administer.
+    bob_ws
+        .err(
+            "conversation.join_requests",
+            json!({"conversation": id}),
+            "forbidden",
+        )
+        .await;
+    let r = s
+        .get(&format!("/api/v1/conversations/{id}/join-requests"), &bob)
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{:?}", r.body);
+    bob_ws
+        .err(
+            "conversation.join_approve",
+            json!({"conversation": id, "user": "ada"}),
+            "forbidden",
+        )
+        .await;
+    ada_ws
+        .err(
+            "conversation.join_approve",
+            json!({"conversation": id, "user": "bob"}),
+            "not_found",
+        )
+        .await;
+    ada_ws
+        .err(
+            "conversation.join_decline",
+            json!({"conversation": id, "user": "bob", "extra": 1}),
+            "invalid",
+        )
+        .await;
+    ada_ws
+        .err(
+            "conversation.join_approve",
+            json!({"conversation": id, "user": "bob", "rights": "owner"}),
+            "not_found",
+        )
+        .await;
+    let base = s.state.config.public_base();
+    for (group, code) in [
+        (format!("{base}/groups/{id}"), "invalid"),
+        ("groups/1".to_owned(), "invalid"),
+        ("ftp://chat.example/groups/1".to_owned(), "invalid"),
+        ("https://127.0.0.1/groups/1".to_owned(), "refused"),
+        ("https://localhost/groups/1".to_owned(), "refused"),
+    ] {
+        bob_ws
+            .err("conversation.join", json!({"group": group}), code)
+            .await;
+    }
+    // Nothing of this made a key or queued a delivery.
+    let mut conn = s.state.chat.db().read().await.unwrap();
+    let row = confab::db::users::find_by_name(&mut conn, "bob")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(row.private_key_pem.is_none());
 }

@@ -1,4 +1,6 @@
-//! `Accept{Follow}`: the remote user accepted a local user's invitation.
+//! `Accept`: of a `Follow`, the remote user accepted a local user's
+//! invitation or a group let a local user in; of a game invitation, the
+//! game was accepted.
 
 use super::follow::Follow;
 use super::same_origin;
@@ -28,6 +30,8 @@ pub enum Answered {
     Game(MessageId),
     /// A `Follow` of the answering actor by the local actor `follower`.
     Follow { follower: Url },
+    /// Local `follower`'s request to join the answering `group`.
+    Join { follower: Url, group: Url },
 }
 
 impl FollowRef {
@@ -45,7 +49,20 @@ impl FollowRef {
                 "only the followed actor can answer a follow".into(),
             ));
         }
+        if crate::apub::joins::is_join_id(&data.config.public_base(), self.id()) {
+            return Ok(Answered::Join {
+                follower,
+                group: followed,
+            });
+        }
         Ok(Answered::Follow { follower })
+    }
+
+    fn id(&self) -> &Url {
+        match self {
+            FollowRef::Embedded(follow) => &follow.id,
+            FollowRef::Id(id) => id,
+        }
     }
 
     /// `(follower, followed)` of the answered `Follow`. A bare id is
@@ -53,14 +70,17 @@ impl FollowRef {
     fn pair(&self, data: &Data, answerer: &Url) -> Result<(Url, Url), Error> {
         match self {
             FollowRef::Embedded(follow) => {
-                Ok((follow.actor.inner().clone(), follow.object.inner().clone()))
+                Ok((follow.actor.inner().clone(), follow.object.clone()))
             }
             FollowRef::Id(id) => {
                 let base = data.config.public_base();
                 let name = id
                     .as_str()
                     .strip_prefix(&format!("{base}/users/"))
-                    .and_then(|rest| rest.split_once("/follows/"))
+                    .and_then(|rest| {
+                        rest.split_once("/follows/")
+                            .or_else(|| rest.split_once("/joins/"))
+                    })
                     .map(|(name, _)| name)
                     .ok_or_else(|| Error::InvalidActivity(format!("unknown Follow {id}")))?;
                 let follower = Url::parse(&format!("{base}/users/{name}"))
@@ -99,14 +119,19 @@ impl Activity for Accept {
     }
 
     async fn receive(self, data: &Data) -> Result<(), Error> {
-        let answerer = self.actor.dereference(data).await?;
         match self.object.answered(data, self.actor.inner())? {
+            Answered::Join { group, .. } => {
+                // The group's state, which makes it appear here, follows.
+                tracing::debug!(%group, "join request accepted");
+            }
             Answered::Game(message) => {
+                let answerer = self.actor.dereference(data).await?;
                 data.chat
                     .answer_game(answerer.id(), message, GameAnswer::Accept)
                     .await?;
             }
             Answered::Follow { follower } => {
+                let answerer = self.actor.dereference(data).await?;
                 let follower = super::local_user(&follower, data).await?;
                 let link = data.chat.contact_link(follower.id(), answerer.id()).await?;
                 if link.is_some_and(|l| l.state == "pending" && l.requester_id == follower.id()) {

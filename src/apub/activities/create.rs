@@ -1,12 +1,12 @@
 //! `Create{Note}` (Mastodon, Lemmy ≥ 0.20, Confab) or `Create{ChatMessage}`
 //! (Pleroma, Lemmy < 0.20): a direct message to one local user.
 
-use super::{local_user, same_origin};
+use super::{local_group, local_user, same_origin};
 use crate::apub::context::{Context, Data};
 use crate::apub::objects::note::Note;
 use crate::apub::objects::person::ApubUser;
 use crate::chat::messages::RemoteGameInvite;
-use crate::db::ids::{ConversationId, MessageId};
+use crate::db::ids::MessageId;
 use crate::error::Error;
 use activitypub_federation::fetch::object_id::ObjectId;
 use activitypub_federation::kinds::activity::CreateType;
@@ -51,13 +51,6 @@ pub(super) fn check_note(note: &Note, actor: &Url, data: &Data) -> Result<Url, E
             "a direct message has exactly one recipient".into(),
         )),
     }
-}
-
-/// The group hosted here that `url` names, if it names one.
-fn local_group(url: &Url, data: &Data) -> Option<ConversationId> {
-    let prefix = format!("{}/groups/", data.config.public_base());
-    let id = url.as_str().strip_prefix(&prefix)?;
-    uuid::Uuid::parse_str(id).ok().map(ConversationId)
 }
 
 /// The message written here that `url` names (`/messages/{id}`).

@@ -1,8 +1,9 @@
-//! `Follow`: a contact invitation. Between two Confab users a contact is a
-//! mutual follow; a follow of a user who already has us as a contact (the
-//! reciprocal one) is accepted at once.
+//! `Follow`: of a user, a contact invitation (between two Confab users a
+//! contact is a mutual follow; a follow of a user who already has us as a
+//! contact, the reciprocal one, is accepted at once); of a group hosted
+//! here, a request to join it (see `apub::joins`).
 
-use super::{local_user, same_origin};
+use super::{local_group, local_user, same_origin};
 use crate::apub::context::{Context, Data};
 use crate::apub::objects::person::ApubUser;
 use crate::chat::views::ContactState;
@@ -19,16 +20,22 @@ pub struct Follow {
     #[serde(rename = "type")]
     pub kind: FollowType,
     pub actor: ObjectId<ApubUser>,
-    pub object: ObjectId<ApubUser>,
+    /// A user or a group.
+    pub object: Url,
 }
 
 impl Follow {
     pub fn new(id: Url, actor: &ApubUser, object: &ApubUser) -> Self {
+        Self::of(id, actor, &object.ap_id)
+    }
+
+    /// `actor` follows the user or group `object`.
+    pub fn of(id: Url, actor: &ApubUser, object: &Url) -> Self {
         Follow {
             id,
             kind: FollowType::Follow,
             actor: actor.ap_id.clone().into(),
-            object: object.ap_id.clone().into(),
+            object: object.clone(),
         }
     }
 }
@@ -48,7 +55,7 @@ impl Activity for Follow {
 
     async fn verify(&self, data: &Data) -> Result<(), Error> {
         same_origin(self.actor.inner(), &self.id)?;
-        if !data.config.is_local(self.object.inner()) {
+        if !data.config.is_local(&self.object) {
             return Err(Error::InvalidActivity(
                 "the followed actor is not on this server".into(),
             ));
@@ -58,7 +65,10 @@ impl Activity for Follow {
 
     async fn receive(self, data: &Data) -> Result<(), Error> {
         let follower = self.actor.dereference(data).await?;
-        let followed = local_user(self.object.inner(), data).await?;
+        if let Some(group) = local_group(&self.object, data) {
+            return crate::apub::joins::follow_received(data, group, follower.id(), &self.id).await;
+        }
+        let followed = local_user(&self.object, data).await?;
         let contact = data
             .chat
             .remote_follow(follower.id(), followed.id(), self.id.as_str())

@@ -149,6 +149,16 @@ pub fn same_origin(a: &Url, b: &Url) -> Result<(), Error> {
     }
 }
 
+/// The group hosted here that `url` names, if it names one (by its form:
+/// whether it exists is for `chat` to say).
+pub fn local_group(url: &Url, data: &Data) -> Option<crate::db::ids::ConversationId> {
+    let prefix = format!("{}/groups/", data.config.public_base());
+    let id = url.as_str().strip_prefix(&prefix)?;
+    uuid::Uuid::parse_str(id)
+        .ok()
+        .map(crate::db::ids::ConversationId)
+}
+
 /// The local user `url` names.
 pub async fn local_user(
     url: &Url,

@@ -1,5 +1,7 @@
-//! `Reject{Follow}`: the remote user declined a local user's invitation, or
-//! ended the contact (Mastodon removes a follower this way).
+//! `Reject`: of a `Follow`, the remote user declined a local user's
+//! invitation or ended the contact (Mastodon removes a follower this way),
+//! or a group declined a local user's request to join; of a game
+//! invitation, the game was declined.
 
 use super::accept::{Answered, FollowRef};
 use super::same_origin;
@@ -41,14 +43,19 @@ impl Activity for Reject {
     }
 
     async fn receive(self, data: &Data) -> Result<(), Error> {
-        let answerer = self.actor.dereference(data).await?;
         match self.object.answered(data, self.actor.inner())? {
+            Answered::Join { follower, group } => {
+                let follower = super::local_user(&follower, data).await?;
+                data.chat.join_declined(follower.id(), group.as_str());
+            }
             Answered::Game(message) => {
+                let answerer = self.actor.dereference(data).await?;
                 data.chat
                     .answer_game(answerer.id(), message, GameAnswer::Decline)
                     .await?;
             }
             Answered::Follow { follower } => {
+                let answerer = self.actor.dereference(data).await?;
                 let follower = super::local_user(&follower, data).await?;
                 data.chat
                     .remote_unfollow(answerer.id(), follower.id())

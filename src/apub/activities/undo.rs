@@ -1,9 +1,9 @@
-//! `Undo{Follow}` (an invitation withdrawn or a contact ended) and
-//! `Undo{Block}`.
+//! `Undo{Follow}` (an invitation withdrawn, a contact ended, a group left)
+//! and `Undo{Block}`.
 
 use super::block::Block;
 use super::follow::Follow;
-use super::{local_user, same_origin};
+use super::{local_group, local_user, same_origin};
 use crate::apub::context::{Context, Data};
 use crate::apub::objects::person::ApubUser;
 use crate::chat::ChatError;
@@ -62,7 +62,11 @@ impl Activity for Undo {
         let actor = self.actor.dereference(data).await?;
         match self.object {
             Undoable::Follow(follow) => {
-                let followed = local_user(follow.object.inner(), data).await?;
+                if let Some(group) = local_group(&follow.object, data) {
+                    data.chat.remote_leave(actor.id(), group).await?;
+                    return Ok(());
+                }
+                let followed = local_user(&follow.object, data).await?;
                 data.chat.remote_unfollow(actor.id(), followed.id()).await?;
             }
             Undoable::Block(block) => {

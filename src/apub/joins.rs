@@ -1,0 +1,183 @@
+//! Joining groups with `Follow{Group}` (FEP-1b12). Out: a local user asks
+//! a group hosted elsewhere to let them in, or leaves it (`Undo{Follow}`).
+//! In (see `activities/follow.rs`): the group hosted here answers with
+//! `Accept` or `Reject` of the requester's `Follow`, signed by the group.
+
+use super::activities::follow::Follow;
+use super::activities::new_activity_id;
+use super::context::{Context, Data};
+use super::lookup;
+use super::objects::group::ApubGroup;
+use super::outbox::{url, with_context, Queue};
+use crate::chat::{ChatError, ChatResult};
+use crate::db::conversations as conversation_rows;
+use crate::db::federation as federation_rows;
+use crate::db::ids::{ConversationId, UserId};
+use crate::error::Error;
+use activitypub_federation::config::FederationConfig;
+use activitypub_federation::fetch::object_id::ObjectId;
+use activitypub_federation::kinds::activity::{AcceptType, RejectType, UndoType};
+use activitypub_federation::traits::Actor;
+use serde_json::json;
+use url::Url;
+
+/// Whether `id` is the id of a local user's `Follow` of a group
+/// (`{base}/users/{name}/joins/{uuid}`).
+pub fn is_join_id(base: &str, id: &Url) -> bool {
+    id.as_str()
+        .strip_prefix(&format!("{base}/users/"))
+        .is_some_and(|rest| rest.contains("/joins/"))
+}
+
+/// Local `user` asks the group at `group` (its ActivityPub id, hosted on
+/// another server) to let them in. The group is fetched (refusing private
+/// addresses outside rigs) and sent a `Follow`; an admin's `Accept` is
+/// followed by the group's state, which makes it appear here.
+pub async fn request(
+    federation: &FederationConfig<Context>,
+    user: UserId,
+    group: &str,
+) -> Result<Url, Error> {
+    let data: Data = federation.to_request_data();
+    let invalid = |why: &str| Error::Chat(ChatError::invalid("group", why));
+    let group_url = Url::parse(group)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+        .ok_or_else(|| invalid("give the group's URL (https://host/...)"))?;
+    if data.config.is_local(&group_url) {
+        return Err(invalid(
+            "this group is hosted here: one of its admins can add you",
+        ));
+    }
+    let host = group_url
+        .host_str()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if federation_rows::is_blocked(&mut data.chat.db().read().await?, &host).await? {
+        return Err(Error::Refused(format!("federation with {host} is blocked")));
+    }
+    data.chat.check_not_joined(user, group_url.as_str()).await?;
+    let group: ApubGroup = ObjectId::<ApubGroup>::from(group_url)
+        .dereference(&data)
+        .await
+        .map_err(lookup::classify)?;
+    data.queue.join_group(user, &group).await?;
+    Ok(group.ap_id)
+}
+
+impl Queue {
+    /// Sends local `user`'s `Follow` of a remote `group`.
+    async fn join_group(&self, user: UserId, group: &ApubGroup) -> ChatResult<()> {
+        let actor = self.actor(user).await?;
+        self.ensure_key(&actor).await?;
+        let id = url(&format!(
+            "{}/users/{}/joins/{}",
+            self.base(),
+            actor.row.name,
+            uuid::Uuid::now_v7()
+        ))?;
+        let follow = Follow::of(id.clone(), &actor, &group.ap_id);
+        self.enqueue_to(
+            &actor.ap_id,
+            with_context(&follow)?,
+            &id,
+            &[(group.inbox(), None)],
+            None,
+        )
+        .await
+    }
+
+    /// Local `user` left the remote group `group`: `Undo{Follow}` to its inbox.
+    pub(super) async fn left_group(
+        &self,
+        user: UserId,
+        group: &str,
+        inbox: &str,
+    ) -> ChatResult<()> {
+        let actor = self.actor(user).await?;
+        self.ensure_key(&actor).await?;
+        let group = url(group)?;
+        let follow_id = url(&format!(
+            "{}/users/{}/joins/{}",
+            self.base(),
+            actor.row.name,
+            uuid::Uuid::now_v7()
+        ))?;
+        let follow = Follow::of(follow_id, &actor, &group);
+        let id = url(&new_activity_id(&self.base()))?;
+        let undo = json!({
+            "id": id, "type": UndoType::Undo.to_string(), "actor": actor.ap_id, "object": follow,
+        });
+        self.enqueue_to(
+            &actor.ap_id,
+            with_context(undo)?,
+            &id,
+            &[(url(inbox)?, None)],
+            None,
+        )
+        .await
+    }
+
+    /// Group `conversation` (hosted here) answers remote `user`'s `Follow`:
+    /// `Accept` (then the group's state follows) or `Reject`.
+    pub(super) async fn join_answered(
+        &self,
+        conversation: ConversationId,
+        user: UserId,
+        follow_id: &str,
+        approved: bool,
+    ) -> ChatResult<()> {
+        let requester = self.actor(user).await?;
+        if requester.is_local() {
+            return Ok(());
+        }
+        let Some(row) = conversation_rows::find(&mut self.db.read().await?, conversation).await?
+        else {
+            return Ok(());
+        };
+        let group = self.group_actor(row).await?;
+        let follow = Follow::of(url(follow_id)?, &requester, &group.ap_id);
+        let kind = if approved {
+            AcceptType::Accept.to_string()
+        } else {
+            RejectType::Reject.to_string()
+        };
+        let id = url(&new_activity_id(&self.base()))?;
+        let answer = json!({"id": id, "type": kind, "actor": group.ap_id, "object": follow});
+        self.enqueue_to(
+            &group.ap_id,
+            with_context(answer)?,
+            &id,
+            &[(requester.delivery_inbox(), Some(user))],
+            None,
+        )
+        .await
+    }
+}
+
+/// Answers a `Follow` of group `conversation` (hosted here) by remote
+/// `user`: a member is accepted at once, anyone else waits for an admin.
+pub async fn follow_received(
+    data: &Data,
+    conversation: ConversationId,
+    user: UserId,
+    follow_id: &Url,
+) -> Result<(), Error> {
+    use crate::chat::joins::JoinOutcome;
+    match data
+        .chat
+        .request_join(user, conversation, follow_id.as_str())
+        .await?
+    {
+        JoinOutcome::Member => {
+            data.queue
+                .join_answered(conversation, user, follow_id.as_str(), true)
+                .await?;
+            // A member asking again (their server lost the group) gets its
+            // state again; a new member gets it when they are added.
+            data.queue.group(conversation, &[]).await?;
+        }
+        JoinOutcome::Pending => {}
+    }
+    Ok(())
+}

@@ -1,0 +1,282 @@
+//! Joining groups across servers. A remote actor asks to join a group hosted
+//! here with `Follow{Group}`: a member (someone an admin already added) is
+//! accepted at once, anyone else waits as a join request until an admin
+//! approves or declines it. A local member of a group hosted elsewhere
+//! leaves it here and the host is told.
+
+use super::events::Notice;
+use super::federation::Outgoing;
+use super::views::{ConversationKind, Rights};
+use super::{Chat, ChatError, ChatResult};
+use crate::db::conversations as rows;
+use crate::db::ids::{ConversationId, UserId};
+use crate::db::join_requests::{self as join_rows, JoinRequestRow};
+use crate::db::{contacts as contact_rows, users as user_rows};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// A request to join a group, as its admins see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct JoinRequest {
+    pub conversation: ConversationId,
+    pub user: UserId,
+    pub requested_at: DateTime<Utc>,
+}
+
+impl From<&JoinRequestRow> for JoinRequest {
+    fn from(row: &JoinRequestRow) -> Self {
+        JoinRequest {
+            conversation: row.conversation_id,
+            user: row.user_id,
+            requested_at: row.created_at.and_utc(),
+        }
+    }
+}
+
+/// What became of a `Follow{Group}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JoinOutcome {
+    /// Already a member (an admin added them): accept at once.
+    Member,
+    /// Waiting for an admin.
+    Pending,
+}
+
+impl Chat {
+    /// A remote `user` asks to join group `id` hosted here with the `Follow`
+    /// `follow_id`.
+    pub async fn request_join(
+        &self,
+        user: UserId,
+        id: ConversationId,
+        follow_id: &str,
+    ) -> ChatResult<JoinOutcome> {
+        let mut conn = self.db.write().await?;
+        let conversation = self.load_conversation(&mut conn, id).await?;
+        if conversation.kind != ConversationKind::Group || conversation.hosted_by.is_some() {
+            return Err(ChatError::NotFound("group"));
+        }
+        if conversation.rights_of(user).is_some() {
+            return Ok(JoinOutcome::Member);
+        }
+        for admin in admins(&conversation) {
+            if contact_rows::either_blocks(&mut conn, admin, user).await? {
+                return Err(ChatError::Forbidden(
+                    "this group does not take requests from you".into(),
+                ));
+            }
+        }
+        let row = JoinRequestRow {
+            conversation_id: id,
+            user_id: user,
+            follow_id: follow_id.to_owned(),
+            created_at: Utc::now().naive_utc(),
+        };
+        join_rows::upsert(&mut conn, &row).await?;
+        let stored = join_rows::find(&mut conn, id, user)
+            .await?
+            .ok_or(ChatError::NotFound("join request"))?;
+        drop(conn);
+        self.notify(
+            admins(&conversation),
+            Notice::JoinRequested(JoinRequest::from(&stored)),
+        );
+        Ok(JoinOutcome::Pending)
+    }
+
+    /// The open requests to join group `id` (admins only).
+    pub async fn join_requests(
+        &self,
+        actor: UserId,
+        id: ConversationId,
+    ) -> ChatResult<Vec<JoinRequest>> {
+        let mut conn = self.db.read().await?;
+        self.group_as(&mut conn, id, actor, Rights::Admin).await?;
+        let rows = join_rows::for_conversation(&mut conn, id).await?;
+        Ok(rows.iter().map(JoinRequest::from).collect())
+    }
+
+    /// Approves `user`'s request: they join with `rights` (the same limits
+    /// as adding a member) and their server gets `Accept{Follow}`.
+    pub async fn approve_join(
+        &self,
+        actor: UserId,
+        id: ConversationId,
+        user: UserId,
+        rights: Rights,
+    ) -> ChatResult<super::views::Conversation> {
+        self.open_request(actor, id, user).await?;
+        self.add_members(actor, id, &[user.to_string()], rights)
+            .await
+    }
+
+    /// Declines `user`'s request; their server gets `Reject{Follow}`.
+    pub async fn decline_join(
+        &self,
+        actor: UserId,
+        id: ConversationId,
+        user: UserId,
+    ) -> ChatResult<()> {
+        self.open_request(actor, id, user).await?;
+        self.answer_request(id, user, false).await
+    }
+
+    /// `user`'s request to join group `id`, checking that `actor` may answer it.
+    async fn open_request(
+        &self,
+        actor: UserId,
+        id: ConversationId,
+        user: UserId,
+    ) -> ChatResult<JoinRequestRow> {
+        let mut conn = self.db.read().await?;
+        self.group_as(&mut conn, id, actor, Rights::Admin).await?;
+        join_rows::find(&mut conn, id, user)
+            .await?
+            .ok_or(ChatError::NotFound("join request"))
+    }
+
+    /// Closes `user`'s open request, if any, and answers it: called with
+    /// `approved` once they are a member (however they were added).
+    pub(crate) async fn answer_request(
+        &self,
+        id: ConversationId,
+        user: UserId,
+        approved: bool,
+    ) -> ChatResult<()> {
+        let mut conn = self.db.write().await?;
+        let Some(request) = join_rows::find(&mut conn, id, user).await? else {
+            return Ok(());
+        };
+        join_rows::delete(&mut conn, id, user).await?;
+        let conversation = self.load_conversation(&mut conn, id).await?;
+        drop(conn);
+        self.notify(
+            admins(&conversation),
+            Notice::JoinResolved {
+                conversation: id,
+                user,
+                approved,
+            },
+        );
+        self.federate(Outgoing::JoinAnswered {
+            conversation: id,
+            user,
+            follow_id: request.follow_id,
+            approved,
+        })
+        .await
+    }
+
+    /// A remote `user` undid their `Follow` of group `id`: a pending request
+    /// is withdrawn, a member leaves.
+    pub async fn remote_leave(&self, user: UserId, id: ConversationId) -> ChatResult<()> {
+        let mut conn = self.db.write().await?;
+        if join_rows::delete(&mut conn, id, user).await? {
+            let conversation = self.load_conversation(&mut conn, id).await?;
+            drop(conn);
+            self.notify(
+                admins(&conversation),
+                Notice::JoinResolved {
+                    conversation: id,
+                    user,
+                    approved: false,
+                },
+            );
+            return Ok(());
+        }
+        drop(conn);
+        match self.leave(user, id).await {
+            Err(ChatError::NotFound(_)) => Ok(()),
+            other => other,
+        }
+    }
+
+    /// A local member leaves a group hosted elsewhere: they are out at once
+    /// here, the host is told (`Undo{Follow}`), and the mirror goes when no
+    /// local member is left.
+    pub(crate) async fn leave_mirror(
+        &self,
+        user: UserId,
+        conversation: &super::views::Conversation,
+    ) -> ChatResult<()> {
+        let mut conn = self.db.write().await?;
+        let row = rows::find(&mut conn, conversation.id)
+            .await?
+            .ok_or(ChatError::NotFound("conversation"))?;
+        let (Some(group), Some(inbox)) = (row.ap_id, row.inbox) else {
+            return Err(ChatError::invalid(
+                "conversation",
+                "this group is hosted here",
+            ));
+        };
+        rows::remove_member(&mut conn, conversation.id, user).await?;
+        let mut local_left = false;
+        for member in conversation.member_ids() {
+            if member != user
+                && user_rows::find_by_id(&mut conn, member)
+                    .await?
+                    .is_some_and(|u| u.domain.is_none())
+            {
+                local_left = true;
+            }
+        }
+        if !local_left {
+            rows::delete(&mut conn, conversation.id).await?;
+        }
+        drop(conn);
+        self.cache.forget_conversation(conversation.id);
+        self.notify(
+            vec![user],
+            Notice::ConversationRemoved {
+                conversation: conversation.id,
+            },
+        );
+        if local_left {
+            let conversation = self
+                .load_conversation(&mut self.db.read().await?, conversation.id)
+                .await?;
+            self.notify(
+                conversation.member_ids(),
+                Notice::ConversationUpdated(conversation),
+            );
+        }
+        self.federate(Outgoing::LeftGroup { user, group, inbox })
+            .await
+    }
+
+    /// A group hosted elsewhere declined local `user`'s request to join.
+    pub fn join_declined(&self, user: UserId, group: &str) {
+        self.notify(
+            vec![user],
+            Notice::JoinDeclined {
+                group: group.to_owned(),
+            },
+        );
+    }
+
+    /// Refuses a request to join a group `user` already belongs to (here a
+    /// mirror with that id).
+    pub async fn check_not_joined(&self, user: UserId, group: &str) -> ChatResult<()> {
+        let mut conn = self.db.read().await?;
+        if let Some(row) = rows::find_by_ap_id(&mut conn, group).await? {
+            let members = rows::members(&mut conn, row.id).await?;
+            if members.iter().any(|m| m.user_id == user) {
+                return Err(ChatError::Conflict(
+                    "you are already a member of this group".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Those who answer join requests: admins and the owner.
+fn admins(conversation: &super::views::Conversation) -> Vec<UserId> {
+    conversation
+        .members
+        .iter()
+        .filter(|m| m.rights >= Rights::Admin)
+        .map(|m| m.user)
+        .collect()
+}
