@@ -66,7 +66,6 @@ export class Client {
       for (const c of status.contacts) store.putStatus(c.user, c.status);
       if (document.visibilityState === "hidden") this.setAway(true);
       await this.resendOutbox();
-      if (store.current) await this.loadHistory(store.current, false);
     } catch (e) {
       if (!(e instanceof RequestError && e.code === "disconnected")) console.error(e);
     }
@@ -75,6 +74,11 @@ export class Client {
   /** Fetches every message created or changed since the newest one seen. */
   async catchUp() {
     let since = this.store.lastSeen;
+    if (!since) {
+      // Nothing seen yet to sync from: reload what is on screen instead.
+      for (const conversation of [...this.store.older.keys()]) await this.loadHistory(conversation, false);
+      return;
+    }
     while (since) {
       const page = await this.socket.request("message.sync", { since });
       for (const m of page.messages) this.store.putMessage(m, { live: true });

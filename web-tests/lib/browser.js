@@ -74,7 +74,8 @@ export async function becomeContacts(a, b, bName, aLabel) {
  * @param {string} title
  */
 export async function openChat(page, title) {
-  await page.getByRole("list", { name: "Conversations" }).getByRole("button", { name: new RegExp(title) }).click();
+  const pattern = new RegExp(title.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+  await page.getByRole("list", { name: "Conversations" }).getByRole("button", { name: pattern }).click();
   await page.getByRole("heading", { name: title, level: 2 }).waitFor();
 }
 

@@ -16,7 +16,8 @@ export function wsRequests(page, requests) {
     const ws = new WebSocket(`ws://${location.host}/api/v1/ws`, ["confab.v1", token || ""]);
     /** @type {Map<string, (frame: any) => void>} */
     const waiting = new Map();
-    await new Promise((ready) => {
+    await new Promise((ready, fail) => {
+      ws.onclose = (event) => fail(new Error(`socket closed: ${event.code}`));
       ws.onmessage = (event) => {
         const frame = JSON.parse(event.data);
         if (frame.type === "session.ready") ready(null);
@@ -64,4 +65,47 @@ export function patchProfile(page, fields) {
     });
     if (!response.ok) throw new Error(await response.text());
   }, fields);
+}
+
+/**
+ * Runs in the page: sends message.send over a WebSocket of its own, with
+ * the stored token, to the open conversation, and returns the error.
+ * @param {{body: string}} args
+ */
+export async function rawSend({ body }) {
+  const token = localStorage.getItem("confab.token");
+  const conversation = document.querySelector('.conversation-item[aria-current="true"]')?.getAttribute("data-conversation");
+  const ws = new WebSocket(`ws://${location.host}/api/v1/ws`, ["confab.v1", token || ""]);
+  return await new Promise((resolve) => {
+    ws.onmessage = (event) => {
+      const frame = JSON.parse(event.data);
+      if (frame.type === "session.ready") ws.send(JSON.stringify({ type: "message.send", id: crypto.randomUUID(), data: { conversation, body } }));
+      if (frame.type === "result" || frame.type === "error") {
+        ws.close();
+        resolve(frame.type === "error" ? frame.error : { code: "sent" });
+      }
+    };
+    ws.onclose = (event) => resolve({ code: `closed ${event.code}` });
+  });
+}
+
+/**
+ * Runs in a page of the server's origin: sends one message with the given
+ * token over a WebSocket of its own and returns the stored message.
+ * @param {{token: string, conversation: string, body: string}} args
+ */
+export async function sendWithToken({ token, conversation, body }) {
+  const ws = new WebSocket(`ws://${location.host}/api/v1/ws`, ["confab.v1", token]);
+  return await new Promise((resolve, reject) => {
+    ws.onmessage = (event) => {
+      const frame = JSON.parse(event.data);
+      if (frame.type === "session.ready") ws.send(JSON.stringify({ type: "message.send", id: crypto.randomUUID(), data: { conversation, body } }));
+      if (frame.type === "result") {
+        ws.close();
+        resolve(frame.data);
+      }
+      if (frame.type === "error") reject(new Error(frame.error.message));
+    };
+    ws.onclose = (event) => reject(new Error(`socket closed: ${event.code}`));
+  });
 }

@@ -28,6 +28,7 @@ export class ConfabServer {
   constructor() {
     this.dir = mkdtempSync(join(tmpdir(), "confab-web-"));
     this.port = 0;
+    this.domain = "";
     /** @type {import("node:child_process").ChildProcess | null} */
     this.child = null;
     this.log = "";
@@ -40,11 +41,13 @@ export class ConfabServer {
   /** Starts the server (again, on the same port and database after stop()). */
   async start(port = this.port) {
     this.port = port || (await freePort());
+    // Tokens name the domain, so it stays that of the first start.
+    this.domain ||= `127.0.0.1:${this.port}`;
     const child = spawn(binary, ["serve"], {
       env: {
         ...process.env,
         CONFAB_BIND: `127.0.0.1:${this.port}`,
-        CONFAB_DOMAIN: `127.0.0.1:${this.port}`,
+        CONFAB_DOMAIN: this.domain,
         CONFAB_PUBLIC_SCHEME: "http",
         CONFAB_DATABASE_URL: `sqlite://${join(this.dir, "confab.db")}`,
         CONFAB_LOG: "warn",

@@ -6,7 +6,8 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { ConfabServer } from "../lib/server.js";
 import { becomeContacts, launch, messages, openChat, send, signUp } from "../lib/browser.js";
-import { eventually, toBeDisabled, toBeHidden, toBeVisible, toHaveCount } from "../lib/expect.js";
+import { toBeDisabled, toBeHidden, toBeVisible, toHaveCount } from "../lib/expect.js";
+import { rawSend } from "../lib/seed.js";
 
 /** @type {ConfabServer} */
 let server;
@@ -78,6 +79,18 @@ test("two users chat live: contacts, messages, reply, edit, delete, block", asyn
   await toHaveCount(messages(ada.page).getByText("This message was deleted."), 1);
   await toHaveCount(messages(bob.page).getByText("This message was deleted."), 1);
 
+  // A game invitation: a card on both sides, answered live.
+  await ada.page.getByRole("button", { name: "Invite to a game" }).click();
+  const invite = ada.page.getByRole("dialog", { name: "Invite to a game" });
+  await invite.getByLabel("Game").fill("go");
+  await invite.getByRole("button", { name: "Send invitation" }).click();
+  const card = messages(bob.page).getByRole("group", { name: "Game invitation: go" });
+  await toBeVisible(card.getByText("Waiting for an answer"));
+  await toHaveCount(messages(ada.page).getByRole("group", { name: "Game invitation: go" }).getByRole("button", { name: "Accept" }), 0);
+  await card.getByRole("button", { name: "Accept" }).click();
+  await toBeVisible(messages(ada.page).getByRole("group", { name: "Game invitation: go" }).getByText("Accepted by Bob Babbage"));
+  await toHaveCount(card.getByRole("button", { name: "Accept" }), 0);
+
   // Ada blocks Bob from the conversation: read-only for both.
   await ada.page.getByRole("button", { name: "Block Bob Babbage" }).click();
   await toBeVisible(ada.page.getByRole("note").getByText(/You blocked this person/));
@@ -95,23 +108,39 @@ test("two users chat live: contacts, messages, reply, edit, delete, block", asyn
   await toBeHidden(ada.page.getByRole("note"));
 });
 
-/**
- * Runs in the page: sends message.send over a WebSocket of its own, with
- * the stored token, to the open conversation, and returns the error.
- * @param {{body: string}} args
- */
-export async function rawSend({ body }) {
-  const token = localStorage.getItem("confab.token");
-  const conversation = document.querySelector('.conversation-item[aria-current="true"]')?.getAttribute("data-conversation");
-  const ws = new WebSocket(`ws://${location.host}/api/v1/ws`, ["confab.v1", token || ""]);
-  return await new Promise((resolve) => {
-    ws.onmessage = (event) => {
-      const frame = JSON.parse(event.data);
-      if (frame.type === "session.ready") ws.send(JSON.stringify({ type: "message.send", id: crypto.randomUUID(), data: { conversation, body } }));
-      if (frame.type === "result" || frame.type === "error") {
-        ws.close();
-        resolve(frame.type === "error" ? frame.error : { code: "sent" });
-      }
-    };
-  });
-}
+test("profile changes show to others; log out and log in again", async () => {
+  const ada = await signUp(browser, server.url, "ada_p");
+  const bob = await signUp(browser, server.url, "bob_p");
+  await becomeContacts(ada.page, bob.page, "bob_p", "ada_p");
+
+  await ada.page.getByRole("button", { name: "Your profile" }).click();
+  const form = ada.page.getByRole("dialog", { name: "Your profile" });
+  await form.getByLabel("Display name").fill("Countess Ada");
+  await form.getByLabel("Bio").fill("Poetical science.");
+  await form.getByRole("button", { name: "Add link" }).click();
+  await form.getByLabel("Link 1 name").fill("Notes");
+  await form.getByLabel("Link 1 URL").fill("https://example.org/notes");
+  await form.getByRole("button", { name: "Save profile" }).click();
+  await toHaveCount(ada.page.getByRole("dialog"), 0);
+  await toBeVisible(ada.page.getByRole("button", { name: "Your profile" }).getByText("Countess Ada"));
+
+  // Bob opens Ada's profile (a fresh page load reads it anew).
+  await bob.page.reload();
+  await bob.page.getByRole("tab", { name: /Contacts/ }).click();
+  await bob.page.getByRole("button", { name: "Profile of Countess Ada" }).click();
+  const profile = bob.page.getByRole("dialog", { name: "Countess Ada" });
+  await toBeVisible(profile.getByText("Poetical science."));
+  assert.equal(await profile.getByRole("link", { name: "https://example.org/notes" }).getAttribute("rel"), "noopener noreferrer");
+
+  // Logging out forgets the token; logging in brings the account back.
+  await ada.page.getByRole("button", { name: "Log out" }).click();
+  await toBeVisible(ada.page.getByRole("heading", { name: "Welcome back" }));
+  assert.equal(await ada.page.evaluate(() => localStorage.getItem("confab.token")), null);
+  await ada.page.getByLabel("User name").fill("ada_p");
+  await ada.page.getByLabel("Password").fill("wrong password");
+  await ada.page.getByRole("button", { name: "Log in" }).click();
+  await toBeVisible(ada.page.getByRole("alert").getByText("wrong name or password"));
+  await ada.page.getByLabel("Password").fill("ada_p-password-1");
+  await ada.page.getByRole("button", { name: "Log in" }).click();
+  await toBeVisible(ada.page.getByRole("button", { name: "Your profile" }).getByText("Countess Ada"));
+});
