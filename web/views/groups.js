@@ -1,7 +1,7 @@
 // Groups: create one, and manage it (name, topic, members and their
 // rights, leave, delete) within what the caller's rights allow.
 
-import { avatar, h, present } from "../format.js";
+import { avatar, h } from "../format.js";
 import { RANK } from "../client.js";
 import { attempt, confirmAction, field, nameOf, openDialog, toast } from "./common.js";
 
@@ -58,6 +58,31 @@ export function groupSettingsDialog(client, id, profile) {
   const addRights = rightsSelect("write", ["read", "write"], "Rights of new members");
   const addForm = h("form", { class: "add-member" }, field("Add members", addUsers), addRights, h("button", { class: "small primary", text: "Add", attrs: { type: "submit" } }));
   let filled = false;
+  let drawn = "";
+  const membersHeading = h("h3");
+  const memberList = h("ul", { class: "people", attrs: { "aria-label": "Members" } });
+  const leave = h("button", {
+    class: "danger-outline",
+    text: "Leave group",
+    attrs: { type: "button" },
+    on: {
+      click: async () => {
+        if (await confirmAction("Leave this group?", "Leave")) attempt(() => client.request("conversation.leave", { conversation: id }));
+      },
+    },
+  });
+  const remove = h("button", {
+    class: "danger",
+    text: "Delete group",
+    attrs: { type: "button" },
+    on: {
+      click: async () => {
+        if (await confirmAction("Delete this group and all its messages?", "Delete group")) attempt(() => client.request("conversation.delete", { conversation: id }));
+      },
+    },
+  });
+  const hostedNote = h("p", { class: "muted", text: "This group is hosted on another server; manage it there." });
+  body.append(details, membersHeading, memberList, addForm, h("div", { class: "actions spread" }, leave, remove), hostedNote);
 
   details.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -87,6 +112,11 @@ export function groupSettingsDialog(client, id, profile) {
     details.querySelector("button")?.toggleAttribute("hidden", mine < RANK.admin);
     /** @type {Rights[]} */
     const grantable = s.rights === "owner" ? ["read", "write", "admin"] : ["read", "write"];
+    // Redraw the rows only when they would change, so that a control is
+    // not replaced while someone is using it.
+    const signature = JSON.stringify([c.members, c.members.map((m) => nameOf(store, m.user)), s.rights]);
+    if (signature === drawn) return;
+    drawn = signature;
     const chosen = addRights.value || "write";
     addRights.replaceChildren(...grantable.map((r) => h("option", { text: r, attrs: { value: r } })));
     addRights.value = chosen;
@@ -108,34 +138,12 @@ export function groupSettingsDialog(client, id, profile) {
       const open = h("button", { class: "person-open", attrs: { type: "button", "aria-label": `Profile of ${who}` }, on: { click: () => !self && profile(m.user) } }, avatar(who, store.users.get(m.user)?.avatar_url, m.user, "s"), h("span", { class: "item-text" }, h("strong", { text: self ? `${who} (you)` : who })));
       return h("li", { class: "person" }, open, controls);
     });
-    const leave = h("button", {
-      class: "danger-outline",
-      text: "Leave group",
-      attrs: { type: "button" },
-      on: {
-        click: async () => {
-          if (await confirmAction("Leave this group?", "Leave")) attempt(() => client.request("conversation.leave", { conversation: id }));
-        },
-      },
-    });
-    const remove = h("button", {
-      class: "danger",
-      text: "Delete group",
-      attrs: { type: "button" },
-      on: {
-        click: async () => {
-          if (await confirmAction("Delete this group and all its messages?", "Delete group")) attempt(() => client.request("conversation.delete", { conversation: id }));
-        },
-      },
-    });
-    body.replaceChildren(...present([
-      details,
-      h("h3", { text: `Members (${c.members.length})` }),
-      h("ul", { class: "people", attrs: { "aria-label": "Members" } }, ...rows),
-      mine >= RANK.admin && !c.hosted_by ? addForm : null,
-      h("div", { class: "actions spread" }, c.hosted_by ? null : leave, s.rights === "owner" ? remove : null),
-      c.hosted_by ? h("p", { class: "muted", text: "This group is hosted on another server; manage it there." }) : null,
-    ]));
+    membersHeading.textContent = `Members (${c.members.length})`;
+    memberList.replaceChildren(...rows);
+    addForm.hidden = mine < RANK.admin || !!c.hosted_by;
+    leave.hidden = !!c.hosted_by;
+    remove.hidden = s.rights !== "owner";
+    hostedNote.hidden = !c.hosted_by;
   }
   const onChange = () => (dialog.open ? render() : store.removeEventListener("change", onChange));
   store.addEventListener("change", onChange);
