@@ -27,6 +27,30 @@ export function launch() {
   });
 }
 
+/** @type {WeakMap<import("playwright-core").Page, string[]>} */
+const seen = new WeakMap();
+
+/**
+ * Records uncaught errors and Content-Security-Policy violations of a page.
+ * @param {import("playwright-core").Page} page
+ */
+export function watch(page) {
+  const list = /** @type {string[]} */ ([]);
+  seen.set(page, list);
+  page.on("pageerror", (error) => list.push(`uncaught: ${error.message}`));
+  page.on("console", (message) => {
+    if (message.type() === "error" && /Content Security Policy/i.test(message.text())) list.push(message.text());
+  });
+}
+
+/**
+ * What went wrong in a watched page: uncaught errors and CSP violations.
+ * @param {import("playwright-core").Page} page
+ */
+export function problems(page) {
+  return seen.get(page) || [];
+}
+
 /**
  * A new person: their own browser context, signed up through the form.
  * @param {import("playwright-core").Browser} browser
@@ -41,6 +65,7 @@ export async function signUp(browser, baseURL, name, options = {}) {
     colorScheme: options.colorScheme || "light",
   });
   const page = await context.newPage();
+  watch(page);
   await page.goto("/");
   await page.getByRole("button", { name: "Create an account" }).click();
   await page.getByLabel("User name").fill(name);

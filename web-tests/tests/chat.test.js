@@ -5,7 +5,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { ConfabServer } from "../lib/server.js";
-import { becomeContacts, launch, messages, openChat, send, signUp } from "../lib/browser.js";
+import { becomeContacts, launch, messages, openChat, problems, send, signUp } from "../lib/browser.js";
 import { toBeDisabled, toBeHidden, toBeVisible, toHaveCount } from "../lib/expect.js";
 import { rawSend } from "../lib/seed.js";
 
@@ -106,6 +106,7 @@ test("two users chat live: contacts, messages, reply, edit, delete, block", asyn
   await ada.page.getByRole("button", { name: "Unblock Bob Babbage" }).click();
   await toBeDisabled(bob.page.getByRole("textbox", { name: "Message" }), false);
   await toBeHidden(ada.page.getByRole("note"));
+  assert.deepEqual([...problems(ada.page), ...problems(bob.page)], []);
 });
 
 test("profile changes show to others; log out and log in again", async () => {

@@ -6,7 +6,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { ConfabServer } from "../lib/server.js";
-import { launch, messages, openChat, send, signUp } from "../lib/browser.js";
+import { launch, messages, openChat, problems, send, signUp } from "../lib/browser.js";
 import { toBeDisabled, toBeVisible, toHaveCount } from "../lib/expect.js";
 import { rawSend } from "../lib/seed.js";
 
@@ -89,4 +89,5 @@ test("a group of three with a read-only member", async () => {
   await settings.getByRole("button", { name: "Delete group" }).click();
   await ada.page.getByRole("dialog", { name: "Delete this group and all its messages?" }).getByRole("button", { name: "Delete group" }).click();
   await toHaveCount(ada.page.getByRole("list", { name: "Conversations" }).getByRole("button", { name: /Tea and cake/ }), 0);
+  assert.deepEqual([ada, bob, cy].flatMap((p) => problems(p.page)), []);
 });

@@ -5,7 +5,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { ConfabServer } from "../lib/server.js";
-import { becomeContacts, launch, messages, openChat, send, signUp } from "../lib/browser.js";
+import { becomeContacts, launch, messages, openChat, problems, send, signUp } from "../lib/browser.js";
 import { toBeVisible, toHaveCount } from "../lib/expect.js";
 
 /** @type {ConfabServer} */
@@ -52,4 +52,5 @@ test("messages with <script> and <img onerror> render as text", async () => {
   await toHaveCount(ada.page.locator("b"), 0);
   assert.equal(await ada.page.evaluate(() => /** @type {any} */ (window).__xss), undefined);
   assert.equal(await bob.page.evaluate(() => /** @type {any} */ (window).__xss), undefined);
+  assert.deepEqual([...problems(ada.page), ...problems(bob.page)], []);
 });

@@ -151,6 +151,13 @@ export function createChat(client, actions) {
     const pic = avatar(name, peerUser ? peerUser.avatar_url : c.avatar_url, peer || c.id, "m");
     headAvatar.replaceChildren(pic);
     headTools.replaceChildren();
+    headTools.append(
+      h("button", {
+        class: "icon-button",
+        attrs: { type: "button", "aria-label": s.muted ? "Unmute notifications" : "Mute notifications", title: s.muted ? "Unmute" : "Mute", "aria-pressed": String(s.muted) },
+        on: { click: () => toggleMute(s) },
+      }, icon(s.muted ? "bellOff" : "bell")),
+    );
     if (peer) {
       const status = store.blocks.has(peer) ? "offline" : store.presence.get(peer) || "offline";
       headAvatar.append(h("span", { class: `presence ${status}` }));
@@ -169,6 +176,19 @@ export function createChat(client, actions) {
       const count = c.members.length;
       subtitle.textContent = [c.topic, `${count} member${count === 1 ? "" : "s"}`].filter(Boolean).join(" · ");
       headTools.append(h("button", { class: "small", text: "Group settings", attrs: { type: "button" }, on: { click: () => actions.groupSettings(c.id) } }));
+    }
+  }
+
+  /**
+   * Mutes or unmutes notifications of a conversation. The server does not
+   * push mutes, so the summary is updated here.
+   * @param {Summary} s
+   */
+  async function toggleMute(s) {
+    const muted = !s.muted;
+    if (await attempt(() => client.request("conversation.mute", { conversation: s.conversation.id, muted }))) {
+      s.muted = muted;
+      store.changed("conversations");
     }
   }
 

@@ -114,6 +114,7 @@ export function createSidebar(client, actions) {
       ),
     );
     if (summary.unread > 0) button.classList.add("has-unread");
+    if (summary.muted) button.classList.add("muted-item");
     return h("li", {}, button);
   }
 
