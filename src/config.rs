@@ -275,6 +275,16 @@ pub struct Config {
         global = true
     )]
     pub shutdown_timeout_s: u64,
+
+    /// Comma-separated origins (`https://auth.example.org`) that may frame
+    /// the web client and hand it a token by postMessage, besides its own.
+    #[arg(
+        long,
+        env = "CONFAB_WEB_EMBED_ORIGINS",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub web_embed_origins: Vec<String>,
 }
 
 /// A configuration that cannot be used, with the reason.
@@ -351,11 +361,26 @@ impl Config {
                 "federation_retry_base_s and federation_max_attempts must be positive".into(),
             ));
         }
+        for origin in &self.web_embed_origins {
+            if !is_origin(origin) {
+                return Err(ConfigError(format!(
+                    "web_embed_origins: {origin:?} is not an origin like https://auth.example.org"
+                )));
+            }
+        }
         if self.max_body_bytes < 1024 {
             return Err(ConfigError("max_body_bytes must be at least 1024".into()));
         }
         Ok(())
     }
+}
+
+/// Whether `text` is exactly a serialised http(s) origin: scheme, host and
+/// an optional port, nothing else (it goes into a CSP header verbatim).
+fn is_origin(text: &str) -> bool {
+    url::Url::parse(text).is_ok_and(|url| {
+        matches!(url.scheme(), "http" | "https") && url.origin().ascii_serialization() == text
+    })
 }
 
 /// The config file named by `--config PATH`, `--config=PATH` or CONFAB_CONFIG.
@@ -439,6 +464,29 @@ mod tests {
             vec!["ada".to_string(), "bob".to_string()]
         );
         assert!(!cli.config.registration_open);
+    }
+
+    #[test]
+    fn embed_origins_must_be_bare_origins() {
+        let good = Cli::load_from([
+            "confab",
+            "--web-embed-origins",
+            "https://auth.example.org,http://127.0.0.1:9000",
+        ])
+        .unwrap();
+        assert_eq!(good.config.web_embed_origins.len(), 2);
+        for bad in [
+            "https://auth.example.org/",
+            "https://auth.example.org/login",
+            "javascript:alert(1)",
+            "auth.example.org",
+            "https://a.example 'unsafe-inline'",
+        ] {
+            assert!(
+                Cli::load_from(["confab", "--web-embed-origins", bad]).is_err(),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

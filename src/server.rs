@@ -22,7 +22,7 @@ pub fn router(state: AppState) -> Router {
     api::router()
         .route("/api/v1/ws", axum::routing::get(ws::upgrade))
         .merge(apub::router())
-        .merge(web::router())
+        .merge(web::router(&state.config.web_embed_origins))
         .fallback(|| async { Error::NoRoute })
         .method_not_allowed_fallback(|| async { Error::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(max_body))

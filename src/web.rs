@@ -5,7 +5,9 @@
 //! `<version>` is a hash of every embedded file, computed once when the
 //! router is built, so a new build changes every asset URL: assets are
 //! cached for a year as `immutable`, the page itself is `no-cache`. The page
-//! carries a strict Content-Security-Policy (no inline script or style).
+//! carries a strict Content-Security-Policy (no inline script or style);
+//! the origins of `web_embed_origins` may frame it and hand it a token (the
+//! page names them in a `<meta>` the client reads).
 //!
 //! Must not import `chat`, `db`, `api`, `ws` or `apub`: the client talks to
 //! the server only through the public REST API and WebSocket protocol.
@@ -14,7 +16,6 @@ use crate::error::Error;
 use axum::extract::Path;
 use axum::http::header::{
     CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
-    X_FRAME_OPTIONS,
 };
 use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
@@ -30,28 +31,36 @@ use std::sync::Arc;
 #[folder = "web/"]
 struct Files;
 
-/// The page's Content-Security-Policy: scripts, styles and connections only
-/// from this origin (WebSockets included), images also from any `https:`
-/// address (avatars are URLs) and `data:`; no plugins, no `<base>`, no
-/// framing by other sites.
-pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+/// The page's Content-Security-Policy, but for `frame-ancestors`: scripts,
+/// styles and connections only from this origin (WebSockets included),
+/// images also from any `https:` address (avatars are URLs) and `data:`;
+/// no plugins, no `<base>`.
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
      img-src 'self' https: data:; connect-src 'self' ws: wss:; font-src 'self'; \
-     object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'";
+     object-src 'none'; base-uri 'none'; form-action 'self'";
 
 /// Where `index.html` names the asset folder; replaced by
 /// `/assets/<version>` when the router is built.
 const ASSETS_PLACEHOLDER: &str = "/assets/VERSION";
 
+/// The `<meta>` of `index.html` that lists the embedding origins for the
+/// client; filled when the router is built.
+const ORIGINS_META: &str = r#"<meta name="confab-embed-origins" content="">"#;
+
 /// The page, ready to serve, and the version its asset URLs carry.
 struct Site {
-    /// `index.html` with the asset placeholder replaced.
+    /// `index.html` with the placeholders filled.
     index: String,
+    /// The page's Content-Security-Policy header.
+    csp: HeaderValue,
     /// Hex hash of every embedded file's name and content.
     version: String,
 }
 
 impl Site {
-    fn build() -> Self {
+    /// `embed_origins` are validated origins (`Config::validate`): they hold
+    /// no spaces, quotes or semicolons.
+    fn build(embed_origins: &[String]) -> Self {
         let mut names: Vec<_> = Files::iter().collect();
         names.sort();
         let mut hasher = DefaultHasher::new();
@@ -62,17 +71,30 @@ impl Site {
             }
         }
         let version = format!("{:016x}", hasher.finish());
+        let origins = embed_origins.join(" ");
         let index = Files::get("index.html")
             .map(|f| String::from_utf8_lossy(&f.data).into_owned())
             .unwrap_or_default()
-            .replace(ASSETS_PLACEHOLDER, &format!("/assets/{version}"));
-        Site { index, version }
+            .replace(ASSETS_PLACEHOLDER, &format!("/assets/{version}"))
+            .replace(
+                ORIGINS_META,
+                &format!(r#"<meta name="confab-embed-origins" content="{origins}">"#),
+            );
+        let csp = format!("{CSP}; frame-ancestors 'self' {origins}");
+        let csp = HeaderValue::from_str(csp.trim_end())
+            .unwrap_or_else(|_| HeaderValue::from_static("frame-ancestors 'none'"));
+        Site {
+            index,
+            csp,
+            version,
+        }
     }
 }
 
-/// `GET /` and `GET /assets/{version}/{*path}`.
-pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
-    let site = Arc::new(Site::build());
+/// `GET /` and `GET /assets/{version}/{*path}`; `embed_origins` may frame
+/// the page and post it a token.
+pub fn router<S: Clone + Send + Sync + 'static>(embed_origins: &[String]) -> Router<S> {
+    let site = Arc::new(Site::build(embed_origins));
     let page = site.clone();
     Router::new()
         .route("/", get(move || async move { index(&page) }))
@@ -95,9 +117,8 @@ fn index(site: &Site) -> Response {
                 HeaderValue::from_static("text/html; charset=utf-8"),
             ),
             (CACHE_CONTROL, HeaderValue::from_static("no-cache")),
-            (CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)),
+            (CONTENT_SECURITY_POLICY, site.csp.clone()),
             (X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
-            (X_FRAME_OPTIONS, HeaderValue::from_static("SAMEORIGIN")),
             (REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
         ],
         site.index.clone(),
@@ -150,13 +171,37 @@ mod tests {
 
     #[test]
     fn index_names_the_current_asset_version() {
-        let site = Site::build();
+        let site = Site::build(&[]);
         assert!(site
             .index
             .contains(&format!("/assets/{}/main.js", site.version)));
         assert!(!site.index.contains(ASSETS_PLACEHOLDER));
         assert!(!site.index.contains("<script>"));
         assert!(!site.index.contains("style="));
+        assert_eq!(
+            site.csp
+                .to_str()
+                .ok()
+                .map(|csp| csp.ends_with("frame-ancestors 'self'")),
+            Some(true)
+        );
+    }
+
+    #[test]
+    fn embed_origins_reach_the_page_and_its_policy() {
+        let origins = [
+            "https://auth.example".to_string(),
+            "http://127.0.0.1:9".to_string(),
+        ];
+        let site = Site::build(&origins);
+        assert!(site.index.contains(
+            r#"<meta name="confab-embed-origins" content="https://auth.example http://127.0.0.1:9">"#
+        ));
+        assert_eq!(
+            site.csp.to_str().ok().map(|csp| csp
+                .ends_with("frame-ancestors 'self' https://auth.example http://127.0.0.1:9")),
+            Some(true)
+        );
     }
 
     #[test]

@@ -6,10 +6,11 @@
 //   - in the URL fragment: `/#token=<jwt>`; the fragment never reaches the
 //     server, and the client removes it from the address bar and history
 //     at once; or
-//   - by postMessage from a window of this origin (the page that opened
-//     the client, or the page that frames it): `{type: "confab.token",
-//     token: "<jwt>"}`. The client announces itself first with
-//     `{type: "confab.ready"}` to its opener or parent.
+//   - by postMessage from the page that opened the client or frames it, if
+//     that page is of this origin or of one the server lists in
+//     `web_embed_origins` (the page's `confab-embed-origins` meta):
+//     `{type: "confab.token", token: "<jwt>"}`. The client announces itself
+//     first with `{type: "confab.ready"}` to its opener or parent.
 // See docs/web-client.md.
 
 const KEY = "confab.token";
@@ -40,20 +41,31 @@ export function takeFragmentToken() {
   return token && token.split(".").length === 3 ? token : null;
 }
 
+/** This origin and the embedding origins the server allows. */
+function trustedOrigins() {
+  const meta = document.querySelector('meta[name="confab-embed-origins"]');
+  const listed = (meta?.getAttribute("content") || "").split(/\s+/).filter(Boolean);
+  return [location.origin, ...listed];
+}
+
 /**
- * Listens for tokens posted by a window of this origin and announces that
- * the client is ready to receive one.
+ * Listens for tokens posted by a trusted window and announces to the
+ * opener or parent that the client is ready to receive one.
  * @param {(token: string) => void} onToken
  */
 export function listenForHandoff(onToken) {
+  const trusted = trustedOrigins();
   window.addEventListener("message", (event) => {
-    if (event.origin !== location.origin) return;
+    if (!trusted.includes(event.origin)) return;
+    const host = window.opener || (window.parent !== window ? window.parent : null);
+    if (event.source !== host && event.source !== window) return;
     const data = event.data;
     if (!data || typeof data !== "object" || data.type !== "confab.token") return;
     if (typeof data.token === "string" && data.token.split(".").length === 3) onToken(data.token);
   });
   const host = window.opener || (window.parent !== window ? window.parent : null);
-  if (host) host.postMessage({ type: "confab.ready" }, location.origin);
+  // Only a host of a trusted origin receives it; for the others it is dropped.
+  if (host) for (const origin of trusted) host.postMessage({ type: "confab.ready" }, origin);
 }
 
 /**

@@ -25,7 +25,9 @@ function freePort() {
 }
 
 export class ConfabServer {
-  constructor() {
+  /** @param {Record<string, string>} [env] further CONFAB_* settings */
+  constructor(env = {}) {
+    this.env = env;
     this.dir = mkdtempSync(join(tmpdir(), "confab-web-"));
     this.port = 0;
     this.domain = "";
@@ -52,6 +54,7 @@ export class ConfabServer {
         CONFAB_DATABASE_URL: `sqlite://${join(this.dir, "confab.db")}`,
         CONFAB_LOG: "warn",
         CONFAB_SHUTDOWN_TIMEOUT_S: "1",
+        ...this.env,
       },
       stdio: ["ignore", "pipe", "pipe"],
     });

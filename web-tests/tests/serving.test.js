@@ -5,6 +5,7 @@
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import { createServer } from "node:http";
 import { ConfabServer } from "../lib/server.js";
 import { launch } from "../lib/browser.js";
 import { toBeVisible } from "../lib/expect.js";
@@ -53,9 +54,13 @@ test("the page, its assets and what is not there", async () => {
   }
 });
 
-/** @returns {Promise<string>} a token of a new account, as an auth service would hand over */
-async function token(name) {
-  const response = await fetch(`${server.url}/api/v1/auth/register`, {
+/**
+ * @param {string} name
+ * @param {ConfabServer} [on]
+ * @returns {Promise<string>} a token of a new account, as an auth service would hand over
+ */
+async function token(name, on = server) {
+  const response = await fetch(`${on.url}/api/v1/auth/register`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ name, password: "hand-off-password", display_name: name.toUpperCase() }),
@@ -84,4 +89,39 @@ test("a token posted by a window of the same origin signs in", async () => {
   await page.evaluate((t) => window.postMessage({ type: "confab.token", token: t }, location.origin), await token("posted"));
   await toBeVisible(page.getByRole("button", { name: "Your profile" }).getByText("POSTED"));
   await context.close();
+});
+
+test("a page of a listed embedding origin frames the client and hands it a token", async () => {
+  // The embedding page: another origin (another port), listed in web_embed_origins.
+  let page = "";
+  const embedder = createServer((_, response) => {
+    response.writeHead(200, { "Content-Type": "text/html; charset=utf-8" });
+    response.end(page);
+  });
+  await new Promise((ok) => embedder.listen(0, "127.0.0.1", () => ok(null)));
+  const address = embedder.address();
+  const origin = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
+  const confab = await new ConfabServer({ CONFAB_WEB_EMBED_ORIGINS: origin }).start();
+  try {
+    const response = await fetch(`${confab.url}/`);
+    assert.ok(response.headers.get("content-security-policy")?.endsWith(`frame-ancestors 'self' ${origin}`));
+    const handed = await token("embedded", confab);
+    page = `<!doctype html><title>Auth service</title>
+<iframe src="${confab.url}/" title="Confab" width="900" height="700"></iframe>
+<script>
+addEventListener("message", (event) => {
+  if (event.origin === "${confab.url}" && event.data && event.data.type === "confab.ready") {
+    document.querySelector("iframe").contentWindow.postMessage({ type: "confab.token", token: "${handed}" }, "${confab.url}");
+  }
+});
+</script>`;
+    const context = await browser.newContext();
+    const tab = await context.newPage();
+    await tab.goto(origin);
+    await toBeVisible(tab.frameLocator("iframe").getByRole("button", { name: "Your profile" }).getByText("EMBEDDED"));
+    await context.close();
+  } finally {
+    await confab.dispose();
+    embedder.close();
+  }
 });
