@@ -14,6 +14,9 @@ const PATHS = {
   close: "M6 6l12 12M18 6L6 18",
   game: "M4 6h16v12H4zM8 10v4M6 12h4M15 10.5h.01M17 13.5h.01",
   send: "M4 12l16-8-6 16-2.5-6.5z",
+  settings: "M4 7h9M17 7h3M4 17h3M11 17h9M15 5v4M9 15v4",
+  user: "M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM4 20a8 8 0 0 1 16 0",
+  block: "M12 3a9 9 0 1 0 0 18 9 9 0 0 0 0-18zM5.6 5.6l12.8 12.8",
 };
 
 /** @typedef {keyof typeof PATHS} IconName */

@@ -164,19 +164,27 @@ export function createChat(client, actions) {
       subtitle.textContent = store.blocks.has(peer) ? "Blocked" : peerUser?.domain ? `@${peerUser.name} · ${status}` : status;
       const blocked = store.blocks.has(peer);
       headTools.append(
-        h("button", { class: "small", text: "Profile", attrs: { type: "button", "aria-label": `Profile of ${name}` }, on: { click: () => actions.profile(peer) } }),
-        h("button", {
-          class: blocked ? "small" : "small danger-outline",
-          text: blocked ? "Unblock" : "Block",
-          attrs: { type: "button", "aria-label": `${blocked ? "Unblock" : "Block"} ${name}` },
-          on: { click: () => attempt(() => client.request(blocked ? "contact.unblock" : "contact.block", { user: peer })) },
-        }),
+        headButton("user", "Profile", `Profile of ${name}`, () => actions.profile(peer)),
+        headButton("block", blocked ? "Unblock" : "Block", `${blocked ? "Unblock" : "Block"} ${name}`, () =>
+          attempt(() => client.request(blocked ? "contact.unblock" : "contact.block", { user: peer })),
+        ),
       );
     } else {
       const count = c.members.length;
       subtitle.textContent = [c.topic, `${count} member${count === 1 ? "" : "s"}`].filter(Boolean).join(" · ");
-      headTools.append(h("button", { class: "small", text: "Group settings", attrs: { type: "button" }, on: { click: () => actions.groupSettings(c.id) } }));
+      headTools.append(headButton("settings", "Group settings", "Group settings", () => actions.groupSettings(c.id)));
     }
+  }
+
+  /**
+   * A header button: icon and text on wide screens, the icon alone on phones.
+   * @param {import("../icons.js").IconName} name
+   * @param {string} text
+   * @param {string} label
+   * @param {() => unknown} act
+   */
+  function headButton(name, text, label, act) {
+    return h("button", { class: "small head-button", attrs: { type: "button", "aria-label": label, title: label }, on: { click: act } }, icon(name), h("span", { text }));
   }
 
   /**
