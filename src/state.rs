@@ -96,7 +96,7 @@ impl AppState {
             db,
             client.clone(),
             config.clone(),
-            queue.wake.clone(),
+            queue.handoff.clone(),
         ));
         tokio::spawn(delivery.run());
         tokio::spawn(apub::inbox::forget_old_activities(chat.db().clone()));
@@ -104,6 +104,7 @@ impl AppState {
             chat: chat.clone(),
             config: config.clone(),
             queue,
+            actors: Arc::default(),
         };
         let federation = apub::context::federation_config(context, client)
             .await

@@ -19,6 +19,8 @@ pub struct Context {
     pub config: Arc<Config>,
     /// Where outgoing activities are queued.
     pub queue: Arc<Queue>,
+    /// Remote actors read in the last minute.
+    pub actors: Arc<super::actor_cache::ActorCache>,
 }
 
 /// Request data of the federation library.

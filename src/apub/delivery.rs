@@ -20,6 +20,7 @@ use crate::db::users as user_rows;
 use crate::db::{Db, DbError};
 use chrono::{NaiveDateTime, Utc};
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc, Notify, Semaphore};
@@ -33,6 +34,33 @@ const BATCH: i64 = 500;
 const RECORD_BATCH: usize = 512;
 /// The shortest pause between two rounds.
 const ROUND_GAP: Duration = Duration::from_millis(5);
+/// The longest: retries falling due are found within this time.
+const IDLE_POLL: Duration = Duration::from_secs(5);
+
+/// Between the queue and the worker: rows just stored are handed over in
+/// memory (the worker starts them without reading them back); the
+/// database is polled only for what memory cannot know (rows left from
+/// before a restart, retries falling due, a host that came back).
+#[derive(Default)]
+pub struct Handoff {
+    notify: Notify,
+    fresh: Mutex<Vec<DeliveryRow>>,
+    poll: AtomicBool,
+}
+
+impl Handoff {
+    /// Rows the queue just committed.
+    pub fn push(&self, rows: Vec<DeliveryRow>) {
+        lock(&self.fresh).extend(rows);
+        self.notify.notify_one();
+    }
+
+    /// Asks the worker to read due rows from the database now.
+    pub fn poll(&self) {
+        self.poll.store(true, Ordering::Release);
+        self.notify.notify_one();
+    }
+}
 
 /// How one attempt ended.
 enum Outcome {
@@ -48,7 +76,10 @@ pub struct Delivery {
     client: reqwest::Client,
     config: Arc<Config>,
     signer: Signer,
-    wake: Arc<Notify>,
+    handoff: Arc<Handoff>,
+    /// The last round read a full page of due rows: read again as soon as
+    /// outcomes free some.
+    backlog: AtomicBool,
     /// Rows being sent or recorded right now (not read again until their
     /// outcome is committed).
     in_flight: Mutex<HashSet<DeliveryId>>,
@@ -71,14 +102,20 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Delivery {
-    pub fn new(db: Db, client: reqwest::Client, config: Arc<Config>, wake: Arc<Notify>) -> Self {
+    pub fn new(
+        db: Db,
+        client: reqwest::Client,
+        config: Arc<Config>,
+        handoff: Arc<Handoff>,
+    ) -> Self {
         let (outcomes, pending) = mpsc::unbounded_channel();
         Self {
             db,
             client,
             config,
             signer: Signer::default(),
-            wake,
+            handoff,
+            backlog: AtomicBool::new(false),
             in_flight: Mutex::default(),
             hosts: Mutex::default(),
             outcomes,
@@ -86,22 +123,45 @@ impl Delivery {
         }
     }
 
-    /// Runs until the process ends.
+    /// Runs until the process ends: starts rows handed over by the queue
+    /// at once, and reads due rows from the database when it must.
     pub async fn run(self: Arc<Self>) {
         if let Some(pending) = lock(&self.pending).take() {
             tokio::spawn(self.clone().record_batches(pending));
         }
+        let mut next_round = tokio::time::Instant::now();
         loop {
-            let wait = match self.round().await {
-                Ok(wait) => wait,
-                Err(e) => {
+            let fresh = std::mem::take(&mut *lock(&self.handoff.fresh));
+            self.start(fresh);
+            let now = tokio::time::Instant::now();
+            if self.handoff.poll.swap(false, Ordering::AcqRel) || now >= next_round {
+                let wait = self.round().await.unwrap_or_else(|e| {
                     tracing::warn!(error = %e, "delivery round failed");
                     Duration::from_secs(1)
+                });
+                next_round = tokio::time::Instant::now() + wait;
+            }
+            let _ = tokio::time::timeout_at(next_round, self.handoff.notify.notified()).await;
+        }
+    }
+
+    /// Starts an attempt for each row not already in flight.
+    fn start(self: &Arc<Self>, rows: Vec<DeliveryRow>) {
+        let mut in_flight = lock(&self.in_flight);
+        let rows: Vec<DeliveryRow> = rows
+            .into_iter()
+            .filter(|row| in_flight.insert(row.id))
+            .collect();
+        drop(in_flight);
+        for row in rows {
+            let this = self.clone();
+            tokio::spawn(async move {
+                let id = row.id;
+                if let Err(e) = this.attempt(row).await {
+                    tracing::warn!(error = %e, "a delivery attempt failed to run");
+                    lock(&this.in_flight).remove(&id);
                 }
-            };
-            let _ = tokio::time::timeout(wait, self.wake.notified()).await;
-            // Gathers the wake-ups of a burst into one round.
-            tokio::time::sleep(ROUND_GAP).await;
+            });
         }
     }
 
@@ -128,41 +188,42 @@ impl Delivery {
                 in_flight.remove(&attempt.id);
             }
             drop(in_flight);
-            self.wake.notify_one();
+            if self.backlog.load(Ordering::Acquire) {
+                self.handoff.poll();
+            }
         }
     }
 
     /// Starts every due row not already in flight; returns how long to
-    /// sleep unless woken.
+    /// wait before reading again unless asked sooner.
     async fn round(self: &Arc<Self>) -> Result<Duration, DbError> {
         let now = Utc::now().naive_utc();
         let mut conn = self.db.read().await?;
         let due = rows::due(&mut conn, now, BATCH).await?;
+        self.backlog
+            .store(due.len() as i64 >= BATCH, Ordering::Release);
         let new: Vec<DeliveryId> = {
-            let mut in_flight = lock(&self.in_flight);
-            due.into_iter().filter(|id| in_flight.insert(*id)).collect()
+            let in_flight = lock(&self.in_flight);
+            due.into_iter().filter(|id| !in_flight.contains(id)).collect()
         };
-        let due = if new.is_empty() {
+        let started = if new.is_empty() {
             vec![]
         } else {
             rows::by_ids(&mut conn, &new).await?
         };
         let next = rows::next_due(&mut conn).await?;
         drop(conn);
-        for row in due {
-            let this = self.clone();
-            tokio::spawn(async move {
-                let id = row.id;
-                if let Err(e) = this.attempt(row).await {
-                    tracing::warn!(error = %e, "a delivery attempt failed to run");
-                    lock(&this.in_flight).remove(&id);
-                }
-            });
-        }
-        let wait = next
-            .map(|at| (at - Utc::now().naive_utc()).to_std().unwrap_or(ROUND_GAP))
-            .unwrap_or(Duration::from_secs(5));
-        Ok(wait.clamp(ROUND_GAP, Duration::from_secs(5)))
+        let started_any = !started.is_empty();
+        self.start(started);
+        let wait = match next {
+            // Only rows in flight are due: their outcomes need no reading.
+            Some(at) if at <= now && !started_any => IDLE_POLL,
+            Some(at) => (at - Utc::now().naive_utc())
+                .to_std()
+                .unwrap_or(ROUND_GAP),
+            None => IDLE_POLL,
+        };
+        Ok(wait.clamp(ROUND_GAP, IDLE_POLL))
     }
 
     /// The host's request budget and health (read from the database once).
@@ -313,6 +374,7 @@ impl Delivery {
                     rows::save_host(&mut conn, &health).await?;
                     rows::wake_host(&mut conn, &row.host, now).await?;
                     self.set_health(health);
+                    self.handoff.poll();
                 }
                 let _ = self.outcomes.send(attempt("delivered", now, None));
             }

@@ -181,7 +181,7 @@ struct ActorOnly {
 /// Refuses activities from blocked instances before any fetch is made.
 async fn refuse_blocked_instance(state: &AppState, actor: &url::Url) -> Result<(), Error> {
     let host = actor.host_str().unwrap_or_default().to_ascii_lowercase();
-    if federation_rows::is_blocked(&mut state.chat.db().read().await?, &host).await? {
+    if state.chat.is_instance_blocked(&host).await? {
         return Err(Error::Refused(format!("federation with {host} is blocked")));
     }
     Ok(())

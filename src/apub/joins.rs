@@ -11,7 +11,6 @@ use super::objects::group::ApubGroup;
 use super::outbox::{url, with_context, Queue};
 use crate::chat::{ChatError, ChatResult};
 use crate::db::conversations as conversation_rows;
-use crate::db::federation as federation_rows;
 use crate::db::ids::{ConversationId, UserId};
 use crate::error::Error;
 use activitypub_federation::config::FederationConfig;
@@ -53,7 +52,7 @@ pub async fn request(
         .host_str()
         .unwrap_or_default()
         .to_ascii_lowercase();
-    if federation_rows::is_blocked(&mut data.chat.db().read().await?, &host).await? {
+    if data.chat.is_instance_blocked(&host).await? {
         return Err(Error::Refused(format!("federation with {host} is blocked")));
     }
     data.chat.check_not_joined(user, group_url.as_str()).await?;

@@ -7,7 +7,6 @@ use super::context::{Context, Data};
 use super::objects::person::ApubUser;
 use crate::chat::users::User;
 use crate::chat::ChatError;
-use crate::db::federation as federation_rows;
 use crate::db::users as user_rows;
 use crate::error::Error;
 use activitypub_federation::config::FederationConfig;
@@ -37,12 +36,12 @@ pub async fn resolve(federation: &FederationConfig<Context>, handle: &str) -> Re
         return Ok(data.chat.public_user(name).await?);
     }
     let bare_host = host.split(':').next().unwrap_or(host).to_ascii_lowercase();
-    let mut conn = data.chat.db().read().await?;
-    if federation_rows::is_blocked(&mut conn, &bare_host).await? {
+    if data.chat.is_instance_blocked(&bare_host).await? {
         return Err(Error::Refused(format!(
             "federation with {bare_host} is blocked"
         )));
     }
+    let mut conn = data.chat.db().read().await?;
     let known = user_rows::find_by_name(&mut conn, &format!("{name}@{host}")).await?;
     drop(conn);
     if let Some(row) = known.filter(|r| {

@@ -5,6 +5,7 @@
 //! May import `chat` and `db`; must not import `api` or `ws`.
 
 pub mod activities;
+pub mod actor_cache;
 mod actors;
 pub mod context;
 pub mod delivery;

@@ -30,12 +30,14 @@ use activitypub_federation::kinds::activity::{
 use chrono::Utc;
 use serde::Serialize;
 use serde_json::{json, Value};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::sync::Notify;
+use super::delivery::Handoff;
+use crate::db::DbError;
+use tokio::sync::{mpsc, oneshot};
 use url::Url;
 
 /// The contexts of everything we emit: ActivityStreams and security only.
@@ -63,15 +65,73 @@ pub enum Published {
     Tombstone(Url),
 }
 
-/// Stores outgoing activities and wakes the delivery worker.
+/// Stores outgoing activities and hands them to the delivery worker.
 pub struct Queue {
     pub(super) db: Db,
     config: Arc<Config>,
-    /// Notified when rows are queued.
-    pub wake: Arc<Notify>,
+    /// Where stored rows go to the delivery worker.
+    pub handoff: Arc<Handoff>,
+    /// The task that stores rows, many changes per transaction.
+    inserts: mpsc::UnboundedSender<Insert>,
     /// Actors read recently (a message send needs its author and
     /// recipients; they change rarely).
     actors: Mutex<HashMap<UserId, (ApubUser, Instant)>>,
+}
+
+/// Rows to store, and the change waiting for them to be durable.
+struct Insert {
+    rows: Vec<DeliveryRow>,
+    done: oneshot::Sender<Result<(), DbError>>,
+}
+
+/// Rows stored per transaction, at most.
+const INSERT_BATCH: usize = 512;
+
+/// Stores what arrives while the previous transaction runs in one
+/// transaction (group commit: under load, many changes per commit), then
+/// answers each change and hands the stored rows to the worker. If a batch
+/// fails, each change is stored alone, so each gets its own answer.
+async fn store_batches(
+    db: Db,
+    handoff: Arc<Handoff>,
+    mut inserts: mpsc::UnboundedReceiver<Insert>,
+) {
+    while let Some(first) = inserts.recv().await {
+        let mut batch = vec![first];
+        while batch.iter().map(|i| i.rows.len()).sum::<usize>() < INSERT_BATCH {
+            match inserts.try_recv() {
+                Ok(insert) => batch.push(insert),
+                Err(_) => break,
+            }
+        }
+        let rows: Vec<DeliveryRow> = batch.iter().flat_map(|i| i.rows.iter().cloned()).collect();
+        match store(&db, &handoff, rows).await {
+            Ok(()) => batch.into_iter().for_each(|i| {
+                let _ = i.done.send(Ok(()));
+            }),
+            Err(e) if batch.len() == 1 => {
+                if let Some(insert) = batch.pop() {
+                    let _ = insert.done.send(Err(e));
+                }
+            }
+            Err(_) => {
+                for insert in batch {
+                    let result = store(&db, &handoff, insert.rows).await;
+                    let _ = insert.done.send(result);
+                }
+            }
+        }
+    }
+}
+
+/// Stores rows in one transaction and hands those stored to the worker.
+async fn store(db: &Db, handoff: &Handoff, rows: Vec<DeliveryRow>) -> Result<(), DbError> {
+    let stored: HashSet<DeliveryId> = delivery_rows::insert_all(&mut db.write().await?, &rows)
+        .await?
+        .into_iter()
+        .collect();
+    handoff.push(rows.into_iter().filter(|r| stored.contains(&r.id)).collect());
+    Ok(())
 }
 
 /// How long an actor read from the database is reused.
@@ -112,11 +172,16 @@ pub(super) fn url(text: &str) -> Result<Url, ChatError> {
 }
 
 impl Queue {
+    /// Also starts the task that stores rows (inside a Tokio runtime).
     pub fn new(db: Db, config: Arc<Config>) -> Self {
+        let handoff = Arc::new(Handoff::default());
+        let (inserts, pending) = mpsc::unbounded_channel();
+        tokio::spawn(store_batches(db.clone(), handoff.clone(), pending));
         Self {
             db,
             config,
-            wake: Arc::new(Notify::new()),
+            handoff,
+            inserts,
             actors: Mutex::default(),
         }
     }
@@ -748,7 +813,7 @@ impl Queue {
     }
 
     /// Stores one delivery per distinct inbox of `recipients` (shared inbox
-    /// when they have one) and wakes the worker.
+    /// when they have one), durably, and hands them to the worker.
     async fn enqueue(
         &self,
         signer: &Url,
@@ -802,8 +867,13 @@ impl Queue {
         if rows.is_empty() {
             return Ok(());
         }
-        delivery_rows::insert_all(&mut self.db.write().await?, &rows).await?;
-        self.wake.notify_one();
+        let (done, stored) = oneshot::channel();
+        self.inserts
+            .send(Insert { rows, done })
+            .map_err(|_| ChatError::Internal("the delivery store has stopped".into()))?;
+        stored
+            .await
+            .map_err(|_| ChatError::Internal("the delivery store has stopped".into()))??;
         Ok(())
     }
 }

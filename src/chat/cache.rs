@@ -1,5 +1,6 @@
 //! What the send path needs to know, kept in memory: each conversation's
-//! members, rights and read-only flag, and who blocks whom. Entries are
+//! members, rights and read-only flag, who blocks whom, and which direct
+//! conversation belongs to a pair of users. Entries are
 //! dropped by the operations that change them (membership, contacts,
 //! blocks, account deletion), so a send reads no database row to check its
 //! rights. A global epoch stops a load that raced with a change from
@@ -44,6 +45,9 @@ pub struct AccessCache {
     conversations: RwLock<HashMap<ConversationId, Arc<Access>>>,
     /// For each user, the users who block them.
     blockers: RwLock<HashMap<UserId, Arc<HashSet<UserId>>>>,
+    /// Direct conversations by their key (the pair of users): every message
+    /// a remote user sends names only its recipient.
+    directs: RwLock<HashMap<String, ConversationId>>,
     epoch: AtomicU64,
 }
 
@@ -83,6 +87,17 @@ impl AccessCache {
         }
     }
 
+    pub fn direct(&self, key: &str) -> Option<ConversationId> {
+        read(&self.directs).get(key).copied()
+    }
+
+    pub fn put_direct(&self, key: String, id: ConversationId, epoch: u64) {
+        let mut map = write(&self.directs);
+        if self.epoch() == epoch {
+            map.insert(key, id);
+        }
+    }
+
     /// A conversation's members or rights changed.
     pub fn forget_conversation(&self, id: ConversationId) {
         let mut map = write(&self.conversations);
@@ -94,9 +109,11 @@ impl AccessCache {
     pub fn clear(&self) {
         let mut conversations = write(&self.conversations);
         let mut blockers = write(&self.blockers);
+        let mut directs = write(&self.directs);
         self.epoch.fetch_add(1, Ordering::AcqRel);
         conversations.clear();
         blockers.clear();
+        directs.clear();
     }
 }
 

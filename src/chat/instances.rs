@@ -10,7 +10,36 @@ use crate::db::ids::{MessageId, UserId};
 use crate::db::messages as message_rows;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use utoipa::ToSchema;
+
+/// How long the blocklist read from the database is trusted (changes made
+/// on this node apply at once; other nodes' within this time).
+const BLOCKLIST_TTL: Duration = Duration::from_secs(10);
+
+/// The instance blocklist kept in memory: every inbox request checks it.
+#[derive(Default)]
+pub(crate) struct BlocklistCache(Mutex<Option<(Arc<HashSet<String>>, Instant)>>);
+
+impl BlocklistCache {
+    fn fresh(&self) -> Option<Arc<HashSet<String>>> {
+        let guard = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        guard
+            .as_ref()
+            .filter(|(_, at)| at.elapsed() < BLOCKLIST_TTL)
+            .map(|(set, _)| set.clone())
+    }
+
+    fn store(&self, set: Arc<HashSet<String>>) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some((set, Instant::now()));
+    }
+
+    fn clear(&self) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+}
 
 /// Failures in a row after which a host is reported dead.
 pub const DEAD_AFTER_FAILURES: i32 = 5;
@@ -148,6 +177,7 @@ impl Chat {
             created_at: Utc::now().naive_utc(),
         };
         federation_rows::block_instance(&mut self.db.write().await?, &row).await?;
+        self.blocklist.clear();
         Ok(block_view(row))
     }
 
@@ -155,10 +185,25 @@ impl Chat {
         admin_only(actor)?;
         let domain = normalise_domain(domain).map_err(|_| ChatError::NotFound("instance block"))?;
         if federation_rows::unblock_instance(&mut self.db.write().await?, &domain).await? {
+            self.blocklist.clear();
             Ok(())
         } else {
             Err(ChatError::NotFound("instance block"))
         }
+    }
+
+    /// Whether `host` (lowercase, without port) is on the blocklist.
+    pub async fn is_instance_blocked(&self, host: &str) -> ChatResult<bool> {
+        let set = match self.blocklist.fresh() {
+            Some(set) => set,
+            None => {
+                let rows = federation_rows::instance_blocks(&mut self.db.read().await?).await?;
+                let set: Arc<HashSet<String>> = Arc::new(rows.into_iter().map(|r| r.domain).collect());
+                self.blocklist.store(set.clone());
+                set
+            }
+        };
+        Ok(set.contains(host))
     }
 
     pub async fn federation_hosts(&self, actor: &Principal) -> ChatResult<Vec<Host>> {

@@ -200,11 +200,21 @@ impl Chat {
         reply_to: Option<MessageId>,
     ) -> ChatResult<Message> {
         let key = super::conversations::direct_key(author, recipient);
-        let conversation = conversation_rows::find_direct(&mut self.db.read().await?, &key)
-            .await?
-            .ok_or_else(|| ChatError::Forbidden("you are not a contact of this user".into()))?;
+        let conversation = match self.cache.direct(&key) {
+            Some(id) => id,
+            None => {
+                let epoch = self.cache.epoch();
+                let row = conversation_rows::find_direct(&mut self.db.read().await?, &key)
+                    .await?
+                    .ok_or_else(|| {
+                        ChatError::Forbidden("you are not a contact of this user".into())
+                    })?;
+                self.cache.put_direct(key, row.id, epoch);
+                row.id
+            }
+        };
         let new = NewMessage {
-            conversation: conversation.id,
+            conversation,
             body,
             reply_to,
         };

@@ -96,6 +96,8 @@ pub struct Chat {
     writer: writer::MessageWriter,
     /// Where changes by local users that concern remote users go.
     federation: Option<Arc<dyn federation::Federation>>,
+    /// The instance blocklist, read on every inbox request.
+    blocklist: instances::BlocklistCache,
 }
 
 impl Chat {
@@ -116,6 +118,7 @@ impl Chat {
             cache: cache::AccessCache::default(),
             writer,
             federation,
+            blocklist: instances::BlocklistCache::default(),
         }
     }
 

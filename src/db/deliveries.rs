@@ -50,18 +50,58 @@ pub struct HostRow {
 }
 
 /// Queues `rows`; a row for an (activity, inbox) already queued is skipped.
-pub async fn insert_all(conn: &mut DbConn<'_>, rows: &[DeliveryRow]) -> Result<(), DbError> {
-    for row in rows {
-        with_conn!(conn, |c| {
-            diesel::insert_into(deliveries::table)
-                .values(row)
-                .on_conflict((deliveries::activity_id, deliveries::inbox))
-                .do_nothing()
-                .execute(c)
-                .await
-        })?;
-    }
-    Ok(())
+/// Stores rows in one transaction, skipping those whose (activity, inbox)
+/// is already queued; returns the ids of the rows stored.
+pub async fn insert_all(
+    conn: &mut DbConn<'_>,
+    rows: &[DeliveryRow],
+) -> Result<Vec<DeliveryId>, DbError> {
+    let stored = match conn {
+        DbConn::Postgres(c) => {
+            use diesel_async::AsyncConnection;
+            let rows = rows.to_vec();
+            c.transaction(async |c| {
+                let mut stored = vec![];
+                for row in &rows {
+                    let n = diesel::insert_into(deliveries::table)
+                        .values(row)
+                        .on_conflict((deliveries::activity_id, deliveries::inbox))
+                        .do_nothing()
+                        .execute(c)
+                        .await?;
+                    if n == 1 {
+                        stored.push(row.id);
+                    }
+                }
+                Ok::<_, diesel::result::Error>(stored)
+            })
+            .await?
+        }
+        DbConn::Sqlite(c) => {
+            // One transaction on one blocking thread (one hop, one commit).
+            let rows = rows.to_vec();
+            c.spawn_blocking(move |sync| {
+                diesel::Connection::transaction(sync, |sync| {
+                    let mut stored = vec![];
+                    for row in &rows {
+                        let n = diesel::RunQueryDsl::execute(
+                            diesel::insert_into(deliveries::table)
+                                .values(row)
+                                .on_conflict((deliveries::activity_id, deliveries::inbox))
+                                .do_nothing(),
+                            sync,
+                        )?;
+                        if n == 1 {
+                            stored.push(row.id);
+                        }
+                    }
+                    Ok::<_, diesel::result::Error>(stored)
+                })
+            })
+            .await?
+        }
+    };
+    Ok(stored)
 }
 
 /// Ids of rows to send now: queued or retrying, due, at most `limit`,

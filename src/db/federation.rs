@@ -96,15 +96,3 @@ pub async fn unblock_instance(conn: &mut DbConn<'_>, domain: &str) -> Result<boo
     })?;
     Ok(n > 0)
 }
-
-/// Whether `domain` is blocked.
-pub async fn is_blocked(conn: &mut DbConn<'_>, domain: &str) -> Result<bool, DbError> {
-    let n: i64 = with_conn!(conn, |c| {
-        instance_blocks::table
-            .filter(instance_blocks::domain.eq(domain))
-            .count()
-            .get_result(c)
-            .await
-    })?;
-    Ok(n > 0)
-}

@@ -109,6 +109,10 @@ impl Object for ApubGroup {
     }
 
     async fn read_from_id(object_id: Url, data: &Data) -> Result<Option<Self>, Error> {
+        if data.actors.get(&object_id).is_some() {
+            // A user we read recently (senders are mostly users).
+            return Ok(None);
+        }
         let base = data.config.public_base();
         let mut conn = data.chat.db().read().await?;
         let row = match object_id.as_str().strip_prefix(&format!("{base}/groups/")) {

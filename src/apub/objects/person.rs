@@ -134,6 +134,9 @@ impl Object for ApubUser {
     }
 
     async fn read_from_id(object_id: Url, data: &Data) -> Result<Option<Self>, Error> {
+        if let Some(actor) = data.actors.get(&object_id) {
+            return Ok(Some(actor));
+        }
         let base = data.config.public_base();
         let mut conn = data.chat.db().read().await?;
         let row = match object_id.as_str().strip_prefix(&format!("{base}/users/")) {
@@ -144,7 +147,11 @@ impl Object for ApubUser {
             }
             _ => user_rows::find_by_ap_id(&mut conn, object_id.as_str()).await?,
         };
-        row.map(|row| ApubUser::from_row(row, &base)).transpose()
+        let actor = row.map(|row| ApubUser::from_row(row, &base)).transpose()?;
+        if let Some(actor) = &actor {
+            data.actors.put(actor);
+        }
+        Ok(actor)
     }
 
     async fn into_json(self, data: &Data) -> Result<Person, Error> {
@@ -250,7 +257,9 @@ impl Object for ApubUser {
             fetched_at: Some(now),
         };
         let stored = user_rows::upsert_remote(&mut data.chat.db().write().await?, &row).await?;
-        ApubUser::from_row(stored, &data.config.public_base())
+        let actor = ApubUser::from_row(stored, &data.config.public_base())?;
+        data.actors.put(&actor);
+        Ok(actor)
     }
 }
 
