@@ -136,13 +136,17 @@ export class Store extends EventTarget {
     const summary = this.summaries.get(message.conversation);
     if (summary) {
       const last = summary.last_message;
+      // Only a message newer than the newest the summary knows can add to
+      // its unread count: older ones are already counted by the server's
+      // snapshot, which a push or a sync result may repeat.
+      const newest = !last || message.id > last.id;
       if (!last || last.id <= message.id) {
         summary.last_message = message;
         summary.conversation.last_message_id = message.id;
       }
       const byOther = message.author !== this.me?.id;
       const afterMarker = !summary.last_read || message.id > summary.last_read;
-      if (how.live && isNew && byOther && afterMarker && !message.deleted && message.kind !== "system") {
+      if (how.live && isNew && newest && byOther && afterMarker && !message.deleted) {
         summary.unread += 1;
       }
       if (message.author) this.typing.get(message.conversation)?.delete(message.author);

@@ -64,16 +64,20 @@ test("a second tab of the same user stays in sync", async () => {
 test("after a server restart the client reconnects and catches up without duplicates", async () => {
   const ada = await signUp(browser, server.url, "ada3", { displayName: "Ada" });
   const bob = await signUp(browser, server.url, "bob3", { displayName: "Bob" });
+  const cy = await signUp(browser, server.url, "cy3", { displayName: "Cy" });
   await becomeContacts(ada.page, bob.page, "bob3", "Ada");
+  await becomeContacts(ada.page, cy.page, "cy3", "Ada");
   await openChat(ada.page, "Bob");
   await openChat(bob.page, "Ada");
   await send(ada.page, "before the restart");
   await toBeVisible(messages(bob.page).getByText("before the restart"));
 
   const bobToken = await bob.page.evaluate(() => localStorage.getItem("confab.token") || "");
+  const cyToken = await cy.page.evaluate(() => localStorage.getItem("confab.token") || "");
   const conversation = await ada.page.evaluate(
     () => document.querySelector('.conversation-item[aria-current="true"]')?.getAttribute("data-conversation") || "",
   );
+  const withCy = await cy.page.evaluate(() => document.querySelector(".conversation-item")?.getAttribute("data-conversation") || "");
   const port = server.port;
 
   // The server goes down; the client says so and keeps a message typed meanwhile.
@@ -89,6 +93,7 @@ test("after a server restart the client reconnects and catches up without duplic
   await side.goto(server.url);
   const missed = await side.evaluate(sendWithToken, { token: bobToken, conversation, body: "sent while you were away" });
   assert.equal(missed.body, "sent while you were away");
+  await side.evaluate(sendWithToken, { token: cyToken, conversation: withCy, body: "are you back?" });
   await side.close();
   await server.stop();
 
@@ -99,6 +104,9 @@ test("after a server restart the client reconnects and catches up without duplic
   await toHaveCount(messages(ada.page).getByText("before the restart"), 1);
   await toHaveCount(messages(ada.page).getByText("typed while offline"), 1);
   await toHaveCount(messages(ada.page).getByText("Sending…"), 0);
+  // The conversation with Cy, not open, counts its missed message once.
+  await toBeVisible(listItem(ada.page, "Cy").getByText("Cy: are you back?"));
+  await toBeVisible(listItem(ada.page, "Cy").getByLabel("1 unread"));
   await bob.page.getByRole("status").getByText(/reconnecting|Connecting/).waitFor({ state: "hidden", timeout: 45_000 });
   await toHaveCount(messages(bob.page).getByText("typed while offline"), 1);
 

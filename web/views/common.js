@@ -19,14 +19,6 @@ export function nameOf(store, id) {
 }
 
 /**
- * `@name` for local users, `@name@host` for remote ones.
- * @param {import("../types.js").User} user
- */
-export function handleOf(user) {
-  return `@${user.name}`;
-}
-
-/**
  * A modal dialog; Esc and the close button dismiss it.
  * @param {string} title
  * @param {(Node | string)[]} content
