@@ -6,8 +6,8 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { ConfabServer } from "../lib/server.js";
 import { becomeContacts, launch, messages, openChat, problems, send, signUp } from "../lib/browser.js";
-import { toBeDisabled, toBeHidden, toBeVisible, toHaveCount } from "../lib/expect.js";
-import { rawSend } from "../lib/seed.js";
+import { eventually, toBeDisabled, toBeHidden, toBeVisible, toHaveCount } from "../lib/expect.js";
+import { rawSend, wsRequests } from "../lib/seed.js";
 
 /** @type {ConfabServer} */
 let server;
@@ -31,6 +31,13 @@ test("two users chat live: contacts, messages, reply, edit, delete, block", asyn
 
   await openChat(ada.page, "Bob Babbage");
   await openChat(bob.page, "Ada Lovelace");
+  // Presence: each sees the other online.
+  await toBeVisible(ada.page.getByRole("region", { name: "Chat" }).getByText("online", { exact: true }));
+
+  // Typing shows on the other side while someone writes.
+  await bob.page.getByRole("textbox", { name: "Message" }).pressSequentially("Hel");
+  await toBeVisible(ada.page.getByText("Bob Babbage is typing…"));
+  await bob.page.getByRole("textbox", { name: "Message" }).fill("");
 
   // Messages arrive live on the other side.
   await send(ada.page, "Hello Bob, shall we compute?");
@@ -144,4 +151,38 @@ test("profile changes show to others; log out and log in again", async () => {
   await ada.page.getByLabel("Password").fill("ada_p-password-1");
   await ada.page.getByRole("button", { name: "Log in" }).click();
   await toBeVisible(ada.page.getByRole("button", { name: "Your profile" }).getByText("Countess Ada"));
+});
+
+test("history loads older pages as one scrolls up, and a reply jumps to its original", async () => {
+  const ada = await signUp(browser, server.url, "ada_h", { displayName: "Ada" });
+  const bob = await signUp(browser, server.url, "bob_h", { displayName: "Bob" });
+  await becomeContacts(ada.page, bob.page, "bob_h", "Ada");
+  const conversation = await bob.page.evaluate(() => document.querySelector(".conversation-item")?.getAttribute("data-conversation") || "");
+  /** @type {[string, object][]} */
+  const sends = [["message.send", { conversation, body: "message number 1" }]];
+  for (let n = 2; n <= 130; n++) sends.push(["message.send", { conversation, body: `message number ${n}` }]);
+  sends.push(["message.send", { conversation, body: "an answer to the very first", reply_to: "$0.id" }]);
+  await wsRequests(bob.page, sends);
+
+  // A fresh page holds none of them and loads pages of history instead.
+  await ada.page.reload();
+  await openChat(ada.page, "Bob");
+  const log = messages(ada.page);
+  await toBeVisible(log.getByText("an answer to the very first"));
+  await toHaveCount(log.getByText("message number 1", { exact: true }), 0);
+  const before = await log.getByRole("article").count();
+
+  // Scrolling to the top loads the page before.
+  await log.evaluate((el) => el.scrollTo(0, 0));
+  await eventually(async () => assert.ok((await log.getByRole("article").count()) > before));
+
+  // The quote of the reply brings its original into view, loading what is missing.
+  await log.getByRole("button", { name: /Jump to the message this replies to/ }).click();
+  await toBeVisible(log.getByText("message number 1", { exact: true }));
+  await toBeVisible(log.getByText("This is the beginning of the conversation."));
+  // Every message is there once, in order.
+  const bodies = await log.getByRole("article").evaluateAll((nodes) => nodes.map((n) => n.querySelector("p")?.textContent || ""));
+  const numbered = bodies.filter((b) => b.startsWith("message number "));
+  assert.deepEqual(numbered, Array.from({ length: 130 }, (_, i) => `message number ${i + 1}`));
+  assert.equal(await ada.page.title(), "Confab");
 });

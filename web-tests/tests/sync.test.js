@@ -44,6 +44,7 @@ test("a second tab of the same user stays in sync", async () => {
   await send(bob.page, "Are you there?");
   await toBeVisible(listItem(tab1, "Bob").getByLabel("1 unread"));
   await toBeVisible(listItem(tab2, "Bob").getByLabel("1 unread"));
+  assert.equal(await tab2.title(), "(1) Confab");
 
   // Reading it in one tab clears it in the other.
   await openChat(tab1, "Bob");
