@@ -204,7 +204,9 @@ impl Delivery {
             .store(due.len() as i64 >= BATCH, Ordering::Release);
         let new: Vec<DeliveryId> = {
             let in_flight = lock(&self.in_flight);
-            due.into_iter().filter(|id| !in_flight.contains(id)).collect()
+            due.into_iter()
+                .filter(|id| !in_flight.contains(id))
+                .collect()
         };
         let started = if new.is_empty() {
             vec![]
@@ -218,9 +220,7 @@ impl Delivery {
         let wait = match next {
             // Only rows in flight are due: their outcomes need no reading.
             Some(at) if at <= now && !started_any => IDLE_POLL,
-            Some(at) => (at - Utc::now().naive_utc())
-                .to_std()
-                .unwrap_or(ROUND_GAP),
+            Some(at) => (at - Utc::now().naive_utc()).to_std().unwrap_or(ROUND_GAP),
             None => IDLE_POLL,
         };
         Ok(wait.clamp(ROUND_GAP, IDLE_POLL))

@@ -8,6 +8,7 @@ use super::activities::block::Block;
 use super::activities::follow::Follow;
 use super::activities::new_activity_id;
 use super::activities::undo::{Undo, Undoable};
+use super::delivery::Handoff;
 use super::html;
 use super::objects::group::{rights_name, ApubGroup, GroupMember};
 use super::objects::note::{GameCard, Note, NoteKind, Source, Tombstone};
@@ -24,6 +25,7 @@ use crate::db::messages as message_rows;
 use crate::db::settings;
 use crate::db::users as user_rows;
 use crate::db::Db;
+use crate::db::DbError;
 use activitypub_federation::kinds::activity::{
     AcceptType, BlockType, CreateType, DeleteType, RejectType, UndoType, UpdateType,
 };
@@ -35,8 +37,6 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use super::delivery::Handoff;
-use crate::db::DbError;
 use tokio::sync::{mpsc, oneshot};
 use url::Url;
 
@@ -76,6 +76,12 @@ pub struct Queue {
     /// Actors read recently (a message send needs its author and
     /// recipients; they change rarely).
     actors: Mutex<HashMap<UserId, (ApubUser, Instant)>>,
+    /// Conversations read recently (every message send needs its own).
+    conversations: Mutex<HashMap<ConversationId, (ConversationRow, Instant)>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Rows to store, and the change waiting for them to be durable.
@@ -130,7 +136,11 @@ async fn store(db: &Db, handoff: &Handoff, rows: Vec<DeliveryRow>) -> Result<(),
         .await?
         .into_iter()
         .collect();
-    handoff.push(rows.into_iter().filter(|r| stored.contains(&r.id)).collect());
+    handoff.push(
+        rows.into_iter()
+            .filter(|r| stored.contains(&r.id))
+            .collect(),
+    );
     Ok(())
 }
 
@@ -183,6 +193,7 @@ impl Queue {
             handoff,
             inserts,
             actors: Mutex::default(),
+            conversations: Mutex::default(),
         }
     }
 
@@ -192,10 +203,7 @@ impl Queue {
 
     /// A user as an actor; a local one gets its keypair on first use.
     pub(super) async fn actor(&self, id: UserId) -> ChatResult<ApubUser> {
-        let cached = self
-            .actors
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+        let cached = lock(&self.actors)
             .get(&id)
             .filter(|(_, at)| at.elapsed() < ACTOR_TTL)
             .map(|(actor, _)| actor.clone());
@@ -203,11 +211,26 @@ impl Queue {
             return Ok(actor);
         }
         let actor = self.load_actor(id).await?;
-        self.actors
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(id, (actor.clone(), Instant::now()));
+        lock(&self.actors).insert(id, (actor.clone(), Instant::now()));
         Ok(actor)
+    }
+
+    /// A conversation row, reused for a minute: what the queue reads of it
+    /// (kind, ActivityPub id, inbox, the group's key once made) does not
+    /// change.
+    async fn conversation(&self, id: ConversationId) -> ChatResult<ConversationRow> {
+        let cached = lock(&self.conversations)
+            .get(&id)
+            .filter(|(_, at)| at.elapsed() < ACTOR_TTL)
+            .map(|(row, _)| row.clone());
+        if let Some(row) = cached {
+            return Ok(row);
+        }
+        let row = conversation_rows::find(&mut self.db.read().await?, id)
+            .await?
+            .ok_or(ChatError::NotFound("conversation"))?;
+        lock(&self.conversations).insert(id, (row.clone(), Instant::now()));
+        Ok(row)
     }
 
     async fn load_actor(&self, id: UserId) -> ChatResult<ApubUser> {
@@ -229,10 +252,7 @@ impl Queue {
             .map_err(ChatError::Internal)?;
         user_rows::set_keypair_once(&mut self.db.write().await?, actor.id(), &public, &private)
             .await?;
-        self.actors
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&actor.id());
+        lock(&self.actors).remove(&actor.id());
         Ok(())
     }
 
@@ -574,17 +594,17 @@ impl Queue {
     async fn message(
         &self,
         id: MessageId,
+        stored: Option<Box<message_rows::MessageRow>>,
         change: MessageChange,
         recipients: &[UserId],
     ) -> ChatResult<()> {
-        let mut conn = self.db.read().await?;
-        let row = message_rows::find(&mut conn, id)
-            .await?
-            .ok_or(ChatError::NotFound("message"))?;
-        let conversation = conversation_rows::find(&mut conn, row.conversation_id)
-            .await?
-            .ok_or(ChatError::NotFound("conversation"))?;
-        drop(conn);
+        let row = match stored {
+            Some(row) => *row,
+            None => message_rows::find(&mut self.db.read().await?, id)
+                .await?
+                .ok_or(ChatError::NotFound("message"))?,
+        };
+        let conversation = self.conversation(row.conversation_id).await?;
         let author = self
             .actor(row.author_id.ok_or(ChatError::NotFound("author"))?)
             .await?;
@@ -711,6 +731,7 @@ impl Queue {
             row = conversation_rows::find(&mut conn, row.id)
                 .await?
                 .ok_or(ChatError::NotFound("conversation"))?;
+            lock(&self.conversations).remove(&row.id);
         }
         ApubGroup::from_row(row, &self.base()).map_err(|e| ChatError::Internal(e.to_string()))
     }
@@ -893,9 +914,10 @@ impl Federation for Queue {
                 } => self.block(blocker, blocked, active).await,
                 Outgoing::Message {
                     message,
+                    stored,
                     change,
                     recipients,
-                } => self.message(message, change, &recipients).await,
+                } => self.message(message, stored, change, &recipients).await,
                 Outgoing::Group {
                     conversation,
                     removed,

@@ -9,6 +9,7 @@
 use super::ChatResult;
 use crate::db::contacts::ContactRow;
 use crate::db::ids::{ConversationId, MessageId, UserId};
+use crate::db::messages::MessageRow;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -46,6 +47,8 @@ pub enum Outgoing {
     /// remote in a group hosted here, which relays it).
     Message {
         message: MessageId,
+        /// The row as just stored, when the caller has it (saves a read).
+        stored: Option<Box<MessageRow>>,
         change: MessageChange,
         /// Remote members who may see it (blocks applied).
         recipients: Vec<UserId>,

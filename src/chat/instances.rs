@@ -198,7 +198,8 @@ impl Chat {
             Some(set) => set,
             None => {
                 let rows = federation_rows::instance_blocks(&mut self.db.read().await?).await?;
-                let set: Arc<HashSet<String>> = Arc::new(rows.into_iter().map(|r| r.domain).collect());
+                let set: Arc<HashSet<String>> =
+                    Arc::new(rows.into_iter().map(|r| r.domain).collect());
                 self.blocklist.store(set.clone());
                 set
             }

@@ -310,6 +310,7 @@ impl Chat {
         message: &Message,
         change: MessageChange,
         audience: &[UserId],
+        stored: Option<MessageRow>,
     ) -> ChatResult<()> {
         let Some(author) = message.author else {
             return Ok(());
@@ -335,6 +336,7 @@ impl Chat {
         }
         self.federate(Outgoing::Message {
             message: message.id,
+            stored: stored.map(Box::new),
             change,
             recipients,
         })
@@ -427,8 +429,8 @@ impl Chat {
         // before the sender hears back.
         match self.writer.write(row, audience.clone()).await? {
             Stored::New(row) => {
-                let message = Message::try_from(row)?;
-                self.federate_message(&message, MessageChange::Created, &audience)
+                let message = Message::try_from(row.clone())?;
+                self.federate_message(&message, MessageChange::Created, &audience, Some(row))
                     .await?;
                 Ok(message)
             }
@@ -540,7 +542,7 @@ impl Chat {
         .await?
         .ok_or(ChatError::NotFound("message"))?;
         let edited = Message::try_from(edited)?;
-        self.federate_message(&edited, MessageChange::Updated, &audience)
+        self.federate_message(&edited, MessageChange::Updated, &audience, None)
             .await?;
         self.notify(audience, Notice::MessageUpdated(edited.clone()));
         Ok(edited)
@@ -576,7 +578,7 @@ impl Chat {
         let gone = Message::try_from(gone)?;
         let audience = self.audience_of(conv.member_ids(), row.author_id).await?;
         if row.author_id == Some(user) || moderator {
-            self.federate_message(&gone, MessageChange::Deleted, &audience)
+            self.federate_message(&gone, MessageChange::Deleted, &audience, None)
                 .await?;
         }
         self.notify(audience, Notice::MessageUpdated(gone.clone()));
