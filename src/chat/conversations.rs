@@ -493,9 +493,7 @@ impl Chat {
             self.system_message(&conversation, actor, what).await?;
         }
         self.federate_group(id, vec![]).await?;
-        for user in &users {
-            self.answer_request(id, *user, true).await?;
-        }
+        self.approve_requests_of(id, &users).await?;
         Ok(conversation)
     }
 

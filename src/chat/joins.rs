@@ -8,10 +8,10 @@ use super::events::Notice;
 use super::federation::Outgoing;
 use super::views::{ConversationKind, Rights};
 use super::{Chat, ChatError, ChatResult};
+use crate::db::contacts as contact_rows;
 use crate::db::conversations as rows;
 use crate::db::ids::{ConversationId, UserId};
 use crate::db::join_requests::{self as join_rows, JoinRequestRow};
-use crate::db::{contacts as contact_rows, users as user_rows};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -136,9 +136,22 @@ impl Chat {
             .ok_or(ChatError::NotFound("join request"))
     }
 
-    /// Closes `user`'s open request, if any, and answers it: called with
-    /// `approved` once they are a member (however they were added).
-    pub(crate) async fn answer_request(
+    /// Approves the open requests of `users`, just added to group `id`
+    /// (however they were added).
+    pub(crate) async fn approve_requests_of(
+        &self,
+        id: ConversationId,
+        users: &[UserId],
+    ) -> ChatResult<()> {
+        let open = join_rows::for_conversation(&mut self.db.read().await?, id).await?;
+        for request in open.iter().filter(|r| users.contains(&r.user_id)) {
+            self.answer_request(id, request.user_id, true).await?;
+        }
+        Ok(())
+    }
+
+    /// Closes `user`'s open request, if any, and answers it.
+    async fn answer_request(
         &self,
         id: ConversationId,
         user: UserId,
@@ -211,16 +224,11 @@ impl Chat {
             ));
         };
         rows::remove_member(&mut conn, conversation.id, user).await?;
-        let mut local_left = false;
-        for member in conversation.member_ids() {
-            if member != user
-                && user_rows::find_by_id(&mut conn, member)
-                    .await?
-                    .is_some_and(|u| u.domain.is_none())
-            {
-                local_left = true;
-            }
-        }
+        let remote = rows::remote_members(&mut conn, conversation.id).await?;
+        let local_left = conversation
+            .member_ids()
+            .iter()
+            .any(|m| *m != user && !remote.contains(m));
         if !local_left {
             rows::delete(&mut conn, conversation.id).await?;
         }
