@@ -105,6 +105,7 @@ impl AppState {
             config: config.clone(),
             queue,
             actors: Arc::default(),
+            replays: Arc::new(apub::replays::Replays::new(chat.db().clone())),
         };
         let federation = apub::context::federation_config(context, client)
             .await

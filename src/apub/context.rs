@@ -21,6 +21,8 @@ pub struct Context {
     pub queue: Arc<Queue>,
     /// Remote actors read in the last minute.
     pub actors: Arc<super::actor_cache::ActorCache>,
+    /// Activity ids already applied.
+    pub replays: Arc<super::replays::Replays>,
 }
 
 /// Request data of the federation library.

@@ -18,6 +18,7 @@ pub mod joins;
 pub mod lookup;
 pub mod objects;
 pub mod outbox;
+pub mod replays;
 pub mod signing;
 
 use crate::state::AppState;

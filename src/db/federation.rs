@@ -8,23 +8,49 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
-/// Records that activity `id` arrived; `false` if it had already.
-pub async fn mark_received(
+/// Records that activities `ids` arrived, in one transaction; for each,
+/// `false` if it had already (or appears earlier in `ids`).
+pub async fn mark_all_received(
     conn: &mut DbConn<'_>,
-    id: &str,
+    ids: &[String],
     now: NaiveDateTime,
-) -> Result<bool, DbError> {
-    let n = with_conn!(conn, |c| {
+) -> Result<Vec<bool>, DbError> {
+    let insert = move |id: &str| {
         diesel::insert_into(received_activities::table)
             .values((
-                received_activities::id.eq(id),
+                received_activities::id.eq(id.to_owned()),
                 received_activities::received_at.eq(now),
             ))
             .on_conflict_do_nothing()
-            .execute(c)
-            .await
-    })?;
-    Ok(n == 1)
+    };
+    let ids = ids.to_vec();
+    let fresh = match conn {
+        DbConn::Postgres(c) => {
+            use diesel_async::AsyncConnection;
+            c.transaction(async |c| {
+                let mut fresh = vec![];
+                for id in &ids {
+                    fresh.push(insert(id).execute(c).await? == 1);
+                }
+                Ok::<_, diesel::result::Error>(fresh)
+            })
+            .await?
+        }
+        DbConn::Sqlite(c) => {
+            // One transaction on one blocking thread (one hop, one commit).
+            c.spawn_blocking(move |sync| {
+                diesel::Connection::transaction(sync, |sync| {
+                    let mut fresh = vec![];
+                    for id in &ids {
+                        fresh.push(diesel::RunQueryDsl::execute(insert(id), sync)? == 1);
+                    }
+                    Ok::<_, diesel::result::Error>(fresh)
+                })
+            })
+            .await?
+        }
+    };
+    Ok(fresh)
 }
 
 /// Forgets that activity `id` arrived (applying it failed; a retry may try again).

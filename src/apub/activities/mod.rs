@@ -14,7 +14,6 @@ pub mod undo;
 pub mod update;
 
 use crate::apub::context::{Context, Data};
-use crate::db::federation as federation_rows;
 use crate::error::Error;
 use activitypub_federation::traits::Activity;
 use serde::{Deserialize, Serialize};
@@ -91,14 +90,13 @@ impl Activity for InboxActivity {
     /// a no-op; if applying fails the record is removed again.
     async fn receive(self, data: &Data) -> Result<(), Error> {
         let id = self.id().to_string();
-        let now = chrono::Utc::now().naive_utc();
-        if !federation_rows::mark_received(&mut data.chat.db().write().await?, &id, now).await? {
+        if !data.replays.mark(&id).await? {
             tracing::debug!(%id, "replayed activity ignored");
             return Ok(());
         }
         let result = each_variant!(self, a => a.receive(data).await);
         if result.is_err() {
-            federation_rows::unmark_received(&mut data.chat.db().write().await?, &id).await?;
+            data.replays.unmark(&id).await?;
         }
         result
     }
