@@ -42,6 +42,10 @@ async fn openapi_describes_every_route(s: &TestServer) {
         ("/api/v1/conversations", vec!["get"]),
         ("/api/v1/conversations/{conversation}", vec!["get"]),
         ("/api/v1/conversations/{conversation}/members", vec!["get"]),
+        (
+            "/api/v1/conversations/{conversation}/join-requests",
+            vec!["get"],
+        ),
         ("/api/v1/conversations/{conversation}/messages", vec!["get"]),
         ("/api/v1/contacts", vec!["get"]),
         ("/api/v1/blocks", vec!["get"]),
