@@ -1,6 +1,6 @@
 //! Contacts, direct messages, blocks and delivery across instances.
 
-use crate::rig::{eventually, Instance, Rig};
+use crate::rig::{ada_bob_cy, eventually, Instance, Rig, Trio};
 use crate::ws_client::WsClient;
 use serde_json::{json, Value};
 
@@ -98,12 +98,14 @@ async fn contacts_and_direct_messages_across_instances() {
         return;
     };
     let [alpha, beta, gamma] = [&rig.instances[0], &rig.instances[1], &rig.instances[2]];
-    let ada_token = alpha.register("ada").await;
-    let bob_token = beta.register("bob").await;
-    let cy_token = gamma.register("cy").await;
-    let mut ada = alpha.ws(&ada_token).await;
-    let mut bob = beta.ws(&bob_token).await;
-    let mut cy = gamma.ws(&cy_token).await;
+    let Trio {
+        ada_token,
+        bob_token,
+        mut ada,
+        mut bob,
+        mut cy,
+        ..
+    } = ada_bob_cy(&rig).await;
 
     // The remote user is a first-class user once looked up.
     let (status, found) = alpha

@@ -2,7 +2,7 @@
 //! host relays every message to the members' servers, enforces rights, and
 //! sends membership changes; mirrors show the group to their local members.
 
-use crate::rig::{eventually, Rig};
+use crate::rig::{ada_bob_cy, eventually, Rig, Trio};
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -11,12 +11,14 @@ async fn a_group_hosted_on_one_instance_with_members_on_two_others() {
         return;
     };
     let [alpha, beta, gamma] = [&rig.instances[0], &rig.instances[1], &rig.instances[2]];
-    let ada_token = alpha.register("ada").await;
-    let bob_token = beta.register("bob").await;
-    let cy_token = gamma.register("cy").await;
-    let mut ada = alpha.ws(&ada_token).await;
-    let mut bob = beta.ws(&bob_token).await;
-    let mut cy = gamma.ws(&cy_token).await;
+    let Trio {
+        ada_token,
+        bob_token,
+        mut ada,
+        mut bob,
+        mut cy,
+        ..
+    } = ada_bob_cy(&rig).await;
 
     let group = ada
         .ok(
@@ -213,13 +215,14 @@ async fn joining_a_group_by_request_and_leaving_it() {
     let Some(rig) = Rig::start().await else {
         return;
     };
-    let [alpha, beta, gamma] = [&rig.instances[0], &rig.instances[1], &rig.instances[2]];
-    let ada_token = alpha.register("ada").await;
-    let bob_token = beta.register("bob").await;
-    let cy_token = gamma.register("cy").await;
-    let mut ada = alpha.ws(&ada_token).await;
-    let mut bob = beta.ws(&bob_token).await;
-    let mut cy = gamma.ws(&cy_token).await;
+    let [alpha, beta] = [&rig.instances[0], &rig.instances[1]];
+    let Trio {
+        ada_token,
+        mut ada,
+        mut bob,
+        mut cy,
+        ..
+    } = ada_bob_cy(&rig).await;
 
     let group = ada
         .ok("conversation.create", json!({"name": "Open door"}))

@@ -276,3 +276,27 @@ where
     }
     panic!("timed out waiting for {what}");
 }
+
+/// ada on alpha, bob on beta and cy on gamma, signed up, each with a
+/// WebSocket open.
+pub struct Trio {
+    pub ada_token: String,
+    pub bob_token: String,
+    pub ada: WsClient,
+    pub bob: WsClient,
+    pub cy: WsClient,
+}
+
+pub async fn ada_bob_cy(rig: &Rig) -> Trio {
+    let [alpha, beta, gamma] = [&rig.instances[0], &rig.instances[1], &rig.instances[2]];
+    let ada_token = alpha.register("ada").await;
+    let bob_token = beta.register("bob").await;
+    let cy_token = gamma.register("cy").await;
+    Trio {
+        ada: alpha.ws(&ada_token).await,
+        bob: beta.ws(&bob_token).await,
+        cy: gamma.ws(&cy_token).await,
+        ada_token,
+        bob_token,
+    }
+}
