@@ -251,6 +251,11 @@ async fn joining_a_group_by_request_and_leaving_it() {
     let request = ada.push("conversation.join_requested").await;
     assert_eq!(request["conversation"], group_id.as_str());
     let bob_on_alpha = request["user"].as_str().unwrap().to_owned();
+    // The group's document lists members only to a signed fetch from a
+    // server where members live: not to beta yet, and never unsigned.
+    let (status, public) = crate::security::signed_get_as(beta, "bob", &group_url, &rig).await;
+    assert_eq!(status, 200, "{public}");
+    assert!(public.get("members").is_none(), "{public}");
     cy.ok("conversation.join", json!({"group": group_url}))
         .await;
     let cy_on_alpha = ada
@@ -297,6 +302,16 @@ async fn joining_a_group_by_request_and_leaving_it() {
     let mirror = bob.push("conversation.created").await;
     assert_eq!(mirror["hosted_by"], group_url.as_str());
     let conv_b = mirror["id"].as_str().unwrap().to_owned();
+    let (_, listed) = crate::security::signed_get_as(beta, "bob", &group_url, &rig).await;
+    let rights: Vec<&str> = listed["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["rights"].as_str().unwrap())
+        .collect();
+    assert_eq!(rights, ["owner", "write"], "{listed}");
+    let (_, unsigned) = crate::security::send_get(&rig, &group_url).await;
+    assert!(unsigned.get("members").is_none(), "{unsigned}");
     bob.ok(
         "message.send",
         json!({"conversation": conv_b, "body": "thanks for having me"}),

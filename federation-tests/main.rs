@@ -11,6 +11,7 @@
 
 mod contacts;
 mod fixtures;
+mod games;
 mod groups;
 mod rig;
 mod security;

@@ -282,6 +282,7 @@ where
 pub struct Trio {
     pub ada_token: String,
     pub bob_token: String,
+    pub cy_token: String,
     pub ada: WsClient,
     pub bob: WsClient,
     pub cy: WsClient,
@@ -298,5 +299,6 @@ pub async fn ada_bob_cy(rig: &Rig) -> Trio {
         cy: gamma.ws(&cy_token).await,
         ada_token,
         bob_token,
+        cy_token,
     }
 }

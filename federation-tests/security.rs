@@ -62,7 +62,7 @@ pub async fn signed_post_as(
 }
 
 /// GETs `url` signed as the user `name` of `instance`.
-async fn signed_get_as(
+pub async fn signed_get_as(
     instance: &Instance,
     name: &str,
     url: &str,
@@ -88,7 +88,7 @@ async fn signed_get_as(
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
-async fn send_get(rig: &Rig, url: &str) -> (StatusCode, Value) {
+pub async fn send_get(rig: &Rig, url: &str) -> (StatusCode, Value) {
     let response = rig
         .client
         .get(url)

@@ -4,12 +4,13 @@
 use super::context::Data;
 use super::html::{escape, paragraphs};
 use super::objects::group::ApubGroup;
+use super::objects::person::host_with_port;
 use super::{actor_url, generate_keypair, ACTIVITY_JSON};
 use crate::chat::users::User;
 use crate::error::Error;
 use crate::state::AppState;
 use activitypub_federation::traits::Object;
-use axum::extract::{Path, State};
+use axum::extract::{OriginalUri, Path, State};
 use axum::http::header::{ACCEPT, CONTENT_TYPE, VARY};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
@@ -56,10 +57,16 @@ pub async fn actor(
 /// # `GET /groups/{id}`
 /// A group hosted here as a `Group` actor (its key verifies the
 /// `Announce`s and `Update`s it sends; it is made on the first fetch, by
-/// someone about to ask to join). Members are not listed.
+/// someone about to ask to join). Its URL is a UUID v7 and works as an
+/// invitation link. A fetch signed by an actor of a server where members
+/// live also gets `members` (a Confab extension, as in `Update{Group}`), so
+/// that server can mirror the group when a relayed message arrives before
+/// the group's state; anyone else gets the public document.
 pub async fn group(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
 ) -> Result<Response, Error> {
     let not_found = || Error::Chat(crate::chat::ChatError::NotFound("group"));
     let url = url::Url::parse(&format!("{}/groups/{id}", state.config.public_base()))
@@ -69,14 +76,24 @@ pub async fn group(
         .await?
         .ok_or_else(not_found)?
         .row;
-    // Fetched by someone about to ask to join: it needs its key now.
     let group = data.queue.group_actor(row).await?;
-    let mut document = serde_json::to_value(group.to_group(&state.config.public_base()))
-        .map_err(|e| Error::Internal(e.to_string()))?;
-    document["@context"] = json!([
-        "https://www.w3.org/ns/activitystreams",
-        "https://w3id.org/security/v1"
-    ]);
+    let mut document = group.to_group(&state.config.public_base());
+    if headers.contains_key("signature") {
+        let path = uri.path_and_query().map_or("/", |p| p.as_str());
+        let reader = super::fetch::signed_by(&headers, path, &data).await?;
+        let (members, remote) = data.queue.group_members(group.row.id).await?;
+        let reader_host = host_with_port(&reader.ap_id);
+        if remote
+            .iter()
+            .any(|m| host_with_port(&m.ap_id) == reader_host)
+        {
+            document.members = Some(members);
+            document.updated = Some(chrono::Utc::now());
+        }
+    }
+    let mut document =
+        serde_json::to_value(document).map_err(|e| Error::Internal(e.to_string()))?;
+    document["@context"] = super::objects::group::group_context();
     let content_type = format!("{ACTIVITY_JSON}; charset=utf-8");
     Ok((
         [(CONTENT_TYPE, content_type.as_str())],

@@ -69,7 +69,7 @@ pub async fn message(
 }
 
 /// The actor whose valid signature the GET request carries.
-async fn signed_by(
+pub(super) async fn signed_by(
     headers: &HeaderMap,
     path_and_query: &str,
     data: &Data,
@@ -82,7 +82,7 @@ async fn signed_by(
     }
     if !map.contains_key("signature") {
         return Err(Error::Signature(
-            "fetching a message needs an HTTP signature".into(),
+            "this fetch needs an HTTP signature".into(),
         ));
     }
     let unverified = http_signature_normalization::Config::new()

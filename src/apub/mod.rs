@@ -11,6 +11,7 @@ pub mod context;
 pub mod delivery;
 mod discovery;
 mod fetch;
+mod games;
 pub mod html;
 pub mod inbox;
 pub mod instance;

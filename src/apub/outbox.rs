@@ -11,10 +11,10 @@ use super::activities::undo::{Undo, Undoable};
 use super::delivery::Handoff;
 use super::html;
 use super::objects::group::{rights_name, ApubGroup, GroupMember};
-use super::objects::note::{GameCard, Note, NoteKind, Source, Tombstone};
+use super::objects::note::{Note, NoteKind, Source, Tombstone};
 use super::objects::person::{host_with_port, ApubUser};
 use crate::chat::federation::{ContactChange, Federation, MessageChange, Outgoing};
-use crate::chat::views::{GameInvite, Rights};
+use crate::chat::views::Rights;
 use crate::chat::{ChatError, ChatResult};
 use crate::config::Config;
 use crate::db::contacts::ContactRow;
@@ -147,26 +147,13 @@ async fn store(db: &Db, handoff: &Handoff, rows: Vec<DeliveryRow>) -> Result<(),
 /// How long an actor read from the database is reused.
 const ACTOR_TTL: Duration = Duration::from_secs(60);
 
-/// The `gameInvite` of a game invitation message.
-fn game_card(row: &message_rows::MessageRow) -> Option<GameCard> {
-    if row.kind != "game_invite" {
-        return None;
-    }
-    let card: GameInvite = serde_json::from_str(row.game.as_deref()?).ok()?;
-    Some(GameCard {
-        game: card.game,
-        settings: card.settings,
-        expires_at: Some(card.expires_at),
-    })
-}
-
 /// The `instance_settings` key under which a deleted group's key is kept.
 pub fn retired_key(actor: &str) -> String {
     format!("retired_key:{actor}")
 }
 
 /// Percent-encodes what is not a URL-safe character (for ids in paths).
-fn urlencode(text: &str) -> String {
+pub(super) fn urlencode(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
@@ -218,7 +205,7 @@ impl Queue {
     /// A conversation row, reused for a minute: what the queue reads of it
     /// (kind, ActivityPub id, inbox, the group's key once made) does not
     /// change.
-    async fn conversation(&self, id: ConversationId) -> ChatResult<ConversationRow> {
+    pub(super) async fn conversation(&self, id: ConversationId) -> ChatResult<ConversationRow> {
         let cached = lock(&self.conversations)
             .get(&id)
             .filter(|(_, at)| at.elapsed() < ACTOR_TTL)
@@ -446,7 +433,7 @@ impl Queue {
     }
 
     /// The ActivityPub id of a message: ours, or the remote one it came with.
-    fn message_url(
+    pub(super) fn message_url(
         &self,
         row: &message_rows::MessageRow,
         author_is_local: bool,
@@ -501,7 +488,7 @@ impl Queue {
             published: Some(row.created_at.and_utc()),
             updated: row.edited_at.map(|t| t.and_utc()),
             tag,
-            game_invite: game_card(row),
+            game_invite: self.game_card(row).await?,
         })
     }
 
@@ -554,41 +541,6 @@ impl Queue {
             }
         }
         Ok((id, activity))
-    }
-
-    /// Tells a remote author that a local user accepted or declined their
-    /// game invitation: `Accept` or `Reject` of the invitation's `Note`.
-    async fn game_answer(
-        &self,
-        message: MessageId,
-        answerer: UserId,
-        accepted: bool,
-    ) -> ChatResult<()> {
-        let Some(row) = message_rows::find(&mut self.db.read().await?, message).await? else {
-            return Ok(());
-        };
-        let author = self
-            .actor(row.author_id.ok_or(ChatError::NotFound("author"))?)
-            .await?;
-        let answerer = self.actor(answerer).await?;
-        if author.is_local() || !answerer.is_local() {
-            return Ok(());
-        }
-        self.ensure_key(&answerer).await?;
-        let id = url(&new_activity_id(&self.base()))?;
-        let kind = if accepted { "Accept" } else { "Reject" };
-        let activity = with_context(json!({
-            "id": id, "type": kind, "actor": answerer.ap_id, "to": [author.ap_id],
-            "object": self.message_url(&row, false)?,
-        }))?;
-        self.enqueue(
-            &answerer.ap_id,
-            activity,
-            &id,
-            std::slice::from_ref(&author),
-            Some(row.id),
-        )
-        .await
     }
 
     async fn message(
@@ -759,20 +711,7 @@ impl Queue {
         if remote_members.is_empty() && removed_remote.is_empty() {
             return Ok(());
         }
-        let members = conversation_rows::members(&mut self.db.read().await?, id).await?;
-        let mut snapshot = vec![];
-        let mut recipients = vec![];
-        for member in &members {
-            let user = self.actor(member.user_id).await?;
-            let rights = Rights::from_level(member.rights).map_err(ChatError::from)?;
-            snapshot.push(GroupMember {
-                actor: user.ap_id.clone(),
-                rights: rights_name(rights).into(),
-            });
-            if !user.is_local() {
-                recipients.push(user);
-            }
-        }
+        let (snapshot, mut recipients) = self.group_members(id).await?;
         recipients.extend(removed_remote);
         let group = self.group_actor(row).await?;
         let mut object = group.to_group(&self.base());
@@ -784,14 +723,32 @@ impl Queue {
             "to": recipients.iter().map(|r| r.ap_id.clone()).collect::<Vec<_>>(), "object": object,
         });
         let mut update = with_context(update)?;
-        if let Some(Value::Array(context)) = update.get_mut("@context") {
-            context.push(json!({
-                "members": "https://w3id.org/confab#members",
-                "rights": "https://w3id.org/confab#rights",
-            }));
-        }
+        update["@context"] = super::objects::group::group_context();
         self.enqueue(&group.ap_id, update, &activity_id, &recipients, None)
             .await
+    }
+
+    /// The members of a group hosted here as the wire lists them, and
+    /// those of them who are remote.
+    pub(super) async fn group_members(
+        &self,
+        id: ConversationId,
+    ) -> ChatResult<(Vec<GroupMember>, Vec<ApubUser>)> {
+        let members = conversation_rows::members(&mut self.db.read().await?, id).await?;
+        let mut listed = vec![];
+        let mut remote = vec![];
+        for member in &members {
+            let user = self.actor(member.user_id).await?;
+            let rights = Rights::from_level(member.rights).map_err(ChatError::from)?;
+            listed.push(GroupMember {
+                actor: user.ap_id.clone(),
+                rights: rights_name(rights).into(),
+            });
+            if !user.is_local() {
+                remote.push(user);
+            }
+        }
+        Ok((listed, remote))
     }
 
     /// Tells the remote members that a group hosted here is gone. The
@@ -835,7 +792,7 @@ impl Queue {
 
     /// Stores one delivery per distinct inbox of `recipients` (shared inbox
     /// when they have one), durably, and hands them to the worker.
-    async fn enqueue(
+    pub(super) async fn enqueue(
         &self,
         signer: &Url,
         activity: Value,

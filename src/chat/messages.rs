@@ -1,11 +1,11 @@
-//! Messages: text, game invitations and their answers, edits, deletions,
-//! history, read markers, catch-up after a reconnect, and typing.
+//! Messages: text, edits, deletions, history, read markers, catch-up after
+//! a reconnect, and typing. Game invitations live in `games`.
 
 use super::cache::Access;
 use super::events::Notice;
 use super::federation::{MessageChange, Outgoing};
 use super::validate;
-use super::views::{ConversationKind, GameInvite, GameState, Message, Rights};
+use super::views::{ConversationKind, Message, Rights};
 use super::writer::Stored;
 use super::{Chat, ChatError, ChatResult};
 use crate::db::conversations as conversation_rows;
@@ -21,8 +21,6 @@ use utoipa::ToSchema;
 pub const HISTORY_MAX: i64 = 100;
 pub const SYNC_MAX: i64 = 500;
 const CLIENT_ID_MAX: usize = 64;
-const GAME_NAME_MAX: usize = 64;
-const GAME_SETTINGS_MAX_BYTES: usize = 4096;
 
 /// A text message to send.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -32,35 +30,6 @@ pub struct NewMessage {
     pub body: String,
     #[serde(default)]
     pub reply_to: Option<MessageId>,
-}
-
-/// A game invitation to send.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewGameInvite {
-    pub conversation: ConversationId,
-    pub game: String,
-    #[serde(default)]
-    #[schema(value_type = Option<Object>)]
-    pub settings: Option<serde_json::Value>,
-    /// Who may answer; absent: any other member.
-    #[serde(default)]
-    pub invitee: Option<UserId>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum GameAnswer {
-    Accept,
-    Decline,
-}
-
-/// A game invitation as another server describes it.
-#[derive(Debug, Clone)]
-pub struct RemoteGameInvite {
-    pub game: String,
-    pub settings: Option<serde_json::Value>,
-    pub expires_at: Option<DateTime<Utc>>,
 }
 
 /// One page of history, oldest first.
@@ -83,7 +52,7 @@ impl Chat {
     /// Whether `author` may write in the conversation right now; returns the
     /// members who will receive what they write (not those who block them).
     /// Answered from the access cache; the database is read only on a miss.
-    async fn writable(
+    pub(super) async fn writable(
         &self,
         conversation: ConversationId,
         author: UserId,
@@ -106,7 +75,7 @@ impl Chat {
     }
 
     /// Members, rights and read-only flag of a conversation, cached.
-    async fn access(&self, id: ConversationId) -> ChatResult<Arc<Access>> {
+    pub(super) async fn access(&self, id: ConversationId) -> ChatResult<Arc<Access>> {
         if let Some(access) = self.cache.conversation(id) {
             return Ok(access);
         }
@@ -127,7 +96,7 @@ impl Chat {
 
     /// Who sees a change to a message by `author` (everyone when the author
     /// is gone).
-    async fn audience_of(
+    pub(super) async fn audience_of(
         &self,
         members: Vec<UserId>,
         author: Option<UserId>,
@@ -243,51 +212,6 @@ impl Chat {
         .await
     }
 
-    /// A game invitation the remote user `author` sent to the local user
-    /// `recipient` in their direct chat (ActivityPub id `ap_id`). The
-    /// recipient is the invitee; it expires at `expires_at` or after this
-    /// server's own time limit, whichever is sooner.
-    pub async fn receive_game_invite(
-        &self,
-        author: UserId,
-        recipient: UserId,
-        invite: RemoteGameInvite,
-        ap_id: &str,
-    ) -> ChatResult<Message> {
-        let game = invite.game.trim().to_owned();
-        if game.is_empty() {
-            return Err(ChatError::invalid("game", "must not be empty"));
-        }
-        validate::single_line("game", &game, GAME_NAME_MAX)?;
-        let settings = invite
-            .settings
-            .filter(|s| s.is_object() && s.to_string().len() <= GAME_SETTINGS_MAX_BYTES);
-        let limit = Utc::now() + std::time::Duration::from_secs(self.limits.game_invite_ttl_s);
-        let card = GameInvite {
-            game: game.clone(),
-            settings,
-            state: GameState::Pending,
-            invitee: Some(recipient),
-            answered_by: None,
-            expires_at: invite.expires_at.map_or(limit, |at| at.min(limit)),
-        };
-        let json = serde_json::to_string(&card).map_err(|e| ChatError::Internal(e.to_string()))?;
-        let key = super::conversations::direct_key(author, recipient);
-        let conversation = conversation_rows::find_direct(&mut self.db.read().await?, &key)
-            .await?
-            .ok_or_else(|| ChatError::Forbidden("you are not a contact of this user".into()))?;
-        self.store(
-            author,
-            conversation.id,
-            "game_invite",
-            format!("invites you to play {game}"),
-            None,
-            Some((json, Some(recipient))),
-            Some(ap_id.to_owned()),
-        )
-        .await
-    }
-
     /// The message a remote author sent with ActivityPub id `ap_id`.
     pub async fn remote_message(&self, author: UserId, ap_id: &str) -> ChatResult<Message> {
         let row = rows::find_by_client_id(&mut self.db.read().await?, author, ap_id)
@@ -343,54 +267,8 @@ impl Chat {
         .await
     }
 
-    /// Sends a game invitation card with a plain-text fallback body.
-    pub async fn send_game_invite(
-        &self,
-        author: UserId,
-        invite: NewGameInvite,
-        client_id: Option<&str>,
-    ) -> ChatResult<Message> {
-        let game = invite.game.trim().to_owned();
-        if game.is_empty() {
-            return Err(ChatError::invalid("game", "must not be empty"));
-        }
-        validate::single_line("game", &game, GAME_NAME_MAX)?;
-        if let Some(settings) = &invite.settings {
-            if !settings.is_object() || settings.to_string().len() > GAME_SETTINGS_MAX_BYTES {
-                return Err(ChatError::invalid(
-                    "settings",
-                    "a JSON object of at most 4096 bytes",
-                ));
-            }
-        }
-        if invite.invitee == Some(author) {
-            return Err(ChatError::invalid("invitee", "you cannot invite yourself"));
-        }
-        let card = GameInvite {
-            game: game.clone(),
-            settings: invite.settings,
-            state: GameState::Pending,
-            invitee: invite.invitee,
-            answered_by: None,
-            expires_at: Utc::now() + std::time::Duration::from_secs(self.limits.game_invite_ttl_s),
-        };
-        let json = serde_json::to_string(&card).map_err(|e| ChatError::Internal(e.to_string()))?;
-        let body = format!("invites you to play {game}");
-        let client_id = checked_client_id(client_id)?;
-        self.store(
-            author,
-            invite.conversation,
-            "game_invite",
-            body,
-            None,
-            Some((json, invite.invitee)),
-            client_id,
-        )
-        .await
-    }
-
     #[allow(clippy::too_many_arguments)]
-    async fn store(
+    pub(super) async fn store(
         &self,
         author: UserId,
         conversation: ConversationId,
@@ -443,74 +321,6 @@ impl Chat {
             return Err(ChatError::invalid("body", "must not be empty"));
         }
         validate::multi_line("body", body, self.limits.max_message_chars)
-    }
-
-    /// Accepts or declines a pending game invitation (its invitee, or any
-    /// other member when it names none).
-    pub async fn answer_game(
-        &self,
-        user: UserId,
-        message: MessageId,
-        answer: GameAnswer,
-    ) -> ChatResult<Message> {
-        let mut conn = self.db.read().await?;
-        let row = rows::find(&mut conn, message)
-            .await?
-            .ok_or(ChatError::NotFound("message"))?;
-        let (conv, rights) = self
-            .membership(&mut conn, row.conversation_id, user)
-            .await?;
-        let stored = row
-            .game
-            .clone()
-            .ok_or_else(|| ChatError::invalid("message", "not a game invitation"))?;
-        let invite = Message::try_from(row.clone())?
-            .game
-            .ok_or(ChatError::NotFound("message"))?;
-        let allowed = match invite.invitee {
-            Some(invitee) => invitee == user,
-            None => row.author_id != Some(user),
-        };
-        if !allowed || rights < Rights::Write || conv.read_only {
-            return Err(ChatError::Forbidden(
-                "this invitation is not yours to answer".into(),
-            ));
-        }
-        if invite.state != GameState::Pending {
-            return Err(ChatError::Conflict(
-                format!("the invitation is already {:?}", invite.state).to_lowercase(),
-            ));
-        }
-        let answered = GameInvite {
-            state: match answer {
-                GameAnswer::Accept => GameState::Accepted,
-                GameAnswer::Decline => GameState::Declined,
-            },
-            answered_by: Some(user),
-            ..invite
-        };
-        let json =
-            serde_json::to_string(&answered).map_err(|e| ChatError::Internal(e.to_string()))?;
-        drop(conn);
-        // Only if still pending as read: two answers cannot both win.
-        let now = Utc::now().naive_utc();
-        let updated = rows::set_game(&mut self.db.write().await?, message, &stored, &json, now)
-            .await?
-            .ok_or_else(|| ChatError::Conflict("the invitation was answered meanwhile".into()))?;
-        let updated = Message::try_from(updated)?;
-        let audience = self.audience_of(conv.member_ids(), row.author_id).await?;
-        self.notify(audience, Notice::MessageUpdated(updated.clone()));
-        let access = self.access(row.conversation_id).await?;
-        let author_is_remote = row.author_id.is_some_and(|a| access.remote.contains(&a));
-        if author_is_remote && !access.remote.contains(&user) {
-            self.federate(Outgoing::GameAnswer {
-                message,
-                answerer: user,
-                accepted: answer == GameAnswer::Accept,
-            })
-            .await?;
-        }
-        Ok(updated)
     }
 
     /// Replaces the body of the author's own text message.
@@ -713,7 +523,7 @@ fn uuid_time(id: MessageId) -> Option<DateTime<Utc>> {
 }
 
 /// A client's request id, checked: 1-64 characters.
-fn checked_client_id(client_id: Option<&str>) -> ChatResult<Option<String>> {
+pub(super) fn checked_client_id(client_id: Option<&str>) -> ChatResult<Option<String>> {
     match client_id {
         Some(id) if id.is_empty() || id.chars().count() > CLIENT_ID_MAX => {
             Err(ChatError::invalid("id", "request ids are 1-64 characters"))

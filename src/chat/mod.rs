@@ -9,6 +9,7 @@ pub mod contacts;
 pub mod conversations;
 pub mod events;
 pub mod federation;
+pub mod games;
 pub mod instances;
 pub mod joins;
 pub mod messages;

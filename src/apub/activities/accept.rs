@@ -6,7 +6,7 @@ use super::follow::Follow;
 use super::same_origin;
 use crate::apub::context::{Context, Data};
 use crate::apub::objects::person::ApubUser;
-use crate::chat::messages::GameAnswer;
+use crate::chat::games::GameAnswer;
 use crate::db::ids::MessageId;
 use crate::error::Error;
 use activitypub_federation::fetch::object_id::ObjectId;
@@ -26,7 +26,7 @@ pub enum FollowRef {
 
 /// What an `Accept` or `Reject` answers.
 pub enum Answered {
-    /// A game invitation written here.
+    /// A game invitation this server decides about.
     Game(MessageId),
     /// A `Follow` of the answering actor by the local actor `follower`.
     Follow { follower: Url },
@@ -36,10 +36,11 @@ pub enum Answered {
 
 impl FollowRef {
     /// What this answer by `answerer` is about, checked: a game invitation
-    /// written here, or a follow of the answerer itself.
-    pub fn answered(&self, data: &Data, answerer: &Url) -> Result<Answered, Error> {
+    /// (written here, or posted in a group hosted here), or a follow of the
+    /// answerer itself.
+    pub async fn answered(&self, data: &Data, answerer: &Url) -> Result<Answered, Error> {
         if let FollowRef::Id(id) = self {
-            if let Some(message) = super::create::local_message(id, data) {
+            if let Some(message) = crate::apub::games::answered_message(id, data).await? {
                 return Ok(Answered::Game(message));
             }
         }
@@ -115,11 +116,14 @@ impl Activity for Accept {
 
     async fn verify(&self, data: &Data) -> Result<(), Error> {
         same_origin(self.actor.inner(), &self.id)?;
-        self.object.answered(data, self.actor.inner()).map(|_| ())
+        self.object
+            .answered(data, self.actor.inner())
+            .await
+            .map(|_| ())
     }
 
     async fn receive(self, data: &Data) -> Result<(), Error> {
-        match self.object.answered(data, self.actor.inner())? {
+        match self.object.answered(data, self.actor.inner()).await? {
             Answered::Join { group, .. } => {
                 // The group's state, which makes it appear here, follows.
                 tracing::debug!(%group, "join request accepted");

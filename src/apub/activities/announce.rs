@@ -1,19 +1,23 @@
 //! `Announce` from a group hosted elsewhere (FEP-1b12): the host relays a
-//! member's `Create`, `Update` or `Delete` of a message to every member's
-//! server. The host is trusted for what is said in its group: it checked
+//! member's `Create`, `Update` or `Delete` of a message, and the `Accept`
+//! or `Reject` of a game invitation that won, to every member's server. The host is trusted for what is said in its group: it checked
 //! the author's rights before relaying.
 
+use super::accept::{Accept, FollowRef};
 use super::create::{reply_target, Create};
 use super::delete::Delete;
+use super::reject::Reject;
 use super::same_origin;
 use super::update::{Update, UpdateObject};
 use crate::apub::context::{Context, Data};
-use crate::apub::objects::group::ApubGroup;
+use crate::apub::games;
+use crate::apub::objects::group::{self, ApubGroup};
 use crate::apub::objects::note::Note;
+use crate::chat::games::{GameAnswer, InviteTarget};
 use crate::error::Error;
 use activitypub_federation::fetch::object_id::ObjectId;
 use activitypub_federation::kinds::activity::AnnounceType;
-use activitypub_federation::traits::{Activity, Object};
+use activitypub_federation::traits::Activity;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
@@ -24,6 +28,8 @@ pub enum Relayed {
     Create(Box<Create>),
     Update(Update),
     Delete(Delete),
+    Accept(Accept),
+    Reject(Reject),
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -53,8 +59,8 @@ impl Activity for Announce {
     }
 
     async fn receive(self, data: &Data) -> Result<(), Error> {
-        let Some(group) = ApubGroup::read_from_id(self.actor.inner().clone(), data).await? else {
-            return Ok(());
+        let Some(group) = group::mirror(self.actor.inner(), data).await? else {
+            return Ok(()); // no member here (any more)
         };
         let Some(_) = group.row.ap_id.as_ref() else {
             return Err(Error::InvalidActivity(
@@ -70,6 +76,14 @@ impl Activity for Announce {
                 let author = create.actor.dereference(data).await?;
                 let reply_to = reply_target(create.object.in_reply_to.as_ref(), data).await?;
                 let note: Note = create.object;
+                if let Some(card) = note.game_invite {
+                    let invite = games::remote_invite(card, data).await?;
+                    let target = InviteTarget::Group(conversation);
+                    data.chat
+                        .receive_game_invite(author.id(), target, invite, note.id.as_str())
+                        .await?;
+                    return Ok(());
+                }
                 data.chat
                     .receive_group_message(
                         author.id(),
@@ -106,6 +120,23 @@ impl Activity for Announce {
                 }
                 delete.apply_to_message(data).await?;
             }
+            Relayed::Accept(Accept {
+                actor,
+                object: FollowRef::Id(note),
+                ..
+            }) => {
+                let answer = GameAnswer::Accept;
+                games::relayed_answer(conversation, actor.inner(), &note, answer, data).await?;
+            }
+            Relayed::Reject(Reject {
+                actor,
+                object: FollowRef::Id(note),
+                ..
+            }) => {
+                let answer = GameAnswer::Decline;
+                games::relayed_answer(conversation, actor.inner(), &note, answer, data).await?;
+            }
+            Relayed::Accept(_) | Relayed::Reject(_) => {}
         }
         Ok(())
     }

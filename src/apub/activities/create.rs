@@ -3,9 +3,10 @@
 
 use super::{local_group, local_user, same_origin};
 use crate::apub::context::{Context, Data};
-use crate::apub::objects::note::Note;
+use crate::apub::games::remote_invite;
+use crate::apub::objects::note::{GameCard, Note};
 use crate::apub::objects::person::ApubUser;
-use crate::chat::messages::RemoteGameInvite;
+use crate::chat::games::InviteTarget;
 use crate::db::ids::MessageId;
 use crate::error::Error;
 use activitypub_federation::fetch::object_id::ObjectId;
@@ -54,7 +55,7 @@ pub(super) fn check_note(note: &Note, actor: &Url, data: &Data) -> Result<Url, E
 }
 
 /// The message written here that `url` names (`/messages/{id}`).
-pub(super) fn local_message(url: &Url, data: &Data) -> Option<MessageId> {
+pub(crate) fn local_message(url: &Url, data: &Data) -> Option<MessageId> {
     let prefix = format!("{}/messages/", data.config.public_base());
     let id = url.as_str().strip_prefix(&prefix)?;
     uuid::Uuid::parse_str(id).ok().map(MessageId)
@@ -98,6 +99,14 @@ impl Activity for Create {
         if let Some(group) = local_group(&recipient, data) {
             // A member writes to a group hosted here: same rights checks as a
             // local member; the message is then relayed to the others.
+            if let Some(card) = self.object.game_invite {
+                let invite = remote_invite(card, data).await?;
+                let target = InviteTarget::Group(group);
+                data.chat
+                    .receive_game_invite(author.id(), target, invite, self.object.id.as_str())
+                    .await?;
+                return Ok(());
+            }
             data.chat
                 .receive_group_message(
                     author.id(),
@@ -111,13 +120,15 @@ impl Activity for Create {
         }
         let recipient = local_user(&recipient, data).await?;
         if let Some(card) = self.object.game_invite {
-            let invite = RemoteGameInvite {
-                game: card.game,
-                settings: card.settings,
-                expires_at: card.expires_at,
+            // In a direct chat the recipient is the invitee, whatever it says.
+            let card = GameCard {
+                invitee: None,
+                ..card
             };
+            let invite = remote_invite(card, data).await?;
+            let target = InviteTarget::Direct(recipient.id());
             data.chat
-                .receive_game_invite(author.id(), recipient.id(), invite, self.object.id.as_str())
+                .receive_game_invite(author.id(), target, invite, self.object.id.as_str())
                 .await?;
             return Ok(());
         }

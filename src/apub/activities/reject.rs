@@ -7,7 +7,7 @@ use super::accept::{Answered, FollowRef};
 use super::same_origin;
 use crate::apub::context::{Context, Data};
 use crate::apub::objects::person::ApubUser;
-use crate::chat::messages::GameAnswer;
+use crate::chat::games::GameAnswer;
 use crate::error::Error;
 use activitypub_federation::fetch::object_id::ObjectId;
 use activitypub_federation::kinds::activity::RejectType;
@@ -39,11 +39,14 @@ impl Activity for Reject {
 
     async fn verify(&self, data: &Data) -> Result<(), Error> {
         same_origin(self.actor.inner(), &self.id)?;
-        self.object.answered(data, self.actor.inner()).map(|_| ())
+        self.object
+            .answered(data, self.actor.inner())
+            .await
+            .map(|_| ())
     }
 
     async fn receive(self, data: &Data) -> Result<(), Error> {
-        match self.object.answered(data, self.actor.inner())? {
+        match self.object.answered(data, self.actor.inner()).await? {
             Answered::Join { follower, group } => {
                 let follower = super::local_user(&follower, data).await?;
                 data.chat.join_declined(follower.id(), group.as_str());

@@ -5,16 +5,13 @@
 use super::create::check_note;
 use super::same_origin;
 use crate::apub::context::{Context, Data};
-use crate::apub::html;
-use crate::apub::objects::group::{parse_rights, Group};
+use crate::apub::objects::group::Group;
 use crate::apub::objects::note::Note;
 use crate::apub::objects::person::ApubUser;
-use crate::chat::mirrors::GroupSnapshot;
 use crate::error::Error;
 use activitypub_federation::fetch::object_id::ObjectId;
 use activitypub_federation::kinds::activity::UpdateType;
 use activitypub_federation::traits::Activity;
-use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
@@ -75,30 +72,7 @@ impl Activity for Update {
                     .await?;
             }
             UpdateObject::Group(group) => {
-                let mut members = vec![];
-                for member in group.members.unwrap_or_default() {
-                    let user = if data.config.is_local(&member.actor) {
-                        super::local_user(&member.actor, data).await?
-                    } else {
-                        ObjectId::<ApubUser>::from(member.actor)
-                            .dereference(data)
-                            .await?
-                    };
-                    members.push((user.id(), parse_rights(&member.rights)));
-                }
-                let snapshot = GroupSnapshot {
-                    ap_id: group.id.to_string(),
-                    inbox: group.inbox.to_string(),
-                    public_key_pem: group.public_key.public_key_pem,
-                    name: group.name.unwrap_or_default().chars().take(64).collect(),
-                    topic: group
-                        .summary
-                        .as_deref()
-                        .map(html::to_text)
-                        .unwrap_or_default(),
-                    members,
-                    updated: group.updated.unwrap_or_else(Utc::now).naive_utc(),
-                };
+                let snapshot = group.snapshot(data).await?;
                 data.chat.apply_group_snapshot(snapshot).await?;
             }
         }

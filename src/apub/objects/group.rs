@@ -5,10 +5,13 @@
 
 use crate::apub::context::{Context, Data};
 use crate::apub::html;
-use crate::apub::objects::person::{Endpoints, PublicKey};
+use crate::apub::objects::person::{ApubUser, Endpoints, PublicKey};
+use crate::chat::mirrors::GroupSnapshot;
 use crate::db::conversations::{self as conversation_rows, ConversationRow};
 use crate::db::ids::ConversationId;
 use crate::error::Error;
+use activitypub_federation::fetch::fetch_object_http;
+use activitypub_federation::fetch::object_id::ObjectId;
 use activitypub_federation::kinds::actor::GroupType;
 use activitypub_federation::traits::{Actor, Object};
 use chrono::{DateTime, Utc};
@@ -52,6 +55,19 @@ pub struct Group {
     /// never in the public actor document.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub members: Option<Vec<GroupMember>>,
+}
+
+/// The `@context` of a group's state: ActivityStreams, security, and the
+/// `members` and `rights` terms.
+pub fn group_context() -> serde_json::Value {
+    serde_json::json!([
+        "https://www.w3.org/ns/activitystreams",
+        "https://w3id.org/security/v1",
+        {
+            "members": "https://w3id.org/confab#members",
+            "rights": "https://w3id.org/confab#rights",
+        }
+    ])
 }
 
 /// The id of a group hosted here.
@@ -203,4 +219,55 @@ pub fn parse_rights(name: &str) -> crate::chat::views::Rights {
         "write" => Rights::Write,
         _ => Rights::Read,
     }
+}
+
+impl Group {
+    /// The state this document describes, members resolved to users here
+    /// (remote ones fetched). Only the host's own documents carry members.
+    pub async fn snapshot(self, data: &Data) -> Result<GroupSnapshot, Error> {
+        let mut members = vec![];
+        for member in self.members.unwrap_or_default() {
+            let user = if data.config.is_local(&member.actor) {
+                crate::apub::activities::local_user(&member.actor, data).await?
+            } else {
+                ObjectId::<ApubUser>::from(member.actor)
+                    .dereference(data)
+                    .await?
+            };
+            members.push((user.id(), parse_rights(&member.rights)));
+        }
+        Ok(GroupSnapshot {
+            ap_id: self.id.to_string(),
+            inbox: self.inbox.to_string(),
+            public_key_pem: self.public_key.public_key_pem,
+            name: self.name.unwrap_or_default().chars().take(64).collect(),
+            topic: self
+                .summary
+                .as_deref()
+                .map(html::to_text)
+                .unwrap_or_default(),
+            members,
+            updated: self.updated.unwrap_or_else(Utc::now).naive_utc(),
+        })
+    }
+}
+
+/// The mirror of the group `id`, hosted elsewhere. When there is none yet
+/// (its host relayed a message before its state arrived), the group is
+/// fetched with a signed request: its host lists the members to servers
+/// where members live, and the mirror is made from that. `None` when no
+/// local user is a member.
+pub async fn mirror(id: &Url, data: &Data) -> Result<Option<ApubGroup>, Error> {
+    if let Some(group) = ApubGroup::read_from_id(id.clone(), data).await? {
+        return Ok(Some(group));
+    }
+    let fetched: Group = fetch_object_http(id, data).await?.object;
+    if fetched.id != *id || fetched.members.is_none() {
+        return Ok(None);
+    }
+    ApubGroup::verify(&fetched, id, data).await?;
+    data.chat
+        .apply_group_snapshot(fetched.snapshot(data).await?)
+        .await?;
+    ApubGroup::read_from_id(id.clone(), data).await
 }

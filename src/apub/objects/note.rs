@@ -77,7 +77,8 @@ pub struct Note {
 }
 
 /// The `gameInvite` extension: which game, its settings, until when it can
-/// be answered. Answers are `Accept` or `Reject` of the `Note`.
+/// be answered, and who may answer (in a group; in a direct chat it is the
+/// recipient). Answers are `Accept` or `Reject` of the `Note`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GameCard {
@@ -86,6 +87,9 @@ pub struct GameCard {
     pub settings: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<DateTime<Utc>>,
+    /// The actor who may answer; absent: any member but the author.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invitee: Option<Url>,
 }
 
 impl Note {
