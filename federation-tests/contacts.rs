@@ -366,3 +366,73 @@ async fn a_peer_that_was_down_gets_everything_when_it_returns() {
     }
     rig.stop().await;
 }
+
+/// A crash between storing a message and queueing its deliveries leaves
+/// the message without delivery rows, and the sender without an answer.
+/// The client resends with the same request id: the stored message comes
+/// back and its missing deliveries are queued and sent. (The crash is
+/// reproduced by stopping alpha and deleting the rows from its database.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resend_after_a_crash_queues_the_deliveries_that_were_lost() {
+    let Some(mut rig) = Rig::start().await else {
+        return;
+    };
+    let AdaAndBob {
+        ada_token,
+        mut ada,
+        mut bob,
+        conv_ada,
+        ..
+    } = ada_and_bob(&rig).await;
+    let send = json!({"conversation": conv_ada, "body": "this must arrive"});
+    let first = ada
+        .call_with_id("message.send", send.clone(), "send-1")
+        .await;
+    let message = first["data"]["id"].as_str().unwrap().to_owned();
+    let deliveries = format!("/api/v1/messages/{message}/deliveries");
+    eventually("the first delivery", || async {
+        let d = rig.instances[0].get(&ada_token, &deliveries).await;
+        (d[0]["state"] == "delivered").then_some(())
+    })
+    .await;
+    bob.push_where("message.created", |m| m["body"] == "this must arrive")
+        .await;
+
+    drop(ada);
+    rig.instances[0].stop();
+    let path = rig.instances[0]
+        .database_url
+        .trim_start_matches("sqlite://")
+        .to_owned();
+    let id = uuid::Uuid::parse_str(&message).unwrap();
+    let deleted = tokio::task::spawn_blocking(move || {
+        use diesel::{Connection, RunQueryDsl};
+        let mut db = diesel::SqliteConnection::establish(&path).unwrap();
+        diesel::sql_query(format!(
+            "DELETE FROM deliveries WHERE message_id = x'{}'",
+            id.simple()
+        ))
+        .execute(&mut db)
+        .unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(deleted, 1);
+    rig.instances[0].restart().await;
+    let alpha = &rig.instances[0];
+    assert_eq!(alpha.get(&ada_token, &deliveries).await, json!([]));
+
+    let mut ada = alpha.ws(&ada_token).await;
+    let again = ada.call_with_id("message.send", send, "send-1").await;
+    assert_eq!(again["data"]["id"], message.as_str(), "{again}");
+    let d = eventually("the queued delivery", || async {
+        let d = alpha.get(&ada_token, &deliveries).await;
+        (d[0]["state"] == "delivered").then_some(d)
+    })
+    .await;
+    assert_eq!(d.as_array().unwrap().len(), 1, "{d}");
+    // beta had it already: the replayed activity shows nothing twice.
+    bob.assert_no_push("message.created", |m| m["body"] == "this must arrive")
+        .await;
+    rig.stop().await;
+}

@@ -11,7 +11,7 @@ use super::{Chat, ChatError, ChatResult};
 use crate::db::conversations as conversation_rows;
 use crate::db::ids::{ConversationId, MessageId, UserId};
 use crate::db::messages::{self as rows, MessageRow};
-use crate::db::{contacts as contact_rows, DbConn};
+use crate::db::{contacts as contact_rows, deliveries as delivery_rows, DbConn};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
@@ -312,8 +312,28 @@ impl Chat {
                     .await?;
                 Ok(message)
             }
-            Stored::Existing(row) => Ok(Message::try_from(row)?),
+            Stored::Existing(row) => {
+                let message = Message::try_from(row.clone())?;
+                if self.deliveries_missing(&row).await? {
+                    // The first attempt stored the message but died before
+                    // its deliveries were queued (and was never answered):
+                    // the resend completes it.
+                    self.federate_message(&message, MessageChange::Created, &audience, Some(row))
+                        .await?;
+                }
+                Ok(message)
+            }
         }
+    }
+
+    /// Whether a stored message that remote members should get has no
+    /// delivery rows at all.
+    async fn deliveries_missing(&self, row: &MessageRow) -> ChatResult<bool> {
+        if row.deleted_at.is_some() || self.access(row.conversation_id).await?.remote.is_empty() {
+            return Ok(false);
+        }
+        let mut conn = self.db.read().await?;
+        Ok(!delivery_rows::any_for_message(&mut conn, row.id).await?)
     }
 
     fn check_body(&self, body: &str) -> ChatResult<()> {

@@ -187,6 +187,19 @@ pub async fn wake_host(
     Ok(())
 }
 
+/// Whether any delivery row was ever stored for `message`.
+pub async fn any_for_message(conn: &mut DbConn<'_>, message: MessageId) -> Result<bool, DbError> {
+    let found = with_conn!(conn, |c| {
+        deliveries::table
+            .filter(deliveries::message_id.eq(message))
+            .select(deliveries::id)
+            .first::<DeliveryId>(c)
+            .await
+            .optional()
+    })?;
+    Ok(found.is_some())
+}
+
 /// Delivery rows of one message, for its per-recipient state.
 pub async fn for_message(
     conn: &mut DbConn<'_>,
