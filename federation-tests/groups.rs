@@ -3,7 +3,7 @@
 //! sends membership changes; mirrors show the group to their local members.
 
 use crate::rig::{ada_bob_cy, eventually, Rig, Trio};
-use serde_json::json;
+use serde_json::{json, Value};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_group_hosted_on_one_instance_with_members_on_two_others() {
@@ -374,5 +374,180 @@ async fn joining_a_group_by_request_and_leaving_it() {
         c["members"].as_array().unwrap().len() == 1
     })
     .await;
+    rig.stop().await;
+}
+
+/// bob on beta, made an admin of a group hosted on alpha, manages it from
+/// his mirror: the host checks his rights, applies each change and sends
+/// the new state to every server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_manages_a_group_from_another_server() {
+    let Some(rig) = Rig::start().await else {
+        return;
+    };
+    let [alpha, beta, gamma] = [&rig.instances[0], &rig.instances[1], &rig.instances[2]];
+    let Trio {
+        mut ada,
+        mut bob,
+        mut cy,
+        ..
+    } = ada_bob_cy(&rig).await;
+    let group = ada
+        .ok(
+            "conversation.create",
+            json!({"name": "Club", "members": [beta.handle("bob"), gamma.handle("cy")]}),
+        )
+        .await;
+    let group_id = group["id"].as_str().unwrap().to_owned();
+    let conv_b = bob.push("conversation.created").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let conv_c = cy.push("conversation.created").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let id_of = |v: Value| v["id"].as_str().unwrap().to_owned();
+    let bob_on_alpha = id_of(
+        ada.ok("user.lookup", json!({"handle": beta.handle("bob")}))
+            .await,
+    );
+    let ada_on_beta = id_of(
+        bob.ok("user.lookup", json!({"handle": alpha.handle("ada")}))
+            .await,
+    );
+    let cy_on_beta = id_of(
+        bob.ok("user.lookup", json!({"handle": gamma.handle("cy")}))
+            .await,
+    );
+    let bob_on_beta = id_of(
+        bob.ok("user.lookup", json!({"handle": beta.handle("bob")}))
+            .await,
+    );
+
+    // A member with `write` cannot rename it, here or there.
+    bob.err(
+        "conversation.update",
+        json!({"conversation": conv_b, "name": "Mine"}),
+        "forbidden",
+    )
+    .await;
+    ada.ok(
+        "conversation.members.rights",
+        json!({"conversation": group_id, "user": bob_on_alpha, "rights": "admin"}),
+    )
+    .await;
+    let rights_of = |c: &Value, user: &str| {
+        c["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["user"] == user)
+            .map(|m| m["rights"].clone())
+    };
+    bob.push_where("conversation.updated", |c| {
+        rights_of(c, &bob_on_beta) == Some(json!("admin"))
+    })
+    .await;
+
+    // Rename and topic: asked of the host, seen everywhere.
+    bob.ok(
+        "conversation.update",
+        json!({"conversation": conv_b, "name": "Club 2", "topic": "run from beta"}),
+    )
+    .await;
+    let at_host = ada
+        .push_where("conversation.updated", |c| c["name"] == "Club 2")
+        .await;
+    assert_eq!(at_host["topic"], "run from beta");
+    let at_c = cy
+        .push_where("conversation.updated", |c| c["name"] == "Club 2")
+        .await;
+    assert_eq!(at_c["id"], conv_c.as_str());
+    bob.push_where("conversation.updated", |c| c["name"] == "Club 2")
+        .await;
+
+    // Rights: cy becomes read-only.
+    bob.ok(
+        "conversation.members.rights",
+        json!({"conversation": conv_b, "user": cy_on_beta, "rights": "read"}),
+    )
+    .await;
+    cy.push_where("conversation.updated", |c| {
+        c["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["rights"] == "read")
+    })
+    .await;
+    cy.err(
+        "message.send",
+        json!({"conversation": conv_c, "body": "still here?"}),
+        "forbidden",
+    )
+    .await;
+
+    // Adding a user of beta: the host fetches them, beta mirrors it for them.
+    let bea_token = beta.register("bea").await;
+    let mut bea = beta.ws(&bea_token).await;
+    let bea_id = id_of(
+        bob.ok("user.lookup", json!({"handle": beta.handle("bea")}))
+            .await,
+    );
+    bob.ok(
+        "conversation.members.add",
+        json!({"conversation": conv_b, "users": [bea_id]}),
+    )
+    .await;
+    let for_bea = bea.push("conversation.created").await;
+    assert_eq!(for_bea["id"], conv_b.as_str());
+    assert_eq!(for_bea["members"].as_array().unwrap().len(), 4);
+    ada.push_where("conversation.updated", |c| {
+        c["members"].as_array().unwrap().len() == 4
+    })
+    .await;
+
+    // Limits hold: an admin cannot remove the owner, and a plain member
+    // cannot remove anyone by going to the host directly.
+    bob.err(
+        "conversation.members.remove",
+        json!({"conversation": conv_b, "user": ada_on_beta}),
+        "forbidden",
+    )
+    .await;
+    bea.ok(
+        "message.send",
+        json!({"conversation": conv_b, "body": "hi, I am new"}),
+    )
+    .await;
+    ada.push_where("message.created", |m| m["body"] == "hi, I am new")
+        .await;
+    let group_url = format!("{}/groups/{group_id}", alpha.base());
+    let (status, body) = crate::security::signed_post_as(
+        beta,
+        "bea",
+        &format!("{group_url}/inbox"),
+        &json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("{}/users/bea/removes/1", beta.base()),
+            "type": "Remove",
+            "actor": format!("{}/users/bea", beta.base()),
+            "object": format!("{}/users/cy", gamma.base()),
+            "target": group_url,
+        }),
+        &rig,
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+
+    // Removing cy: gamma drops the mirror.
+    bob.ok(
+        "conversation.members.remove",
+        json!({"conversation": conv_b, "user": cy_on_beta}),
+    )
+    .await;
+    let removed = cy.push("conversation.removed").await;
+    assert_eq!(removed["conversation"], conv_c.as_str());
     rig.stop().await;
 }

@@ -12,6 +12,7 @@ pub mod delivery;
 mod discovery;
 mod fetch;
 mod games;
+pub mod group_admin;
 pub mod html;
 pub mod inbox;
 pub mod instance;

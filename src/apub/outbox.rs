@@ -896,6 +896,11 @@ impl Federation for Queue {
                 Outgoing::LeftGroup { user, group, inbox } => {
                     self.left_group(user, &group, &inbox).await
                 }
+                Outgoing::ManageGroup {
+                    actor,
+                    conversation,
+                    command,
+                } => self.manage_group(actor, conversation, command).await,
                 Outgoing::GroupDeleted {
                     conversation,
                     members,

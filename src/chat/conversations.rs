@@ -2,7 +2,7 @@
 //! rights. Every change is stored, then pushed to the members concerned.
 
 use super::events::Notice;
-use super::federation::Outgoing;
+use super::federation::{GroupCommand, Outgoing};
 use super::validate;
 use super::views::{Conversation, ConversationKind, ConversationSummary, Message, Rights};
 use super::writer::Stored;
@@ -352,8 +352,26 @@ impl Chat {
         }
     }
 
-    /// The group, checked to be a group where `actor` has at least `needed`.
+    /// The group hosted here, checked to be a group where `actor` has at
+    /// least `needed`.
     pub(super) async fn group_as(
+        &self,
+        conn: &mut DbConn<'_>,
+        id: ConversationId,
+        actor: UserId,
+        needed: Rights,
+    ) -> ChatResult<(Conversation, Rights)> {
+        let (conversation, rights) = self.managed_group_as(conn, id, actor, needed).await?;
+        if let Some(host) = &conversation.hosted_by {
+            return Err(super::mirrors::not_here(host));
+        }
+        Ok((conversation, rights))
+    }
+
+    /// The group (hosted here or mirrored), checked to be a group where
+    /// `actor` has at least `needed`. On a mirror the rights are the host's
+    /// last word, so a change refused here would be refused there too.
+    async fn managed_group_as(
         &self,
         conn: &mut DbConn<'_>,
         id: ConversationId,
@@ -363,9 +381,6 @@ impl Chat {
         let (conversation, rights) = self.membership(conn, id, actor).await?;
         if conversation.kind != ConversationKind::Group {
             return Err(ChatError::invalid("conversation", "this is not a group"));
-        }
-        if let Some(host) = &conversation.hosted_by {
-            return Err(super::mirrors::not_here(host));
         }
         if rights < needed {
             return Err(ChatError::Forbidden(format!(
@@ -391,7 +406,23 @@ impl Chat {
             other => other,
         };
         let mut conn = self.db.write().await?;
-        let (before, _) = self.group_as(&mut conn, id, actor, Rights::Admin).await?;
+        let (before, _) = self
+            .managed_group_as(&mut conn, id, actor, Rights::Admin)
+            .await?;
+        if before.hosted_by.is_some() {
+            drop(conn);
+            if avatar_url.is_some() {
+                return Err(ChatError::invalid(
+                    "avatar_url",
+                    "a group hosted on another server keeps its host's avatar",
+                ));
+            }
+            let command = GroupCommand::Update {
+                name,
+                topic: changes.topic,
+            };
+            return self.ask_host(actor, before, vec![command]).await;
+        }
         let renamed = name
             .as_ref()
             .filter(|n| before.name.as_ref() != Some(*n))
@@ -452,7 +483,9 @@ impl Chat {
             return Err(ChatError::invalid("users", "name at least one user"));
         }
         let mut conn = self.db.write().await?;
-        let (before, actor_rights) = self.group_as(&mut conn, id, actor, Rights::Admin).await?;
+        let (before, actor_rights) = self
+            .managed_group_as(&mut conn, id, actor, Rights::Admin)
+            .await?;
         check_grant(actor_rights, rights)?;
         if before.members.len() + users.len() > GROUP_MEMBERS_MAX {
             return Err(ChatError::invalid(
@@ -465,6 +498,14 @@ impl Chat {
                 return Err(ChatError::Conflict(format!("{user} is already a member")));
             }
             self.refuse_if_blocked(&mut conn, actor, *user).await?;
+        }
+        if before.hosted_by.is_some() {
+            drop(conn);
+            let commands = users
+                .iter()
+                .map(|&user| GroupCommand::Admit { user, rights })
+                .collect();
+            return self.ask_host(actor, before, commands).await;
         }
         let now = Utc::now().naive_utc();
         let new_rows: Vec<MemberRow> = users
@@ -505,7 +546,9 @@ impl Chat {
         target: UserId,
     ) -> ChatResult<Conversation> {
         let mut conn = self.db.write().await?;
-        let (before, actor_rights) = self.group_as(&mut conn, id, actor, Rights::Admin).await?;
+        let (before, actor_rights) = self
+            .managed_group_as(&mut conn, id, actor, Rights::Admin)
+            .await?;
         let target_rights = before
             .rights_of(target)
             .ok_or(ChatError::NotFound("member"))?;
@@ -519,6 +562,11 @@ impl Chat {
             return Err(ChatError::Forbidden(
                 "you may only remove members below your rights".into(),
             ));
+        }
+        if before.hosted_by.is_some() {
+            drop(conn);
+            let command = GroupCommand::Remove { user: target };
+            return self.ask_host(actor, before, vec![command]).await;
         }
         self.drop_member(conn, id, actor, target, "member_removed")
             .await
@@ -562,7 +610,9 @@ impl Chat {
         rights: Rights,
     ) -> ChatResult<Conversation> {
         let mut conn = self.db.write().await?;
-        let (before, actor_rights) = self.group_as(&mut conn, id, actor, Rights::Admin).await?;
+        let (before, actor_rights) = self
+            .managed_group_as(&mut conn, id, actor, Rights::Admin)
+            .await?;
         let target_rights = before
             .rights_of(target)
             .ok_or(ChatError::NotFound("member"))?;
@@ -577,6 +627,14 @@ impl Chat {
             ));
         }
         check_grant(actor_rights, rights)?;
+        if before.hosted_by.is_some() {
+            drop(conn);
+            let command = GroupCommand::Admit {
+                user: target,
+                rights,
+            };
+            return self.ask_host(actor, before, vec![command]).await;
+        }
         rows::set_rights(&mut conn, id, target, rights.level()).await?;
         self.cache.forget_conversation(id);
         let conversation = self.load_conversation(&mut conn, id).await?;
@@ -587,6 +645,49 @@ impl Chat {
         );
         self.federate_group(id, vec![]).await?;
         Ok(conversation)
+    }
+
+    /// Sends an admin's change of a mirrored group to its host, which
+    /// applies it and sends everyone the new state. Answers the group as it
+    /// is until then.
+    async fn ask_host(
+        &self,
+        actor: UserId,
+        group: Conversation,
+        commands: Vec<GroupCommand>,
+    ) -> ChatResult<Conversation> {
+        for command in commands {
+            self.federate(Outgoing::ManageGroup {
+                actor,
+                conversation: group.id,
+                command,
+            })
+            .await?;
+        }
+        Ok(group)
+    }
+
+    /// A group hosted here, changed by one of its admins from another
+    /// server: `user` becomes a member with `rights`, or gets `rights` if a
+    /// member already (the same limits as for a local admin).
+    pub async fn admit_member(
+        &self,
+        actor: UserId,
+        id: ConversationId,
+        user: UserId,
+        rights: Rights,
+    ) -> ChatResult<Conversation> {
+        let mut conn = self.db.read().await?;
+        let (group, _) = self.group_as(&mut conn, id, actor, Rights::Admin).await?;
+        drop(conn);
+        match group.rights_of(user) {
+            Some(current) if current == rights => Ok(group),
+            Some(_) => self.set_rights(actor, id, user, rights).await,
+            None => {
+                self.add_members(actor, id, &[user.to_string()], rights)
+                    .await
+            }
+        }
     }
 
     /// Makes `target` the owner; the old owner becomes an admin.

@@ -6,6 +6,7 @@
 //! over too; federation relays them only where this server is the authority
 //! (a group hosted here), since the actor's own server federated the rest.
 
+use super::views::Rights;
 use super::ChatResult;
 use crate::db::contacts::ContactRow;
 use crate::db::ids::{ConversationId, MessageId, UserId};
@@ -80,11 +81,32 @@ pub enum Outgoing {
         group: String,
         inbox: String,
     },
+    /// An admin asks the host of the mirrored group `conversation` to
+    /// change it; the host's new state comes back as `Update{Group}`.
+    ManageGroup {
+        actor: UserId,
+        conversation: ConversationId,
+        command: GroupCommand,
+    },
     /// A group hosted here was deleted; `members` were its remote members.
     GroupDeleted {
         conversation: ConversationId,
         members: Vec<UserId>,
     },
+}
+
+/// A change to a group hosted elsewhere, asked of its host.
+#[derive(Debug, Clone)]
+pub enum GroupCommand {
+    /// Rename it or change its topic (`Update{Group}` by the admin).
+    Update {
+        name: Option<String>,
+        topic: Option<String>,
+    },
+    /// Make `user` a member with `rights`, or change their rights (`Add`).
+    Admit { user: UserId, rights: Rights },
+    /// Take `user` out (`Remove`).
+    Remove { user: UserId },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -81,12 +81,13 @@ export function groupSettingsDialog(client, id, profile) {
       },
     },
   });
-  const hostedNote = h("p", { class: "muted", text: "This group is hosted on another server; manage it there." });
+  const hostedNote = h("p", { class: "muted", text: "This group is hosted on another server: changes are sent there and show once it applies them. Deleting the group or handing over ownership is done there." });
   body.append(details, membersHeading, memberList, addForm, h("div", { class: "actions spread" }, leave, remove), hostedNote);
 
   details.addEventListener("submit", (event) => {
     event.preventDefault();
-    attempt(() => client.request("conversation.update", { conversation: id, name: name.value.trim(), topic: topic.value.trim() })).then((ok) => ok && toast("Group saved"));
+    const saved = store.summaries.get(id)?.conversation.hosted_by ? "Sent to the group's server" : "Group saved";
+    attempt(() => client.request("conversation.update", { conversation: id, name: name.value.trim(), topic: topic.value.trim() })).then((ok) => ok && toast(saved));
   });
   addForm.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -108,7 +109,7 @@ export function groupSettingsDialog(client, id, profile) {
       topic.value = c.topic;
       filled = true;
     }
-    for (const input of [name, topic]) input.disabled = mine < RANK.admin || !!c.hosted_by;
+    for (const input of [name, topic]) input.disabled = mine < RANK.admin;
     details.querySelector("button")?.toggleAttribute("hidden", mine < RANK.admin);
     /** @type {Rights[]} */
     const grantable = s.rights === "owner" ? ["read", "write", "admin"] : ["read", "write"];
@@ -123,13 +124,13 @@ export function groupSettingsDialog(client, id, profile) {
     const rows = c.members.map((m) => {
       const who = nameOf(store, m.user);
       const self = m.user === store.me?.id;
-      const manageable = !self && mine >= RANK.admin && RANK[m.rights] < mine && !c.hosted_by;
+      const manageable = !self && mine >= RANK.admin && RANK[m.rights] < mine;
       const controls = h("div", { class: "row-actions" });
       if (manageable) {
         const select = rightsSelect(m.rights, grantable.includes(m.rights) ? grantable : [m.rights, ...grantable], `Rights of ${who}`);
         select.addEventListener("change", () => attempt(() => client.request("conversation.members.rights", { conversation: id, user: m.user, rights: select.value })));
         controls.append(select, h("button", { class: "small danger-outline", text: "Remove", attrs: { type: "button", "aria-label": `Remove ${who}` }, on: { click: () => attempt(() => client.request("conversation.members.remove", { conversation: id, user: m.user })) } }));
-        if (s.rights === "owner") {
+        if (s.rights === "owner" && !c.hosted_by) {
           controls.append(h("button", { class: "small", text: "Make owner", attrs: { type: "button", "aria-label": `Make ${who} the owner` }, on: { click: async () => (await confirmAction(`Make ${who} the owner?`, "Transfer")) && attempt(() => client.request("conversation.transfer", { conversation: id, user: m.user })) } }));
         }
       } else {
@@ -140,9 +141,8 @@ export function groupSettingsDialog(client, id, profile) {
     });
     membersHeading.textContent = `Members (${c.members.length})`;
     memberList.replaceChildren(...rows);
-    addForm.hidden = mine < RANK.admin || !!c.hosted_by;
-    leave.hidden = !!c.hosted_by;
-    remove.hidden = s.rights !== "owner";
+    addForm.hidden = mine < RANK.admin;
+    remove.hidden = s.rights !== "owner" || !!c.hosted_by;
     hostedNote.hidden = !c.hosted_by;
   }
   const onChange = () => (dialog.open ? render() : store.removeEventListener("change", onChange));

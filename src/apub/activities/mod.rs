@@ -4,12 +4,14 @@
 //! is what an inbox accepts; it drops replays by activity id.
 
 pub mod accept;
+pub mod add;
 pub mod announce;
 pub mod block;
 pub mod create;
 pub mod delete;
 pub mod follow;
 pub mod reject;
+pub mod remove;
 pub mod undo;
 pub mod update;
 
@@ -33,11 +35,14 @@ pub enum InboxActivity {
     Update(update::Update),
     Delete(delete::Delete),
     Announce(announce::Announce),
+    Add(add::Add),
+    Remove(remove::Remove),
     Other(OtherActivity),
 }
 
 /// An activity of a type Confab does not act on (`Like`, `Announce` of a
-/// post, `Add`, …).
+/// post, `Move`, …), or one of a handled type in a shape Confab does not
+/// use (`Add` of a pinned post with the post embedded).
 #[derive(Debug, Deserialize, Serialize)]
 pub struct OtherActivity {
     pub id: Url,
@@ -47,7 +52,8 @@ pub struct OtherActivity {
 }
 
 /// Types that have a variant above: reaching `Other` with one of them means
-/// the activity was malformed.
+/// the activity was malformed. (`Add` and `Remove` are not listed: other
+/// servers use them for things Confab ignores.)
 const HANDLED: [&str; 9] = [
     "Follow", "Accept", "Reject", "Undo", "Block", "Create", "Update", "Delete", "Announce",
 ];
@@ -64,6 +70,8 @@ macro_rules! each_variant {
             InboxActivity::Update($a) => $body,
             InboxActivity::Delete($a) => $body,
             InboxActivity::Announce($a) => $body,
+            InboxActivity::Add($a) => $body,
+            InboxActivity::Remove($a) => $body,
             InboxActivity::Other($a) => $body,
         }
     };

@@ -1,13 +1,17 @@
-//! `Update{Note}`: the author edited a message they sent us. `Update{Group}`:
-//! the host of a group we mirror sent its new state (name, topic, members
-//! and rights).
+//! `Update{Note}`: the author edited a message they sent us. `Update{Group}`
+//! by the group: the host of a group we mirror sent its new state (name,
+//! topic, members and rights). `Update{Group}` by a person: an admin on
+//! another server renames a group hosted here or changes its topic.
 
 use super::create::check_note;
 use super::same_origin;
 use crate::apub::context::{Context, Data};
+use crate::apub::group_admin::hosted_group;
+use crate::apub::html;
 use crate::apub::objects::group::Group;
 use crate::apub::objects::note::Note;
 use crate::apub::objects::person::ApubUser;
+use crate::chat::conversations::GroupChanges;
 use crate::error::Error;
 use activitypub_federation::fetch::object_id::ObjectId;
 use activitypub_federation::kinds::activity::UpdateType;
@@ -50,7 +54,8 @@ impl Activity for Update {
             UpdateObject::Note(note) => check_note(note, &self.actor, data).map(|_| ()),
             UpdateObject::Group(group) => {
                 if group.id != self.actor {
-                    return Err(Error::InvalidActivity("only a group updates itself".into()));
+                    // Only an admin's change to a group hosted here.
+                    hosted_group(&group.id, data)?;
                 }
                 same_origin(&self.actor, &self.id)
             }
@@ -70,6 +75,18 @@ impl Activity for Update {
                 data.chat
                     .edit_message(author.id(), message.id, note.text())
                     .await?;
+            }
+            UpdateObject::Group(group) if group.id != self.actor => {
+                let id = hosted_group(&group.id, data)?;
+                let admin = ObjectId::<ApubUser>::from(self.actor)
+                    .dereference(data)
+                    .await?;
+                let changes = GroupChanges {
+                    name: group.name,
+                    topic: group.summary.as_deref().map(html::to_text),
+                    avatar_url: None,
+                };
+                data.chat.update_group(admin.id(), id, changes).await?;
             }
             UpdateObject::Group(group) => {
                 let snapshot = group.snapshot(data).await?;

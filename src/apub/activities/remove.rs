@@ -1,0 +1,54 @@
+//! `Remove{Person}` from a group hosted here, sent by one of its admins
+//! from another server (the same limits as for a local admin). Other
+//! `Remove`s (Mastodon's unpinned posts) are acknowledged and ignored.
+
+use super::{local_group, same_origin};
+use crate::apub::context::{Context, Data};
+use crate::apub::group_admin::named_user;
+use crate::apub::objects::note::ObjectRef;
+use crate::apub::objects::person::ApubUser;
+use crate::error::Error;
+use activitypub_federation::fetch::object_id::ObjectId;
+use activitypub_federation::kinds::activity::RemoveType;
+use activitypub_federation::traits::Activity;
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Remove {
+    pub id: Url,
+    #[serde(rename = "type")]
+    pub kind: RemoveType,
+    pub actor: ObjectId<ApubUser>,
+    pub object: ObjectRef,
+    pub target: Url,
+}
+
+#[async_trait::async_trait]
+impl Activity for Remove {
+    type DataType = Context;
+    type Error = Error;
+
+    fn id(&self) -> &Url {
+        &self.id
+    }
+
+    fn actor(&self) -> &Url {
+        self.actor.inner()
+    }
+
+    async fn verify(&self, _data: &Data) -> Result<(), Error> {
+        same_origin(self.actor.inner(), &self.id)
+    }
+
+    async fn receive(self, data: &Data) -> Result<(), Error> {
+        let Some(group) = local_group(&self.target, data) else {
+            // Mastodon pins posts this way (`target`: a featured collection).
+            return Ok(());
+        };
+        let admin = self.actor.dereference(data).await?;
+        let user = named_user(self.object.id(), data).await?;
+        data.chat.remove_member(admin.id(), group, user).await?;
+        Ok(())
+    }
+}
