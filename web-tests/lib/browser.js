@@ -3,10 +3,19 @@
 
 import { chromium } from "playwright-core";
 import { mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
-export const screenshots = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "docs", "screenshots");
+/**
+ * Where screenshots go: `docs/screenshots` when `CONFAB_SCREENSHOTS=docs`
+ * (to refresh the committed ones), otherwise a scratch directory, so that
+ * a test run leaves the working tree as it was.
+ */
+export const screenshots =
+  process.env.CONFAB_SCREENSHOTS === "docs"
+    ? resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "docs", "screenshots")
+    : join(tmpdir(), "confab-screenshots");
 
 /** Flags for a sandboxed, offline machine: no GPU, no calls home. */
 const FLAGS = [
