@@ -1,0 +1,213 @@
+//! Contacts and blocks on the wire: the `Follow` ids of a link, `Accept`,
+//! `Reject` and `Undo` of follows, `Block` and `Undo{Block}`.
+
+use super::{url, with_context, Queue};
+use crate::apub::activities::accept::{Accept, FollowRef};
+use crate::apub::activities::block::Block;
+use crate::apub::activities::follow::Follow;
+use crate::apub::activities::new_activity_id;
+use crate::apub::activities::undo::{Undo, Undoable};
+use crate::apub::objects::person::ApubUser;
+use crate::chat::federation::ContactChange;
+use crate::chat::ChatResult;
+use crate::db::contacts::ContactRow;
+use crate::db::ids::UserId;
+use activitypub_federation::kinds::activity::{AcceptType, BlockType, RejectType, UndoType};
+use serde_json::{json, Value};
+use url::Url;
+
+impl Queue {
+    /// The id of `follower`'s `Follow` of `followed` made when the link row
+    /// was created (or, for the reciprocal follow, accepted).
+    pub(super) fn follow_id(
+        &self,
+        follower: &ApubUser,
+        followed: &ApubUser,
+        at: chrono::NaiveDateTime,
+    ) -> ChatResult<Url> {
+        url(&format!(
+            "{}/users/{}/follows/{}/{}",
+            self.base(),
+            follower.row.name,
+            followed.id(),
+            at.and_utc().timestamp_millis()
+        ))
+    }
+
+    /// The `Follow` a link row stands for (the requester's), with the id the
+    /// remote side gave it when it was theirs.
+    pub(super) fn row_follow(
+        &self,
+        row: &ContactRow,
+        requester: &ApubUser,
+        addressee: &ApubUser,
+    ) -> ChatResult<Follow> {
+        let id = match &row.follow_id {
+            Some(id) => url(id)?,
+            None => self.follow_id(requester, addressee, row.created_at)?,
+        };
+        Ok(Follow::new(id, requester, addressee))
+    }
+
+    /// The reciprocal `Follow` (addressee → requester) sent on acceptance.
+    pub(super) fn reciprocal_follow(
+        &self,
+        row: &ContactRow,
+        requester: &ApubUser,
+        addressee: &ApubUser,
+    ) -> ChatResult<Follow> {
+        Ok(Follow::new(
+            self.follow_id(addressee, requester, row.updated_at)?,
+            addressee,
+            requester,
+        ))
+    }
+
+    /// Answers a remote `Follow` with `Accept` (the link is accepted).
+    pub async fn accept_follow(
+        &self,
+        local: &ApubUser,
+        remote: &ApubUser,
+        follow: &Follow,
+    ) -> ChatResult<()> {
+        let accept = Accept {
+            id: url(&new_activity_id(&self.base()))?,
+            kind: AcceptType::Accept,
+            actor: local.ap_id.clone().into(),
+            object: FollowRef::Embedded(follow.clone()),
+        };
+        self.ensure_key(local).await?;
+        self.enqueue(
+            &local.ap_id,
+            with_context(&accept)?,
+            &accept.id,
+            std::slice::from_ref(remote),
+            None,
+        )
+        .await
+    }
+
+    pub(super) async fn contact(
+        &self,
+        actor: UserId,
+        change: ContactChange,
+        row: ContactRow,
+    ) -> ChatResult<()> {
+        let requester = self.actor(row.requester_id).await?;
+        let addressee = self.actor(row.addressee_id).await?;
+        let (local, remote) = if actor == requester.id() {
+            (&requester, &addressee)
+        } else {
+            (&addressee, &requester)
+        };
+        if !local.is_local() || remote.is_local() {
+            return Ok(());
+        }
+        self.ensure_key(local).await?;
+        let follow = self.row_follow(&row, &requester, &addressee)?;
+        let mut activities: Vec<(Url, Value)> = vec![];
+        let base = self.base();
+        let answer = |kind: &str, object: Value| -> ChatResult<(Url, Value)> {
+            let id = url(&new_activity_id(&base))?;
+            let value = with_context(
+                json!({"id": id, "type": kind, "actor": local.ap_id, "object": object}),
+            )?;
+            Ok((id, value))
+        };
+        match change {
+            ContactChange::Invited => activities.push((follow.id.clone(), with_context(&follow)?)),
+            ContactChange::Accepted => {
+                activities.push(answer(
+                    AcceptType::Accept.to_string().as_str(),
+                    json!(follow),
+                )?);
+                let reciprocal = self.reciprocal_follow(&row, &requester, &addressee)?;
+                activities.push((reciprocal.id.clone(), with_context(&reciprocal)?));
+            }
+            ContactChange::Declined => activities.push(answer(
+                RejectType::Reject.to_string().as_str(),
+                json!(follow),
+            )?),
+            ContactChange::Cancelled => {
+                activities.push(answer(UndoType::Undo.to_string().as_str(), json!(follow))?)
+            }
+            ContactChange::Removed => {
+                let reciprocal = self.reciprocal_follow(&row, &requester, &addressee)?;
+                let (own, theirs) = if local.id() == requester.id() {
+                    (follow, reciprocal)
+                } else {
+                    (reciprocal, follow)
+                };
+                activities.push(answer(UndoType::Undo.to_string().as_str(), json!(own))?);
+                activities.push(answer(
+                    RejectType::Reject.to_string().as_str(),
+                    json!(theirs),
+                )?);
+            }
+        }
+        for (id, activity) in activities {
+            self.enqueue(
+                &local.ap_id,
+                activity,
+                &id,
+                std::slice::from_ref(remote),
+                None,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    pub(super) async fn block(
+        &self,
+        blocker: UserId,
+        blocked: UserId,
+        active: bool,
+    ) -> ChatResult<()> {
+        if !self.config.federation_send_blocks {
+            return Ok(());
+        }
+        let blocker = self.actor(blocker).await?;
+        let blocked = self.actor(blocked).await?;
+        if !blocker.is_local() || blocked.is_local() {
+            return Ok(());
+        }
+        self.ensure_key(&blocker).await?;
+        let block = Block {
+            id: url(&format!(
+                "{}/users/{}/blocks/{}",
+                self.base(),
+                blocker.row.name,
+                blocked.id()
+            ))?,
+            kind: BlockType::Block,
+            actor: blocker.ap_id.clone().into(),
+            object: blocked.ap_id.clone().into(),
+        };
+        if active {
+            return self
+                .enqueue(
+                    &blocker.ap_id,
+                    with_context(&block)?,
+                    &block.id.clone(),
+                    &[blocked],
+                    None,
+                )
+                .await;
+        }
+        let undo = Undo {
+            id: url(&new_activity_id(&self.base()))?,
+            kind: UndoType::Undo,
+            actor: blocker.ap_id.clone().into(),
+            object: Undoable::Block(block),
+        };
+        self.enqueue(
+            &blocker.ap_id,
+            with_context(&undo)?,
+            &undo.id,
+            &[blocked],
+            None,
+        )
+        .await
+    }
+}

@@ -1,0 +1,264 @@
+//! Messages on the wire: the `Note` of a stored message, its `Create`,
+//! `Update` or `Delete`, sent directly (direct chats, our member's post to
+//! a group hosted elsewhere) or relayed as `Announce` by a group hosted
+//! here; and the `Note` members' servers fetch.
+
+use super::{url, urlencode, with_context, Published, Queue};
+use crate::apub::html;
+use crate::apub::objects::note::{Note, NoteKind, Source, Tombstone};
+use crate::apub::objects::person::{host_with_port, ApubUser};
+use crate::chat::federation::MessageChange;
+use crate::chat::{ChatError, ChatResult};
+use crate::db::conversations::{self as conversation_rows};
+use crate::db::ids::{MessageId, UserId};
+use crate::db::messages as message_rows;
+use crate::db::users as user_rows;
+use activitypub_federation::kinds::activity::{CreateType, DeleteType, UpdateType};
+use chrono::Utc;
+use serde_json::{json, Value};
+use url::Url;
+
+impl Queue {
+    /// The ActivityPub id of a message: ours, or the remote one it came with.
+    pub(in crate::apub) fn message_url(
+        &self,
+        row: &message_rows::MessageRow,
+        author_is_local: bool,
+    ) -> ChatResult<Url> {
+        match (&row.client_id, author_is_local) {
+            (Some(ap_id), false) => url(ap_id),
+            _ => url(&format!("{}/messages/{}", self.base(), row.id)),
+        }
+    }
+
+    /// The `Note` of a stored message addressed to `to`, with a `Mention`
+    /// of each user in `mentioned`.
+    pub(super) async fn note(
+        &self,
+        row: &message_rows::MessageRow,
+        author: &ApubUser,
+        to: Vec<Url>,
+        mentioned: &[ApubUser],
+        audience: Option<Url>,
+    ) -> ChatResult<Note> {
+        let in_reply_to = match row.reply_to {
+            Some(reply) => self.reply_url(reply).await?,
+            None => None,
+        };
+        let tag = mentioned
+            .iter()
+            .map(|r| json!({"type": "Mention", "href": r.ap_id, "name": r.handle()}))
+            .collect();
+        let context = match &audience {
+            Some(group) => group.clone(),
+            None => url(&format!(
+                "{}/conversations/{}",
+                self.base(),
+                row.conversation_id
+            ))?,
+        };
+        Ok(Note {
+            id: self.message_url(row, author.is_local())?,
+            kind: NoteKind::Note,
+            attributed_to: author.ap_id.clone(),
+            to,
+            cc: vec![],
+            content: html::paragraphs(&row.body),
+            media_type: Some("text/html".into()),
+            source: Some(Source {
+                content: row.body.clone(),
+                media_type: Some("text/plain".into()),
+            }),
+            in_reply_to,
+            context: Some(context),
+            audience,
+            published: Some(row.created_at.and_utc()),
+            updated: row.edited_at.map(|t| t.and_utc()),
+            tag,
+            game_invite: self.game_card(row).await?,
+        })
+    }
+
+    /// The ActivityPub id of the message `reply` answers, if it exists.
+    pub(super) async fn reply_url(&self, reply: MessageId) -> ChatResult<Option<Url>> {
+        let mut conn = self.db.read().await?;
+        let Some(original) = message_rows::find(&mut conn, reply).await? else {
+            return Ok(None);
+        };
+        let local = match original.author_id {
+            Some(a) => user_rows::find_by_id(&mut conn, a)
+                .await?
+                .is_some_and(|u| u.domain.is_none()),
+            None => true,
+        };
+        Ok(Some(self.message_url(&original, local)?))
+    }
+
+    /// `Create`, `Update` or `Delete` of `note` by its author.
+    pub(super) fn note_activity(
+        &self,
+        note: &Note,
+        change: MessageChange,
+    ) -> ChatResult<(Url, Value)> {
+        let note_id = &note.id;
+        let (kind, object, id) = match change {
+            MessageChange::Created => (
+                CreateType::Create.to_string(),
+                json!(note),
+                format!("{note_id}/activity"),
+            ),
+            MessageChange::Updated => (
+                UpdateType::Update.to_string(),
+                json!(note),
+                format!("{note_id}/edits/{}", Utc::now().timestamp_millis()),
+            ),
+            MessageChange::Deleted => (
+                DeleteType::Delete.to_string(),
+                json!(Tombstone {
+                    id: note_id.clone(),
+                    kind: "Tombstone".into(),
+                    former_type: Some("Note".into())
+                }),
+                format!("{note_id}/delete"),
+            ),
+        };
+        let id = url(&id)?;
+        let mut activity = with_context(json!({
+            "id": id, "type": kind, "actor": note.attributed_to, "to": note.to, "cc": [], "object": object,
+        }))?;
+        if note.game_invite.is_some() {
+            if let Some(Value::Array(context)) = activity.get_mut("@context") {
+                context.push(json!({"gameInvite": "https://w3id.org/confab#gameInvite"}));
+            }
+        }
+        Ok((id, activity))
+    }
+
+    pub(super) async fn message(
+        &self,
+        id: MessageId,
+        stored: Option<Box<message_rows::MessageRow>>,
+        change: MessageChange,
+        recipients: &[UserId],
+    ) -> ChatResult<()> {
+        let row = match stored {
+            Some(row) => *row,
+            None => message_rows::find(&mut self.db.read().await?, id)
+                .await?
+                .ok_or(ChatError::NotFound("message"))?,
+        };
+        let conversation = self.conversation(row.conversation_id).await?;
+        let author = self
+            .actor(row.author_id.ok_or(ChatError::NotFound("author"))?)
+            .await?;
+        let mut remote = vec![];
+        for user in recipients {
+            remote.push(self.actor(*user).await?);
+        }
+        self.ensure_key(&author).await?;
+        match (conversation.kind.as_str(), &conversation.ap_id) {
+            ("direct", _) if author.is_local() => {
+                let to = remote.iter().map(|r| r.ap_id.clone()).collect();
+                let note = self.note(&row, &author, to, &remote, None).await?;
+                let (id, activity) = self.note_activity(&note, change)?;
+                self.enqueue(&author.ap_id, activity, &id, &remote, Some(row.id))
+                    .await
+            }
+            ("group", None) => {
+                // Hosted here: the group relays to every member's server but
+                // the author's own.
+                let group = self.group_actor(conversation).await?;
+                let author_host = host_with_port(&author.ap_id);
+                remote.retain(|r| host_with_port(&r.ap_id) != author_host);
+                let note = self
+                    .note(
+                        &row,
+                        &author,
+                        vec![group.ap_id.clone()],
+                        &[],
+                        Some(group.ap_id.clone()),
+                    )
+                    .await?;
+                let (inner_id, inner) = self.note_activity(&note, change)?;
+                let id = url(&format!(
+                    "{}/relays/{}",
+                    group.ap_id,
+                    urlencode(inner_id.as_str())
+                ))?;
+                let to: Vec<Url> = remote.iter().map(|r| r.ap_id.clone()).collect();
+                let announce = json!({"id": id, "type": "Announce", "actor": group.ap_id, "to": to, "object": inner});
+                self.enqueue(
+                    &group.ap_id,
+                    with_context(announce)?,
+                    &id,
+                    &remote,
+                    Some(row.id),
+                )
+                .await
+            }
+            ("group", Some(group_id)) if author.is_local() => {
+                // Hosted elsewhere: only the host hears from us; it relays.
+                let group_id = url(group_id)?;
+                let inbox = url(conversation.inbox.as_deref().unwrap_or(group_id.as_str()))?;
+                let note = self
+                    .note(&row, &author, vec![group_id.clone()], &[], Some(group_id))
+                    .await?;
+                let (id, activity) = self.note_activity(&note, change)?;
+                self.enqueue_to(&author.ap_id, activity, &id, &[(inbox, None)], Some(row.id))
+                    .await
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// A message written here, as its conversation's members may fetch it:
+    /// the `Note` and the member ids, or a `Tombstone` once deleted.
+    /// `None` for unknown messages and copies of remote users' messages.
+    pub async fn published(&self, id: MessageId) -> ChatResult<Option<Published>> {
+        let mut conn = self.db.read().await?;
+        let Some(row) = message_rows::find(&mut conn, id).await? else {
+            return Ok(None);
+        };
+        let Some(author_id) = row.author_id else {
+            return Ok(None);
+        };
+        let conversation = conversation_rows::find(&mut conn, row.conversation_id)
+            .await?
+            .ok_or(ChatError::NotFound("conversation"))?;
+        let members: Vec<UserId> = conversation_rows::members(&mut conn, row.conversation_id)
+            .await?
+            .into_iter()
+            .map(|m| m.user_id)
+            .collect();
+        drop(conn);
+        let author = self.actor(author_id).await?;
+        if !author.is_local() || row.kind == "system" {
+            return Ok(None);
+        }
+        if row.deleted_at.is_some() {
+            return Ok(Some(Published::Tombstone(self.message_url(&row, true)?)));
+        }
+        let (to, audience) = match (conversation.kind.as_str(), &conversation.ap_id) {
+            ("group", Some(group)) => (vec![url(group)?], Some(url(group)?)),
+            ("group", None) => {
+                let group = url(&crate::apub::objects::group::group_url(
+                    &self.base(),
+                    conversation.id,
+                ))?;
+                (vec![group.clone()], Some(group))
+            }
+            _ => {
+                let mut to = vec![];
+                for member in members.iter().filter(|m| **m != author_id) {
+                    to.push(self.actor(*member).await?.ap_id);
+                }
+                (to, None)
+            }
+        };
+        let note = self.note(&row, &author, to, &[], audience).await?;
+        Ok(Some(Published::Note {
+            note: Box::new(note),
+            members,
+        }))
+    }
+}
