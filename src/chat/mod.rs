@@ -10,6 +10,7 @@ pub mod conversations;
 pub mod events;
 pub mod federation;
 pub mod games;
+pub mod groups;
 pub mod instances;
 pub mod joins;
 pub mod messages;

@@ -5,8 +5,8 @@
 
 use crate::apub::context::Context;
 use crate::apub::lookup;
-use crate::chat::conversations::{GroupChanges, NewGroup};
 use crate::chat::games::{GameAnswer, NewGameInvite};
+use crate::chat::groups::{GroupChanges, NewGroup};
 use crate::chat::messages::{NewMessage, PageRequest};
 use crate::chat::views::{Rights, Status};
 use crate::chat::{Chat, ChatError};

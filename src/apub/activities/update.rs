@@ -11,7 +11,7 @@ use crate::apub::html;
 use crate::apub::objects::group::Group;
 use crate::apub::objects::note::Note;
 use crate::apub::objects::person::ApubUser;
-use crate::chat::conversations::GroupChanges;
+use crate::chat::groups::GroupChanges;
 use crate::error::Error;
 use activitypub_federation::fetch::object_id::ObjectId;
 use activitypub_federation::kinds::activity::UpdateType;
