@@ -3,7 +3,8 @@
 use super::extract::{ApiJson, ApiQuery, Auth};
 use super::{ReadErrors, WriteErrors};
 use crate::apub;
-use crate::chat::users::{NewUser, Profile, ProfilePatch, User, UserPage, PAGE_MAX};
+use crate::chat::profiles::{Profile, ProfilePatch};
+use crate::chat::users::{NewUser, User, UserPage, PAGE_MAX};
 use crate::chat::validate::NAME_MAX;
 use crate::chat::ChatError;
 use crate::error::Error;

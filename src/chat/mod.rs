@@ -17,6 +17,7 @@ pub mod messages;
 pub mod mirrors;
 pub mod presence;
 pub mod principal;
+pub mod profiles;
 pub mod users;
 pub mod validate;
 pub mod views;
