@@ -134,6 +134,21 @@ async fn peers_fixtures_are_handled_and_what_we_emit_has_their_fields() {
         "the shared inbox"
     );
 
+    // What a chat server ignores: a public post, a boost and a pin reach
+    // ada's server because she and bob follow each other. Each is
+    // acknowledged and shows nothing.
+    for name in [
+        "mastodon-create-public-note.json",
+        "mastodon-announce-boost.json",
+        "mastodon-add-pinned.json",
+    ] {
+        let activity = fixture(name, &bob_id, &ada_id, "ignored");
+        let (status, body) = signed_post_as(beta, "bob", &inbox, &activity, &rig).await;
+        assert_eq!(status, 202, "{name}: {body}");
+    }
+    ada.assert_no_push("message.created", |m| m["author"] == bob_on_alpha.as_str())
+        .await;
+
     // Mastodon's Block makes the chat read-only here.
     let block = fixture("mastodon-block.json", &bob_id, &ada_id, "b1");
     let (status, body) = signed_post_as(beta, "bob", &inbox, &block, &rig).await;

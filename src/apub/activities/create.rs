@@ -1,5 +1,7 @@
 //! `Create{Note}` (Mastodon, Lemmy ≥ 0.20, Confab) or `Create{ChatMessage}`
-//! (Pleroma, Lemmy < 0.20): a direct message to one local user.
+//! (Pleroma, Lemmy < 0.20): a direct message to one local user, or a
+//! member's message to a group hosted here. Notes addressed to nobody here
+//! (public posts sent to followers) are acknowledged and ignored.
 
 use super::{local_group, local_user, same_origin};
 use crate::apub::context::{Context, Data};
@@ -25,9 +27,11 @@ pub struct Create {
 }
 
 /// Checks what every incoming `Note` must satisfy: written by the sender,
-/// hosted on the sender's server, addressed to exactly one local user.
-/// Returns that user's id.
-pub(super) fn check_note(note: &Note, actor: &Url, data: &Data) -> Result<Url, Error> {
+/// hosted on the sender's server, addressed to at most one local user or
+/// group. Returns that recipient; `None` for a note addressed to nobody
+/// here (a public post delivered to followers), which Confab ignores: it
+/// keeps conversations, not timelines.
+pub(super) fn check_note(note: &Note, actor: &Url, data: &Data) -> Result<Option<Url>, Error> {
     if note.attributed_to != *actor {
         return Err(Error::InvalidActivity(
             "the note is attributed to someone else".into(),
@@ -44,10 +48,8 @@ pub(super) fn check_note(note: &Note, actor: &Url, data: &Data) -> Result<Url, E
     addressed.dedup();
     let mut local = addressed.into_iter().filter(|u| data.config.is_local(u));
     match (local.next(), local.next()) {
-        (Some(recipient), None) => Ok(recipient.clone()),
-        (None, _) => Err(Error::InvalidActivity(
-            "the note is not addressed to a user of this server".into(),
-        )),
+        (Some(recipient), None) => Ok(Some(recipient.clone())),
+        (None, _) => Ok(None),
         (Some(_), Some(_)) => Err(Error::InvalidActivity(
             "a direct message has exactly one recipient".into(),
         )),
@@ -93,7 +95,10 @@ impl Activity for Create {
     }
 
     async fn receive(self, data: &Data) -> Result<(), Error> {
-        let recipient = check_note(&self.object, self.actor.inner(), data)?;
+        let Some(recipient) = check_note(&self.object, self.actor.inner(), data)? else {
+            tracing::debug!(id = %self.object.id, "a note for nobody here ignored");
+            return Ok(());
+        };
         let author = self.actor.dereference(data).await?;
         let reply_to = reply_target(self.object.in_reply_to.as_ref(), data).await?;
         if let Some(group) = local_group(&recipient, data) {

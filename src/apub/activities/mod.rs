@@ -40,9 +40,9 @@ pub enum InboxActivity {
     Other(OtherActivity),
 }
 
-/// An activity of a type Confab does not act on (`Like`, `Announce` of a
-/// post, `Move`, …), or one of a handled type in a shape Confab does not
-/// use (`Add` of a pinned post with the post embedded).
+/// An activity of a type Confab does not act on (`Like`, `Move`, …), or
+/// one of a handled type in a shape Confab does not use (a boost is an
+/// `Announce` of a post's URL; a pin is an `Add` to a featured collection).
 #[derive(Debug, Deserialize, Serialize)]
 pub struct OtherActivity {
     pub id: Url,
@@ -52,10 +52,11 @@ pub struct OtherActivity {
 }
 
 /// Types that have a variant above: reaching `Other` with one of them means
-/// the activity was malformed. (`Add` and `Remove` are not listed: other
-/// servers use them for things Confab ignores.)
-const HANDLED: [&str; 9] = [
-    "Follow", "Accept", "Reject", "Undo", "Block", "Create", "Update", "Delete", "Announce",
+/// the activity was malformed. (`Announce`, `Add` and `Remove` are not
+/// listed: other servers use them for boosts and pinned posts, which Confab
+/// ignores.)
+const HANDLED: [&str; 8] = [
+    "Follow", "Accept", "Reject", "Undo", "Block", "Create", "Update", "Delete",
 ];
 
 macro_rules! each_variant {
@@ -217,6 +218,17 @@ mod tests {
             parse("mastodon-delete-note.json"),
             InboxActivity::Delete(_)
         ));
+        // What Confab ignores: a public post, a boost, a pin.
+        assert!(matches!(
+            parse("mastodon-create-public-note.json"),
+            InboxActivity::Create(_)
+        ));
+        for name in ["mastodon-announce-boost.json", "mastodon-add-pinned.json"] {
+            assert!(
+                matches!(parse(name), InboxActivity::Other(_) | InboxActivity::Add(_)),
+                "{name}"
+            );
+        }
         for (name, text) in [
             (
                 "mastodon-create-direct-note.json",

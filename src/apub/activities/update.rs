@@ -65,6 +65,9 @@ impl Activity for Update {
     async fn receive(self, data: &Data) -> Result<(), Error> {
         match self.object {
             UpdateObject::Note(note) => {
+                if check_note(&note, &self.actor, data)?.is_none() {
+                    return Ok(()); // an edited public post
+                }
                 let author = ObjectId::<ApubUser>::from(self.actor)
                     .dereference(data)
                     .await?;
