@@ -551,3 +551,73 @@ async fn an_admin_manages_a_group_from_another_server() {
     assert_eq!(removed["conversation"], conv_c.as_str());
     rig.stop().await;
 }
+
+/// Deliveries run in parallel, so a relayed message can reach a member's
+/// server before the group's state does. Here beta has lost its mirror (it
+/// is deleted from beta's stopped database): the next relayed message
+/// names a group beta does not know. Beta fetches the group with a signed
+/// request, the host lists the members to it, and the mirror is made again
+/// with the message in it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_for_a_group_not_mirrored_yet_makes_the_mirror_from_a_signed_fetch() {
+    let Some(mut rig) = Rig::start().await else {
+        return;
+    };
+    let Trio {
+        bob_token,
+        mut ada,
+        bob,
+        ..
+    } = ada_bob_cy(&rig).await;
+    let bob_handle = rig.instances[1].handle("bob");
+    let group = ada
+        .ok(
+            "conversation.create",
+            json!({"name": "Outrun", "members": [bob_handle]}),
+        )
+        .await;
+    let group_url = format!(
+        "{}/groups/{}",
+        rig.instances[0].base(),
+        group["id"].as_str().unwrap()
+    );
+    let mut bob = bob;
+    bob.push("conversation.created").await;
+    drop(bob);
+
+    rig.instances[1].stop();
+    let path = rig.instances[1]
+        .database_url
+        .trim_start_matches("sqlite://")
+        .to_owned();
+    let url = group_url.clone();
+    let deleted = tokio::task::spawn_blocking(move || {
+        use diesel::{Connection, RunQueryDsl};
+        let mut db = diesel::SqliteConnection::establish(&path).unwrap();
+        diesel::sql_query("PRAGMA foreign_keys = ON")
+            .execute(&mut db)
+            .unwrap();
+        diesel::sql_query(format!("DELETE FROM conversations WHERE ap_id = '{url}'"))
+            .execute(&mut db)
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(deleted, 1);
+    rig.instances[1].restart().await;
+    let mut bob = rig.instances[1].ws(&bob_token).await;
+
+    ada.ok(
+        "message.send",
+        json!({"conversation": group["id"], "body": "are you still there?"}),
+    )
+    .await;
+    let mirror = bob.push("conversation.created").await;
+    assert_eq!(mirror["hosted_by"], group_url.as_str());
+    assert_eq!(mirror["members"].as_array().unwrap().len(), 2);
+    let got = bob
+        .push_where("message.created", |m| m["body"] == "are you still there?")
+        .await;
+    assert_eq!(got["conversation"], mirror["id"]);
+    rig.stop().await;
+}
