@@ -450,6 +450,14 @@ async fn an_admin_manages_a_group_from_another_server() {
     })
     .await;
 
+    // Ownership stays on the host's server.
+    ada.err(
+        "conversation.transfer",
+        json!({"conversation": group_id, "user": bob_on_alpha}),
+        "invalid",
+    )
+    .await;
+
     // Rename and topic: asked of the host, seen everywhere.
     bob.ok(
         "conversation.update",

@@ -11,6 +11,7 @@ use super::{Chat, ChatError, ChatResult};
 use crate::db::conversations::{self as rows, ConversationChanges, ConversationRow, MemberRow};
 use crate::db::ids::{ConversationId, UserId};
 use crate::db::messages::MessageRow;
+use crate::db::users as user_rows;
 use crate::db::{contacts as contact_rows, DbConn};
 use chrono::Utc;
 use serde::Deserialize;
@@ -483,7 +484,8 @@ impl Chat {
         }
     }
 
-    /// Makes `target` the owner; the old owner becomes an admin.
+    /// Makes `target` (a user of this server) the owner; the old owner
+    /// becomes an admin.
     pub async fn transfer_ownership(
         &self,
         actor: UserId,
@@ -494,6 +496,17 @@ impl Chat {
         let (before, _) = self.group_as(&mut conn, id, actor, Rights::Owner).await?;
         if target == actor || before.rights_of(target).is_none() {
             return Err(ChatError::NotFound("member"));
+        }
+        // The owner alone may delete the group or hand it on, and only on
+        // the server that hosts it: a remote owner could do neither.
+        let remote = user_rows::find_by_id(&mut conn, target)
+            .await?
+            .is_some_and(|u| u.domain.is_some());
+        if remote {
+            return Err(ChatError::invalid(
+                "user",
+                "the owner must be a user of this server, which hosts the group",
+            ));
         }
         rows::transfer_ownership(&mut conn, id, actor, target).await?;
         self.cache.forget_conversation(id);
