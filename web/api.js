@@ -1,5 +1,6 @@
 // The REST API v1 (docs/api.md): accounts, profiles, user lookup and the
-// delivery state of messages. Chat changes go through the WebSocket.
+// delivery state of messages; and the public id of a group (its ActivityPub
+// document, docs/federation.md). Chat changes go through the WebSocket.
 
 /** @typedef {import("./types.js").User} User */
 /** @typedef {import("./types.js").Delivery} Delivery */
@@ -117,4 +118,16 @@ export function updateProfile(token, fields) {
  */
 export function deliveries(token, message) {
   return call("GET", `/api/v1/messages/${encodeURIComponent(message)}/deliveries`, token);
+}
+
+/**
+ * The public URL of a group hosted here (its ActivityPub id), which names
+ * this server by its public domain: the address the page was loaded from
+ * may differ.
+ * @param {string} conversation
+ * @returns {Promise<string>}
+ */
+export async function groupUrl(conversation) {
+  const group = await call("GET", `/groups/${encodeURIComponent(conversation)}`, null);
+  return group.id;
 }

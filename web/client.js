@@ -11,11 +11,25 @@ import { Store } from "./store.js";
 /** @typedef {import("./types.js").Message} Message */
 /** @typedef {import("./types.js").User} User */
 /** @typedef {import("./types.js").Rights} Rights */
+/** @typedef {import("./types.js").Summary} Summary */
+/** @typedef {import("./types.js").JoinRequest} JoinRequest */
+
+/**
+ * News about joining groups, for the views to announce.
+ * @typedef {{kind: "requested", request: JoinRequest} | {kind: "declined", group: string} | {kind: "joined", summary: Summary}} JoinNews
+ */
+
+/**
+ * @typedef {object} ClientHooks
+ * @property {() => void} ended the session ended for good
+ * @property {(message: Message) => void} notify a new message by someone else
+ * @property {(news: JoinNews) => void} joins a join request arrived or was answered
+ */
 
 export class Client {
   /**
    * @param {string} token
-   * @param {{ended: () => void, notify: (message: Message) => void}} hooks
+   * @param {ClientHooks} hooks
    */
   constructor(token, hooks) {
     this.token = token;
@@ -60,12 +74,14 @@ export class Client {
     for (const s of snapshot.conversations) this.needUsers(s.conversation.members.map((m) => m.user));
     this.needUsers(snapshot.contacts.map((c) => c.user));
     this.needUsers(snapshot.blocks);
+    this.settleJoins();
     try {
       if (reconnected) await this.catchUp();
       const status = await this.socket.request("status.get");
       for (const c of status.contacts) store.putStatus(c.user, c.status);
       if (document.visibilityState === "hidden") this.setAway(true);
       await this.resendOutbox();
+      if (reconnected) await this.reloadJoinRequests();
     } catch (e) {
       if (!(e instanceof RequestError && e.code === "disconnected")) console.error(e);
     }
@@ -115,6 +131,18 @@ export class Client {
       case "conversation.updated":
         store.putConversation(data);
         this.needUsers(data.members.map((/** @type {{user: string}} */ m) => m.user));
+        this.settleJoins();
+        break;
+      case "conversation.join_requested":
+        store.putJoinRequest(data);
+        this.loadUser(data.user).then(() => this.hooks.joins({ kind: "requested", request: data }));
+        break;
+      case "conversation.join_resolved":
+        store.dropJoinRequest(data.conversation, data.user);
+        break;
+      case "conversation.join_declined":
+        store.putJoin(data.group, "declined");
+        this.hooks.joins({ kind: "declined", group: data.group });
         break;
       case "conversation.deleted":
       case "conversation.removed":
@@ -246,6 +274,80 @@ export class Client {
       if (type.startsWith("conversation.") && result.members) this.store.putConversation(result);
     }
     return result;
+  }
+
+  /**
+   * Asks a group hosted on another server to let the user in.
+   * @param {string} url the group's URL (its invitation link)
+   * @returns {Promise<string>} the group's URL as the server names it
+   */
+  async joinGroup(url) {
+    const { group } = await this.socket.request("conversation.join", { group: url });
+    if (!this.store.mirrorOf(group)) this.store.putJoin(group, "requested");
+    return group;
+  }
+
+  /** Announces the groups that arrived since the user asked to join them. */
+  settleJoins() {
+    for (const [group, state] of this.store.joins) {
+      const summary = this.store.mirrorOf(group);
+      if (!summary) continue;
+      this.store.dropJoin(group);
+      if (state === "requested") this.hooks.joins({ kind: "joined", summary });
+    }
+  }
+
+  /** Loads again the join requests the store holds (pushes may have been missed). */
+  async reloadJoinRequests() {
+    for (const conversation of [...this.store.joinRequests.keys()]) {
+      await this.loadJoinRequests(conversation).catch((e) => {
+        if (e instanceof RequestError && e.code === "disconnected") throw e;
+        this.store.joinRequests.delete(conversation);
+      });
+    }
+  }
+
+  /**
+   * Loads the open requests to join a group hosted here (admins only).
+   * @param {string} conversation
+   */
+  async loadJoinRequests(conversation) {
+    /** @type {JoinRequest[]} */
+    const requests = await this.socket.request("conversation.join_requests", { conversation });
+    this.needUsers(requests.map((r) => r.user));
+    this.store.setJoinRequests(conversation, requests);
+  }
+
+  /**
+   * Lets a requester into a group hosted here.
+   * @param {string} conversation
+   * @param {string} user
+   * @param {Rights} rights
+   */
+  async approveJoin(conversation, user, rights) {
+    await this.request("conversation.join_approve", { conversation, user, rights });
+    this.store.dropJoinRequest(conversation, user);
+  }
+
+  /**
+   * @param {string} conversation
+   * @param {string} user
+   */
+  async declineJoin(conversation, user) {
+    await this.request("conversation.join_decline", { conversation, user });
+    this.store.dropJoinRequest(conversation, user);
+  }
+
+  /**
+   * The URL of a group, which works as its invitation link: the host's for
+   * a group hosted elsewhere, else the group's public id as this server
+   * publishes it.
+   * @param {string} conversation
+   * @returns {Promise<string>}
+   */
+  async groupUrl(conversation) {
+    const hostedBy = this.store.summaries.get(conversation)?.conversation.hosted_by;
+    return hostedBy || api.groupUrl(conversation);
   }
 
   /**

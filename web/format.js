@@ -53,6 +53,18 @@ export function safeUrl(text) {
 }
 
 /**
+ * The host (and port) of a URL the server gave.
+ * @param {string} url
+ */
+export function hostOf(url) {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}
+
+/**
  * A link that opens in a new tab without giving it this page.
  * @param {string} href an http(s) URL
  * @param {string} label

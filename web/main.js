@@ -5,15 +5,15 @@
 import { forgetToken, listenForHandoff, storeToken, storedToken, takeFragmentToken, watchOtherTabs } from "./auth.js";
 import { Client } from "./client.js";
 import { applyTheme } from "./theme.js";
-import { h } from "./format.js";
+import { h, hostOf } from "./format.js";
 import { askPermission, notify, setBadge } from "./notify.js";
 import { renderLogin } from "./views/login.js";
 import { createSidebar, conversationTitle, previewOf } from "./views/sidebar.js";
 import { createChat } from "./views/chat.js";
 import { createContacts } from "./views/contacts.js";
 import { ownProfileDialog, userProfileDialog } from "./views/profile.js";
-import { groupSettingsDialog, newGroupDialog } from "./views/groups.js";
-import { attempt } from "./views/common.js";
+import { groupSettingsDialog, joinGroupDialog, newGroupDialog } from "./views/groups.js";
+import { attempt, nameOf, toast } from "./views/common.js";
 
 applyTheme();
 const root = /** @type {HTMLElement} */ (document.getElementById("app"));
@@ -49,6 +49,7 @@ function start(token) {
       if (!s || s.muted) return;
       notify(conversationTitle(c, s.conversation), previewOf(c, message), message.conversation, () => openConversation(message.conversation));
     },
+    joins: (news) => toast(joinNewsText(c, news)),
   });
   client = c;
   const store = c.store;
@@ -81,6 +82,7 @@ function start(token) {
     open: openConversation,
     profile: () => ownProfileDialog(c, signOut),
     newGroup: () => newGroupDialog(c, openConversation),
+    joinGroup: () => joinGroupDialog(c),
     logout: signOut,
     notifications: () => askPermission().then(() => sidebar.render()),
     tab: (tab) => sidebar.showTab(tab),
@@ -116,6 +118,17 @@ function start(token) {
     if (client === c) c.setAway(document.visibilityState === "hidden");
   });
   c.start();
+}
+
+/**
+ * @param {Client} c
+ * @param {import("./client.js").JoinNews} news
+ */
+function joinNewsText(c, news) {
+  if (news.kind === "declined") return `A group on ${hostOf(news.group)} declined your request to join.`;
+  if (news.kind === "joined") return `You joined “${conversationTitle(c, news.summary.conversation)}”.`;
+  const group = c.store.summaries.get(news.request.conversation);
+  return `${nameOf(c.store, news.request.user)} asks to join “${group ? conversationTitle(c, group.conversation) : "a group"}”.`;
 }
 
 listenForHandoff((token) => signIn(token));

@@ -11,6 +11,7 @@
 /** @typedef {import("./types.js").Status} Status */
 /** @typedef {import("./types.js").Snapshot} Snapshot */
 /** @typedef {import("./types.js").Delivery} Delivery */
+/** @typedef {import("./types.js").JoinRequest} JoinRequest */
 /** @typedef {import("./socket.js").ConnectionState} ConnectionState */
 
 /**
@@ -60,6 +61,10 @@ export class Store extends EventTarget {
     this.outbox = new Map();
     /** @type {Map<string, Delivery[]>} */
     this.deliveries = new Map();
+    /** @type {Map<string, Map<string, JoinRequest>>} group id -> requester id -> open request, for groups whose requests were loaded or pushed */
+    this.joinRequests = new Map();
+    /** @type {Map<string, "requested" | "declined">} group URL -> this user's own request to join it (as far as this tab knows) */
+    this.joins = new Map();
     /** @type {string | null} */
     this.current = null;
     /** @type {ConnectionState} */
@@ -194,6 +199,7 @@ export class Store extends EventTarget {
   dropConversation(conversation) {
     this.summaries.delete(conversation);
     this.forget(conversation);
+    this.joinRequests.delete(conversation);
     if (this.current === conversation) this.current = null;
     this.changed("all");
   }
@@ -205,6 +211,64 @@ export class Store extends EventTarget {
     summary.last_read = maxId(summary.last_read, read.message);
     summary.unread = read.unread;
     this.changed("conversations");
+  }
+
+  /**
+   * Replaces the open requests to join a group.
+   * @param {string} conversation
+   * @param {JoinRequest[]} requests
+   */
+  setJoinRequests(conversation, requests) {
+    this.joinRequests.set(conversation, new Map(requests.map((r) => [r.user, r])));
+    this.changed("join-requests");
+  }
+
+  /** @param {JoinRequest} request */
+  putJoinRequest(request) {
+    let map = this.joinRequests.get(request.conversation);
+    if (!map) {
+      map = new Map();
+      this.joinRequests.set(request.conversation, map);
+    }
+    map.set(request.user, request);
+    this.changed("join-requests");
+  }
+
+  /** @param {string} conversation @param {string} user */
+  dropJoinRequest(conversation, user) {
+    if (this.joinRequests.get(conversation)?.delete(user)) this.changed("join-requests");
+  }
+
+  /**
+   * Open requests to join a group, oldest first.
+   * @param {string} conversation
+   */
+  joinRequestsOf(conversation) {
+    return [...(this.joinRequests.get(conversation)?.values() || [])].sort((a, b) => (a.requested_at < b.requested_at ? -1 : 1));
+  }
+
+  /**
+   * Notes what became of this user's request to join the group at `group`.
+   * @param {string} group the group's URL
+   * @param {"requested" | "declined"} state
+   */
+  putJoin(group, state) {
+    this.joins.set(group, state);
+    this.changed("joins");
+  }
+
+  /** @param {string} group */
+  dropJoin(group) {
+    if (this.joins.delete(group)) this.changed("joins");
+  }
+
+  /**
+   * The conversation mirroring the group at URL `group`, if the user is in it.
+   * @param {string} group
+   */
+  mirrorOf(group) {
+    for (const s of this.summaries.values()) if (s.conversation.hosted_by === group) return s;
+    return null;
   }
 
   /** @param {Contact} contact */

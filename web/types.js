@@ -90,6 +90,13 @@
  * @property {string[]} blocks
  */
 
+/**
+ * @typedef {object} JoinRequest someone on another server asks to join a group hosted here
+ * @property {string} conversation
+ * @property {string} user
+ * @property {string} requested_at
+ */
+
 /** @typedef {{messages: Message[], more: boolean}} MessagePage */
 
 /**

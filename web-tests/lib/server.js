@@ -1,6 +1,8 @@
 // Starts a real confab server for a test: a free port on 127.0.0.1, a
 // fresh SQLite database in a temporary folder, and the binary named by
-// CONFAB_BIN (default: target/debug/confab of this repository).
+// CONFAB_BIN (default: target/debug/confab of this repository). Its public
+// domain is 127.0.0.1:<port>, or <host>:<port> for servers that federate
+// (federation tells servers apart by host name, not by port).
 
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -13,7 +15,7 @@ const repo = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const binary = process.env.CONFAB_BIN ? resolve(process.env.CONFAB_BIN) : join(repo, "target", "debug", "confab");
 
 /** @returns {Promise<number>} a port nothing listens on right now */
-function freePort() {
+export function freePort() {
   return new Promise((ok, fail) => {
     const probe = createServer();
     probe.once("error", fail);
@@ -25,9 +27,13 @@ function freePort() {
 }
 
 export class ConfabServer {
-  /** @param {Record<string, string>} [env] further CONFAB_* settings */
-  constructor(env = {}) {
+  /**
+   * @param {Record<string, string>} [env] further CONFAB_* settings
+   * @param {{host?: string}} [options] host: the public host name (the server still listens on 127.0.0.1)
+   */
+  constructor(env = {}, options = {}) {
     this.env = env;
+    this.host = options.host || "127.0.0.1";
     this.dir = mkdtempSync(join(tmpdir(), "confab-web-"));
     this.port = 0;
     this.domain = "";
@@ -44,7 +50,7 @@ export class ConfabServer {
   async start(port = this.port) {
     this.port = port || (await freePort());
     // Tokens name the domain, so it stays that of the first start.
-    this.domain ||= `127.0.0.1:${this.port}`;
+    this.domain ||= `${this.host}:${this.port}`;
     const child = spawn(binary, ["serve"], {
       env: {
         ...process.env,

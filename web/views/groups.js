@@ -1,12 +1,15 @@
-// Groups: create one, and manage it (name, topic, members and their
-// rights, leave, delete) within what the caller's rights allow.
+// Groups: create one, join one hosted on another server, and manage one
+// (name, topic, invitation link, join requests, members and their rights,
+// leave, delete) within what the caller's rights allow.
 
-import { avatar, h } from "../format.js";
+import { avatar, h, listTime } from "../format.js";
 import { RANK } from "../client.js";
+import { RequestError } from "../socket.js";
 import { attempt, confirmAction, field, nameOf, openDialog, toast } from "./common.js";
 
 /** @typedef {import("../client.js").Client} Client */
 /** @typedef {import("../types.js").Rights} Rights */
+/** @typedef {import("../types.js").JoinRequest} JoinRequest */
 
 /**
  * @param {Client} client
@@ -40,6 +43,55 @@ export function newGroupDialog(client, opened) {
       error.textContent = e instanceof Error ? e.message : String(e);
     }
   });
+}
+
+/**
+ * Asks a group hosted on another server, by its invitation link, to let
+ * the user in.
+ * @param {Client} client
+ */
+export function joinGroupDialog(client) {
+  const url = h("input", { attrs: { type: "url", required: true, placeholder: "https://example.org/groups/…", autocomplete: "off" } });
+  const error = h("p", { class: "form-error", attrs: { role: "alert" } });
+  const sent = h("p", { class: "form-note", attrs: { role: "status" } });
+  const submit = h("button", { class: "primary", text: "Ask to join", attrs: { type: "submit" } });
+  const form = h(
+    "form",
+    {},
+    field("Group link", url),
+    h("p", { class: "muted", text: "Paste the invitation link of a group on another server. Its admins decide; the group appears in your list once they let you in." }),
+    error,
+    sent,
+    h("div", { class: "actions" }, submit),
+  );
+  openDialog("Join a group", [form]);
+  url.focus();
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    error.textContent = "";
+    sent.textContent = "";
+    submit.disabled = true;
+    try {
+      await client.joinGroup(url.value.trim());
+      sent.textContent = "Request sent. The group will appear in your list once an admin lets you in.";
+      url.value = "";
+    } catch (e) {
+      error.textContent = joinError(e);
+    } finally {
+      submit.disabled = false;
+    }
+  });
+}
+
+/**
+ * Why a request to join was refused, in words.
+ * @param {unknown} e
+ */
+function joinError(e) {
+  if (!(e instanceof RequestError)) return e instanceof Error ? e.message : String(e);
+  if (e.code === "conflict") return "You are already a member of this group.";
+  if (e.code === "not_found") return "No group was found at this link, or its server did not answer.";
+  return e.message;
 }
 
 /**
@@ -82,7 +134,8 @@ export function groupSettingsDialog(client, id, profile) {
     },
   });
   const hostedNote = h("p", { class: "muted", text: "This group is hosted on another server: changes are sent there and show once it applies them. Deleting the group or handing over ownership is done there." });
-  body.append(details, membersHeading, memberList, addForm, h("div", { class: "actions spread" }, leave, remove), hostedNote);
+  const requests = joinRequestsSection(client, id, profile);
+  body.append(details, invitationLink(client, id), requests.root, membersHeading, memberList, addForm, h("div", { class: "actions spread" }, leave, remove), hostedNote);
 
   details.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -104,6 +157,7 @@ export function groupSettingsDialog(client, id, profile) {
     }
     const c = s.conversation;
     const mine = RANK[s.rights];
+    requests.render();
     if (!filled) {
       name.value = c.name || "";
       topic.value = c.topic;
@@ -148,6 +202,93 @@ export function groupSettingsDialog(client, id, profile) {
   const onChange = () => (dialog.open ? render() : store.removeEventListener("change", onChange));
   store.addEventListener("change", onChange);
   render();
+}
+
+/**
+ * The group's URL, to copy and share: whoever has it can ask to join from
+ * another server.
+ * @param {Client} client
+ * @param {string} id
+ */
+function invitationLink(client, id) {
+  const input = h("input", { attrs: { readonly: true, placeholder: "Loading…" } });
+  const copy = h("button", { class: "small", text: "Copy", attrs: { type: "button", "aria-label": "Copy invitation link" } });
+  input.addEventListener("focus", () => input.select());
+  copy.addEventListener("click", () => attempt(() => navigator.clipboard.writeText(input.value)).then((ok) => ok && toast("Invitation link copied")));
+  client.groupUrl(id).then(
+    (url) => {
+      input.value = url;
+    },
+    () => {
+      input.placeholder = "Not available right now";
+    },
+  );
+  return h(
+    "div",
+    { class: "invitation" },
+    field("Invitation link", input),
+    copy,
+    h("p", { class: "muted", text: "People on other servers can ask to join with this link." }),
+  );
+}
+
+/**
+ * The open requests to join a group hosted here, for its admins: loaded
+ * when the settings open, then kept live by the pushes.
+ * @param {Client} client
+ * @param {string} id
+ * @param {(user: string) => void} profile
+ */
+function joinRequestsSection(client, id, profile) {
+  const store = client.store;
+  const heading = h("h3");
+  const list = h("ul", { class: "people", attrs: { "aria-label": "Join requests" } });
+  const root = h("div", {}, heading, list);
+  let loaded = false;
+  let drawn = "";
+
+  function render() {
+    const s = store.summaries.get(id);
+    const answering = !!s && RANK[s.rights] >= RANK.admin && !s.conversation.hosted_by;
+    root.hidden = !answering;
+    if (!s || !answering) return;
+    if (!loaded) {
+      loaded = true;
+      attempt(() => client.loadJoinRequests(id));
+    }
+    const open = store.joinRequestsOf(id);
+    // As for the members: redraw only what changed, so a rights choice
+    // being made is not replaced.
+    const signature = JSON.stringify([open, open.map((r) => nameOf(store, r.user)), s.rights]);
+    if (signature === drawn) return;
+    drawn = signature;
+    /** @type {Rights[]} */
+    const grantable = s.rights === "owner" ? ["read", "write", "admin"] : ["read", "write"];
+    heading.textContent = `Join requests (${open.length})`;
+    list.replaceChildren(...(open.length ? open.map((r) => row(r, grantable)) : [h("li", { class: "empty-note", text: "Nobody is waiting to join." })]));
+  }
+
+  /**
+   * @param {JoinRequest} request
+   * @param {Rights[]} grantable
+   */
+  function row(request, grantable) {
+    const who = nameOf(store, request.user);
+    const user = store.users.get(request.user);
+    const handle = user ? `@${user.name} · ` : "";
+    const rights = rightsSelect("write", grantable, `Rights for ${who}`);
+    const approve = h("button", { class: "small primary", text: "Approve", attrs: { type: "button", "aria-label": `Approve ${who}` }, on: { click: () => attempt(() => client.approveJoin(id, request.user, /** @type {Rights} */ (rights.value))) } });
+    const decline = h("button", { class: "small danger-outline", text: "Decline", attrs: { type: "button", "aria-label": `Decline ${who}` }, on: { click: () => attempt(() => client.declineJoin(id, request.user)) } });
+    const open = h(
+      "button",
+      { class: "person-open", attrs: { type: "button", "aria-label": `Profile of ${who}` }, on: { click: () => profile(request.user) } },
+      avatar(who, user?.avatar_url, request.user, "s"),
+      h("span", { class: "item-text" }, h("strong", { text: who }), h("small", { text: `${handle}asked ${listTime(request.requested_at)}` })),
+    );
+    return h("li", { class: "person" }, open, h("div", { class: "row-actions" }, rights, approve, decline));
+  }
+
+  return { root, render };
 }
 
 /**

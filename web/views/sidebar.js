@@ -2,7 +2,7 @@
 // of conversations (direct and group) with previews, unread counts and
 // presence, most recently active first, filtered by the search box.
 
-import { avatar, h, listTime } from "../format.js";
+import { avatar, h, hostOf, listTime } from "../format.js";
 import { themeToggle } from "../theme.js";
 import { icon } from "../icons.js";
 import { nameOf } from "./common.js";
@@ -16,6 +16,7 @@ import { describeSystem } from "./messages.js";
  * @property {(id: string) => void} open
  * @property {() => void} profile
  * @property {() => void} newGroup
+ * @property {() => void} joinGroup
  * @property {() => void} logout
  * @property {() => void} notifications
  * @property {(tab: "chats" | "contacts") => void} tab
@@ -38,7 +39,9 @@ export function createSidebar(client, actions) {
   const list = h("ul", { class: "conversation-list", attrs: { "aria-label": "Conversations" } });
   const empty = h("p", { class: "empty-note" });
   const newGroup = h("button", { class: "primary small", text: "New group", attrs: { type: "button" }, on: { click: actions.newGroup } });
-  const chatsPane = h("div", { class: "pane" }, h("div", { class: "list-tools" }, filter, newGroup), list, empty);
+  const joinGroup = h("button", { class: "small", text: "Join", attrs: { type: "button", "aria-label": "Join a group", title: "Join a group on another server" }, on: { click: actions.joinGroup } });
+  const joins = h("ul", { class: "join-notices", attrs: { "aria-label": "Your requests to join groups" } });
+  const chatsPane = h("div", { class: "pane" }, h("div", { class: "list-tools" }, filter, joinGroup, newGroup), joins, list, empty);
   const contactsPane = h("div", { class: "pane" });
   filter.addEventListener("input", () => renderList());
   if (!("Notification" in window)) notify.hidden = true;
@@ -118,9 +121,22 @@ export function createSidebar(client, actions) {
     return h("li", {}, button);
   }
 
+  /** This user's requests to join groups on other servers, until the group appears. */
+  function renderJoins() {
+    const items = [...store.joins].map(([group, state]) => {
+      const host = hostOf(group);
+      const text = state === "declined" ? `A group on ${host} declined your request to join.` : `Asked to join a group on ${host}; waiting for an admin.`;
+      const dismiss = h("button", { class: "icon-button", attrs: { type: "button", "aria-label": `Dismiss: ${text}`, title: "Dismiss" }, on: { click: () => store.dropJoin(group) } }, icon("close"));
+      return h("li", { class: `join-notice ${state}`, attrs: { title: group } }, h("span", { text }), dismiss);
+    });
+    joins.replaceChildren(...items);
+    joins.hidden = !items.length;
+  }
+
   function render() {
     renderMe();
     renderConnection();
+    renderJoins();
     renderList();
   }
 
