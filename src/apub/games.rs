@@ -10,10 +10,9 @@
 //!   the host decides and relays the answer that won, which we record as
 //!   given.
 
-use super::activities::new_activity_id;
+use super::activities::{new_activity_id, user_named};
 use super::context::Data;
 use super::objects::note::GameCard;
-use super::objects::person::ApubUser;
 use super::outbox::{url, urlencode, with_context, Queue};
 use crate::chat::games::{GameAnswer, RemoteGameInvite};
 use crate::chat::views::GameInvite;
@@ -22,7 +21,6 @@ use crate::db::conversations as conversation_rows;
 use crate::db::ids::{ConversationId, MessageId, UserId};
 use crate::db::messages::{self as message_rows, MessageRow};
 use crate::error::Error;
-use activitypub_federation::fetch::object_id::ObjectId;
 use serde_json::json;
 use url::Url;
 
@@ -30,7 +28,7 @@ use url::Url;
 /// resolved to a user here.
 pub async fn remote_invite(card: GameCard, data: &Data) -> Result<RemoteGameInvite, Error> {
     let invitee = match &card.invitee {
-        Some(actor) => Some(user_id(actor, data).await?),
+        Some(actor) => Some(user_named(actor, data).await?.id()),
         None => None,
     };
     Ok(RemoteGameInvite {
@@ -39,15 +37,6 @@ pub async fn remote_invite(card: GameCard, data: &Data) -> Result<RemoteGameInvi
         expires_at: card.expires_at,
         invitee,
     })
-}
-
-/// The user an actor id names: local, or fetched (and cached) when remote.
-async fn user_id(actor: &Url, data: &Data) -> Result<UserId, Error> {
-    if data.config.is_local(actor) {
-        return Ok(super::activities::local_user(actor, data).await?.id());
-    }
-    let user: ApubUser = ObjectId::from(actor.clone()).dereference(data).await?;
-    Ok(user.id())
 }
 
 /// The message an answer's `object` names: written here, or received with
@@ -71,7 +60,7 @@ pub async fn relayed_answer(
     let Some(message) = answered_message(object, data).await? else {
         return Ok(()); // an invitation we never had (a block hid it)
     };
-    let answerer = user_id(answerer, data).await?;
+    let answerer = user_named(answerer, data).await?.id();
     data.chat
         .record_game_answer(conversation, message, answerer, answer)
         .await?;

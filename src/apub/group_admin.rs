@@ -9,17 +9,15 @@
 //!   group as `target` and Confab's `rights` term;
 //! - remove a member: `Remove{Person}` with the group as `target`.
 
-use super::activities::{local_group, local_user, new_activity_id};
+use super::activities::{local_group, new_activity_id};
 use super::context::Data;
 use super::html;
 use super::objects::group::{group_context, rights_name};
-use super::objects::person::ApubUser;
 use super::outbox::{url, Queue};
 use crate::chat::federation::GroupCommand;
 use crate::chat::{ChatError, ChatResult};
 use crate::db::ids::{ConversationId, UserId};
 use crate::error::Error;
-use activitypub_federation::fetch::object_id::ObjectId;
 use serde_json::json;
 use url::Url;
 
@@ -84,13 +82,4 @@ pub fn hosted_group(group: &Url, data: &Data) -> Result<ConversationId, Error> {
     local_group(group, data).ok_or_else(|| {
         Error::InvalidActivity(format!("{group} is not a group hosted on this server"))
     })
-}
-
-/// The user an activity's `object` names: ours, or fetched.
-pub async fn named_user(actor: &Url, data: &Data) -> Result<UserId, Error> {
-    if data.config.is_local(actor) {
-        return Ok(local_user(actor, data).await?.id());
-    }
-    let user: ApubUser = ObjectId::from(actor.clone()).dereference(data).await?;
-    Ok(user.id())
 }

@@ -3,9 +3,8 @@
 //! term; default `write`), or gets those rights if a member already.
 //! Other `Add`s (Mastodon's pinned posts) are acknowledged and ignored.
 
-use super::{local_group, same_origin};
+use super::{local_group, same_origin, user_named};
 use crate::apub::context::{Context, Data};
-use crate::apub::group_admin::named_user;
 use crate::apub::objects::group::parse_rights;
 use crate::apub::objects::note::ObjectRef;
 use crate::apub::objects::person::ApubUser;
@@ -52,7 +51,7 @@ impl Activity for Add {
             return Ok(());
         };
         let admin = self.actor.dereference(data).await?;
-        let user = named_user(self.object.id(), data).await?;
+        let user = user_named(self.object.id(), data).await?.id();
         let rights = self.rights.as_deref().map_or(Rights::Write, parse_rights);
         data.chat
             .admit_member(admin.id(), group, user, rights)

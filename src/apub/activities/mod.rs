@@ -166,6 +166,20 @@ pub fn local_group(url: &Url, data: &Data) -> Option<crate::db::ids::Conversatio
         .map(crate::db::ids::ConversationId)
 }
 
+/// The user an actor id names: a local one, or a remote one read from the
+/// database or fetched.
+pub async fn user_named(
+    actor: &Url,
+    data: &Data,
+) -> Result<crate::apub::objects::person::ApubUser, Error> {
+    if data.config.is_local(actor) {
+        return local_user(actor, data).await;
+    }
+    activitypub_federation::fetch::object_id::ObjectId::from(actor.clone())
+        .dereference(data)
+        .await
+}
+
 /// The local user `url` names.
 pub async fn local_user(
     url: &Url,

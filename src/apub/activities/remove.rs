@@ -2,9 +2,8 @@
 //! from another server (the same limits as for a local admin). Other
 //! `Remove`s (Mastodon's unpinned posts) are acknowledged and ignored.
 
-use super::{local_group, same_origin};
+use super::{local_group, same_origin, user_named};
 use crate::apub::context::{Context, Data};
-use crate::apub::group_admin::named_user;
 use crate::apub::objects::note::ObjectRef;
 use crate::apub::objects::person::ApubUser;
 use crate::error::Error;
@@ -47,7 +46,7 @@ impl Activity for Remove {
             return Ok(());
         };
         let admin = self.actor.dereference(data).await?;
-        let user = named_user(self.object.id(), data).await?;
+        let user = user_named(self.object.id(), data).await?.id();
         data.chat.remove_member(admin.id(), group, user).await?;
         Ok(())
     }

@@ -5,13 +5,12 @@
 
 use crate::apub::context::{Context, Data};
 use crate::apub::html;
-use crate::apub::objects::person::{ApubUser, Endpoints, PublicKey};
+use crate::apub::objects::person::{Endpoints, PublicKey};
 use crate::chat::mirrors::GroupSnapshot;
 use crate::db::conversations::{self as conversation_rows, ConversationRow};
 use crate::db::ids::ConversationId;
 use crate::error::Error;
 use activitypub_federation::fetch::fetch_object_http;
-use activitypub_federation::fetch::object_id::ObjectId;
 use activitypub_federation::kinds::actor::GroupType;
 use activitypub_federation::traits::{Actor, Object};
 use chrono::{DateTime, Utc};
@@ -227,13 +226,7 @@ impl Group {
     pub async fn snapshot(self, data: &Data) -> Result<GroupSnapshot, Error> {
         let mut members = vec![];
         for member in self.members.unwrap_or_default() {
-            let user = if data.config.is_local(&member.actor) {
-                crate::apub::activities::local_user(&member.actor, data).await?
-            } else {
-                ObjectId::<ApubUser>::from(member.actor)
-                    .dereference(data)
-                    .await?
-            };
+            let user = crate::apub::activities::user_named(&member.actor, data).await?;
             members.push((user.id(), parse_rights(&member.rights)));
         }
         Ok(GroupSnapshot {
