@@ -59,7 +59,7 @@ pub async fn request(
     let group: ApubGroup = ObjectId::<ApubGroup>::from(group_url)
         .dereference(&data)
         .await
-        .map_err(lookup::classify)?;
+        .map_err(|e| lookup::classify(e, lookup::Looked::Group))?;
     data.queue.join_group(user, &group).await?;
     Ok(group.ap_id)
 }

@@ -52,12 +52,35 @@ pub async fn resolve(federation: &FederationConfig<Context>, handle: &str) -> Re
     }
     let actor: ApubUser = webfinger_resolve_actor(&format!("{name}@{host}"), &data)
         .await
-        .map_err(classify)?;
+        .map_err(|e| classify(e, Looked::User))?;
     Ok(User::try_from(actor.row).map_err(ChatError::from)?)
 }
 
+/// What a lookup was for, to name it in "not found" errors.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Looked {
+    User,
+    Group,
+}
+
+impl Looked {
+    fn not_found(self) -> &'static str {
+        match self {
+            Looked::User => "remote user",
+            Looked::Group => "group",
+        }
+    }
+
+    fn unanswered(self) -> &'static str {
+        match self {
+            Looked::User => "remote user (its server did not answer)",
+            Looked::Group => "group (its server did not answer)",
+        }
+    }
+}
+
 /// What a failed lookup tells the client.
-pub(super) fn classify(error: Error) -> Error {
+pub(super) fn classify(error: Error, looked: Looked) -> Error {
     match error {
         Error::Federation(e) => match e {
             FederationError::UrlVerificationError(_)
@@ -65,15 +88,13 @@ pub(super) fn classify(error: Error) -> Error {
             | FederationError::ResolveInternalIpError(..) => {
                 Error::Refused(format!("that address is not allowed: {e}"))
             }
-            // Unreachable or unknown hosts: the user cannot be found (a 4xx,
-            // so clients do not retry a typo as if we were broken).
+            // Unreachable or unknown hosts: nothing can be found (a 4xx, so
+            // clients do not retry a typo as if we were broken).
             FederationError::Reqwest(_) | FederationError::ReqwestMiddleware(_) => {
                 tracing::info!(error = %e, "remote lookup failed");
-                Error::Chat(ChatError::NotFound(
-                    "remote user (its server did not answer)",
-                ))
+                Error::Chat(ChatError::NotFound(looked.unanswered()))
             }
-            _ => Error::Chat(ChatError::NotFound("remote user")),
+            _ => Error::Chat(ChatError::NotFound(looked.not_found())),
         },
         other => other,
     }
