@@ -1,7 +1,8 @@
 //! `Announce` from a group hosted elsewhere (FEP-1b12): the host relays a
 //! member's `Create`, `Update` or `Delete` of a message, and the `Accept`
-//! or `Reject` of a game invitation that won, to every member's server. The host is trusted for what is said in its group: it checked
-//! the author's rights before relaying.
+//! or `Reject` of a game invitation that won, to every member's server.
+//! The host is trusted for what is said in its group: it checked the
+//! author's rights before relaying.
 
 use super::accept::{Accept, FollowRef};
 use super::create::{reply_target, Create};
