@@ -218,6 +218,7 @@ async fn joining_a_group_by_request_and_leaving_it() {
     let [alpha, beta] = [&rig.instances[0], &rig.instances[1]];
     let Trio {
         ada_token,
+        bob_token,
         mut ada,
         mut bob,
         mut cy,
@@ -248,6 +249,16 @@ async fn joining_a_group_by_request_and_leaving_it() {
         .ok("conversation.join", json!({"group": group_url}))
         .await;
     assert_eq!(asked["state"], "requested");
+    // beta keeps the request, for all of bob's sessions and after a reload.
+    let sent = bob.push("conversation.join_sent").await;
+    assert_eq!(sent["group"], group_url.as_str());
+    assert_eq!(sent["name"], "Open door");
+    let waiting = bob.ok("conversation.join_sent", json!({})).await;
+    assert_eq!(waiting, json!([sent]));
+    assert_eq!(
+        beta.get(&bob_token, "/api/v1/join-requests").await,
+        json!([sent])
+    );
     let request = ada.push("conversation.join_requested").await;
     assert_eq!(request["conversation"], group_id.as_str());
     let bob_on_alpha = request["user"].as_str().unwrap().to_owned();
@@ -321,6 +332,31 @@ async fn joining_a_group_by_request_and_leaving_it() {
         .await;
     bob.err("conversation.join", json!({"group": group_url}), "conflict")
         .await;
+    assert_eq!(
+        bob.ok("conversation.join_sent", json!({})).await,
+        json!([]),
+        "answered"
+    );
+
+    // cy withdraws the request (Undo{Follow}); the admins see it go. Then
+    // cy asks again.
+    cy.ok("conversation.join_cancel", json!({"group": group_url}))
+        .await;
+    let withdrawn = ada
+        .push_where("conversation.join_resolved", |r| r["user"] == cy_on_alpha)
+        .await;
+    assert_eq!(withdrawn["approved"], false);
+    assert_eq!(cy.ok("conversation.join_sent", json!({})).await, json!([]));
+    cy.err(
+        "conversation.join_cancel",
+        json!({"group": group_url}),
+        "not_found",
+    )
+    .await;
+    cy.ok("conversation.join", json!({"group": group_url}))
+        .await;
+    ada.push_where("conversation.join_requested", |r| r["user"] == cy_on_alpha)
+        .await;
 
     // Decline cy: gamma tells cy, and no mirror appears there.
     ada.ok(
@@ -330,6 +366,7 @@ async fn joining_a_group_by_request_and_leaving_it() {
     .await;
     let declined = cy.push("conversation.join_declined").await;
     assert_eq!(declined["group"], group_url.as_str());
+    assert_eq!(cy.ok("conversation.join_sent", json!({})).await, json!([]));
     cy.assert_no_push("conversation.created", |_| true).await;
     ada.err(
         "conversation.join_decline",

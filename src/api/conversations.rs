@@ -3,7 +3,7 @@
 
 use super::extract::{ApiQuery, Auth};
 use super::ReadErrors;
-use crate::chat::joins::JoinRequest;
+use crate::chat::joins::{JoinRequest, SentJoinRequest};
 use crate::chat::messages::{MessagePage, PageRequest, HISTORY_MAX};
 use crate::chat::principal::Principal;
 use crate::chat::views::{Contact, ConversationSummary, Member};
@@ -132,6 +132,20 @@ pub async fn history(
         limit,
     };
     Ok(Json(state.chat.history(user_of(&caller)?, id, page).await?))
+}
+
+/// # `GET /api/v1/join-requests`
+/// The caller's requests to join groups hosted on other servers that are
+/// still waiting for an answer.
+#[utoipa::path(get, path = "/api/v1/join-requests", tag = "chat", security(("bearer" = [])),
+    responses((status = 200, description = "Waiting requests, oldest first", body = Vec<SentJoinRequest>), ReadErrors))]
+pub async fn sent_join_requests(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+) -> Result<Json<Vec<SentJoinRequest>>, Error> {
+    Ok(Json(
+        state.chat.sent_join_requests(user_of(&caller)?).await?,
+    ))
 }
 
 /// # `GET /api/v1/contacts`

@@ -123,6 +123,7 @@ pub fn router() -> Router<AppState> {
         .routes(routes!(conversations::get))
         .routes(routes!(conversations::members))
         .routes(routes!(conversations::join_requests))
+        .routes(routes!(conversations::sent_join_requests))
         .routes(routes!(conversations::history))
         .routes(routes!(conversations::contacts))
         .routes(routes!(conversations::blocks))

@@ -61,6 +61,10 @@ pub async fn request(
         .await
         .map_err(|e| lookup::classify(e, lookup::Looked::Group))?;
     data.queue.join_group(user, &group).await?;
+    let name = group.row.name.clone().unwrap_or_default();
+    data.chat
+        .join_sent(user, group.ap_id.as_str(), group.inbox().as_str(), &name)
+        .await?;
     Ok(group.ap_id)
 }
 

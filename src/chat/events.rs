@@ -67,6 +67,13 @@ pub enum Notice {
     /// To the requester: a group hosted elsewhere declined the request.
     #[serde(rename = "conversation.join_declined")]
     JoinDeclined { group: String },
+    /// To the requester's sessions: they asked a group hosted elsewhere to
+    /// let them in (the request now waits).
+    #[serde(rename = "conversation.join_sent")]
+    JoinSent(super::joins::SentJoinRequest),
+    /// To the requester's sessions: they withdrew that request.
+    #[serde(rename = "conversation.join_cancelled")]
+    JoinCancelled { group: String },
     #[serde(rename = "contact.updated")]
     ContactUpdated(Contact),
     #[serde(rename = "contact.blocked")]

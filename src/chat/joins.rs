@@ -1,8 +1,10 @@
 //! Joining groups across servers. A remote actor asks to join a group hosted
 //! here with `Follow{Group}`: a member (someone an admin already added) is
 //! accepted at once, anyone else waits as a join request until an admin
-//! approves or declines it. A local member of a group hosted elsewhere
-//! leaves it here and the host is told.
+//! approves or declines it. A local user's own requests to groups hosted
+//! elsewhere are kept until the group answers or the user withdraws. A
+//! local member of a group hosted elsewhere leaves it here and the host is
+//! told.
 
 use super::events::Notice;
 use super::federation::Outgoing;
@@ -12,6 +14,7 @@ use crate::db::contacts as contact_rows;
 use crate::db::conversations as rows;
 use crate::db::ids::{ConversationId, UserId};
 use crate::db::join_requests::{self as join_rows, JoinRequestRow};
+use crate::db::sent_join_requests::{self as sent_rows, SentJoinRequestRow};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -29,6 +32,27 @@ impl From<&JoinRequestRow> for JoinRequest {
         JoinRequest {
             conversation: row.conversation_id,
             user: row.user_id,
+            requested_at: row.created_at.and_utc(),
+        }
+    }
+}
+
+/// A request the user sent to join a group hosted elsewhere, waiting for
+/// the group's answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SentJoinRequest {
+    /// The group's URL (its ActivityPub id).
+    pub group: String,
+    /// Its name when the request was sent.
+    pub name: String,
+    pub requested_at: DateTime<Utc>,
+}
+
+impl From<SentJoinRequestRow> for SentJoinRequest {
+    fn from(row: SentJoinRequestRow) -> Self {
+        SentJoinRequest {
+            group: row.group_id,
+            name: row.group_name,
             requested_at: row.created_at.and_utc(),
         }
     }
@@ -253,14 +277,65 @@ impl Chat {
             .await
     }
 
+    /// Local `user` asked the group `group` hosted elsewhere (inbox
+    /// `inbox`, named `name`) to let them in; their sessions are told.
+    pub async fn join_sent(
+        &self,
+        user: UserId,
+        group: &str,
+        inbox: &str,
+        name: &str,
+    ) -> ChatResult<SentJoinRequest> {
+        let row = SentJoinRequestRow {
+            user_id: user,
+            group_id: group.to_owned(),
+            group_inbox: inbox.to_owned(),
+            group_name: name.chars().take(64).collect(),
+            created_at: Utc::now().naive_utc(),
+        };
+        sent_rows::upsert(&mut self.db.write().await?, &row).await?;
+        let sent = SentJoinRequest::from(row);
+        self.notify(vec![user], Notice::JoinSent(sent.clone()));
+        Ok(sent)
+    }
+
+    /// `user`'s requests to groups hosted elsewhere still waiting, oldest
+    /// first.
+    pub async fn sent_join_requests(&self, user: UserId) -> ChatResult<Vec<SentJoinRequest>> {
+        let rows = sent_rows::for_user(&mut self.db.read().await?, user).await?;
+        Ok(rows.into_iter().map(SentJoinRequest::from).collect())
+    }
+
+    /// `user` withdraws their request to join `group`: the group is told
+    /// (`Undo{Follow}`), and so are the user's other sessions.
+    pub async fn cancel_join_request(&self, user: UserId, group: &str) -> ChatResult<()> {
+        let row = sent_rows::take(&mut self.db.write().await?, user, group)
+            .await?
+            .ok_or(ChatError::NotFound("join request"))?;
+        self.notify(
+            vec![user],
+            Notice::JoinCancelled {
+                group: row.group_id.clone(),
+            },
+        );
+        self.federate(Outgoing::LeftGroup {
+            user,
+            group: row.group_id,
+            inbox: row.group_inbox,
+        })
+        .await
+    }
+
     /// A group hosted elsewhere declined local `user`'s request to join.
-    pub fn join_declined(&self, user: UserId, group: &str) {
+    pub async fn join_declined(&self, user: UserId, group: &str) -> ChatResult<()> {
+        sent_rows::take(&mut self.db.write().await?, user, group).await?;
         self.notify(
             vec![user],
             Notice::JoinDeclined {
                 group: group.to_owned(),
             },
         );
+        Ok(())
     }
 
     /// Refuses a request to join a group `user` already belongs to (here a

@@ -10,6 +10,7 @@ use super::views::{Message, Rights};
 use super::{Chat, ChatError, ChatResult};
 use crate::db::conversations::{self as rows, ConversationRow, MemberRow};
 use crate::db::ids::{ConversationId, MessageId, UserId};
+use crate::db::sent_join_requests as sent_rows;
 use crate::db::users as user_rows;
 use chrono::NaiveDateTime;
 use std::collections::HashMap;
@@ -42,6 +43,8 @@ impl Chat {
                 local.push(*user);
             }
         }
+        // Local members' requests to join are answered by now.
+        sent_rows::delete_for(&mut conn, &snapshot.ap_id, &local).await?;
         let existing = rows::find_by_ap_id(&mut conn, &snapshot.ap_id).await?;
         let Some(row) = existing else {
             if local.is_empty() {

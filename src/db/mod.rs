@@ -13,6 +13,7 @@ pub mod ids;
 pub mod join_requests;
 pub mod messages;
 pub mod schema;
+pub mod sent_join_requests;
 pub mod settings;
 pub mod users;
 

@@ -194,6 +194,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::ids::DbUuid;
+
+    /// Requests local users sent to join groups hosted elsewhere.
+    sent_join_requests (user_id, group_id) {
+        user_id -> DbUuid,
+        group_id -> Text,
+        group_inbox -> Text,
+        group_name -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(members -> conversations (conversation_id));
 diesel::joinable!(members -> users (user_id));
 diesel::joinable!(messages -> conversations (conversation_id));
@@ -205,5 +219,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     contacts,
     blocks,
     deliveries,
-    join_requests
+    join_requests,
+    sent_join_requests
 );

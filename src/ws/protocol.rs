@@ -368,6 +368,15 @@ pub async fn dispatch(caller: &Caller<'_>, frame: ClientFrame) -> Result<Value, 
             let group = crate::apub::joins::request(federation, user, &r.group).await?;
             Ok(json!({"group": group, "state": "requested"}))
         }
+        "conversation.join_sent" => {
+            data::<Empty>(d)?;
+            to_value(chat.sent_join_requests(user).await?)
+        }
+        "conversation.join_cancel" => {
+            let r: JoinGroup = data(d)?;
+            chat.cancel_join_request(user, &r.group).await?;
+            Ok(json!({}))
+        }
         "conversation.join_requests" => {
             let r: ConversationRef = data(d)?;
             to_value(chat.join_requests(user, r.conversation).await?)

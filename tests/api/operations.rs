@@ -47,6 +47,7 @@ async fn openapi_describes_every_route(s: &TestServer) {
             vec!["get"],
         ),
         ("/api/v1/conversations/{conversation}/messages", vec!["get"]),
+        ("/api/v1/join-requests", vec!["get"]),
         ("/api/v1/contacts", vec!["get"]),
         ("/api/v1/blocks", vec!["get"]),
         ("/api/v1/messages/{message}/deliveries", vec!["get"]),

@@ -49,7 +49,9 @@ impl Activity for Reject {
         match self.object.answered(data, self.actor.inner()).await? {
             Answered::Join { follower, group } => {
                 let follower = super::local_user(&follower, data).await?;
-                data.chat.join_declined(follower.id(), group.as_str());
+                data.chat
+                    .join_declined(follower.id(), group.as_str())
+                    .await?;
             }
             Answered::Game(message) => {
                 let answerer = self.actor.dereference(data).await?;
