@@ -75,6 +75,13 @@ export class Client {
     this.needUsers(snapshot.contacts.map((c) => c.user));
     this.needUsers(snapshot.blocks);
     this.settleJoins();
+    this.socket
+      .request("conversation.join_sent")
+      .then((/** @type {import("./types.js").SentJoinRequest[]} */ sent) => {
+        store.setSentJoins(sent);
+        this.settleJoins();
+      })
+      .catch(() => {});
     try {
       if (reconnected) await this.catchUp();
       const status = await this.socket.request("status.get");
@@ -143,6 +150,12 @@ export class Client {
       case "conversation.join_declined":
         store.putJoin(data.group, "declined");
         this.hooks.joins({ kind: "declined", group: data.group });
+        break;
+      case "conversation.join_sent":
+        if (!store.mirrorOf(data.group)) store.putJoin(data.group, "requested", data.name);
+        break;
+      case "conversation.join_cancelled":
+        store.dropJoin(data.group);
         break;
       case "conversation.deleted":
       case "conversation.removed":
@@ -287,13 +300,22 @@ export class Client {
     return group;
   }
 
+  /**
+   * Withdraws the user's waiting request to join the group at `group`.
+   * @param {string} group the group's URL
+   */
+  async cancelJoin(group) {
+    await this.socket.request("conversation.join_cancel", { group });
+    this.store.dropJoin(group);
+  }
+
   /** Announces the groups that arrived since the user asked to join them. */
   settleJoins() {
-    for (const [group, state] of this.store.joins) {
+    for (const [group, join] of this.store.joins) {
       const summary = this.store.mirrorOf(group);
       if (!summary) continue;
       this.store.dropJoin(group);
-      if (state === "requested") this.hooks.joins({ kind: "joined", summary });
+      if (join.state === "requested") this.hooks.joins({ kind: "joined", summary });
     }
   }
 

@@ -63,7 +63,7 @@ export class Store extends EventTarget {
     this.deliveries = new Map();
     /** @type {Map<string, Map<string, JoinRequest>>} group id -> requester id -> open request, for groups whose requests were loaded or pushed */
     this.joinRequests = new Map();
-    /** @type {Map<string, "requested" | "declined">} group URL -> this user's own request to join it (as far as this tab knows) */
+    /** @type {Map<string, {state: "requested" | "declined", name: string}>} group URL -> this user's own request to join it */
     this.joins = new Map();
     /** @type {string | null} */
     this.current = null;
@@ -251,9 +251,21 @@ export class Store extends EventTarget {
    * Notes what became of this user's request to join the group at `group`.
    * @param {string} group the group's URL
    * @param {"requested" | "declined"} state
+   * @param {string} [name] the group's name, when known
    */
-  putJoin(group, state) {
-    this.joins.set(group, state);
+  putJoin(group, state, name) {
+    this.joins.set(group, { state, name: name || this.joins.get(group)?.name || "" });
+    this.changed("joins");
+  }
+
+  /**
+   * Replaces the waiting requests with the server's list (notices of
+   * declined requests stay until dismissed).
+   * @param {import("./types.js").SentJoinRequest[]} sent
+   */
+  setSentJoins(sent) {
+    for (const [group, join] of this.joins) if (join.state === "requested") this.joins.delete(group);
+    for (const r of sent) this.joins.set(r.group, { state: "requested", name: r.name });
     this.changed("joins");
   }
 

@@ -97,6 +97,13 @@
  * @property {string} requested_at
  */
 
+/**
+ * @typedef {object} SentJoinRequest this user's request to join a group on another server, waiting
+ * @property {string} group the group's URL
+ * @property {string} name the group's name when the request was sent
+ * @property {string} requested_at
+ */
+
 /** @typedef {{messages: Message[], more: boolean}} MessagePage */
 
 /**

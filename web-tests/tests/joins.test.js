@@ -3,7 +3,8 @@
 // alpha shares the group's invitation link from its settings; a user on
 // beta asks to join with it; the owner sees the request arrive live and
 // approves it, after which the group appears on beta and its messages
-// cross. A second request is declined, and its sender is told.
+// cross. A second request is withdrawn, made again and declined, and its
+// sender is told.
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -105,7 +106,11 @@ test("joining a group on another server: approved, then declined", async () => {
 
   // Bob, on beta, pastes the link; his request waits for an admin.
   await askToJoin(bob.page, link);
-  await toBeVisible(joinNotices(bob.page).getByText(`Asked to join a group on alpha.test:${alpha.port}; waiting for an admin.`));
+  const waiting = `Asked to join “Book club” on alpha.test:${alpha.port}; waiting for an admin.`;
+  await toBeVisible(joinNotices(bob.page).getByText(waiting));
+  // beta keeps the request: it is still shown after a reload.
+  await bob.page.reload();
+  await toBeVisible(joinNotices(bob.page).getByText(waiting));
 
   // Ada sees it arrive in the open settings and lets Bob in with write rights.
   const requests = settings.getByRole("list", { name: "Join requests" });
@@ -139,9 +144,15 @@ test("joining a group on another server: approved, then declined", async () => {
   await toBeVisible(settings.getByText("Nobody is waiting to join."));
   await askToJoin(cy.page, link);
   await toBeVisible(requests.getByText("Cy"));
+  // Cy withdraws the request: it goes from Ada's list too. Then Cy asks again.
+  await joinNotices(cy.page).getByRole("button", { name: /^Withdraw/ }).click();
+  await toHaveCount(joinNotices(cy.page), 0);
+  await toBeVisible(settings.getByText("Nobody is waiting to join."));
+  await askToJoin(cy.page, link);
+  await toBeVisible(requests.getByText("Cy"));
   await requests.getByRole("button", { name: "Decline Cy" }).click();
   await toBeVisible(settings.getByText("Nobody is waiting to join."));
-  await toBeVisible(joinNotices(cy.page).getByText(`A group on alpha.test:${alpha.port} declined your request to join.`));
+  await toBeVisible(joinNotices(cy.page).getByText(`“Book club” on alpha.test:${alpha.port} declined your request to join.`));
   await toHaveCount(listItem(cy.page, "Book club"), 0);
   await toHaveCount(settings.getByRole("list", { name: "Members" }).getByText("Cy"), 0);
   await joinNotices(cy.page).getByRole("button", { name: /^Dismiss/ }).click();

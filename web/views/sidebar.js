@@ -123,14 +123,23 @@ export function createSidebar(client, actions) {
 
   /** This user's requests to join groups on other servers, until the group appears. */
   function renderJoins() {
-    const items = [...store.joins].map(([group, state]) => {
+    const items = [...store.joins].map(([group, join]) => {
       const host = hostOf(group);
-      const text = state === "declined" ? `A group on ${host} declined your request to join.` : `Asked to join a group on ${host}; waiting for an admin.`;
-      const dismiss = h("button", { class: "icon-button", attrs: { type: "button", "aria-label": `Dismiss: ${text}`, title: "Dismiss" }, on: { click: () => store.dropJoin(group) } }, icon("close"));
-      return h("li", { class: `join-notice ${state}`, attrs: { title: group } }, h("span", { text }), dismiss);
+      const what = join.name ? `“${join.name}” on ${host}` : `a group on ${host}`;
+      const text = join.state === "declined" ? `${capitalise(what)} declined your request to join.` : `Asked to join ${what}; waiting for an admin.`;
+      const close =
+        join.state === "requested"
+          ? h("button", { class: "icon-button", attrs: { type: "button", "aria-label": `Withdraw: ${text}`, title: "Withdraw the request" }, on: { click: () => attemptCancel(group) } }, icon("close"))
+          : h("button", { class: "icon-button", attrs: { type: "button", "aria-label": `Dismiss: ${text}`, title: "Dismiss" }, on: { click: () => store.dropJoin(group) } }, icon("close"));
+      return h("li", { class: `join-notice ${join.state}`, attrs: { title: group } }, h("span", { text }), close);
     });
     joins.replaceChildren(...items);
     joins.hidden = !items.length;
+  }
+
+  /** @param {string} group */
+  function attemptCancel(group) {
+    client.cancelJoin(group).catch(() => store.dropJoin(group));
   }
 
   function render() {
@@ -175,4 +184,9 @@ export function previewOf(client, message) {
   const who = message.author === store.me?.id ? "You" : nameOf(store, message.author);
   const text = message.kind === "game_invite" && message.game ? `invites to play ${message.game.game}` : message.body;
   return `${who}: ${text.replace(/\s+/g, " ")}`;
+}
+
+/** @param {string} text */
+function capitalise(text) {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
