@@ -24,6 +24,7 @@ async fn peers_fixtures_are_handled_and_what_we_emit_has_their_fields() {
     };
     let [alpha, beta] = [&rig.instances[0], &rig.instances[1]];
     let AdaAndBob {
+        ada_token,
         mut ada,
         bob_on_alpha,
         conv_ada,
@@ -148,6 +149,34 @@ async fn peers_fixtures_are_handled_and_what_we_emit_has_their_fields() {
     }
     ada.assert_no_push("message.created", |m| m["author"] == bob_on_alpha.as_str())
         .await;
+
+    // Mastodon's Update{Person}: the new profile replaces the stored copy
+    // (with bob's real key, so that his next activity still verifies).
+    let bob_doc: Value = rig
+        .client
+        .get(&bob_id)
+        .header("accept", "application/activity+json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut update = fixture("mastodon-update-person.json", &bob_id, &ada_id, "u1");
+    update["object"]["publicKey"] = bob_doc["publicKey"].clone();
+    let (status, body) = signed_post_as(beta, "bob", &inbox, &update, &rig).await;
+    assert_eq!(status, 202, "{body}");
+    let profile = alpha
+        .get(&ada_token, &format!("/api/v1/users/{bob_on_alpha}"))
+        .await;
+    assert_eq!(profile["display_name"], "Bob, updated");
+    assert_eq!(profile["bio"], "A new bio & a new name");
+    // Nobody updates someone else.
+    let mut forged = fixture("mastodon-update-person.json", &bob_id, &ada_id, "u2");
+    forged["actor"] = json!(carl_id);
+    forged["id"] = json!(format!("{carl_id}#updates/u2"));
+    let (status, body) = signed_post_as(beta, "carl", &inbox, &forged, &rig).await;
+    assert_eq!(status, 400, "{body}");
 
     // Mastodon's Block makes the chat read-only here.
     let block = fixture("mastodon-block.json", &bob_id, &ada_id, "b1");

@@ -6,6 +6,7 @@ use super::principal::Principal;
 use super::users::{present, Role, User};
 use super::validate::{self, BIO_MAX, DISPLAY_NAME_MAX, LINKS_MAX, LINK_NAME_MAX};
 use super::{Chat, ChatError, ChatResult};
+use crate::db::ids::UserId;
 use crate::db::users::{self as user_rows, ProfileChanges};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
@@ -68,6 +69,12 @@ pub struct ProfilePatch {
 }
 
 impl Chat {
+    /// A remote user's server sent their new profile (already stored):
+    /// listeners hear of it as of a local change.
+    pub fn remote_user_updated(&self, user: UserId) {
+        self.events.publish(ChatEvent::UserUpdated { user });
+    }
+
     /// `PUT`: replaces the whole profile.
     pub async fn replace_profile(
         &self,

@@ -232,6 +232,10 @@ mod tests {
             parse("mastodon-delete-note.json"),
             InboxActivity::Delete(_)
         ));
+        let InboxActivity::Update(update) = parse("mastodon-update-person.json") else {
+            panic!("an Update{{Person}} is an Update");
+        };
+        assert!(matches!(update.object, update::UpdateObject::Person(_)));
         // What Confab ignores: a public post, a boost, a pin.
         assert!(matches!(
             parse("mastodon-create-public-note.json"),

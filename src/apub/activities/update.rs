@@ -2,6 +2,8 @@
 //! by the group: the host of a group we mirror sent its new state (name,
 //! topic, members and rights). `Update{Group}` by a person: an admin on
 //! another server renames a group hosted here or changes its topic.
+//! `Update{Person}`: a remote user changed their profile (or key); Mastodon
+//! sends it to followers, and contacts follow each other.
 
 use super::create::check_note;
 use super::same_origin;
@@ -10,12 +12,12 @@ use crate::apub::group_admin::hosted_group;
 use crate::apub::html;
 use crate::apub::objects::group::Group;
 use crate::apub::objects::note::Note;
-use crate::apub::objects::person::ApubUser;
+use crate::apub::objects::person::{ApubUser, Person};
 use crate::chat::groups::GroupChanges;
 use crate::error::Error;
 use activitypub_federation::fetch::object_id::ObjectId;
 use activitypub_federation::kinds::activity::UpdateType;
-use activitypub_federation::traits::Activity;
+use activitypub_federation::traits::{Activity, Object};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
@@ -25,6 +27,8 @@ use url::Url;
 pub enum UpdateObject {
     Group(Box<Group>),
     Note(Box<Note>),
+    /// Last: a `Person`'s `type` is not checked (`Service`, `Application`…).
+    Person(Box<Person>),
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -59,6 +63,15 @@ impl Activity for Update {
                 }
                 same_origin(&self.actor, &self.id)
             }
+            UpdateObject::Person(person) => {
+                if *person.id.inner() != self.actor {
+                    return Err(Error::InvalidActivity(
+                        "an actor updates only itself".into(),
+                    ));
+                }
+                same_origin(&self.actor, &self.id)?;
+                ApubUser::verify(person, &self.actor, data).await
+            }
         }
     }
 
@@ -78,6 +91,11 @@ impl Activity for Update {
                 data.chat
                     .edit_message(author.id(), message.id, note.text())
                     .await?;
+            }
+            UpdateObject::Person(person) => {
+                // Stored over the old copy, as a fetch would be.
+                let user = ApubUser::from_json(*person, data).await?;
+                data.chat.remote_user_updated(user.id());
             }
             UpdateObject::Group(group) if group.id != self.actor => {
                 let id = hosted_group(&group.id, data)?;
