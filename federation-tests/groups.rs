@@ -495,6 +495,14 @@ async fn an_admin_manages_a_group_from_another_server() {
     )
     .await;
 
+    // The avatar stays the host's.
+    bob.err(
+        "conversation.update",
+        json!({"conversation": conv_b, "avatar_url": "https://example.org/a.png"}),
+        "invalid",
+    )
+    .await;
+
     // Rename and topic: asked of the host, seen everywhere.
     bob.ok(
         "conversation.update",
