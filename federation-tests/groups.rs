@@ -261,6 +261,10 @@ async fn joining_a_group_by_request_and_leaving_it() {
     );
     let request = ada.push("conversation.join_requested").await;
     assert_eq!(request["conversation"], group_id.as_str());
+    let summary = ada
+        .ok("conversation.get", json!({"conversation": group_id}))
+        .await;
+    assert_eq!(summary["join_requests"], 1, "what waits for the admins");
     let bob_on_alpha = request["user"].as_str().unwrap().to_owned();
     // The group's document lists members only to a signed fetch from a
     // server where members live: not to beta yet, and never unsigned.
@@ -312,6 +316,10 @@ async fn joining_a_group_by_request_and_leaving_it() {
     assert_eq!(resolved["approved"], true);
     let mirror = bob.push("conversation.created").await;
     assert_eq!(mirror["hosted_by"], group_url.as_str());
+    let summary = ada
+        .ok("conversation.get", json!({"conversation": group_id}))
+        .await;
+    assert_eq!(summary["join_requests"], 1, "cy still waits");
     let conv_b = mirror["id"].as_str().unwrap().to_owned();
     let (_, listed) = crate::security::signed_get_as(beta, "bob", &group_url, &rig).await;
     let rights: Vec<&str> = listed["members"]

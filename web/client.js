@@ -143,9 +143,11 @@ export class Client {
       case "conversation.join_requested":
         store.putJoinRequest(data);
         this.loadUser(data.user).then(() => this.hooks.joins({ kind: "requested", request: data }));
+        this.refreshJoinCount(data.conversation);
         break;
       case "conversation.join_resolved":
         store.dropJoinRequest(data.conversation, data.user);
+        this.refreshJoinCount(data.conversation);
         break;
       case "conversation.join_declined":
         store.putJoin(data.group, "declined");
@@ -298,6 +300,18 @@ export class Client {
     const { group } = await this.socket.request("conversation.join", { group: url });
     if (!this.store.mirrorOf(group)) this.store.putJoin(group, "requested");
     return group;
+  }
+
+  /**
+   * Reads again how many requests to join the group wait (the server's
+   * count, so repeated or missed pushes cannot skew it).
+   * @param {string} conversation
+   */
+  refreshJoinCount(conversation) {
+    this.socket
+      .request("conversation.get", { conversation })
+      .then((/** @type {import("./types.js").Summary} */ s) => this.store.setJoinCount(conversation, s.join_requests))
+      .catch(() => {});
   }
 
   /**

@@ -190,8 +190,21 @@ export class Store extends EventTarget {
         last_read: null,
         muted: false,
         last_message: null,
+        join_requests: 0,
       });
     }
+    this.changed("conversations");
+  }
+
+  /**
+   * How many requests to join a group wait for its admins.
+   * @param {string} conversation
+   * @param {number} count
+   */
+  setJoinCount(conversation, count) {
+    const summary = this.summaries.get(conversation);
+    if (!summary || summary.join_requests === count) return;
+    summary.join_requests = count;
     this.changed("conversations");
   }
 

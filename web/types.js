@@ -72,6 +72,7 @@
  * @property {string | null} last_read
  * @property {boolean} muted
  * @property {Message | null} last_message
+ * @property {number} join_requests open requests to join (for admins of a group hosted here)
  */
 
 /**

@@ -7,6 +7,7 @@ use super::views::{Conversation, ConversationSummary, Message, Rights};
 use super::{Chat, ChatError, ChatResult};
 use crate::db::conversations::{self as rows, ConversationRow, MemberRow};
 use crate::db::ids::{ConversationId, UserId};
+use crate::db::join_requests as join_rows;
 use crate::db::messages::{self as message_rows};
 use crate::db::{contacts as contact_rows, DbConn, DbError};
 use chrono::Utc;
@@ -113,6 +114,13 @@ impl Chat {
             .map(Message::try_from)
             .transpose()?;
         let unread = rows::unread_count(conn, row.id, member.user_id, member.last_read).await?;
+        let rights = Rights::from_level(member.rights)?;
+        let answers_joins = row.kind == "group" && row.ap_id.is_none() && rights >= Rights::Admin;
+        let join_requests = if answers_joins {
+            join_rows::count(conn, row.id).await?
+        } else {
+            0
+        };
         Ok(ConversationSummary {
             conversation: Conversation::from_rows(
                 row,
@@ -120,11 +128,12 @@ impl Chat {
                 read_only,
                 last_message.as_ref().map(|m| m.id),
             )?,
-            rights: Rights::from_level(member.rights)?,
+            rights,
             unread,
             last_read: member.last_read,
             muted: member.muted,
             last_message,
+            join_requests,
         })
     }
 

@@ -134,6 +134,9 @@ pub struct ConversationSummary {
     pub last_read: Option<MessageId>,
     pub muted: bool,
     pub last_message: Option<Message>,
+    /// Open requests to join, for admins of a group hosted here (0
+    /// otherwise): what waits for them in the group's settings.
+    pub join_requests: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

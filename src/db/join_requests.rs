@@ -79,3 +79,15 @@ pub async fn delete(
     })?;
     Ok(n > 0)
 }
+
+/// How many requests to join a group are open.
+pub async fn count(conn: &mut DbConn<'_>, conversation: ConversationId) -> Result<i64, DbError> {
+    let n = with_conn!(conn, |c| {
+        join_requests::table
+            .filter(join_requests::conversation_id.eq(conversation))
+            .count()
+            .get_result(c)
+            .await
+    })?;
+    Ok(n)
+}

@@ -112,14 +112,17 @@ test("joining a group on another server: approved, then declined", async () => {
   await bob.page.reload();
   await toBeVisible(joinNotices(bob.page).getByText(waiting));
 
-  // Ada sees it arrive in the open settings and lets Bob in with write rights.
+  // Ada sees it arrive in the open settings, and a badge on the group in
+  // her list; she lets Bob in with write rights.
   const requests = settings.getByRole("list", { name: "Join requests" });
   await toBeVisible(requests.getByText("Bob"));
+  await toBeVisible(listItem(ada.page, "Book club").getByLabel("1 asking to join"));
   await toBeVisible(settings.getByRole("heading", { name: "Join requests (1)" }));
   await requests.getByRole("combobox", { name: "Rights for Bob" }).selectOption("write");
   await requests.getByRole("button", { name: "Approve Bob" }).click();
   await toBeVisible(settings.getByText("Nobody is waiting to join."));
   await toBeVisible(settings.getByRole("list", { name: "Members" }).getByText("Bob"));
+  await toHaveCount(listItem(ada.page, "Book club").getByLabel(/asking to join/), 0);
   await settings.getByRole("button", { name: "Close" }).click();
 
   // The group appears on beta; Bob's message reaches Ada on alpha, and back.

@@ -105,6 +105,7 @@ export function createSidebar(client, actions) {
     const last = summary.last_message;
     const preview = last ? previewOf(client, last) : c.kind === "group" ? c.topic || "New group" : "Say hello";
     const unread = summary.unread > 0 ? h("span", { class: "badge", text: String(summary.unread), attrs: { "aria-label": `${summary.unread} unread` } }) : null;
+    const asking = summary.join_requests > 0 ? h("span", { class: "badge join-badge", text: `+${summary.join_requests}`, attrs: { "aria-label": `${summary.join_requests} asking to join`, title: "Asking to join: see the group's settings" } }) : null;
     const button = h(
       "button",
       { class: "conversation-item", attrs: { type: "button", "aria-current": store.current === c.id ? "true" : false, "data-conversation": c.id }, on: { click: () => actions.open(c.id) } },
@@ -113,7 +114,7 @@ export function createSidebar(client, actions) {
         "span",
         { class: "item-text" },
         h("span", { class: "item-top" }, h("strong", { class: "item-title", text: title }), h("time", { text: last ? listTime(last.created_at) : "" })),
-        h("span", { class: "item-bottom" }, h("span", { class: "preview", text: preview }), unread),
+        h("span", { class: "item-bottom" }, h("span", { class: "preview", text: preview }), asking, unread),
       ),
     );
     if (summary.unread > 0) button.classList.add("has-unread");
