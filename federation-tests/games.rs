@@ -2,7 +2,7 @@
 //! gamma: the card crosses with its invitee, the host decides which answer
 //! wins and relays it, and every server ends with the same state.
 
-use crate::rig::{ada_bob_cy, eventually, Instance, Rig, Trio};
+use crate::rig::{ada_bob_cy, eventually, id_on, GroupOfThree, Instance, Rig, Trio};
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -11,48 +11,23 @@ async fn game_invitations_in_a_group_across_three_servers() {
         return;
     };
     let [alpha, beta, gamma] = [&rig.instances[0], &rig.instances[1], &rig.instances[2]];
+    let mut trio = ada_bob_cy(&rig).await;
+    let GroupOfThree {
+        id: group_id,
+        on_beta: conv_b,
+        on_gamma: conv_c,
+    } = trio.group_of_three(&rig, "Game night").await;
     let Trio {
         mut ada,
         mut bob,
         mut cy,
         ..
-    } = ada_bob_cy(&rig).await;
-    let group = ada
-        .ok(
-            "conversation.create",
-            json!({"name": "Game night", "members": [beta.handle("bob"), gamma.handle("cy")]}),
-        )
-        .await;
-    let group_id = group["id"].as_str().unwrap().to_owned();
-    let conv_b = bob.push("conversation.created").await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let conv_c = cy.push("conversation.created").await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let id_of = |v: serde_json::Value| v["id"].as_str().unwrap().to_owned();
-    let cy_on_alpha = id_of(
-        ada.ok("user.lookup", json!({"handle": gamma.handle("cy")}))
-            .await,
-    );
-    let bob_on_alpha = id_of(
-        ada.ok("user.lookup", json!({"handle": beta.handle("bob")}))
-            .await,
-    );
-    let cy_on_beta = id_of(
-        bob.ok("user.lookup", json!({"handle": gamma.handle("cy")}))
-            .await,
-    );
-    let cy_on_gamma = id_of(
-        cy.ok("user.lookup", json!({"handle": gamma.handle("cy")}))
-            .await,
-    );
-    let bob_on_gamma = id_of(
-        cy.ok("user.lookup", json!({"handle": beta.handle("bob")}))
-            .await,
-    );
+    } = trio;
+    let cy_on_alpha = id_on(&mut ada, &gamma.handle("cy")).await;
+    let bob_on_alpha = id_on(&mut ada, &beta.handle("bob")).await;
+    let cy_on_beta = id_on(&mut bob, &gamma.handle("cy")).await;
+    let cy_on_gamma = id_on(&mut cy, &gamma.handle("cy")).await;
+    let bob_on_gamma = id_on(&mut cy, &beta.handle("bob")).await;
 
     // bob (beta) invites cy (gamma) by name: the host and gamma both get
     // the card, naming cy as the invitee in their own ids.

@@ -2,7 +2,7 @@
 //! host relays every message to the members' servers, enforces rights, and
 //! sends membership changes; mirrors show the group to their local members.
 
-use crate::rig::{ada_bob_cy, eventually, Rig, Trio};
+use crate::rig::{ada_bob_cy, eventually, id_on, GroupOfThree, Rig, Trio};
 use serde_json::{json, Value};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -431,44 +431,22 @@ async fn an_admin_manages_a_group_from_another_server() {
         return;
     };
     let [alpha, beta, gamma] = [&rig.instances[0], &rig.instances[1], &rig.instances[2]];
+    let mut trio = ada_bob_cy(&rig).await;
+    let GroupOfThree {
+        id: group_id,
+        on_beta: conv_b,
+        on_gamma: conv_c,
+    } = trio.group_of_three(&rig, "Club").await;
     let Trio {
         mut ada,
         mut bob,
         mut cy,
         ..
-    } = ada_bob_cy(&rig).await;
-    let group = ada
-        .ok(
-            "conversation.create",
-            json!({"name": "Club", "members": [beta.handle("bob"), gamma.handle("cy")]}),
-        )
-        .await;
-    let group_id = group["id"].as_str().unwrap().to_owned();
-    let conv_b = bob.push("conversation.created").await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let conv_c = cy.push("conversation.created").await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let id_of = |v: Value| v["id"].as_str().unwrap().to_owned();
-    let bob_on_alpha = id_of(
-        ada.ok("user.lookup", json!({"handle": beta.handle("bob")}))
-            .await,
-    );
-    let ada_on_beta = id_of(
-        bob.ok("user.lookup", json!({"handle": alpha.handle("ada")}))
-            .await,
-    );
-    let cy_on_beta = id_of(
-        bob.ok("user.lookup", json!({"handle": gamma.handle("cy")}))
-            .await,
-    );
-    let bob_on_beta = id_of(
-        bob.ok("user.lookup", json!({"handle": beta.handle("bob")}))
-            .await,
-    );
+    } = trio;
+    let bob_on_alpha = id_on(&mut ada, &beta.handle("bob")).await;
+    let ada_on_beta = id_on(&mut bob, &alpha.handle("ada")).await;
+    let cy_on_beta = id_on(&mut bob, &gamma.handle("cy")).await;
+    let bob_on_beta = id_on(&mut bob, &beta.handle("bob")).await;
 
     // A member with `write` cannot rename it, here or there.
     bob.err(
@@ -552,10 +530,7 @@ async fn an_admin_manages_a_group_from_another_server() {
     // Adding a user of beta: the host fetches them, beta mirrors it for them.
     let bea_token = beta.register("bea").await;
     let mut bea = beta.ws(&bea_token).await;
-    let bea_id = id_of(
-        bob.ok("user.lookup", json!({"handle": beta.handle("bea")}))
-            .await,
-    );
+    let bea_id = id_on(&mut bob, &beta.handle("bea")).await;
     bob.ok(
         "conversation.members.add",
         json!({"conversation": conv_b, "users": [bea_id]}),

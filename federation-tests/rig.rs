@@ -302,3 +302,40 @@ pub async fn ada_bob_cy(rig: &Rig) -> Trio {
         cy_token,
     }
 }
+
+/// A group ada created on alpha with bob and cy: its id there, and the
+/// ids of its mirrors on beta and gamma.
+pub struct GroupOfThree {
+    pub id: String,
+    pub on_beta: String,
+    pub on_gamma: String,
+}
+
+impl Trio {
+    /// ada creates the group `name` with bob and cy; returns once both
+    /// mirrors exist.
+    pub async fn group_of_three(&mut self, rig: &Rig, name: &str) -> GroupOfThree {
+        let [beta, gamma] = [&rig.instances[1], &rig.instances[2]];
+        let group = self
+            .ada
+            .ok(
+                "conversation.create",
+                json!({"name": name, "members": [beta.handle("bob"), gamma.handle("cy")]}),
+            )
+            .await;
+        GroupOfThree {
+            id: id_of(&group),
+            on_beta: id_of(&self.bob.push("conversation.created").await),
+            on_gamma: id_of(&self.cy.push("conversation.created").await),
+        }
+    }
+}
+
+/// The id the server behind `client` gives to the user `handle`.
+pub async fn id_on(client: &mut WsClient, handle: &str) -> String {
+    id_of(&client.ok("user.lookup", json!({"handle": handle})).await)
+}
+
+fn id_of(value: &Value) -> String {
+    value["id"].as_str().unwrap().to_owned()
+}
