@@ -68,6 +68,9 @@ pub async fn federation_config(
         super::instance::actor(&context.config, keys).map_err(|e| e.to_string())?;
     FederationConfig::builder()
         .signed_fetch_actor(&instance_actor)
+        // Signed GETs cover `(request-target) host date` (and `accept`), as
+        // Mastodon's secure mode and bovine require; see `signing`.
+        .http_signature_compat(true)
         .domain(context.config.domain.clone())
         .app_data(context)
         .client(client.into())

@@ -202,4 +202,31 @@ mod tests {
         ));
         assert!(!verify("not a key", signature, &signing_string));
     }
+
+    #[test]
+    fn a_signed_get_covers_request_target_host_and_date() {
+        let (public, private) = crate::apub::generate_keypair().unwrap();
+        let signer = Signer::default();
+        let key = signer.key("a", &private).unwrap();
+        let url = Url::parse("http://peer.example:8443/users/eve?page=1").unwrap();
+        let h = signer
+            .sign("GET", &key, "https://me.example/actor#main-key", &url, None)
+            .unwrap();
+        assert!(h.digest.is_none());
+        assert_eq!(h.host, "peer.example:8443");
+        assert!(h
+            .signature
+            .contains(r#"headers="(request-target) date host""#));
+        let signature = h
+            .signature
+            .split("signature=\"")
+            .nth(1)
+            .unwrap()
+            .trim_end_matches('"');
+        let signing_string = format!(
+            "(request-target): get /users/eve?page=1\ndate: {}\nhost: peer.example:8443",
+            h.date
+        );
+        assert!(verify(&public, signature, &signing_string));
+    }
 }

@@ -12,4 +12,5 @@ mod auth;
 mod chat;
 mod errors;
 mod operations;
+mod signatures;
 mod users;
