@@ -47,6 +47,18 @@ async fn peers_fixtures_are_handled_and_what_we_emit_has_their_fields() {
             "pleroma-chat-message.json",
             "hi from pleroma chat :blobcat:",
         ),
+        // Compacted: scalar `to` and `tag`, a large `@context`, `proof`, an
+        // LD `signature`, nanosecond `published`, a fragment id.
+        ("fedify-create-note.json", "@ada hi from fedify"),
+        ("gotosocial-create-note.json", "@ada hi from gotosocial"),
+        (
+            "misskey-create-note.json",
+            "@ada@alpha.example hi from misskey",
+        ),
+        (
+            "akkoma-create-note.json",
+            "@ada@alpha.example hi from akkoma",
+        ),
     ]
     .into_iter()
     .enumerate()
@@ -142,6 +154,8 @@ async fn peers_fixtures_are_handled_and_what_we_emit_has_their_fields() {
         "mastodon-create-public-note.json",
         "mastodon-announce-boost.json",
         "mastodon-add-pinned.json",
+        "mastodon-undo-announce.json",
+        "mastodon-create-question.json",
     ] {
         let activity = fixture(name, &bob_id, &ada_id, "ignored");
         let (status, body) = signed_post_as(beta, "bob", &inbox, &activity, &rig).await;

@@ -22,6 +22,7 @@ pub mod objects;
 pub mod outbox;
 pub mod replays;
 pub mod signing;
+pub mod wire;
 
 use crate::state::AppState;
 use axum::routing::{get, post};

@@ -6,6 +6,7 @@ use super::follow::Follow;
 use super::same_origin;
 use crate::apub::context::{Context, Data};
 use crate::apub::objects::person::ApubUser;
+use crate::apub::wire;
 use crate::chat::games::GameAnswer;
 use crate::db::ids::MessageId;
 use crate::error::Error;
@@ -97,6 +98,7 @@ pub struct Accept {
     pub id: Url,
     #[serde(rename = "type")]
     pub kind: AcceptType,
+    #[serde(deserialize_with = "wire::reference")]
     pub actor: ObjectId<ApubUser>,
     pub object: FollowRef,
 }

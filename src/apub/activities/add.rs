@@ -8,6 +8,7 @@ use crate::apub::context::{Context, Data};
 use crate::apub::objects::group::parse_rights;
 use crate::apub::objects::note::ObjectRef;
 use crate::apub::objects::person::ApubUser;
+use crate::apub::wire;
 use crate::chat::views::Rights;
 use crate::error::Error;
 use activitypub_federation::fetch::object_id::ObjectId;
@@ -21,8 +22,10 @@ pub struct Add {
     pub id: Url,
     #[serde(rename = "type")]
     pub kind: AddType,
+    #[serde(deserialize_with = "wire::reference")]
     pub actor: ObjectId<ApubUser>,
     pub object: ObjectRef,
+    #[serde(deserialize_with = "wire::reference")]
     pub target: Url,
     #[serde(default)]
     pub rights: Option<String>,

@@ -14,6 +14,7 @@ use crate::apub::context::{Context, Data};
 use crate::apub::games;
 use crate::apub::objects::group::{self, ApubGroup};
 use crate::apub::objects::note::Note;
+use crate::apub::wire;
 use crate::chat::games::{GameAnswer, InviteTarget};
 use crate::error::Error;
 use activitypub_federation::fetch::object_id::ObjectId;
@@ -38,6 +39,7 @@ pub struct Announce {
     pub id: Url,
     #[serde(rename = "type")]
     pub kind: AnnounceType,
+    #[serde(deserialize_with = "wire::reference")]
     pub actor: ObjectId<ApubGroup>,
     pub object: Relayed,
 }

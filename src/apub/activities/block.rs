@@ -4,6 +4,7 @@
 use super::{local_user, same_origin};
 use crate::apub::context::{Context, Data};
 use crate::apub::objects::person::ApubUser;
+use crate::apub::wire;
 use crate::error::Error;
 use activitypub_federation::fetch::object_id::ObjectId;
 use activitypub_federation::kinds::activity::BlockType;
@@ -16,7 +17,9 @@ pub struct Block {
     pub id: Url,
     #[serde(rename = "type")]
     pub kind: BlockType,
+    #[serde(deserialize_with = "wire::reference")]
     pub actor: ObjectId<ApubUser>,
+    #[serde(deserialize_with = "wire::reference")]
     pub object: ObjectId<ApubUser>,
 }
 

@@ -8,6 +8,7 @@ use crate::apub::context::{Context, Data};
 use crate::apub::games::remote_invite;
 use crate::apub::objects::note::{GameCard, Note};
 use crate::apub::objects::person::ApubUser;
+use crate::apub::wire;
 use crate::chat::games::InviteTarget;
 use crate::db::ids::MessageId;
 use crate::error::Error;
@@ -22,6 +23,7 @@ pub struct Create {
     pub id: Url,
     #[serde(rename = "type")]
     pub kind: CreateType,
+    #[serde(deserialize_with = "wire::reference")]
     pub actor: ObjectId<ApubUser>,
     pub object: Note,
 }

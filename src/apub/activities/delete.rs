@@ -6,6 +6,7 @@ use super::same_origin;
 use crate::apub::context::{Context, Data};
 use crate::apub::objects::note::ObjectRef;
 use crate::apub::objects::person::ApubUser;
+use crate::apub::wire;
 use crate::chat::ChatError;
 use crate::error::Error;
 use activitypub_federation::kinds::activity::DeleteType;
@@ -18,6 +19,7 @@ pub struct Delete {
     pub id: Url,
     #[serde(rename = "type")]
     pub kind: DeleteType,
+    #[serde(deserialize_with = "wire::reference")]
     pub actor: Url,
     pub object: ObjectRef,
 }

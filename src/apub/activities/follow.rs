@@ -6,6 +6,7 @@
 use super::{local_group, local_user, same_origin};
 use crate::apub::context::{Context, Data};
 use crate::apub::objects::person::ApubUser;
+use crate::apub::wire;
 use crate::chat::views::ContactState;
 use crate::error::Error;
 use activitypub_federation::fetch::object_id::ObjectId;
@@ -19,8 +20,10 @@ pub struct Follow {
     pub id: Url,
     #[serde(rename = "type")]
     pub kind: FollowType,
+    #[serde(deserialize_with = "wire::reference")]
     pub actor: ObjectId<ApubUser>,
     /// A user or a group.
+    #[serde(deserialize_with = "wire::reference")]
     pub object: Url,
 }
 

@@ -46,9 +46,14 @@ pub enum InboxActivity {
 #[derive(Debug, Deserialize, Serialize)]
 pub struct OtherActivity {
     pub id: Url,
+    #[serde(deserialize_with = "crate::apub::wire::reference")]
     pub actor: Url,
     #[serde(rename = "type")]
     pub kind: String,
+    /// Kept to tell a malformed activity from one about an object Confab
+    /// does not keep (a `Create{Question}` poll, an `Update{Article}`).
+    #[serde(default, skip_serializing)]
+    pub object: serde_json::Value,
 }
 
 /// Types that have a variant above: reaching `Other` with one of them means
@@ -58,6 +63,37 @@ pub struct OtherActivity {
 const HANDLED: [&str; 8] = [
     "Follow", "Accept", "Reject", "Undo", "Block", "Create", "Update", "Delete",
 ];
+
+/// Object types that Confab reads in the activities above. One of those
+/// activities about an embedded object of any other type (`Create{Question}`,
+/// `Update{Article}`, `Undo{Like}`, `Undo{Announce}`…) is about something
+/// Confab does not keep and is ignored.
+const HANDLED_OBJECTS: [&str; 9] = [
+    "Note",
+    "ChatMessage",
+    "Person",
+    "Service",
+    "Application",
+    "Organization",
+    "Group",
+    "Follow",
+    "Block",
+];
+
+impl OtherActivity {
+    /// Whether the activity is of a handled type and about a handled object
+    /// (or one that cannot be told), so that reaching `Other` means it was
+    /// malformed.
+    fn is_malformed(&self) -> bool {
+        if !HANDLED.contains(&self.kind.as_str()) {
+            return false;
+        }
+        match self.object.get("type").and_then(|t| t.as_str()) {
+            Some(kind) => HANDLED_OBJECTS.contains(&kind),
+            None => true,
+        }
+    }
+}
 
 macro_rules! each_variant {
     ($value:expr, $a:ident => $body:expr) => {
@@ -125,7 +161,7 @@ impl Activity for OtherActivity {
     }
 
     async fn verify(&self, _data: &Data) -> Result<(), Error> {
-        if HANDLED.contains(&self.kind.as_str()) {
+        if self.is_malformed() {
             return Err(Error::InvalidActivity(format!(
                 "malformed {} activity",
                 self.kind
@@ -258,12 +294,70 @@ mod tests {
                 "pleroma-chat-message.json",
                 "hi from pleroma chat :blobcat:",
             ),
+            ("fedify-create-note.json", "@ada hi from fedify"),
+            (
+                "misskey-create-note.json",
+                "@ada@alpha.example hi from misskey",
+            ),
+            (
+                "akkoma-create-note.json",
+                "@ada@alpha.example hi from akkoma",
+            ),
+            ("gotosocial-create-note.json", "@ada hi from gotosocial"),
         ] {
             let InboxActivity::Create(create) = parse(name) else {
                 panic!("{name} is not a Create");
             };
             assert_eq!(create.object.text(), text, "{name}");
             assert_eq!(create.object.to.len(), 1, "{name}");
+        }
+    }
+
+    #[test]
+    fn compacted_scalars_and_embedded_objects_are_read() {
+        // Fedify: scalar `to` and `tag`, nanosecond `published`, `proof`.
+        let InboxActivity::Create(create) = parse("fedify-create-note.json") else {
+            panic!("Fedify's Create is a Create");
+        };
+        assert_eq!(create.object.tag.len(), 1);
+        assert_eq!(create.object.tag[0]["type"], "Mention");
+        let published = create.object.published.expect("published is read");
+        assert_eq!(published.timestamp_subsec_nanos(), 123_456_789);
+        // GoToSocial (go-fed) compacts the same way.
+        let InboxActivity::Create(create) = parse("gotosocial-create-note.json") else {
+            panic!("GoToSocial's Create is a Create");
+        };
+        assert_eq!(create.object.tag.len(), 1);
+        // Fedify's Accept embeds the whole Follow, with the follower's actor
+        // object (`sec:` keys) in `object.actor`; only ids are taken, and the
+        // Accept's id has a fragment.
+        let InboxActivity::Accept(accept) = parse("fedify-accept-follow.json") else {
+            panic!("Fedify's Accept is an Accept");
+        };
+        assert_eq!(
+            accept.id.as_str(),
+            "https://remote.example/users/mo#accepts/1"
+        );
+        let accept::FollowRef::Embedded(follow) = accept.object else {
+            panic!("the Follow is embedded");
+        };
+        assert_eq!(
+            follow.actor.inner().as_str(),
+            "https://alpha.example/users/ada"
+        );
+        assert_eq!(follow.object.as_str(), "https://remote.example/users/mo");
+    }
+
+    #[test]
+    fn activities_about_objects_confab_does_not_keep_are_ignored() {
+        for name in [
+            "mastodon-undo-announce.json",
+            "mastodon-create-question.json",
+        ] {
+            let InboxActivity::Other(other) = parse(name) else {
+                panic!("{name} is not handled");
+            };
+            assert!(!other.is_malformed(), "{name} is acknowledged");
         }
     }
 

@@ -7,6 +7,7 @@ use super::accept::{Answered, FollowRef};
 use super::same_origin;
 use crate::apub::context::{Context, Data};
 use crate::apub::objects::person::ApubUser;
+use crate::apub::wire;
 use crate::chat::games::GameAnswer;
 use crate::error::Error;
 use activitypub_federation::fetch::object_id::ObjectId;
@@ -20,6 +21,7 @@ pub struct Reject {
     pub id: Url,
     #[serde(rename = "type")]
     pub kind: RejectType,
+    #[serde(deserialize_with = "wire::reference")]
     pub actor: ObjectId<ApubUser>,
     pub object: FollowRef,
 }

@@ -6,6 +6,7 @@ use super::{local_group, same_origin, user_named};
 use crate::apub::context::{Context, Data};
 use crate::apub::objects::note::ObjectRef;
 use crate::apub::objects::person::ApubUser;
+use crate::apub::wire;
 use crate::error::Error;
 use activitypub_federation::fetch::object_id::ObjectId;
 use activitypub_federation::kinds::activity::RemoveType;
@@ -18,8 +19,10 @@ pub struct Remove {
     pub id: Url,
     #[serde(rename = "type")]
     pub kind: RemoveType,
+    #[serde(deserialize_with = "wire::reference")]
     pub actor: ObjectId<ApubUser>,
     pub object: ObjectRef,
+    #[serde(deserialize_with = "wire::reference")]
     pub target: Url,
 }
 

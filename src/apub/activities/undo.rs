@@ -6,6 +6,7 @@ use super::follow::Follow;
 use super::{local_group, local_user, same_origin};
 use crate::apub::context::{Context, Data};
 use crate::apub::objects::person::ApubUser;
+use crate::apub::wire;
 use crate::chat::ChatError;
 use crate::error::Error;
 use activitypub_federation::fetch::object_id::ObjectId;
@@ -27,6 +28,7 @@ pub struct Undo {
     pub id: Url,
     #[serde(rename = "type")]
     pub kind: UndoType,
+    #[serde(deserialize_with = "wire::reference")]
     pub actor: ObjectId<ApubUser>,
     pub object: Undoable,
 }

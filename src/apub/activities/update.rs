@@ -13,6 +13,7 @@ use crate::apub::html;
 use crate::apub::objects::group::Group;
 use crate::apub::objects::note::Note;
 use crate::apub::objects::person::{ApubUser, Person};
+use crate::apub::wire;
 use crate::chat::groups::GroupChanges;
 use crate::error::Error;
 use activitypub_federation::fetch::object_id::ObjectId;
@@ -36,6 +37,7 @@ pub struct Update {
     pub id: Url,
     #[serde(rename = "type")]
     pub kind: UpdateType,
+    #[serde(deserialize_with = "wire::reference")]
     pub actor: Url,
     pub object: UpdateObject,
 }

@@ -3,7 +3,7 @@
 //! in `cc`, and a `Mention` of the recipient, so Mastodon shows it as a
 //! direct message and Lemmy accepts it as a private message.
 
-use crate::apub::html;
+use crate::apub::{html, wire};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -41,34 +41,62 @@ pub struct Note {
     pub id: Url,
     #[serde(rename = "type")]
     pub kind: NoteKind,
+    #[serde(deserialize_with = "wire::reference")]
     pub attributed_to: Url,
-    #[serde(
-        deserialize_with = "activitypub_federation::protocol::helpers::deserialize_one_or_many"
-    )]
+    #[serde(default, deserialize_with = "wire::addressees")]
     pub to: Vec<Url>,
+    #[serde(default, deserialize_with = "wire::addressees")]
+    pub cc: Vec<Url>,
+    #[serde(default, deserialize_with = "wire::string_or_null")]
+    pub content: String,
     #[serde(
         default,
-        deserialize_with = "activitypub_federation::protocol::helpers::deserialize_one_or_many"
+        deserialize_with = "wire::lenient",
+        skip_serializing_if = "Option::is_none"
     )]
-    pub cc: Vec<Url>,
-    #[serde(default)]
-    pub content: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "wire::lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub source: Option<Source>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "wire::optional_reference",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub in_reply_to: Option<Url>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "wire::lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub context: Option<Url>,
     /// The group a message belongs to (FEP-1b12).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "wire::optional_reference",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub audience: Option<Url>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "wire::lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub published: Option<DateTime<Utc>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "wire::lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub updated: Option<DateTime<Utc>>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "wire::one_or_many",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub tag: Vec<Value>,
     /// A game invitation (Confab's extension; `content` carries a text
     /// fallback for everyone else).
