@@ -9,7 +9,7 @@
 use super::context::Data;
 use super::objects::person::ApubUser;
 use super::outbox::Published;
-use super::{signing, ACTIVITY_JSON};
+use super::{rfc9421, signing, ACTIVITY_JSON};
 use crate::chat::ChatError;
 use crate::db::ids::MessageId;
 use crate::error::Error;
@@ -74,6 +74,9 @@ pub(super) async fn signed_by(
     path_and_query: &str,
     data: &Data,
 ) -> Result<ApubUser, Error> {
+    if rfc9421::is_signed(headers) {
+        return signed_by_rfc9421(headers, path_and_query, data).await;
+    }
     let mut map = BTreeMap::new();
     for (name, value) in headers {
         if let Ok(value) = value.to_str() {
@@ -104,4 +107,35 @@ pub(super) async fn signed_by(
     } else {
         Err(Error::Signature("the signature does not verify".into()))
     }
+}
+
+/// [`signed_by`] for an RFC 9421 signature (RSA or Ed25519).
+async fn signed_by_rfc9421(
+    headers: &HeaderMap,
+    path_and_query: &str,
+    data: &Data,
+) -> Result<ApubUser, Error> {
+    let keyid = rfc9421::key_id(headers)?;
+    let actor = keyid.split('#').next().unwrap_or_default();
+    let actor =
+        Url::parse(actor).map_err(|_| Error::Signature("keyid is not an actor URL".into()))?;
+    let actor: ApubUser = ObjectId::from(actor)
+        .dereference(data)
+        .await
+        .map_err(|e| Error::Signature(format!("the signing actor cannot be read: {e}")))?;
+    let ed25519 = actor
+        .row
+        .ed25519_key_id
+        .as_deref()
+        .zip(actor.row.ed25519_public_key.as_deref());
+    let key = rfc9421::key_for(&keyid, &actor.ap_id, actor.public_key_pem(), ed25519)?;
+    let target = format!("{}{path_and_query}", data.config.public_base());
+    rfc9421::verify(
+        &axum::http::Method::GET,
+        &target,
+        headers,
+        key,
+        rfc9421::GET_COMPONENTS,
+    )?;
+    Ok(actor)
 }

@@ -1,11 +1,14 @@
 //! # `POST /users/{name}/inbox`, `POST /groups/{id}/inbox` and `POST /inbox` (shared)
 //!
-//! Checks, in order: a `Signature` header is present; `Date` is within the
-//! allowed skew; the body is an activity whose actor is not on a blocked
-//! instance; the `Digest` matches the body; the activity id is on the
+//! Checks, in order: a `Signature` header is present; for draft-cavage,
+//! `Date` is within the allowed skew; the body is an activity whose actor
+//! is not on a blocked instance; the `Digest` (draft-cavage) or
+//! `Content-Digest` (RFC 9421) matches the body; the activity id is on the
 //! actor's server; the actor is read (or fetched through the library) and
-//! the draft-cavage signature verifies with its key (aws-lc-rs); then the
-//! activity's own `verify` and `receive` run (replays are dropped there).
+//! the signature verifies with its key (aws-lc-rs): draft-cavage with its
+//! RSA key, RFC 9421 with the RSA or Ed25519 key its `keyid` names (see
+//! [`super::rfc9421`]); then the activity's own `verify` and `receive` run
+//! (replays are dropped there).
 //! Answers 202 on success, 401 for anything that stops us from knowing who
 //! sent it, 403 when refused, 400 when malformed.
 
@@ -14,7 +17,7 @@ use super::context::Data;
 use super::objects::group::ApubGroup;
 use super::objects::note::ObjectRef;
 use super::objects::person::ApubUser;
-use super::signing;
+use super::{rfc9421, signing};
 use crate::db::federation as federation_rows;
 use crate::error::Error;
 use crate::state::AppState;
@@ -41,7 +44,10 @@ pub async fn inbox(State(state): State<AppState>, request: Request) -> Result<St
             "the request carries no HTTP signature".into(),
         ));
     }
-    check_date(headers.get("date").and_then(|v| v.to_str().ok()))?;
+    let rfc9421 = rfc9421::is_signed(headers);
+    if !rfc9421 {
+        check_date(headers.get("date").and_then(|v| v.to_str().ok()))?;
+    }
     let bytes = axum::body::to_bytes(body, MAX_ACTIVITY_BYTES)
         .await
         .map_err(|_| Error::PayloadTooLarge)?;
@@ -49,7 +55,11 @@ pub async fn inbox(State(state): State<AppState>, request: Request) -> Result<St
         .map_err(|e| Error::InvalidActivity(format!("not an activity: {e}")))?
         .actor;
     refuse_blocked_instance(&state, actor.id()).await?;
-    check_digest(headers.get("digest").and_then(|v| v.to_str().ok()), &bytes)?;
+    if rfc9421 {
+        rfc9421::check_content_digest(headers, &bytes)?;
+    } else {
+        check_digest(headers.get("digest").and_then(|v| v.to_str().ok()), &bytes)?;
+    }
     let activity: InboxActivity = serde_json::from_slice(&bytes)
         .map_err(|e| Error::InvalidActivity(format!("not an activity Confab reads: {e}")))?;
     let data: Data = state.federation.to_request_data();
@@ -59,13 +69,39 @@ pub async fn inbox(State(state): State<AppState>, request: Request) -> Result<St
         .await
         .map_err(|e| Error::Signature(format!("the sending actor cannot be read: {e}")))?;
     let target = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-    check_signature(
-        headers,
-        parts.method.as_str(),
-        target,
-        sender.public_key_pem(),
-        &state,
-    )?;
+    if rfc9421 {
+        let keyid = rfc9421::key_id(headers)?;
+        let key = match &sender {
+            Either::Left(group) => {
+                rfc9421::key_for(&keyid, &group.ap_id, group.public_key_pem(), None)?
+            }
+            Either::Right(user) => rfc9421::key_for(
+                &keyid,
+                &user.ap_id,
+                user.public_key_pem(),
+                user.row
+                    .ed25519_key_id
+                    .as_deref()
+                    .zip(user.row.ed25519_public_key.as_deref()),
+            )?,
+        };
+        let target = format!("{}{target}", state.config.public_base());
+        rfc9421::verify(
+            &parts.method,
+            &target,
+            headers,
+            key,
+            rfc9421::POST_COMPONENTS,
+        )?;
+    } else {
+        check_signature(
+            headers,
+            parts.method.as_str(),
+            target,
+            sender.public_key_pem(),
+            &state,
+        )?;
+    }
     activity.verify(&data).await?;
     activity
         .receive(&data)

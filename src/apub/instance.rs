@@ -61,6 +61,9 @@ pub fn actor(config: &Config, (public, private): (String, String)) -> Result<Apu
         inbox: Some(format!("{}/inbox", config.public_base())),
         shared_inbox: None,
         fetched_at: None,
+        ed25519_key_id: None,
+        ed25519_public_key: None,
+        ed25519_private_key: None,
     };
     ApubUser::from_row(row, &config.public_base())
 }

@@ -17,10 +17,12 @@ pub mod html;
 pub mod inbox;
 pub mod instance;
 pub mod joins;
+pub mod keys;
 pub mod lookup;
 pub mod objects;
 pub mod outbox;
 pub mod replays;
+pub mod rfc9421;
 pub mod signing;
 pub mod wire;
 

@@ -337,6 +337,9 @@ impl Chat {
             inbox: None,
             shared_inbox: None,
             fetched_at: None,
+            ed25519_key_id: None,
+            ed25519_public_key: None,
+            ed25519_private_key: None,
         };
         let row = match user_rows::insert(&mut conn, &row).await {
             Err(DbError::UniqueViolation) => {

@@ -30,6 +30,12 @@ diesel::table! {
         inbox -> Nullable<Text>,
         shared_inbox -> Nullable<Text>,
         fetched_at -> Nullable<Timestamp>,
+        /// A remote actor's Ed25519 `assertionMethod` key id.
+        ed25519_key_id -> Nullable<Text>,
+        /// An Ed25519 public key as `publicKeyMultibase`.
+        ed25519_public_key -> Nullable<Text>,
+        /// A local actor's Ed25519 private key, PKCS#8 in base64.
+        ed25519_private_key -> Nullable<Text>,
     }
 }
 

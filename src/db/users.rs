@@ -45,6 +45,12 @@ pub struct UserRow {
     pub shared_inbox: Option<String>,
     /// When a remote actor was last fetched.
     pub fetched_at: Option<NaiveDateTime>,
+    /// A remote actor's Ed25519 key id (FEP-521a `assertionMethod`).
+    pub ed25519_key_id: Option<String>,
+    /// The actor's Ed25519 public key (`publicKeyMultibase`).
+    pub ed25519_public_key: Option<String>,
+    /// A local actor's Ed25519 private key (PKCS#8, base64).
+    pub ed25519_private_key: Option<String>,
 }
 
 /// The profile fields a user (or an admin) may change.
@@ -228,6 +234,8 @@ pub async fn upsert_remote(conn: &mut DbConn<'_>, row: &UserRow) -> Result<UserR
                 users::avatar_url.eq(&row.avatar_url),
                 users::profile_links.eq(&row.profile_links),
                 users::public_key_pem.eq(&row.public_key_pem),
+                users::ed25519_key_id.eq(&row.ed25519_key_id),
+                users::ed25519_public_key.eq(&row.ed25519_public_key),
                 users::inbox.eq(&row.inbox),
                 users::shared_inbox.eq(&row.shared_inbox),
                 users::fetched_at.eq(&row.fetched_at),

@@ -19,8 +19,10 @@ struct Peer {
     base: String,
     /// Confab's instance actor: `(key id, public key PEM)`.
     confab_key: (String, String),
-    /// The public key of the peer's own actor `eve`.
+    /// The public keys of the peer's own actor `eve`: RSA PEM and Ed25519
+    /// `publicKeyMultibase`.
     eve_public: String,
+    eve_ed25519: String,
     /// For each actor fetch: the signed header list, or why it was refused.
     seen: Mutex<Vec<Result<String, String>>>,
 }
@@ -85,6 +87,7 @@ async fn eve(
         "id": id, "type": "Person", "preferredUsername": "eve", "name": "Eve",
         "inbox": format!("{id}/inbox"),
         "publicKey": {"id": format!("{id}#main-key"), "owner": id, "publicKeyPem": peer.eve_public},
+        "assertionMethod": [confab::apub::keys::multikey(&id, &peer.eve_ed25519)],
     });
     (
         [("content-type", "application/activity+json")],
@@ -103,8 +106,18 @@ async fn webfinger(State(peer): State<Arc<Peer>>) -> Response {
     ([("content-type", "application/jrd+json")], body.to_string()).into_response()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_actor_served_only_to_signed_gets_can_be_read() {
+/// A Confab server (SQLite) and the strict peer `peer.test`, whose actor
+/// `eve` has the private keys returned (RSA PEM, Ed25519 PKCS#8 base64).
+struct Setup {
+    s: TestServer,
+    peer: Arc<Peer>,
+    port: u16,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    eve_rsa: String,
+    eve_ed25519: String,
+}
+
+async fn setup() -> Option<Setup> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let args = [
@@ -113,9 +126,7 @@ async fn an_actor_served_only_to_signed_gets_can_be_read() {
         "--federation-resolve",
         "peer.test=127.0.0.1",
     ];
-    let Some(s) = TestServer::start(Backend::Sqlite, &args).await else {
-        return;
-    };
+    let s = TestServer::start(Backend::Sqlite, &args).await?;
     let confab_actor: Value = reqwest::get(format!("{}/actor", s.base))
         .await
         .unwrap()
@@ -129,18 +140,46 @@ async fn an_actor_served_only_to_signed_gets_can_be_read() {
             .unwrap()
             .to_owned(),
     );
-    let (eve_public, _) = confab::apub::generate_keypair().unwrap();
+    let (eve_public, eve_rsa) = confab::apub::generate_keypair().unwrap();
+    let (eve_ed25519_public, eve_ed25519) = confab::apub::keys::generate_ed25519().unwrap();
     let peer = Arc::new(Peer {
         base: format!("http://peer.test:{port}"),
         confab_key,
         eve_public,
+        eve_ed25519: eve_ed25519_public,
         seen: Mutex::new(vec![]),
     });
     let app = Router::new()
         .route("/.well-known/webfinger", get(webfinger))
         .route("/users/eve", get(eve))
+        .route(
+            "/users/eve/inbox",
+            axum::routing::post(|| async { StatusCode::ACCEPTED }),
+        )
         .with_state(peer.clone());
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    Some(Setup {
+        s,
+        peer,
+        port,
+        server,
+        eve_rsa,
+        eve_ed25519,
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_actor_served_only_to_signed_gets_can_be_read() {
+    let Some(Setup {
+        s,
+        peer,
+        port,
+        server,
+        ..
+    }) = setup().await
+    else {
+        return;
+    };
 
     // The peer refuses unsigned fetches, as a secure-mode server does.
     let unsigned = reqwest::get(format!("http://127.0.0.1:{port}/users/eve"))
@@ -165,6 +204,114 @@ async fn an_actor_served_only_to_signed_gets_can_be_read() {
             "{needed} is not signed: {headers:?}"
         );
     }
+    server.abort();
+    s.stop().await;
+}
+
+/// Posts `activity` to ada's inbox signed with RFC 9421 by `key` as
+/// `key_id`; `tamper` changes the request after signing.
+async fn post_rfc9421(
+    s: &TestServer,
+    key: &actpub_httpsig::SigningKey,
+    key_id: &str,
+    activity: &Value,
+    tamper: impl FnOnce(&mut Vec<(&'static str, String)>, &mut String),
+) -> StatusCode {
+    // The URL the sender means: our public base, as the signature covers it.
+    let url = url::Url::parse("https://confab.test/users/ada/inbox").unwrap();
+    let mut body = activity.to_string();
+    let signed = confab::apub::rfc9421::sign(
+        key,
+        key_id,
+        axum::http::Method::POST,
+        &url,
+        Some(body.as_bytes()),
+    )
+    .unwrap();
+    let mut headers = vec![
+        ("content-type", "application/activity+json".to_owned()),
+        ("content-digest", signed.content_digest.unwrap()),
+        (
+            "signature-input",
+            signed.signature_input.to_str().unwrap().to_owned(),
+        ),
+        ("signature", signed.signature.to_str().unwrap().to_owned()),
+    ];
+    tamper(&mut headers, &mut body);
+    let mut request = s
+        .request(reqwest::Method::POST, "/users/ada/inbox")
+        .body(body);
+    for (name, value) in headers {
+        request = request.header(name, value);
+    }
+    request.send().await.unwrap().status()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rfc_9421_signatures_verify_with_the_rsa_key_and_the_ed25519_multikey() {
+    let Some(Setup {
+        s,
+        peer,
+        server,
+        eve_rsa,
+        eve_ed25519,
+        ..
+    }) = setup().await
+    else {
+        return;
+    };
+    s.register("ada").await;
+    let eve = format!("{}/users/eve", peer.base);
+    let follow = |n: u32| {
+        json!({"@context": "https://www.w3.org/ns/activitystreams",
+               "id": format!("{}/follows/{n}", peer.base), "type": "Follow",
+               "actor": eve, "object": "https://confab.test/users/ada"})
+    };
+    let ed25519 = confab::apub::keys::ed25519_signing_key(&eve_ed25519).unwrap();
+    let ed25519_id = format!("{eve}#ed25519-key");
+    let rsa = actpub_httpsig::SigningKey::from_pem(&eve_rsa).unwrap();
+    let rsa_id = format!("{eve}#main-key");
+    let untouched = |_: &mut Vec<(&'static str, String)>, _: &mut String| {};
+
+    // Refused first, so that a bad signature is not mistaken for a replay.
+    let (other_public, other_private) = confab::apub::keys::generate_ed25519().unwrap();
+    assert_ne!(other_public, peer.eve_ed25519);
+    let other = confab::apub::keys::ed25519_signing_key(&other_private).unwrap();
+    let status = post_rfc9421(&s, &other, &ed25519_id, &follow(1), untouched).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "a key that is not eve's");
+    let status = post_rfc9421(&s, &ed25519, "http://peer.test/k", &follow(1), untouched).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "a keyid not on eve's URL");
+    let status = post_rfc9421(&s, &ed25519, &ed25519_id, &follow(1), |_, body| {
+        body.push(' ')
+    })
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "a body changed after signing"
+    );
+    let status = post_rfc9421(&s, &ed25519, &ed25519_id, &follow(1), |headers, body| {
+        body.push(' ');
+        let digest = actpub_httpsig::content_digest_header(body.as_bytes());
+        headers[1].1 = digest;
+    })
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "a digest changed after signing"
+    );
+    let status = post_rfc9421(&s, &ed25519, &ed25519_id, &follow(1), |headers, _| {
+        headers.retain(|(name, _)| *name != "content-digest")
+    })
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "no Content-Digest");
+
+    // Signed right, with either key: accepted on the first knock.
+    let status = post_rfc9421(&s, &ed25519, &ed25519_id, &follow(1), untouched).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "Ed25519");
+    let status = post_rfc9421(&s, &rsa, &rsa_id, &follow(2), untouched).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "RSA");
     server.abort();
     s.stop().await;
 }

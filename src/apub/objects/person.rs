@@ -71,6 +71,13 @@ pub struct Person {
         deserialize_with = "activitypub_federation::protocol::helpers::deserialize_skip_error"
     )]
     pub icon: Option<Image>,
+    /// FEP-521a keys: Fedify lists an Ed25519 Multikey, and so do we.
+    #[serde(
+        default,
+        deserialize_with = "wire::one_or_many",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub assertion_method: Vec<serde_json::Value>,
 }
 
 /// The host of `url` with its port, if any: how remote users' names and
@@ -231,6 +238,7 @@ impl Object for ApubUser {
                 public_key_pem,
             },
             icon: None,
+            assertion_method: vec![],
         })
     }
 
@@ -279,6 +287,7 @@ impl Object for ApubUser {
             Some(Image::Object { url }) | Some(Image::Link(url)) => Some(url.to_string()),
             None => None,
         };
+        let ed25519 = crate::apub::keys::remote_ed25519(&id, &json.assertion_method);
         let row = UserRow {
             id: UserId::new(),
             name: format!("{username}@{host}"),
@@ -301,6 +310,9 @@ impl Object for ApubUser {
                 .and_then(|e| e.shared_inbox)
                 .map(|u| u.to_string()),
             fetched_at: Some(now),
+            ed25519_key_id: ed25519.as_ref().map(|(id, _)| id.clone()),
+            ed25519_public_key: ed25519.map(|(_, key)| key),
+            ed25519_private_key: None,
         };
         let stored = user_rows::upsert_remote(&mut data.chat.db().write().await?, &row).await?;
         let actor = ApubUser::from_row(stored, &data.config.public_base())?;

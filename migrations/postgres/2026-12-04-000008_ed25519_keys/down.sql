@@ -1,0 +1,3 @@
+ALTER TABLE users DROP COLUMN ed25519_private_key;
+ALTER TABLE users DROP COLUMN ed25519_public_key;
+ALTER TABLE users DROP COLUMN ed25519_key_id;
