@@ -7,6 +7,7 @@
 //! A deleted message answers 410 with a `Tombstone` to anyone (FEP-4f05).
 
 use super::context::Data;
+use super::objects::note::Tombstone;
 use super::objects::person::ApubUser;
 use super::outbox::Published;
 use super::{rfc9421, signing, ACTIVITY_JSON};
@@ -50,7 +51,8 @@ pub async fn message(
         .ok_or_else(not_found)?;
     let (note, members) = match published {
         Published::Tombstone(id) => {
-            let tombstone = json!({"id": id, "type": "Tombstone", "formerType": "Note"});
+            let tombstone = serde_json::to_value(Tombstone::of_note(id))
+                .map_err(|e| Error::Internal(e.to_string()))?;
             return Ok(activity_json(StatusCode::GONE, tombstone));
         }
         Published::Note { note, members } => (note, members),

@@ -10,6 +10,9 @@
 //!   the host decides and relays the answer that won, which we record as
 //!   given.
 
+use super::activities::accept::{Accept, FollowRef};
+use super::activities::announce::{Announce, Relayed};
+use super::activities::reject::Reject;
 use super::activities::{new_activity_id, user_named};
 use super::context::Data;
 use super::objects::note::GameCard;
@@ -21,7 +24,6 @@ use crate::db::conversations as conversation_rows;
 use crate::db::ids::{ConversationId, MessageId, UserId};
 use crate::db::messages::{self as message_rows, MessageRow};
 use crate::error::Error;
-use serde_json::json;
 use url::Url;
 
 /// The card of a received invitation, with its invitee (an actor id)
@@ -104,18 +106,24 @@ impl Queue {
         let answerer = self.actor(answerer).await?;
         let conversation = self.conversation(row.conversation_id).await?;
         let note = self.message_url(&row, author.is_local())?;
-        let kind = if accepted { "Accept" } else { "Reject" };
+        let answer = |id: Url, to: Url| {
+            let object = FollowRef::Id(note.clone());
+            let actor = answerer.ap_id.clone();
+            if accepted {
+                Relayed::Accept(Accept::of(id, actor, vec![to], object))
+            } else {
+                Relayed::Reject(Reject::of(id, actor, vec![to], object))
+            }
+        };
         match (conversation.kind.as_str(), conversation.ap_id.clone()) {
             ("group", None) => {
                 let group = self.group_actor(conversation).await?;
-                let inner = json!({
-                    "id": format!("{}/games/{}/answer", group.ap_id, row.id),
-                    "type": kind, "actor": answerer.ap_id, "to": [group.ap_id], "object": note,
-                });
+                let inner_id = url(&format!("{}/games/{}/answer", group.ap_id, row.id))?;
+                let inner = answer(inner_id, group.ap_id.clone());
                 let id = url(&format!(
                     "{}/relays/{}",
                     group.ap_id,
-                    urlencode(&format!("{}/games/{}/answer", group.ap_id, row.id))
+                    urlencode(inner.id().as_str())
                 ))?;
                 let mut members = vec![];
                 for user in conversation_rows::remote_members(
@@ -127,7 +135,7 @@ impl Queue {
                     members.push(self.actor(user).await?);
                 }
                 let to: Vec<Url> = members.iter().map(|m| m.ap_id.clone()).collect();
-                let announce = json!({"id": id, "type": "Announce", "actor": group.ap_id, "to": to, "object": inner});
+                let announce = Announce::relay(id.clone(), group.ap_id.clone(), to, inner);
                 self.enqueue(
                     &group.ap_id,
                     with_context(announce)?,
@@ -141,9 +149,7 @@ impl Queue {
                 self.ensure_key(&answerer).await?;
                 let inbox = url(conversation.inbox.as_deref().unwrap_or(&group))?;
                 let id = url(&new_activity_id(&self.base()))?;
-                let activity = with_context(json!({
-                    "id": id, "type": kind, "actor": answerer.ap_id, "to": [group], "object": note,
-                }))?;
+                let activity = with_context(answer(id.clone(), url(&group)?))?;
                 self.enqueue_to(
                     &answerer.ap_id,
                     activity,
@@ -156,10 +162,7 @@ impl Queue {
             ("direct", _) if answerer.is_local() && !author.is_local() => {
                 self.ensure_key(&answerer).await?;
                 let id = url(&new_activity_id(&self.base()))?;
-                let activity = with_context(json!({
-                    "id": id, "type": kind, "actor": answerer.ap_id, "to": [author.ap_id],
-                    "object": note,
-                }))?;
+                let activity = with_context(answer(id.clone(), author.ap_id.clone()))?;
                 self.enqueue(
                     &answerer.ap_id,
                     activity,

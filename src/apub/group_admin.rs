@@ -9,16 +9,20 @@
 //!   group as `target` and Confab's `rights` term;
 //! - remove a member: `Remove{Person}` with the group as `target`.
 
+use super::activities::add::Add;
+use super::activities::remove::Remove;
+use super::activities::update::Update;
 use super::activities::{local_group, new_activity_id};
 use super::context::Data;
 use super::html;
-use super::objects::group::{group_context, rights_name};
-use super::outbox::{url, Queue};
+use super::objects::group::{group_context, rights_name, Group};
+use super::objects::person::PublicKey;
+use super::outbox::{url, with_context, Queue};
 use crate::chat::federation::GroupCommand;
 use crate::chat::{ChatError, ChatResult};
 use crate::db::ids::{ConversationId, UserId};
 use crate::error::Error;
-use serde_json::json;
+use activitypub_federation::kinds::actor::GroupType;
 use url::Url;
 
 impl Queue {
@@ -36,34 +40,38 @@ impl Queue {
         let admin = self.actor(actor).await?;
         self.ensure_key(&admin).await?;
         let activity_id = url(&new_activity_id(&self.base()))?;
+        let (id, by, group_url) = (activity_id.clone(), admin.ap_id.clone(), url(&group)?);
         let mut activity = match command {
             GroupCommand::Update { name, topic } => {
                 let name = name.or(mirror.name.clone()).unwrap_or_default();
                 let topic = topic.unwrap_or(mirror.topic.clone());
-                let handle = group.rsplit('/').next().unwrap_or_default();
-                json!({
-                    "type": "Update",
-                    "object": {
-                        "id": group, "type": "Group", "preferredUsername": handle,
-                        "name": name, "summary": html::paragraphs(&topic), "inbox": inbox,
-                        "publicKey": {
-                            "id": format!("{group}#main-key"), "owner": group,
-                            "publicKeyPem": mirror.public_key_pem.clone().unwrap_or_default(),
-                        },
+                let changed = Group {
+                    id: group_url.clone(),
+                    kind: GroupType::Group,
+                    preferred_username: group.rsplit('/').next().unwrap_or_default().into(),
+                    name: Some(name),
+                    summary: Some(html::paragraphs(&topic)),
+                    inbox: url(&inbox)?,
+                    endpoints: None,
+                    public_key: PublicKey {
+                        id: format!("{group}#main-key"),
+                        owner: group_url.clone(),
+                        public_key_pem: mirror.public_key_pem.clone().unwrap_or_default(),
                     },
-                })
+                    updated: None,
+                    members: None,
+                };
+                with_context(Update::of_group(id, by, vec![group_url], changed))?
             }
-            GroupCommand::Admit { user, rights } => json!({
-                "type": "Add", "object": self.actor(user).await?.ap_id, "target": group,
-                "rights": rights_name(rights),
-            }),
-            GroupCommand::Remove { user } => json!({
-                "type": "Remove", "object": self.actor(user).await?.ap_id, "target": group,
-            }),
+            GroupCommand::Admit { user, rights } => {
+                let user = self.actor(user).await?.ap_id;
+                with_context(Add::member(id, by, user, group_url, rights_name(rights)))?
+            }
+            GroupCommand::Remove { user } => {
+                let user = self.actor(user).await?.ap_id;
+                with_context(Remove::member(id, by, user, group_url))?
+            }
         };
-        activity["id"] = json!(activity_id);
-        activity["actor"] = json!(admin.ap_id);
-        activity["to"] = json!([group]);
         activity["@context"] = group_context();
         self.enqueue_to(
             &admin.ap_id,

@@ -3,8 +3,12 @@
 //! In (see `activities/follow.rs`): the group hosted here answers with
 //! `Accept` or `Reject` of the requester's `Follow`, signed by the group.
 
+use super::activities::accept::{Accept, FollowRef};
+use super::activities::announce::Relayed;
 use super::activities::follow::Follow;
 use super::activities::new_activity_id;
+use super::activities::reject::Reject;
+use super::activities::undo::{Undo, Undoable};
 use super::context::{Context, Data};
 use super::lookup;
 use super::objects::group::ApubGroup;
@@ -15,9 +19,8 @@ use crate::db::ids::{ConversationId, UserId};
 use crate::error::Error;
 use activitypub_federation::config::FederationConfig;
 use activitypub_federation::fetch::object_id::ObjectId;
-use activitypub_federation::kinds::activity::{AcceptType, RejectType, UndoType};
+use activitypub_federation::kinds::activity::UndoType;
 use activitypub_federation::traits::Actor;
-use serde_json::json;
 use url::Url;
 
 /// Whether `id` is the id of a local user's `Follow` of a group
@@ -108,9 +111,12 @@ impl Queue {
         ))?;
         let follow = Follow::of(follow_id, &actor, &group);
         let id = url(&new_activity_id(&self.base()))?;
-        let undo = json!({
-            "id": id, "type": UndoType::Undo.to_string(), "actor": actor.ap_id, "object": follow,
-        });
+        let undo = Undo {
+            id: id.clone(),
+            kind: UndoType::Undo,
+            actor: actor.ap_id.clone().into(),
+            object: Undoable::Follow(follow),
+        };
         self.enqueue_to(
             &actor.ap_id,
             with_context(undo)?,
@@ -140,13 +146,13 @@ impl Queue {
         };
         let group = self.group_actor(row).await?;
         let follow = Follow::of(url(follow_id)?, &requester, &group.ap_id);
-        let kind = if approved {
-            AcceptType::Accept.to_string()
-        } else {
-            RejectType::Reject.to_string()
-        };
         let id = url(&new_activity_id(&self.base()))?;
-        let answer = json!({"id": id, "type": kind, "actor": group.ap_id, "object": follow});
+        let (actor, object) = (group.ap_id.clone(), FollowRef::Embedded(follow));
+        let answer = if approved {
+            Relayed::Accept(Accept::of(id.clone(), actor, vec![], object))
+        } else {
+            Relayed::Reject(Reject::of(id.clone(), actor, vec![], object))
+        };
         self.enqueue_to(
             &group.ap_id,
             with_context(answer)?,

@@ -27,8 +27,29 @@ pub struct Add {
     pub object: ObjectRef,
     #[serde(deserialize_with = "wire::reference")]
     pub target: Url,
+    #[serde(
+        default,
+        deserialize_with = "wire::addressees",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub to: Vec<Url>,
     #[serde(default)]
     pub rights: Option<String>,
+}
+
+impl Add {
+    /// Admin `actor` asks the host of `group` to admit `user` with `rights`.
+    pub fn member(id: Url, actor: Url, user: Url, group: Url, rights: &str) -> Self {
+        Self {
+            id,
+            kind: AddType::Add,
+            actor: actor.into(),
+            object: ObjectRef::Id(user),
+            target: group.clone(),
+            to: vec![group],
+            rights: Some(rights.to_owned()),
+        }
+    }
 }
 
 #[async_trait::async_trait]

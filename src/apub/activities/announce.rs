@@ -41,7 +41,35 @@ pub struct Announce {
     pub kind: AnnounceType,
     #[serde(deserialize_with = "wire::reference")]
     pub actor: ObjectId<ApubGroup>,
+    #[serde(default, deserialize_with = "wire::addressees")]
+    pub to: Vec<Url>,
     pub object: Relayed,
+}
+
+impl Relayed {
+    /// The relayed activity's id.
+    pub fn id(&self) -> &Url {
+        match self {
+            Relayed::Create(a) => &a.id,
+            Relayed::Update(a) => &a.id,
+            Relayed::Delete(a) => &a.id,
+            Relayed::Accept(a) => &a.id,
+            Relayed::Reject(a) => &a.id,
+        }
+    }
+}
+
+impl Announce {
+    /// `group` relays `object` to the members' servers `to`.
+    pub fn relay(id: Url, group: Url, to: Vec<Url>, object: Relayed) -> Self {
+        Self {
+            id,
+            kind: AnnounceType::Announce,
+            actor: group.into(),
+            to,
+            object,
+        }
+    }
 }
 
 #[async_trait::async_trait]

@@ -25,7 +25,25 @@ pub struct Create {
     pub kind: CreateType,
     #[serde(deserialize_with = "wire::reference")]
     pub actor: ObjectId<ApubUser>,
+    #[serde(default, deserialize_with = "wire::addressees")]
+    pub to: Vec<Url>,
+    #[serde(default, deserialize_with = "wire::addressees")]
+    pub cc: Vec<Url>,
     pub object: Note,
+}
+
+impl Create {
+    /// The `Create` of `note`, by its author, to the note's addressees.
+    pub fn of(id: Url, note: Note) -> Self {
+        Self {
+            id,
+            kind: CreateType::Create,
+            actor: note.attributed_to.clone().into(),
+            to: note.to.clone(),
+            cc: vec![],
+            object: note,
+        }
+    }
 }
 
 /// Checks what every incoming `Note` must satisfy: written by the sender,

@@ -4,7 +4,7 @@
 
 use super::same_origin;
 use crate::apub::context::{Context, Data};
-use crate::apub::objects::note::ObjectRef;
+use crate::apub::objects::note::{Note, ObjectRef, Tombstone};
 use crate::apub::objects::person::ApubUser;
 use crate::apub::wire;
 use crate::chat::ChatError;
@@ -21,10 +21,39 @@ pub struct Delete {
     pub kind: DeleteType,
     #[serde(deserialize_with = "wire::reference")]
     pub actor: Url,
+    #[serde(default, deserialize_with = "wire::addressees")]
+    pub to: Vec<Url>,
+    #[serde(default, deserialize_with = "wire::addressees")]
+    pub cc: Vec<Url>,
     pub object: ObjectRef,
 }
 
 impl Delete {
+    /// `actor` deletes what `object` names (a group, by its host).
+    pub fn of(id: Url, actor: Url, to: Vec<Url>, object: Url) -> Self {
+        Self {
+            id,
+            kind: DeleteType::Delete,
+            actor,
+            to,
+            cc: vec![],
+            object: ObjectRef::Id(object),
+        }
+    }
+
+    /// The `Delete` of `note` by its author: a `Tombstone` that was a
+    /// `Note`, to the addressees of the note.
+    pub fn of_note(id: Url, note: &Note) -> Self {
+        Self {
+            id,
+            kind: DeleteType::Delete,
+            actor: note.attributed_to.clone(),
+            to: note.to.clone(),
+            cc: vec![],
+            object: ObjectRef::Object(Tombstone::of_note(note.id.clone())),
+        }
+    }
+
     /// Tombstones the message the `Delete` names, if we have it.
     pub async fn apply_to_message(&self, data: &Data) -> Result<(), Error> {
         let Some(author) = ApubUser::read_known(&self.actor, data).await? else {

@@ -23,7 +23,27 @@ pub struct Reject {
     pub kind: RejectType,
     #[serde(deserialize_with = "wire::reference")]
     pub actor: ObjectId<ApubUser>,
+    #[serde(
+        default,
+        deserialize_with = "wire::addressees",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub to: Vec<Url>,
     pub object: FollowRef,
+}
+
+impl Reject {
+    /// `actor`'s `Reject` of `object` (a `Follow`, or a game invitation's
+    /// `Note`), to `to`.
+    pub fn of(id: Url, actor: Url, to: Vec<Url>, object: FollowRef) -> Self {
+        Self {
+            id,
+            kind: RejectType::Reject,
+            actor: actor.into(),
+            to,
+            object,
+        }
+    }
 }
 
 #[async_trait::async_trait]

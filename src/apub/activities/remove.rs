@@ -24,6 +24,26 @@ pub struct Remove {
     pub object: ObjectRef,
     #[serde(deserialize_with = "wire::reference")]
     pub target: Url,
+    #[serde(
+        default,
+        deserialize_with = "wire::addressees",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub to: Vec<Url>,
+}
+
+impl Remove {
+    /// Admin `actor` asks the host of `group` to take `user` out.
+    pub fn member(id: Url, actor: Url, user: Url, group: Url) -> Self {
+        Self {
+            id,
+            kind: RemoveType::Remove,
+            actor: actor.into(),
+            object: ObjectRef::Id(user),
+            target: group.clone(),
+            to: vec![group],
+        }
+    }
 }
 
 #[async_trait::async_trait]

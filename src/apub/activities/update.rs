@@ -39,7 +39,38 @@ pub struct Update {
     pub kind: UpdateType,
     #[serde(deserialize_with = "wire::reference")]
     pub actor: Url,
+    #[serde(default, deserialize_with = "wire::addressees")]
+    pub to: Vec<Url>,
+    #[serde(default, deserialize_with = "wire::addressees")]
+    pub cc: Vec<Url>,
     pub object: UpdateObject,
+}
+
+impl Update {
+    /// `actor`'s `Update` of `group`: the host's new state to members, or
+    /// an admin's change asked of the host.
+    pub fn of_group(id: Url, actor: Url, to: Vec<Url>, group: Group) -> Self {
+        Self {
+            id,
+            kind: UpdateType::Update,
+            actor,
+            to,
+            cc: vec![],
+            object: UpdateObject::Group(Box::new(group)),
+        }
+    }
+
+    /// The `Update` of an edited `note`, by its author, to its addressees.
+    pub fn of_note(id: Url, note: Note) -> Self {
+        Self {
+            id,
+            kind: UpdateType::Update,
+            actor: note.attributed_to.clone(),
+            to: note.to.clone(),
+            cc: vec![],
+            object: UpdateObject::Note(Box::new(note)),
+        }
+    }
 }
 
 #[async_trait::async_trait]

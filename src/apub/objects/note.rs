@@ -142,24 +142,37 @@ impl Note {
 #[serde(rename_all = "camelCase")]
 pub struct Tombstone {
     pub id: Url,
-    #[serde(rename = "type")]
-    pub kind: String,
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub former_type: Option<String>,
 }
 
-/// The object of a `Delete`: a bare id or an embedded object with one.
+impl Tombstone {
+    /// What a deleted message becomes.
+    pub fn of_note(id: Url) -> Self {
+        Self {
+            id,
+            kind: Some("Tombstone".into()),
+            former_type: Some("Note".into()),
+        }
+    }
+}
+
+/// The object of a `Delete`, `Add` or `Remove`: a bare id, or an embedded
+/// object with one (of which only the id, type and former type are kept).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum ObjectRef {
     Id(Url),
-    Object { id: Url },
+    Object(Tombstone),
 }
 
 impl ObjectRef {
     pub fn id(&self) -> &Url {
         match self {
-            ObjectRef::Id(id) | ObjectRef::Object { id } => id,
+            ObjectRef::Id(id) => id,
+            ObjectRef::Object(object) => &object.id,
         }
     }
 }

@@ -70,12 +70,12 @@ impl Queue {
         remote: &ApubUser,
         follow: &Follow,
     ) -> ChatResult<()> {
-        let accept = Accept {
-            id: url(&new_activity_id(&self.base()))?,
-            kind: AcceptType::Accept,
-            actor: local.ap_id.clone().into(),
-            object: FollowRef::Embedded(follow.clone()),
-        };
+        let accept = Accept::of(
+            url(&new_activity_id(&self.base()))?,
+            local.ap_id.clone(),
+            vec![remote.ap_id.clone()],
+            FollowRef::Embedded(follow.clone()),
+        );
         self.ensure_key(local).await?;
         self.enqueue(
             &local.ap_id,

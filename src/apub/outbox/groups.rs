@@ -2,7 +2,9 @@
 //! (`Update{Group}` with members and rights) and its deletion.
 
 use super::{lock, retired_key, url, with_context, Queue};
+use crate::apub::activities::delete::Delete;
 use crate::apub::activities::new_activity_id;
+use crate::apub::activities::update::Update;
 use crate::apub::objects::group::{rights_name, ApubGroup, GroupMember};
 use crate::apub::objects::person::ApubUser;
 use crate::chat::views::Rights;
@@ -11,7 +13,6 @@ use crate::db::conversations::{self as conversation_rows, ConversationRow};
 use crate::db::ids::{ConversationId, UserId};
 use crate::db::settings;
 use chrono::Utc;
-use serde_json::json;
 
 impl Queue {
     /// A group hosted here as an actor, with a keypair made on first use.
@@ -68,10 +69,8 @@ impl Queue {
         object.updated = Some(Utc::now());
         object.members = Some(snapshot);
         let activity_id = url(&new_activity_id(&self.base()))?;
-        let update = json!({
-            "id": activity_id, "type": "Update", "actor": group.ap_id,
-            "to": recipients.iter().map(|r| r.ap_id.clone()).collect::<Vec<_>>(), "object": object,
-        });
+        let to = recipients.iter().map(|r| r.ap_id.clone()).collect();
+        let update = Update::of_group(activity_id.clone(), group.ap_id.clone(), to, object);
         let mut update = with_context(update)?;
         update["@context"] = crate::apub::objects::group::group_context();
         self.enqueue(&group.ap_id, update, &activity_id, &recipients, None)
@@ -133,7 +132,12 @@ impl Queue {
         )
         .await?;
         let activity_id = url(&format!("{}/delete", group.ap_id))?;
-        let delete = json!({"id": activity_id, "type": "Delete", "actor": group.ap_id, "object": group.ap_id});
+        let delete = Delete::of(
+            activity_id.clone(),
+            group.ap_id.clone(),
+            vec![],
+            group.ap_id.clone(),
+        );
         self.enqueue(
             &group.ap_id,
             with_context(delete)?,

@@ -4,8 +4,12 @@
 //! here; and the `Note` members' servers fetch.
 
 use super::{url, urlencode, with_context, Published, Queue};
+use crate::apub::activities::announce::{Announce, Relayed};
+use crate::apub::activities::create::Create;
+use crate::apub::activities::delete::Delete;
+use crate::apub::activities::update::Update;
 use crate::apub::html;
-use crate::apub::objects::note::{Note, NoteKind, Source, Tombstone};
+use crate::apub::objects::note::{Note, NoteKind, Source};
 use crate::apub::objects::person::{host_with_port, ApubUser};
 use crate::chat::federation::MessageChange;
 use crate::chat::{ChatError, ChatResult};
@@ -13,7 +17,6 @@ use crate::db::conversations::{self as conversation_rows};
 use crate::db::ids::{MessageId, UserId};
 use crate::db::messages as message_rows;
 use crate::db::users as user_rows;
-use activitypub_federation::kinds::activity::{CreateType, DeleteType, UpdateType};
 use chrono::Utc;
 use serde_json::{json, Value};
 use url::Url;
@@ -94,44 +97,38 @@ impl Queue {
         Ok(Some(self.message_url(&original, local)?))
     }
 
-    /// `Create`, `Update` or `Delete` of `note` by its author.
-    pub(super) fn note_activity(
-        &self,
-        note: &Note,
-        change: MessageChange,
-    ) -> ChatResult<(Url, Value)> {
+    /// `Create`, `Update` or `Delete` of `note` by its author, as sent
+    /// to members' servers (or relayed by a group hosted here).
+    pub(super) fn note_activity(note: &Note, change: MessageChange) -> ChatResult<Relayed> {
         let note_id = &note.id;
-        let (kind, object, id) = match change {
-            MessageChange::Created => (
-                CreateType::Create.to_string(),
-                json!(note),
-                format!("{note_id}/activity"),
-            ),
-            MessageChange::Updated => (
-                UpdateType::Update.to_string(),
-                json!(note),
-                format!("{note_id}/edits/{}", Utc::now().timestamp_millis()),
-            ),
-            MessageChange::Deleted => (
-                DeleteType::Delete.to_string(),
-                json!(Tombstone {
-                    id: note_id.clone(),
-                    kind: "Tombstone".into(),
-                    former_type: Some("Note".into())
-                }),
-                format!("{note_id}/delete"),
-            ),
-        };
-        let id = url(&id)?;
-        let mut activity = with_context(json!({
-            "id": id, "type": kind, "actor": note.attributed_to, "to": note.to, "cc": [], "object": object,
-        }))?;
+        Ok(match change {
+            MessageChange::Created => Relayed::Create(Box::new(Create::of(
+                url(&format!("{note_id}/activity"))?,
+                note.clone(),
+            ))),
+            MessageChange::Updated => Relayed::Update(Update::of_note(
+                url(&format!(
+                    "{note_id}/edits/{}",
+                    Utc::now().timestamp_millis()
+                ))?,
+                note.clone(),
+            )),
+            MessageChange::Deleted => {
+                Relayed::Delete(Delete::of_note(url(&format!("{note_id}/delete"))?, note))
+            }
+        })
+    }
+
+    /// `activity` with its `@context`: ActivityStreams and security, plus
+    /// the `gameInvite` term when `note` carries an invitation.
+    fn in_context(activity: impl serde::Serialize, note: &Note) -> ChatResult<Value> {
+        let mut activity = with_context(activity)?;
         if note.game_invite.is_some() {
             if let Some(Value::Array(context)) = activity.get_mut("@context") {
                 context.push(json!({"gameInvite": "https://w3id.org/confab#gameInvite"}));
             }
         }
-        Ok((id, activity))
+        Ok(activity)
     }
 
     pub(super) async fn message(
@@ -160,7 +157,9 @@ impl Queue {
             ("direct", _) if author.is_local() => {
                 let to = remote.iter().map(|r| r.ap_id.clone()).collect();
                 let note = self.note(&row, &author, to, &remote, None).await?;
-                let (id, activity) = self.note_activity(&note, change)?;
+                let activity = Self::note_activity(&note, change)?;
+                let id = activity.id().clone();
+                let activity = Self::in_context(activity, &note)?;
                 self.enqueue(&author.ap_id, activity, &id, &remote, Some(row.id))
                     .await
             }
@@ -179,22 +178,17 @@ impl Queue {
                         Some(group.ap_id.clone()),
                     )
                     .await?;
-                let (inner_id, inner) = self.note_activity(&note, change)?;
+                let inner = Self::note_activity(&note, change)?;
                 let id = url(&format!(
                     "{}/relays/{}",
                     group.ap_id,
-                    urlencode(inner_id.as_str())
+                    urlencode(inner.id().as_str())
                 ))?;
                 let to: Vec<Url> = remote.iter().map(|r| r.ap_id.clone()).collect();
-                let announce = json!({"id": id, "type": "Announce", "actor": group.ap_id, "to": to, "object": inner});
-                self.enqueue(
-                    &group.ap_id,
-                    with_context(announce)?,
-                    &id,
-                    &remote,
-                    Some(row.id),
-                )
-                .await
+                let announce = Announce::relay(id.clone(), group.ap_id.clone(), to, inner);
+                let announce = Self::in_context(announce, &note)?;
+                self.enqueue(&group.ap_id, announce, &id, &remote, Some(row.id))
+                    .await
             }
             ("group", Some(group_id)) if author.is_local() => {
                 // Hosted elsewhere: only the host hears from us; it relays.
@@ -203,7 +197,9 @@ impl Queue {
                 let note = self
                     .note(&row, &author, vec![group_id.clone()], &[], Some(group_id))
                     .await?;
-                let (id, activity) = self.note_activity(&note, change)?;
+                let activity = Self::note_activity(&note, change)?;
+                let id = activity.id().clone();
+                let activity = Self::in_context(activity, &note)?;
                 self.enqueue_to(&author.ap_id, activity, &id, &[(inbox, None)], Some(row.id))
                     .await
             }
