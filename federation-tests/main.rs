@@ -13,6 +13,7 @@ mod contacts;
 mod fixtures;
 mod games;
 mod groups;
+mod guard;
 mod rig;
 mod security;
 #[path = "../tests/api/ws_client.rs"]

@@ -9,6 +9,8 @@
 //! - [`api`]: REST API v1 and its OpenAPI document.
 //! - [`ws`]: the WebSocket protocol: sessions, the hub, fan-out.
 //! - [`apub`]: ActivityPub discovery and actors (federation in progress).
+//! - [`outgoing`]: the one HTTP client for requests to other servers,
+//!   guarded against internal addresses.
 //! - [`web`]: the browser client of `web/`, embedded and served at `/`.
 //! - [`error`]: every failure mapped to a status and JSON body, in one place.
 //! - [`state`]: the application state handed to handlers.
@@ -22,6 +24,7 @@ pub mod chat;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod outgoing;
 pub mod server;
 pub mod state;
 pub mod web;

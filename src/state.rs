@@ -90,11 +90,11 @@ impl AppState {
         let chat = Arc::new(chat);
         let hub = Arc::new(Hub::default());
         tokio::spawn(hub.clone().run(chat.events().subscribe()));
-        let client = apub::context::http_client(&config)
+        let outgoing = crate::outgoing::Outgoing::new(&config)
             .map_err(|e| StartupError::Federation(e.to_string()))?;
         let delivery = Arc::new(apub::delivery::Delivery::new(
             db,
-            client.clone(),
+            outgoing.clone(),
             config.clone(),
             queue.handoff.clone(),
         ));
@@ -107,7 +107,7 @@ impl AppState {
             actors: Arc::default(),
             replays: Arc::new(apub::replays::Replays::new(chat.db().clone())),
         };
-        let federation = apub::context::federation_config(context, client)
+        let federation = apub::context::federation_config(context, &outgoing)
             .await
             .map_err(StartupError::Federation)?;
         Ok(Self {

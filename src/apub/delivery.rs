@@ -7,6 +7,11 @@
 //! waiting for that host, so a peer that comes back gets its backlog at
 //! once. Rows survive restarts: a row in flight when the process stops is
 //! simply sent again (receivers drop replays by activity id).
+//!
+//! Requests go through the guarded client of [`crate::outgoing`]: an inbox
+//! on a refused address fails for good without a connection. What a row
+//! records as its error is ours (`HTTP 404 Not Found`, `connection
+//! refused`, `address not allowed: ...`), never the remote body.
 
 use super::outbox::retired_key;
 use super::signing::Signer;
@@ -18,6 +23,7 @@ use crate::db::ids::{ConversationId, DeliveryId};
 use crate::db::settings;
 use crate::db::users as user_rows;
 use crate::db::{Db, DbError};
+use crate::outgoing::{Failure, Outgoing};
 use chrono::{NaiveDateTime, Utc};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -73,7 +79,8 @@ enum Outcome {
 
 pub struct Delivery {
     db: Db,
-    client: reqwest::Client,
+    /// The guarded client every delivery goes through.
+    outgoing: Outgoing,
     config: Arc<Config>,
     signer: Signer,
     handoff: Arc<Handoff>,
@@ -102,16 +109,11 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Delivery {
-    pub fn new(
-        db: Db,
-        client: reqwest::Client,
-        config: Arc<Config>,
-        handoff: Arc<Handoff>,
-    ) -> Self {
+    pub fn new(db: Db, outgoing: Outgoing, config: Arc<Config>, handoff: Arc<Handoff>) -> Self {
         let (outcomes, pending) = mpsc::unbounded_channel();
         Self {
             db,
-            client,
+            outgoing,
             config,
             signer: Signer::default(),
             handoff,
@@ -275,20 +277,15 @@ impl Delivery {
             Ok(request) => request,
             Err(e) => return Outcome::Refused(e),
         };
-        match request.send().await {
+        match self.outgoing.send(request).await {
             Ok(response) => {
                 let status = response.status();
                 if status.is_success() {
                     return Outcome::Delivered;
                 }
-                let text: String = response
-                    .text()
-                    .await
-                    .unwrap_or_default()
-                    .chars()
-                    .take(300)
-                    .collect();
-                let error = format!("HTTP {}: {text}", status.as_u16());
+                // The body is not read: what the receiver wrote is not ours
+                // to show.
+                let error = Failure::status(status).to_string();
                 let transient =
                     status.is_server_error() || status.as_u16() == 408 || status.as_u16() == 429;
                 if transient {
@@ -297,7 +294,15 @@ impl Delivery {
                     Outcome::Refused(error)
                 }
             }
-            Err(e) => Outcome::Transient(e.to_string()),
+            Err(e) => {
+                let failure = Failure::of(&e);
+                tracing::debug!(error = %e, %failure, "delivery request failed");
+                if failure.is_permanent() {
+                    Outcome::Refused(failure.to_string())
+                } else {
+                    Outcome::Transient(failure.to_string())
+                }
+            }
         }
     }
 
@@ -345,8 +350,8 @@ impl Delivery {
             .sign_post(&key, &key_id, &inbox, row.body.as_bytes())
             .map_err(|e| e.to_string())?;
         let request = self
-            .client
-            .post(inbox)
+            .outgoing
+            .request(reqwest::Method::POST, inbox)
             .header("content-type", ACTIVITY_JSON)
             .body(row.body.clone());
         Ok(signed.apply(request))

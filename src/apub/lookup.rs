@@ -88,6 +88,13 @@ pub(super) fn classify(error: Error, looked: Looked) -> Error {
             | FederationError::ResolveInternalIpError(..) => {
                 Error::Refused(format!("that address is not allowed: {e}"))
             }
+            // Our own client refused the address (a name that resolved
+            // inside, or an address the library let through).
+            FederationError::ReqwestMiddleware(ref inner)
+                if crate::outgoing::Failure::of(inner).is_permanent() =>
+            {
+                Error::Refused(crate::outgoing::Failure::of(inner).to_string())
+            }
             // Unreachable or unknown hosts: nothing can be found (a 4xx, so
             // clients do not retry a typo as if we were broken).
             FederationError::Reqwest(_) | FederationError::ReqwestMiddleware(_) => {
