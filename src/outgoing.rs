@@ -27,7 +27,8 @@
 //!
 //! This module is top-level rather than in `apub` because it is not about
 //! ActivityPub: any part of Confab that fetches a remote URL uses it. It
-//! imports only `config`.
+//! imports only `config` (and axum for the `http` types it re-exports);
+//! never `chat`, `api`, `ws` or `apub`.
 
 use crate::config::Config;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
