@@ -45,7 +45,10 @@ pub async fn actor(
         .chat
         .actor_public_key(user.id, generate_keypair)
         .await?;
-    let person = person(&state, &user, &public_key);
+    let (ed25519, _) = super::keys::ensure_ed25519(state.chat.db(), user.id).await?;
+    let mut person = person(&state, &user, &public_key);
+    let id = actor_url(&state, &user.name);
+    person["assertionMethod"] = json!([super::keys::multikey(&id, &ed25519)]);
     let content_type = format!("{ACTIVITY_JSON}; charset=utf-8");
     Ok((
         [(CONTENT_TYPE, content_type.as_str()), (VARY, "Accept")],
@@ -112,7 +115,7 @@ fn person(state: &AppState, user: &User, public_key_pem: &str) -> Value {
     let id = actor_url(state, &user.name);
     let base = state.config.public_base();
     let mut person = json!({
-        "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+        "@context": super::keys::ACTOR_CONTEXT,
         "id": id,
         "type": "Person",
         "preferredUsername": user.name,

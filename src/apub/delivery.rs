@@ -14,8 +14,10 @@
 //! refused`, `address not allowed: ...`), never the remote body.
 
 use super::outbox::retired_key;
+use super::schemes::{Scheme, Schemes};
 use super::signing::Signer;
 use super::ACTIVITY_JSON;
+use super::{keys, rfc9421};
 use crate::config::Config;
 use crate::db::conversations as conversation_rows;
 use crate::db::deliveries::{self as rows, Attempt, DeliveryRow, HostRow};
@@ -83,6 +85,10 @@ pub struct Delivery {
     outgoing: Outgoing,
     config: Arc<Config>,
     signer: Signer,
+    /// Which signature scheme each host gets (see [`super::schemes`]).
+    schemes: Schemes,
+    /// Parsed Ed25519 keys of local users, by actor id.
+    ed25519: Mutex<HashMap<String, Arc<actpub_httpsig::SigningKey>>>,
     handoff: Arc<Handoff>,
     /// The last round read a full page of due rows: read again as soon as
     /// outcomes free some.
@@ -116,6 +122,8 @@ impl Delivery {
             outgoing,
             config,
             signer: Signer::default(),
+            schemes: Schemes::default(),
+            ed25519: Mutex::default(),
             handoff,
             backlog: AtomicBool::new(false),
             in_flight: Mutex::default(),
@@ -273,11 +281,23 @@ impl Delivery {
     }
 
     async fn send(&self, row: &DeliveryRow) -> Outcome {
-        let request = match self.signed_request(row).await {
-            Ok(request) => request,
+        let scheme = match Url::parse(&row.inbox) {
+            Ok(inbox) => self.schemes.choose(&self.outgoing, &row.host, &inbox).await,
+            Err(_) => Scheme::Cavage,
+        };
+        let mut sent = self.send_as(row, scheme).await;
+        // Double knock: a host that refuses RFC 9421 gets draft-cavage, now
+        // and from now on.
+        let refused = |sent: &Result<_, _>| matches!(sent, Ok(Ok(r)) if matches!(reqwest::Response::status(r).as_u16(), 400 | 401));
+        if scheme == Scheme::Rfc9421 && refused(&sent) {
+            self.schemes.remember(&row.host, Scheme::Cavage);
+            sent = self.send_as(row, Scheme::Cavage).await;
+        }
+        let sent = match sent {
+            Ok(sent) => sent,
             Err(e) => return Outcome::Refused(e),
         };
-        match self.outgoing.send(request).await {
+        match sent {
             Ok(response) => {
                 let status = response.status();
                 if status.is_success() {
@@ -333,8 +353,79 @@ impl Delivery {
         pem.ok_or_else(|| format!("no key to sign as {signer}"))
     }
 
-    async fn signed_request(&self, row: &DeliveryRow) -> Result<reqwest::RequestBuilder, String> {
+    /// Signs `row` with `scheme` and sends it; `Err` if it cannot be signed.
+    async fn send_as(
+        &self,
+        row: &DeliveryRow,
+        scheme: Scheme,
+    ) -> Result<Result<reqwest::Response, reqwest_middleware::Error>, String> {
+        let request = self.signed_request(row, scheme).await?;
+        Ok(self.outgoing.send(request).await)
+    }
+
+    /// The Ed25519 key of the local user `signer` (made on first use);
+    /// `None` for other signers (groups sign with RSA only).
+    async fn ed25519_key(
+        &self,
+        signer: &str,
+    ) -> Result<Option<Arc<actpub_httpsig::SigningKey>>, String> {
+        if let Some(key) = lock(&self.ed25519).get(signer) {
+            return Ok(Some(key.clone()));
+        }
+        let base = self.config.public_base();
+        let Some(name) = signer.strip_prefix(&format!("{base}/users/")) else {
+            return Ok(None);
+        };
+        let mut conn = self.db.read().await.map_err(|e| e.to_string())?;
+        let Some(user) = user_rows::find_by_name(&mut conn, name)
+            .await
+            .map_err(|e| e.to_string())?
+        else {
+            return Ok(None);
+        };
+        drop(conn);
+        let private = match user.ed25519_private_key {
+            Some(private) => private,
+            None => {
+                keys::ensure_ed25519(&self.db, user.id)
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .1
+            }
+        };
+        let key = Arc::new(keys::ed25519_signing_key(&private).map_err(|e| e.to_string())?);
+        lock(&self.ed25519).insert(signer.to_owned(), key.clone());
+        Ok(Some(key))
+    }
+
+    async fn signed_request(
+        &self,
+        row: &DeliveryRow,
+        scheme: Scheme,
+    ) -> Result<reqwest::RequestBuilder, String> {
         let inbox = Url::parse(&row.inbox).map_err(|e| e.to_string())?;
+        if scheme == Scheme::Rfc9421 {
+            if let Some(key) = self.ed25519_key(&row.signer).await? {
+                let signed = rfc9421::sign(
+                    &key,
+                    &keys::ed25519_key_id(&row.signer),
+                    reqwest::Method::POST,
+                    &inbox,
+                    Some(row.body.as_bytes()),
+                )
+                .map_err(|e| e.to_string())?;
+                let mut request = self
+                    .outgoing
+                    .request(reqwest::Method::POST, inbox)
+                    .header("content-type", ACTIVITY_JSON)
+                    .header("signature-input", signed.signature_input)
+                    .header("signature", signed.signature);
+                if let Some(digest) = signed.content_digest {
+                    request = request.header("content-digest", digest);
+                }
+                return Ok(request.body(row.body.clone()));
+            }
+        }
         let key = match self.signer.cached(&row.signer) {
             Some(key) => key,
             None => {

@@ -70,29 +70,8 @@ pub async fn inbox(State(state): State<AppState>, request: Request) -> Result<St
         .map_err(|e| Error::Signature(format!("the sending actor cannot be read: {e}")))?;
     let target = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     if rfc9421 {
-        let keyid = rfc9421::key_id(headers)?;
-        let key = match &sender {
-            Either::Left(group) => {
-                rfc9421::key_for(&keyid, &group.ap_id, group.public_key_pem(), None)?
-            }
-            Either::Right(user) => rfc9421::key_for(
-                &keyid,
-                &user.ap_id,
-                user.public_key_pem(),
-                user.row
-                    .ed25519_key_id
-                    .as_deref()
-                    .zip(user.row.ed25519_public_key.as_deref()),
-            )?,
-        };
         let target = format!("{}{target}", state.config.public_base());
-        rfc9421::verify(
-            &parts.method,
-            &target,
-            headers,
-            key,
-            rfc9421::POST_COMPONENTS,
-        )?;
+        check_rfc9421(headers, &parts.method, &target, &sender, &data).await?;
     } else {
         check_signature(
             headers,
@@ -186,6 +165,52 @@ fn check_signature(
             "the signature does not verify with the actor's key".into(),
         ))
     }
+}
+
+/// The RFC 9421 signature verifies with the key its `keyid` names among
+/// the sender's (see [`rfc9421::key_for`]). A keyid that names none of a
+/// user's stored keys may be a key added since we stored the actor: it is
+/// fetched again, at most once a minute.
+async fn check_rfc9421(
+    headers: &axum::http::HeaderMap,
+    method: &axum::http::Method,
+    target: &str,
+    sender: &Either<ApubGroup, ApubUser>,
+    data: &Data,
+) -> Result<(), Error> {
+    let keyid = rfc9421::key_id(headers)?;
+    let verify = |key| rfc9421::verify(method, target, headers, key, rfc9421::POST_COMPONENTS);
+    let user = match sender {
+        Either::Left(group) => {
+            let key = rfc9421::key_for(&keyid, &group.ap_id, group.public_key_pem(), None)?;
+            return verify(key);
+        }
+        Either::Right(user) => user,
+    };
+    let attempt = |user: &ApubUser| {
+        let ed25519 = user
+            .row
+            .ed25519_key_id
+            .as_deref()
+            .zip(user.row.ed25519_public_key.as_deref());
+        rfc9421::key_for(&keyid, &user.ap_id, user.public_key_pem(), ed25519).and_then(verify)
+    };
+    let refused = match attempt(user) {
+        Ok(()) => return Ok(()),
+        Err(e) => e,
+    };
+    let recent = user
+        .row
+        .fetched_at
+        .is_some_and(|at| chrono::Utc::now().naive_utc() - at < chrono::Duration::minutes(1));
+    if user.row.ed25519_key_id.as_deref() == Some(keyid.as_str()) || recent {
+        return Err(refused);
+    }
+    let fetched: ApubUser = ObjectId::from(user.ap_id.clone())
+        .dereference_forced(data)
+        .await
+        .map_err(|e| Error::Signature(format!("the sending actor cannot be read: {e}")))?;
+    attempt(&fetched)
 }
 
 /// Forgets received activity ids once a replay of them would fail the date

@@ -76,10 +76,12 @@ fn activity_json(body: serde_json::Value) -> Response {
 /// # `GET /actor`
 pub async fn document(State(state): State<AppState>) -> Result<Response, Error> {
     let (public, _) = keypair(state.chat.db()).await?;
+    let (ed25519, _) = super::keys::instance_ed25519(state.chat.db()).await?;
     let base = state.config.public_base();
     let id = format!("{base}/actor");
     Ok(activity_json(json!({
-        "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+        "@context": super::keys::ACTOR_CONTEXT,
+        "assertionMethod": [super::keys::multikey(&id, &ed25519)],
         "id": id,
         "type": "Application",
         "preferredUsername": state.config.domain,

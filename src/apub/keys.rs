@@ -5,14 +5,26 @@
 //! from the same place. The keys and their encodings come from
 //! `actpub-httpsig` (aws-lc-rs).
 //!
-//! Imports nothing of Confab's but the error type.
+//! Local keys are made on first use ([`ensure_ed25519`]) and kept with the
+//! user row (instance actor: `instance_settings`).
 
+use crate::db::ids::UserId;
+use crate::db::users as user_rows;
+use crate::db::{settings, Db, DbError};
 use crate::error::Error;
 use actpub_httpsig::{Ed25519SigningKey, Multikey, SigningKey, VerifyingKey};
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 use serde_json::{json, Value};
 use url::Url;
+
+/// The `@context` of our actor documents: ActivityStreams, the security
+/// vocabulary (`publicKey`) and FEP-521a's Multikey (`assertionMethod`).
+pub const ACTOR_CONTEXT: [&str; 3] = [
+    "https://www.w3.org/ns/activitystreams",
+    "https://w3id.org/security/v1",
+    "https://w3id.org/security/multikey/v1",
+];
 
 /// The fragment of a local actor's Ed25519 key id.
 pub const ED25519_FRAGMENT: &str = "ed25519-key";
@@ -27,6 +39,41 @@ pub fn generate_ed25519() -> Result<(String, String), String> {
     let key = Ed25519SigningKey::generate().map_err(|e| e.to_string())?;
     let public = Multikey::encode_ed25519(&key.public_key());
     Ok((public, BASE64.encode(key.to_pkcs8_der())))
+}
+
+/// The Ed25519 keypair `(public multibase, private)` of the local user
+/// `user`, made now if it has none.
+pub async fn ensure_ed25519(db: &Db, user: UserId) -> Result<(String, String), DbError> {
+    let stored = |row: Option<user_rows::UserRow>| {
+        row.and_then(|r| r.ed25519_public_key.zip(r.ed25519_private_key))
+    };
+    if let Some(pair) = stored(user_rows::find_by_id(&mut db.read().await?, user).await?) {
+        return Ok(pair);
+    }
+    let (public, private) = generate_ed25519().map_err(DbError::Corrupt)?;
+    let mut conn = db.write().await?;
+    user_rows::set_ed25519_once(&mut conn, user, &public, &private).await?;
+    stored(user_rows::find_by_id(&mut conn, user).await?)
+        .ok_or_else(|| DbError::Corrupt(format!("user {user:?} has no Ed25519 key")))
+}
+
+const INSTANCE_PUBLIC: &str = "instance_actor_ed25519_public_key";
+const INSTANCE_PRIVATE: &str = "instance_actor_ed25519_private_key";
+
+/// The instance actor's Ed25519 keypair `(public multibase, private)`.
+pub async fn instance_ed25519(db: &Db) -> Result<(String, String), DbError> {
+    let mut conn = db.write().await?;
+    if let (Some(public), Some(private)) = (
+        settings::get(&mut conn, INSTANCE_PUBLIC).await?,
+        settings::get(&mut conn, INSTANCE_PRIVATE).await?,
+    ) {
+        return Ok((public, private));
+    }
+    let (public, private) = generate_ed25519().map_err(DbError::Corrupt)?;
+    // Public first: if two nodes race, both read back the winner's pair.
+    let public = settings::get_or_insert(&mut conn, INSTANCE_PUBLIC, || public).await?;
+    let private = settings::get_or_insert(&mut conn, INSTANCE_PRIVATE, || private).await?;
+    Ok((public, private))
 }
 
 /// A stored private key (PKCS#8 in base64) ready to sign.

@@ -23,6 +23,7 @@ pub mod objects;
 pub mod outbox;
 pub mod replays;
 pub mod rfc9421;
+pub mod schemes;
 pub mod signing;
 pub mod wire;
 

@@ -207,6 +207,30 @@ pub async fn set_keypair_once(
     Ok(())
 }
 
+/// Stores a local actor's Ed25519 keypair unless it has one (the first of
+/// two racing writers wins).
+pub async fn set_ed25519_once(
+    conn: &mut DbConn<'_>,
+    id: UserId,
+    public_multibase: &str,
+    private_pkcs8: &str,
+) -> Result<(), DbError> {
+    with_conn!(conn, |c| {
+        diesel::update(
+            users::table
+                .find(id)
+                .filter(users::ed25519_private_key.is_null()),
+        )
+        .set((
+            users::ed25519_public_key.eq(public_multibase),
+            users::ed25519_private_key.eq(private_pkcs8),
+        ))
+        .execute(c)
+        .await
+    })?;
+    Ok(())
+}
+
 /// A remote actor by its ActivityPub id.
 pub async fn find_by_ap_id(conn: &mut DbConn<'_>, ap_id: &str) -> Result<Option<UserRow>, DbError> {
     let row = with_conn!(conn, |c| {

@@ -25,6 +25,33 @@ struct Peer {
     eve_ed25519: String,
     /// For each actor fetch: the signed header list, or why it was refused.
     seen: Mutex<Vec<Result<String, String>>>,
+    /// What the peer's NodeInfo calls its software.
+    software: &'static str,
+    /// Whether its inbox answers RFC 9421 signatures with 401.
+    refuses_rfc9421: bool,
+    /// The headers of each POST to eve's inbox.
+    posts: Mutex<Vec<HeaderMap>>,
+}
+
+async fn eve_inbox(State(peer): State<Arc<Peer>>, headers: HeaderMap) -> StatusCode {
+    let rfc9421 = headers.contains_key("signature-input");
+    peer.posts.lock().unwrap().push(headers);
+    if rfc9421 && peer.refuses_rfc9421 {
+        StatusCode::UNAUTHORIZED
+    } else {
+        StatusCode::ACCEPTED
+    }
+}
+
+async fn nodeinfo_links(State(peer): State<Arc<Peer>>) -> Response {
+    let href = format!("{}/nodeinfo/2.1", peer.base);
+    let body = json!({"links": [{"rel": "http://nodeinfo.diaspora.software/ns/schema/2.1", "href": href}]});
+    ([("content-type", "application/json")], body.to_string()).into_response()
+}
+
+async fn nodeinfo(State(peer): State<Arc<Peer>>) -> Response {
+    let body = json!({"version": "2.1", "software": {"name": peer.software, "version": "1"}});
+    ([("content-type", "application/json")], body.to_string()).into_response()
 }
 
 /// The header list of a draft-cavage `Signature` header.
@@ -118,6 +145,11 @@ struct Setup {
 }
 
 async fn setup() -> Option<Setup> {
+    setup_as("strictpub", false).await
+}
+
+/// [`setup`] with a peer whose NodeInfo names `software`.
+async fn setup_as(software: &'static str, refuses_rfc9421: bool) -> Option<Setup> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let args = [
@@ -148,14 +180,16 @@ async fn setup() -> Option<Setup> {
         eve_public,
         eve_ed25519: eve_ed25519_public,
         seen: Mutex::new(vec![]),
+        software,
+        refuses_rfc9421,
+        posts: Mutex::new(vec![]),
     });
     let app = Router::new()
         .route("/.well-known/webfinger", get(webfinger))
         .route("/users/eve", get(eve))
-        .route(
-            "/users/eve/inbox",
-            axum::routing::post(|| async { StatusCode::ACCEPTED }),
-        )
+        .route("/users/eve/inbox", axum::routing::post(eve_inbox))
+        .route("/.well-known/nodeinfo", get(nodeinfo_links))
+        .route("/nodeinfo/2.1", get(nodeinfo))
         .with_state(peer.clone());
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
     Some(Setup {
@@ -314,4 +348,89 @@ async fn rfc_9421_signatures_verify_with_the_rsa_key_and_the_ed25519_multikey() 
     assert_eq!(status, StatusCode::ACCEPTED, "RSA");
     server.abort();
     s.stop().await;
+}
+
+/// ada invites eve; the headers of the POSTs eve's inbox got for it.
+async fn invite_eve(setup: &Setup, expected_posts: usize) -> Vec<HeaderMap> {
+    let (token, _) = setup.s.register("ada").await;
+    let mut ws = crate::ws_client::WsClient::connect(&setup.s, &token).await;
+    let handle = format!("@eve@peer.test:{}", setup.port);
+    ws.ok("contact.invite", json!({"user": handle})).await;
+    for _ in 0..200 {
+        let posts = setup.peer.posts.lock().unwrap().clone();
+        if posts.len() >= expected_posts {
+            return posts;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("eve's inbox got fewer than {expected_posts} posts");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn other_servers_get_draft_cavage() {
+    let Some(setup) = setup().await else {
+        return;
+    };
+    let posts = invite_eve(&setup, 1).await;
+    assert!(!posts[0].contains_key("signature-input"));
+    let signature = posts[0]["signature"].to_str().unwrap();
+    assert!(signature.contains("keyId=\"https://confab.test/users/ada#main-key\""));
+    assert!(signature.contains("(request-target)") && signature.contains("digest"));
+    setup.server.abort();
+    setup.s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn confab_servers_get_rfc_9421_with_ed25519() {
+    let Some(setup) = setup_as("confab", false).await else {
+        return;
+    };
+    let posts = invite_eve(&setup, 1).await;
+    let headers = &posts[0];
+    let ada_id = "https://confab.test/users/ada";
+    let keyid = confab::apub::rfc9421::key_id(headers).unwrap();
+    assert_eq!(keyid, format!("{ada_id}#ed25519-key"));
+    assert!(!headers.contains_key("digest"));
+    // The key is the Multikey ada's actor document publishes.
+    let ada: Value = setup
+        .s
+        .raw(
+            setup
+                .s
+                .request(reqwest::Method::GET, "/users/ada")
+                .header("accept", "application/activity+json"),
+        )
+        .await
+        .body;
+    let multikey = &ada["assertionMethod"][0];
+    assert_eq!(multikey["id"], keyid.as_str());
+    assert_eq!(multikey["type"], "Multikey");
+    assert_eq!(multikey["controller"], ada_id);
+    let key =
+        confab::apub::keys::ed25519_verifying_key(multikey["publicKeyMultibase"].as_str().unwrap())
+            .unwrap();
+    let inbox = format!("http://peer.test:{}/users/eve/inbox", setup.port);
+    confab::apub::rfc9421::verify(
+        &axum::http::Method::POST,
+        &inbox,
+        headers,
+        key,
+        confab::apub::rfc9421::POST_COMPONENTS,
+    )
+    .unwrap();
+    setup.server.abort();
+    setup.s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_rfc_9421_delivery_is_sent_again_with_draft_cavage() {
+    let Some(setup) = setup_as("confab", true).await else {
+        return;
+    };
+    let posts = invite_eve(&setup, 2).await;
+    assert!(posts[0].contains_key("signature-input"));
+    assert!(!posts[1].contains_key("signature-input"));
+    assert!(posts[1].contains_key("digest"));
+    setup.server.abort();
+    setup.s.stop().await;
 }
