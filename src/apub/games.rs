@@ -16,7 +16,8 @@ use super::activities::reject::Reject;
 use super::activities::{new_activity_id, user_named};
 use super::context::Data;
 use super::objects::note::GameCard;
-use super::outbox::{url, urlencode, with_context, Queue};
+use super::outbox::{url, with_context, Queue};
+use super::urls;
 use crate::chat::games::{GameAnswer, RemoteGameInvite};
 use crate::chat::views::GameInvite;
 use crate::chat::{ChatError, ChatResult};
@@ -120,11 +121,7 @@ impl Queue {
                 let group = self.group_actor(conversation).await?;
                 let inner_id = url(&format!("{}/games/{}/answer", group.ap_id, row.id))?;
                 let inner = answer(inner_id, group.ap_id.clone());
-                let id = url(&format!(
-                    "{}/relays/{}",
-                    group.ap_id,
-                    urlencode(inner.id().as_str())
-                ))?;
+                let id = url(&urls::relay(&group.ap_id, inner.id()))?;
                 let mut members = vec![];
                 for user in conversation_rows::remote_members(
                     &mut self.db.read().await?,

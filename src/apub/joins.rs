@@ -23,14 +23,6 @@ use activitypub_federation::kinds::activity::UndoType;
 use activitypub_federation::traits::Actor;
 use url::Url;
 
-/// Whether `id` is the id of a local user's `Follow` of a group
-/// (`{base}/users/{name}/joins/{uuid}`).
-pub fn is_join_id(base: &str, id: &Url) -> bool {
-    id.as_str()
-        .strip_prefix(&format!("{base}/users/"))
-        .is_some_and(|rest| rest.contains("/joins/"))
-}
-
 /// Local `user` asks the group at `group` (its ActivityPub id, hosted on
 /// another server) to let them in. The group is fetched (refusing private
 /// addresses outside rigs) and sent a `Follow`; an admin's `Accept` is
@@ -76,12 +68,7 @@ impl Queue {
     async fn join_group(&self, user: UserId, group: &ApubGroup) -> ChatResult<()> {
         let actor = self.actor(user).await?;
         self.ensure_key(&actor).await?;
-        let id = url(&format!(
-            "{}/users/{}/joins/{}",
-            self.base(),
-            actor.row.name,
-            uuid::Uuid::now_v7()
-        ))?;
+        let id = url(&self.urls().new_join(&actor.row.name))?;
         let follow = Follow::of(id.clone(), &actor, &group.ap_id);
         self.enqueue_to(
             &actor.ap_id,
@@ -103,12 +90,7 @@ impl Queue {
         let actor = self.actor(user).await?;
         self.ensure_key(&actor).await?;
         let group = url(group)?;
-        let follow_id = url(&format!(
-            "{}/users/{}/joins/{}",
-            self.base(),
-            actor.row.name,
-            uuid::Uuid::now_v7()
-        ))?;
+        let follow_id = url(&self.urls().new_join(&actor.row.name))?;
         let follow = Follow::of(follow_id, &actor, &group);
         let id = url(&new_activity_id(&self.base()))?;
         let undo = Undo {

@@ -25,6 +25,7 @@ pub mod replays;
 pub mod rfc9421;
 pub mod schemes;
 pub mod signing;
+pub mod urls;
 pub mod wire;
 
 use crate::state::AppState;
@@ -56,7 +57,7 @@ pub fn router() -> Router<AppState> {
 
 /// The ActivityPub id (and profile URL) of the local user `name`.
 pub fn actor_url(state: &AppState, name: &str) -> String {
-    format!("{}/users/{name}", state.config.public_base())
+    urls::LocalUrls::new(state.config.public_base()).user(name)
 }
 
 /// A new RSA-2048 keypair `(public PEM, private PEM)`.

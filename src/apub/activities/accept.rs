@@ -51,7 +51,7 @@ impl FollowRef {
                 "only the followed actor can answer a follow".into(),
             ));
         }
-        if crate::apub::joins::is_join_id(&data.config.public_base(), self.id()) {
+        if super::urls(data).is_join(self.id()) {
             return Ok(Answered::Join {
                 follower,
                 group: followed,
@@ -75,17 +75,11 @@ impl FollowRef {
                 Ok((follow.actor.inner().clone(), follow.object.clone()))
             }
             FollowRef::Id(id) => {
-                let base = data.config.public_base();
-                let name = id
-                    .as_str()
-                    .strip_prefix(&format!("{base}/users/"))
-                    .and_then(|rest| {
-                        rest.split_once("/follows/")
-                            .or_else(|| rest.split_once("/joins/"))
-                    })
-                    .map(|(name, _)| name)
+                let urls = super::urls(data);
+                let name = urls
+                    .follower(id)
                     .ok_or_else(|| Error::InvalidActivity(format!("unknown Follow {id}")))?;
-                let follower = Url::parse(&format!("{base}/users/{name}"))
+                let follower = Url::parse(&urls.user(name))
                     .map_err(|e| Error::InvalidActivity(e.to_string()))?;
                 Ok((follower, answerer.clone()))
             }

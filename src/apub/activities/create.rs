@@ -78,9 +78,7 @@ pub(super) fn check_note(note: &Note, actor: &Url, data: &Data) -> Result<Option
 
 /// The message written here that `url` names (`/messages/{id}`).
 pub(crate) fn local_message(url: &Url, data: &Data) -> Option<MessageId> {
-    let prefix = format!("{}/messages/", data.config.public_base());
-    let id = url.as_str().strip_prefix(&prefix)?;
-    uuid::Uuid::parse_str(id).ok().map(MessageId)
+    super::urls(data).message_id(url)
 }
 
 /// The id of the message `in_reply_to` names, if we have it.

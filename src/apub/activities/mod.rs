@@ -16,6 +16,7 @@ pub mod undo;
 pub mod update;
 
 use crate::apub::context::{Context, Data};
+use crate::apub::urls::LocalUrls;
 use crate::error::Error;
 use activitypub_federation::traits::Activity;
 use serde::{Deserialize, Serialize};
@@ -178,7 +179,12 @@ impl Activity for OtherActivity {
 
 /// A new id for an activity sent by this instance.
 pub fn new_activity_id(base: &str) -> String {
-    format!("{base}/activities/{}", uuid::Uuid::now_v7())
+    LocalUrls::new(base).new_activity()
+}
+
+/// This server's URL scheme.
+pub fn urls(data: &Data) -> LocalUrls {
+    LocalUrls::new(data.config.public_base())
 }
 
 /// `a` and `b` are on the same host (and port).
@@ -195,11 +201,7 @@ pub fn same_origin(a: &Url, b: &Url) -> Result<(), Error> {
 /// The group hosted here that `url` names, if it names one (by its form:
 /// whether it exists is for `chat` to say).
 pub fn local_group(url: &Url, data: &Data) -> Option<crate::db::ids::ConversationId> {
-    let prefix = format!("{}/groups/", data.config.public_base());
-    let id = url.as_str().strip_prefix(&prefix)?;
-    uuid::Uuid::parse_str(id)
-        .ok()
-        .map(crate::db::ids::ConversationId)
+    urls(data).group_id(url)
 }
 
 /// The user an actor id names: a local one, or a remote one read from the

@@ -6,6 +6,7 @@
 use crate::apub::context::{Context, Data};
 use crate::apub::html;
 use crate::apub::objects::person::{Endpoints, PublicKey};
+use crate::apub::urls::LocalUrls;
 use crate::chat::mirrors::GroupSnapshot;
 use crate::db::conversations::{self as conversation_rows, ConversationRow};
 use crate::db::ids::ConversationId;
@@ -69,16 +70,11 @@ pub fn group_context() -> serde_json::Value {
     ])
 }
 
-/// The id of a group hosted here.
-pub fn group_url(base: &str, id: ConversationId) -> String {
-    format!("{base}/groups/{id}")
-}
-
 impl ApubGroup {
     pub fn from_row(row: ConversationRow, base: &str) -> Result<Self, Error> {
         let id = match &row.ap_id {
             Some(id) => id.clone(),
-            None => group_url(base, row.id),
+            None => LocalUrls::new(base).group(row.id),
         };
         let ap_id = Url::parse(&id).map_err(|e| Error::Internal(format!("group id {id}: {e}")))?;
         Ok(Self { row, ap_id })
@@ -93,7 +89,7 @@ impl ApubGroup {
             name: self.row.name.clone(),
             summary: Some(html::paragraphs(&self.row.topic)),
             inbox: self.inbox(),
-            endpoints: Url::parse(&format!("{base}/inbox"))
+            endpoints: Url::parse(&LocalUrls::new(base).shared_inbox())
                 .ok()
                 .map(|shared| Endpoints {
                     shared_inbox: Some(shared),
@@ -129,14 +125,13 @@ impl Object for ApubGroup {
             return Ok(None);
         }
         let base = data.config.public_base();
+        let urls = LocalUrls::new(base.as_str());
         let mut conn = data.chat.db().read().await?;
-        let row = match object_id.as_str().strip_prefix(&format!("{base}/groups/")) {
-            Some(id) => match uuid::Uuid::parse_str(id) {
-                Ok(id) => conversation_rows::find(&mut conn, ConversationId(id))
-                    .await?
-                    .filter(|r| r.kind == "group" && r.ap_id.is_none()),
-                Err(_) => None,
-            },
+        let row = match urls.group_id(&object_id) {
+            Some(id) => conversation_rows::find(&mut conn, id)
+                .await?
+                .filter(|r| r.kind == "group" && r.ap_id.is_none()),
+            None if data.config.is_local(&object_id) => None,
             None => conversation_rows::find_by_ap_id(&mut conn, object_id.as_str()).await?,
         };
         row.map(|row| ApubGroup::from_row(row, &base)).transpose()

@@ -4,6 +4,7 @@
 //! Pleroma and Fedify all send it a little differently).
 
 use crate::apub::context::Data;
+use crate::apub::urls::LocalUrls;
 use crate::apub::{html, wire};
 use crate::db::ids::UserId;
 use crate::db::users::{self as user_rows, UserRow};
@@ -129,7 +130,7 @@ impl ApubUser {
     pub fn from_row(row: UserRow, base: &str) -> Result<Self, Error> {
         let id = match &row.ap_id {
             Some(id) => id.clone(),
-            None => format!("{base}/users/{}", row.name),
+            None => LocalUrls::new(base).user(&row.name),
         };
         let ap_id = Url::parse(&id).map_err(|e| Error::Internal(format!("actor id {id}: {e}")))?;
         Ok(Self { row, ap_id })
@@ -205,12 +206,10 @@ impl Object for ApubUser {
         }
         let base = data.config.public_base();
         let mut conn = data.chat.db().read().await?;
-        let row = match object_id.as_str().strip_prefix(&format!("{base}/users/")) {
-            Some(name) if data.config.is_local(&object_id) => {
-                user_rows::find_by_name(&mut conn, name)
-                    .await?
-                    .filter(|r| r.domain.is_none())
-            }
+        let row = match LocalUrls::new(base.as_str()).user_name(&object_id) {
+            Some(name) => user_rows::find_by_name(&mut conn, name)
+                .await?
+                .filter(|r| r.domain.is_none()),
             _ => user_rows::find_by_ap_id(&mut conn, object_id.as_str()).await?,
         };
         let actor = row.map(|row| ApubUser::from_row(row, &base)).transpose()?;

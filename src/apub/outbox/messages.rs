@@ -3,7 +3,7 @@
 //! a group hosted elsewhere) or relayed as `Announce` by a group hosted
 //! here; and the `Note` members' servers fetch.
 
-use super::{url, urlencode, with_context, Published, Queue};
+use super::{url, with_context, Published, Queue};
 use crate::apub::activities::announce::{Announce, Relayed};
 use crate::apub::activities::create::Create;
 use crate::apub::activities::delete::Delete;
@@ -11,6 +11,7 @@ use crate::apub::activities::update::Update;
 use crate::apub::html;
 use crate::apub::objects::note::{Note, NoteKind, Source};
 use crate::apub::objects::person::{host_with_port, ApubUser};
+use crate::apub::urls;
 use crate::chat::federation::MessageChange;
 use crate::chat::{ChatError, ChatResult};
 use crate::db::conversations::{self as conversation_rows};
@@ -30,7 +31,7 @@ impl Queue {
     ) -> ChatResult<Url> {
         match (&row.client_id, author_is_local) {
             (Some(ap_id), false) => url(ap_id),
-            _ => url(&format!("{}/messages/{}", self.base(), row.id)),
+            _ => url(&self.urls().message(row.id)),
         }
     }
 
@@ -54,11 +55,7 @@ impl Queue {
             .collect();
         let context = match &audience {
             Some(group) => group.clone(),
-            None => url(&format!(
-                "{}/conversations/{}",
-                self.base(),
-                row.conversation_id
-            ))?,
+            None => url(&self.urls().conversation(row.conversation_id))?,
         };
         Ok(Note {
             id: self.message_url(row, author.is_local())?,
@@ -179,11 +176,7 @@ impl Queue {
                     )
                     .await?;
                 let inner = Self::note_activity(&note, change)?;
-                let id = url(&format!(
-                    "{}/relays/{}",
-                    group.ap_id,
-                    urlencode(inner.id().as_str())
-                ))?;
+                let id = url(&urls::relay(&group.ap_id, inner.id()))?;
                 let to: Vec<Url> = remote.iter().map(|r| r.ap_id.clone()).collect();
                 let announce = Announce::relay(id.clone(), group.ap_id.clone(), to, inner);
                 let announce = Self::in_context(announce, &note)?;
@@ -237,10 +230,7 @@ impl Queue {
         let (to, audience) = match (conversation.kind.as_str(), &conversation.ap_id) {
             ("group", Some(group)) => (vec![url(group)?], Some(url(group)?)),
             ("group", None) => {
-                let group = url(&crate::apub::objects::group::group_url(
-                    &self.base(),
-                    conversation.id,
-                ))?;
+                let group = url(&self.urls().group(conversation.id))?;
                 (vec![group.clone()], Some(group))
             }
             _ => {

@@ -143,18 +143,6 @@ pub fn retired_key(actor: &str) -> String {
     format!("retired_key:{actor}")
 }
 
-/// Percent-encodes what is not a URL-safe character (for ids in paths).
-pub(super) fn urlencode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            other => format!("%{other:02X}"),
-        })
-        .collect()
-}
-
 pub(super) fn url(text: &str) -> Result<Url, ChatError> {
     Url::parse(text).map_err(|e| ChatError::Internal(format!("bad URL {text}: {e}")))
 }
@@ -177,6 +165,11 @@ impl Queue {
 
     pub(super) fn base(&self) -> String {
         self.config.public_base()
+    }
+
+    /// This server's URL scheme.
+    pub(in crate::apub) fn urls(&self) -> crate::apub::urls::LocalUrls {
+        crate::apub::urls::LocalUrls::new(self.config.public_base())
     }
 
     /// A user as an actor; a local one gets its keypair on first use.
