@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
+use url::Url;
 
 #[derive(Deserialize)]
 pub struct WebfingerQuery {
@@ -18,7 +19,9 @@ pub struct WebfingerQuery {
 
 /// # `GET /.well-known/webfinger?resource=acct:name@domain`
 /// Resolves a local account to its actor id (Mastodon requires the
-/// round trip `acct:` → actor → `preferredUsername@host`).
+/// round trip `acct:` → actor → `preferredUsername@host`). The actor's URL
+/// (`resource=https://domain/users/name`) is answered the same way, with
+/// the same `acct:` subject, as Mastodon answers it.
 pub async fn webfinger(
     State(state): State<AppState>,
     query: Result<axum::extract::Query<WebfingerQuery>, axum::extract::rejection::QueryRejection>,
@@ -28,14 +31,18 @@ pub async fn webfinger(
         .0
         .resource
         .ok_or_else(|| Error::InvalidQuery("resource is required".into()))?;
-    let account = resource.strip_prefix("acct:").unwrap_or(&resource);
-    let (name, domain) = account
-        .rsplit_once('@')
-        .ok_or_else(|| Error::InvalidQuery("resource must be acct:name@domain".into()))?;
-    if !domain.eq_ignore_ascii_case(&state.config.domain) {
-        return Err(ChatError::NotFound("account").into());
-    }
-    let user = state.chat.public_user(name).await?;
+    let name = match Resource::parse(&resource)? {
+        Resource::Account { name, domain } => {
+            if !domain.eq_ignore_ascii_case(&state.config.domain) {
+                return Err(ChatError::NotFound("account").into());
+            }
+            name
+        }
+        Resource::Url(url) => local_user_name(&state, &url)
+            .ok_or(ChatError::NotFound("account"))?
+            .to_string(),
+    };
+    let user = state.chat.public_user(&name).await?;
     let id = actor_url(&state, &user.name);
     let body = json!({
         "subject": format!("acct:{}@{}", user.name, state.config.domain),
@@ -46,6 +53,61 @@ pub async fn webfinger(
         ],
     });
     Ok(([(CONTENT_TYPE, "application/jrd+json")], body.to_string()).into_response())
+}
+
+/// What a WebFinger `resource` names.
+#[derive(Debug, PartialEq, Eq)]
+enum Resource {
+    /// `acct:name@domain` (or `name@domain`).
+    Account { name: String, domain: String },
+    /// An `http(s)` URL, such as an actor id.
+    Url(Url),
+}
+
+impl Resource {
+    fn parse(resource: &str) -> Result<Resource, Error> {
+        let malformed = || {
+            Error::InvalidQuery(
+                "resource must be acct:name@domain or an http(s) URL of an actor".into(),
+            )
+        };
+        let scheme = resource
+            .split_once(':')
+            .map(|(s, _)| s.to_ascii_lowercase());
+        if matches!(scheme.as_deref(), Some("http" | "https")) {
+            let url = Url::parse(resource).map_err(|_| malformed())?;
+            return match url.host_str() {
+                Some(host) if !host.is_empty() => Ok(Resource::Url(url)),
+                _ => Err(malformed()),
+            };
+        }
+        let account = resource.strip_prefix("acct:").unwrap_or(resource);
+        match account.rsplit_once('@') {
+            Some((name, domain)) if !name.is_empty() && !domain.is_empty() => {
+                Ok(Resource::Account {
+                    name: name.to_string(),
+                    domain: domain.to_string(),
+                })
+            }
+            _ => Err(malformed()),
+        }
+    }
+}
+
+/// The user name in a local actor URL (`{public_base}/users/{name}`, with
+/// no query or fragment), if `url` is one.
+fn local_user_name<'u>(state: &AppState, url: &'u Url) -> Option<&'u str> {
+    if url.scheme() != state.config.public_scheme
+        || !state.config.is_local(url)
+        || url.query().is_some()
+        || url.fragment().is_some()
+    {
+        return None;
+    }
+    match url.path_segments()?.collect::<Vec<_>>().as_slice() {
+        ["users", name] if !name.is_empty() => Some(name),
+        _ => None,
+    }
 }
 
 /// # `GET /.well-known/host-meta`
@@ -83,4 +145,48 @@ pub async fn nodeinfo(State(state): State<AppState>) -> Result<Response, Error> 
     });
     let profile = "application/json; profile=\"http://nodeinfo.diaspora.software/ns/schema/2.1#\"";
     Ok(([(CONTENT_TYPE, profile)], body.to_string()).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resources_are_accounts_or_urls() {
+        let account = |name: &str, domain: &str| Resource::Account {
+            name: name.into(),
+            domain: domain.into(),
+        };
+        assert_eq!(
+            Resource::parse("acct:ada@confab.test").unwrap(),
+            account("ada", "confab.test")
+        );
+        assert_eq!(
+            Resource::parse("ada@confab.test:8080").unwrap(),
+            account("ada", "confab.test:8080")
+        );
+        assert_eq!(
+            Resource::parse("https://confab.test/users/ada").unwrap(),
+            Resource::Url(Url::parse("https://confab.test/users/ada").unwrap())
+        );
+        assert_eq!(
+            Resource::parse("HTTP://alpha.test:8080/users/ada").unwrap(),
+            Resource::Url(Url::parse("http://alpha.test:8080/users/ada").unwrap())
+        );
+        for bad in [
+            "",
+            "ada",
+            "acct:ada",
+            "acct:@confab.test",
+            "acct:ada@",
+            "https://",
+            "http://[::1/users/ada",
+            "mailto:ada",
+        ] {
+            assert!(
+                matches!(Resource::parse(bad), Err(Error::InvalidQuery(_))),
+                "{bad:?}"
+            );
+        }
+    }
 }

@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 
 backend_tests!(
     webfinger_and_actor_round_trip,
+    webfinger_by_actor_url,
     nodeinfo_and_host_meta,
     remote_lookups_refuse_private_addresses,
     inboxes_refuse_unsigned_and_malformed_requests,
@@ -125,6 +126,80 @@ async fn webfinger_and_actor_round_trip(s: &TestServer) {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let (status, _, _) = get_with(s, "/users/nobody", "application/activity+json").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+/// `resource=` an actor's URL answers like its `acct:` (as Mastodon does);
+/// foreign or unknown URLs are 404, malformed resources 400 in our format.
+async fn webfinger_by_actor_url(s: &TestServer) {
+    s.register("Ada").await;
+    for resource in [
+        "https://confab.test/users/ada",
+        "https%3A%2F%2Fconfab.test%2Fusers%2FAda",
+        "acct:ada@confab.test",
+    ] {
+        let (status, ct, body) = get_with(
+            s,
+            &format!("/.well-known/webfinger?resource={resource}"),
+            "application/jrd+json",
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{resource}: {body}");
+        assert_eq!(ct, "application/jrd+json");
+        let finger: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(finger["subject"], "acct:Ada@confab.test", "{resource}");
+        assert_eq!(finger["aliases"], json!(["https://confab.test/users/Ada"]));
+        assert!(
+            finger["links"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|l| l["rel"] == "self"
+                    && l["type"] == "application/activity+json"
+                    && l["href"] == "https://confab.test/users/Ada"),
+            "{body}"
+        );
+    }
+    for resource in [
+        "https://elsewhere.example/users/ada",
+        "https://confab.test/users/nobody",
+        "https://confab.test/users/ada/inbox",
+        "https://confab.test/users/ada%23main-key",
+        "https://confab.test/users/ada?x=1",
+        "https://confab.test/groups/00000000-0000-0000-0000-000000000000",
+        "https://confab.test/",
+        "http://confab.test/users/ada",
+    ] {
+        let query = resource
+            .replace('#', "%23")
+            .replace('?', "%3F")
+            .replace('&', "%26");
+        let (status, _, body) = get_with(
+            s,
+            &format!("/.well-known/webfinger?resource={query}"),
+            "*/*",
+        )
+        .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{resource}: {body}");
+        let error: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(error["error"]["code"], "not_found", "{resource}");
+    }
+    for resource in [
+        "ada",
+        "acct:ada",
+        "https://",
+        "http://[::1/users/ada",
+        "mailto:ada",
+    ] {
+        let (status, _, body) = get_with(
+            s,
+            &format!("/.well-known/webfinger?resource={resource}"),
+            "*/*",
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{resource}: {body}");
+        let error: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(error["error"]["code"], "invalid_query", "{resource}");
+    }
 }
 
 async fn nodeinfo_and_host_meta(s: &TestServer) {
