@@ -10,6 +10,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod contacts;
+mod fedify;
 mod fixtures;
 mod games;
 mod groups;

@@ -1,6 +1,7 @@
 //! The test rig: three `confab` processes with distinct host names
 //! (`alpha.test`, `beta.test`, `gamma.test`, all 127.0.0.1), each with its
-//! own database (gamma on PostgreSQL), federating with each other.
+//! own database (gamma on PostgreSQL), federating with each other; or
+//! one of them alone ([`Solo`]) facing another implementation.
 
 use crate::ws_client::{WsClient, WsServer};
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
@@ -17,6 +18,8 @@ pub struct Instance {
     pub name: &'static str,
     addr: SocketAddr,
     pub database_url: String,
+    /// `--federation-resolve`: the `*.test` names this instance reaches.
+    resolve: String,
     process: Option<Child>,
     client: reqwest::Client,
 }
@@ -43,7 +46,7 @@ impl Instance {
     }
 
     fn spawn(&mut self) {
-        let resolve = NAMES.map(|n| format!("{n}.test=127.0.0.1")).join(",");
+        let resolve = &self.resolve;
         let process = Command::new(env!("CARGO_BIN_EXE_confab"))
             .args(["--bind", &self.addr.to_string(), "--domain", &self.host()])
             .args([
@@ -56,7 +59,7 @@ impl Instance {
                 "--federation-allow-private",
                 "true",
                 "--federation-resolve",
-                &resolve,
+                resolve,
             ])
             .args(["--federation-retry-base-s", "1", "--log", "warn"])
             .env_remove("DATABASE_URL")
@@ -219,6 +222,7 @@ impl Rig {
                 name,
                 addr,
                 database_url,
+                resolve: NAMES.map(|n| format!("{n}.test=127.0.0.1")).join(","),
                 process: None,
                 client: client.clone(),
             };
@@ -259,6 +263,50 @@ impl Drop for Rig {
         for instance in &mut self.instances {
             instance.stop();
         }
+    }
+}
+
+/// One SQLite instance, `alpha.test`, for tests against another
+/// implementation whose hosts (`name` -> its address) it also resolves.
+pub struct Solo {
+    pub instance: Instance,
+    /// Resolves `alpha.test` and the extra hosts to their addresses.
+    pub client: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+impl Solo {
+    pub async fn start(extra: &[(&str, SocketAddr)]) -> Solo {
+        let dir = tempfile::tempdir().unwrap();
+        let addr = free_addr();
+        let mut builder = reqwest::Client::builder().resolve("alpha.test", addr);
+        let mut resolve = vec!["alpha.test=127.0.0.1".to_owned()];
+        for (host, addr) in extra {
+            builder = builder.resolve(host, *addr);
+            resolve.push(format!("{host}=127.0.0.1"));
+        }
+        let client = builder.build().unwrap();
+        let mut instance = Instance {
+            name: "alpha",
+            addr,
+            database_url: format!("sqlite://{}", dir.path().join("alpha.db").display()),
+            resolve: resolve.join(","),
+            process: None,
+            client: client.clone(),
+        };
+        instance.spawn();
+        instance.wait_up().await;
+        Solo {
+            instance,
+            client,
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for Solo {
+    fn drop(&mut self) {
+        self.instance.stop();
     }
 }
 
