@@ -239,6 +239,17 @@ pub struct Config {
     )]
     pub federation_send_blocks: bool,
 
+    /// Sign deliveries to servers whose NodeInfo says Confab with RFC 9421
+    /// and Ed25519 (else every delivery is draft-cavage with RSA).
+    #[arg(
+        long,
+        env = "CONFAB_FEDERATION_RFC9421",
+        default_value_t = true,
+        action = clap::ArgAction::Set,
+        global = true
+    )]
+    pub federation_rfc9421: bool,
+
     /// First retry delay of a failed delivery, in seconds; it doubles per
     /// failure of the host, up to a day.
     #[arg(

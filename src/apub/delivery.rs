@@ -282,8 +282,10 @@ impl Delivery {
 
     async fn send(&self, row: &DeliveryRow) -> Outcome {
         let scheme = match Url::parse(&row.inbox) {
-            Ok(inbox) => self.schemes.choose(&self.outgoing, &row.host, &inbox).await,
-            Err(_) => Scheme::Cavage,
+            Ok(inbox) if self.config.federation_rfc9421 => {
+                self.schemes.choose(&self.outgoing, &row.host, &inbox).await
+            }
+            _ => Scheme::Cavage,
         };
         let mut sent = self.send_as(row, scheme).await;
         // Double knock: a host that refuses RFC 9421 gets draft-cavage, now

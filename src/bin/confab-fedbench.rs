@@ -10,8 +10,13 @@
 //!    bob (with bob's real key), then posts them to alpha's shared inbox,
 //!    `--concurrency` at a time; the figure is activities verified and stored
 //!    per second.
-//! 3. **Signing alone**: RSA-2048 draft-cavage signatures per second on one
-//!    core (aws-lc-rs).
+//! 3. **Signing alone**: RSA-2048 draft-cavage and Ed25519 RFC 9421
+//!    signatures per second on one core (aws-lc-rs).
+//!
+//! Runs 1 and 2 are made once per `--scheme`: `cavage` (RSA-2048,
+//! draft-cavage: alpha started with `--federation-rfc9421 false`, the bench
+//! signs with bob's RSA key) and `rfc9421` (Ed25519, RFC 9421: what two
+//! Confab servers use), each on fresh instances.
 //!
 //!   cargo build --release --bins && target/release/confab-fedbench
 
@@ -47,6 +52,18 @@ struct Args {
     /// Requests in flight per host when alpha delivers.
     #[arg(long, default_value_t = 8)]
     host_concurrency: usize,
+    /// Signature schemes to measure: `cavage`, `rfc9421` or both.
+    #[arg(long, value_delimiter = ',', default_value = "cavage,rfc9421")]
+    scheme: Vec<Scheme>,
+}
+
+/// How deliveries and inbox activities are signed.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Scheme {
+    /// draft-cavage, RSA-2048.
+    Cavage,
+    /// RFC 9421, Ed25519.
+    Rfc9421,
 }
 
 type Failure = Box<dyn std::error::Error + Send + Sync>;
@@ -98,12 +115,24 @@ async fn main() -> Result<(), Failure> {
     let args = Args::parse();
     let dir = std::env::temp_dir().join(format!("confab-fedbench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let result = run(&args, &dir).await;
+    let mut result = Ok(());
+    for (i, scheme) in args.scheme.iter().enumerate() {
+        println!("== {scheme:?}");
+        let dir = dir.join(i.to_string());
+        std::fs::create_dir_all(&dir)?;
+        result = run(&args, &dir, *scheme).await;
+        if result.is_err() {
+            break;
+        }
+    }
+    if result.is_ok() {
+        signing();
+    }
     let _ = std::fs::remove_dir_all(&dir);
     result
 }
 
-async fn run(args: &Args, dir: &std::path::Path) -> Result<(), Failure> {
+async fn run(args: &Args, dir: &std::path::Path, scheme: Scheme) -> Result<(), Failure> {
     let names = ["alpha", "beta"];
     let addrs = [free_addr()?, free_addr()?];
     let resolve = names.map(|n| format!("{n}.test=127.0.0.1")).join(",");
@@ -131,6 +160,14 @@ async fn run(args: &Args, dir: &std::path::Path) -> Result<(), Failure> {
                 &args.host_concurrency.to_string(),
             ])
             .args(["--ws-requests-per-s", "100000", "--log", "warn"])
+            .args([
+                "--federation-rfc9421",
+                if scheme == Scheme::Rfc9421 {
+                    "true"
+                } else {
+                    "false"
+                },
+            ])
             .env_remove("DATABASE_URL")
             .env_remove("CONFAB_DATABASE_URL")
             .stdout(Stdio::null())
@@ -156,8 +193,7 @@ async fn run(args: &Args, dir: &std::path::Path) -> Result<(), Failure> {
     drop(bob_ws);
 
     deliveries(args, alpha, beta, ada_ws, &conversation).await?;
-    inbox(args, &client, alpha, beta).await?;
-    signing();
+    inbox(args, &client, alpha, beta, scheme).await?;
     Ok(())
 }
 
@@ -344,12 +380,16 @@ async fn inbox(
     client: &reqwest::Client,
     alpha: &Instance,
     beta: &Instance,
+    scheme: Scheme,
 ) -> Result<(), Failure> {
     let db = confab::db::Db::connect(&beta.database_url, 1).await?;
     let bob = confab::db::users::find_by_name(&mut db.read().await?, "bob")
         .await?
         .ok_or("no bob")?;
     let pem = bob.private_key_pem.ok_or("bob has no key")?;
+    let ed25519 = confab::apub::keys::ed25519_signing_key(
+        &confab::apub::keys::ensure_ed25519(&db, bob.id).await?.1,
+    )?;
     let bob_id = format!("{}/users/bob", beta.base());
     let ada_id = format!("{}/users/ada", alpha.base());
     let inbox = url::Url::parse(&format!("{}/inbox", alpha.base()))?;
@@ -367,7 +407,30 @@ async fn inbox(
                        "content": format!("<p>inbox benchmark {i}</p>")}
         })
         .to_string();
-        let headers = signer.sign_post(&key, &key_id, &inbox, body.as_bytes())?;
+        let headers = match scheme {
+            Scheme::Cavage => {
+                let h = signer.sign_post(&key, &key_id, &inbox, body.as_bytes())?;
+                vec![
+                    ("date", h.date),
+                    ("digest", h.digest.unwrap_or_default()),
+                    ("signature", h.signature),
+                ]
+            }
+            Scheme::Rfc9421 => {
+                let h = confab::apub::rfc9421::sign(
+                    &ed25519,
+                    &confab::apub::keys::ed25519_key_id(&bob_id),
+                    reqwest::Method::POST,
+                    &inbox,
+                    Some(body.as_bytes()),
+                )?;
+                vec![
+                    ("content-digest", h.content_digest.unwrap_or_default()),
+                    ("signature-input", h.signature_input.to_str()?.to_owned()),
+                    ("signature", h.signature.to_str()?.to_owned()),
+                ]
+            }
+        };
         requests.push((body, headers));
     }
     let signing = signing.elapsed().as_secs_f64();
@@ -383,11 +446,14 @@ async fn inbox(
                 let Some((body, h)) = queue.lock().await.pop() else {
                     break;
                 };
-                let request = client
+                let mut request = client
                     .post(inbox.clone())
                     .header("content-type", "application/activity+json")
                     .body(body);
-                let response = h.apply(request).send().await;
+                for (name, value) in h {
+                    request = request.header(name, value);
+                }
+                let response = request.send().await;
                 if !response.is_ok_and(|r| r.status() == 202) {
                     refused += 1;
                 }
@@ -447,7 +513,32 @@ fn signing() {
     }
     let s = start.elapsed().as_secs_f64();
     println!(
-        "signing alone: {:.0} signatures/s on one core ({:.0} us each)",
+        "signing alone, RSA-2048 draft-cavage: {:.0} signatures/s on one core ({:.0} us each)",
+        n as f64 / s,
+        s * 1e6 / n as f64
+    );
+    let Ok(ed25519) = confab::apub::keys::generate_ed25519()
+        .map_err(|e| e.to_string())
+        .and_then(|(_, private)| {
+            confab::apub::keys::ed25519_signing_key(&private).map_err(|e| e.to_string())
+        })
+    else {
+        return;
+    };
+    let n = 20_000;
+    let start = Instant::now();
+    for _ in 0..n {
+        let _ = confab::apub::rfc9421::sign(
+            &ed25519,
+            "https://bench.example/users/b#ed25519-key",
+            reqwest::Method::POST,
+            &inbox,
+            Some(&body),
+        );
+    }
+    let s = start.elapsed().as_secs_f64();
+    println!(
+        "signing alone, Ed25519 RFC 9421: {:.0} signatures/s on one core ({:.1} us each)",
         n as f64 / s,
         s * 1e6 / n as f64
     );
