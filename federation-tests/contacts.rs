@@ -295,7 +295,63 @@ async fn blocks_cross_instances_and_undo_restores() {
         .push_where("message.created", |m| m["body"] == "friends again")
         .await;
     assert_eq!(got["conversation"], conv_bob.as_str());
+
+    // Blocking again is a new Block (a fresh id), so it reaches alpha too.
+    bob.ok("contact.block", json!({"user": ada_on_beta})).await;
+    ada.push_where("conversation.updated", |c| {
+        c["id"] == conv_ada.as_str() && c["read_only"] == true
+    })
+    .await;
+    ada.err(
+        "message.send",
+        json!({"conversation": conv_ada, "body": "again?"}),
+        "forbidden",
+    )
+    .await;
+    let sent = block_activities(&rig.instances[1]).await;
+    let [block, undo, again] = sent.as_slice() else {
+        panic!("beta sent Block, Undo, Block: {sent:#?}");
+    };
+    assert_eq!(
+        (
+            block["type"].as_str(),
+            undo["type"].as_str(),
+            again["type"].as_str()
+        ),
+        (Some("Block"), Some("Undo"), Some("Block"))
+    );
+    assert_ne!(block["id"], again["id"], "each Block has its own id");
+    assert_eq!(
+        undo["object"]["id"], block["id"],
+        "the Undo names the first Block"
+    );
     rig.stop().await;
+}
+
+/// The `Block` and `Undo` activities `instance` queued, oldest first.
+async fn block_activities(instance: &Instance) -> Vec<Value> {
+    let path = instance
+        .database_url
+        .trim_start_matches("sqlite://")
+        .to_owned();
+    tokio::task::spawn_blocking(move || {
+        use diesel::{Connection, QueryableByName, RunQueryDsl};
+        #[derive(QueryableByName)]
+        struct Sent {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            body: String,
+        }
+        let mut db = diesel::SqliteConnection::establish(&path).unwrap();
+        diesel::sql_query("SELECT body FROM deliveries ORDER BY created_at")
+            .load::<Sent>(&mut db)
+            .unwrap()
+            .into_iter()
+            .map(|row| serde_json::from_str::<Value>(&row.body).unwrap())
+            .filter(|a| a["type"] == "Block" || a["type"] == "Undo")
+            .collect()
+    })
+    .await
+    .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

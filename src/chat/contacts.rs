@@ -267,6 +267,7 @@ impl Chat {
             blocker: user,
             blocked: other,
             active: true,
+            undone: None,
         })
         .await
     }
@@ -274,9 +275,9 @@ impl Chat {
     /// Lifts a block: the direct chat is writable again if they are contacts.
     pub async fn unblock(&self, user: UserId, other: UserId) -> ChatResult<()> {
         let mut conn = self.db.write().await?;
-        if !rows::unblock(&mut conn, user, other).await? {
+        let Some(lifted) = rows::unblock(&mut conn, user, other).await? else {
             return Err(ChatError::NotFound("block"));
-        }
+        };
         self.cache.clear();
         self.notify(
             vec![user],
@@ -294,6 +295,7 @@ impl Chat {
             blocker: user,
             blocked: other,
             active: false,
+            undone: lifted.activity_id,
         })
         .await
     }

@@ -43,6 +43,9 @@ pub enum Outgoing {
         blocker: UserId,
         blocked: UserId,
         active: bool,
+        /// When lifted: the id of the `Block` federation sent for it, so
+        /// that the `Undo` names it (`None` if none was sent).
+        undone: Option<String>,
     },
     /// A message was stored, edited or deleted by its author (local, or
     /// remote in a group hosted here, which relays it).

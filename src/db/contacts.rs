@@ -133,17 +133,50 @@ pub async fn block(
     Ok(())
 }
 
+/// A block, as stored.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = blocks)]
+pub struct BlockRow {
+    pub blocker_id: UserId,
+    pub blocked_id: UserId,
+    pub created_at: NaiveDateTime,
+    /// The ActivityPub id of the `Block` last sent for it (a local blocker
+    /// of a remote user), so that its `Undo` can name it.
+    pub activity_id: Option<String>,
+}
+
+/// Remembers the id of the `Block` just sent for `blocker`'s block of
+/// `blocked` (nothing if the block is gone meanwhile).
+pub async fn set_block_activity(
+    conn: &mut DbConn<'_>,
+    blocker: UserId,
+    blocked: UserId,
+    activity_id: &str,
+) -> Result<(), DbError> {
+    with_conn!(conn, |c| {
+        diesel::update(blocks::table.find((blocker, blocked)))
+            .set(blocks::activity_id.eq(activity_id))
+            .execute(c)
+            .await
+    })?;
+    Ok(())
+}
+
+/// Lifts `blocker`'s block of `blocked`; returns it as it was, or `None`
+/// if there was none.
 pub async fn unblock(
     conn: &mut DbConn<'_>,
     blocker: UserId,
     blocked: UserId,
-) -> Result<bool, DbError> {
-    let n = with_conn!(conn, |c| {
+) -> Result<Option<BlockRow>, DbError> {
+    let row = with_conn!(conn, |c| {
         diesel::delete(blocks::table.find((blocker, blocked)))
-            .execute(c)
+            .returning(BlockRow::as_returning())
+            .get_result(c)
             .await
+            .optional()
     })?;
-    Ok(n > 0)
+    Ok(row)
 }
 
 /// Whether either of `a` and `b` blocks the other.

@@ -133,6 +133,8 @@ diesel::table! {
         blocker_id -> DbUuid,
         blocked_id -> DbUuid,
         created_at -> Timestamp,
+        /// The ActivityPub id of the `Block` last sent for it.
+        activity_id -> Nullable<Text>,
     }
 }
 

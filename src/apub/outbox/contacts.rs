@@ -10,7 +10,7 @@ use crate::apub::activities::undo::{Undo, Undoable};
 use crate::apub::objects::person::ApubUser;
 use crate::chat::federation::ContactChange;
 use crate::chat::ChatResult;
-use crate::db::contacts::ContactRow;
+use crate::db::contacts::{self as contact_rows, ContactRow};
 use crate::db::ids::UserId;
 use activitypub_federation::kinds::activity::{AcceptType, BlockType, RejectType, UndoType};
 use serde_json::{json, Value};
@@ -158,11 +158,14 @@ impl Queue {
         Ok(())
     }
 
+    /// Sends `Block` (each with a fresh id, remembered on the block row)
+    /// or, when the block is lifted, `Undo` of the `Block` it undoes.
     pub(super) async fn block(
         &self,
         blocker: UserId,
         blocked: UserId,
         active: bool,
+        undone: Option<String>,
     ) -> ChatResult<()> {
         if !self.config.federation_send_blocks {
             return Ok(());
@@ -173,18 +176,27 @@ impl Queue {
             return Ok(());
         }
         self.ensure_key(&blocker).await?;
+        let id = match undone.filter(|_| !active) {
+            Some(sent) => url(&sent)?,
+            // A new block; or the undo of one whose Block was never sent
+            // (sending was off) or predates Blocks having their own ids:
+            // peers match an undone Block by its actor and object.
+            None => url(&self.urls().new_block(&blocker.row.name))?,
+        };
         let block = Block {
-            id: url(&format!(
-                "{}/users/{}/blocks/{}",
-                self.base(),
-                blocker.row.name,
-                blocked.id()
-            ))?,
+            id,
             kind: BlockType::Block,
             actor: blocker.ap_id.clone().into(),
             object: blocked.ap_id.clone().into(),
         };
         if active {
+            contact_rows::set_block_activity(
+                &mut self.db.write().await?,
+                blocker.id(),
+                blocked.id(),
+                block.id.as_str(),
+            )
+            .await?;
             return self
                 .enqueue(
                     &blocker.ap_id,

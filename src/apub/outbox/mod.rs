@@ -217,7 +217,7 @@ impl Queue {
         if !actor.is_local() || actor.row.private_key_pem.is_some() {
             return Ok(());
         }
-        let (public, private) = tokio::task::spawn_blocking(super::generate_keypair)
+        let (public, private) = tokio::task::spawn_blocking(super::keys::generate_keypair)
             .await
             .map_err(|e| ChatError::Internal(e.to_string()))?
             .map_err(ChatError::Internal)?;
@@ -305,7 +305,8 @@ impl Federation for Queue {
                     blocker,
                     blocked,
                     active,
-                } => self.block(blocker, blocked, active).await,
+                    undone,
+                } => self.block(blocker, blocked, active, undone).await,
                 Outgoing::Message {
                     message,
                     stored,
