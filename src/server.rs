@@ -21,7 +21,7 @@ pub fn router(state: AppState) -> Router {
     let max_body = state.config.max_body_bytes;
     api::router()
         .route("/api/v1/ws", axum::routing::get(ws::upgrade))
-        .merge(apub::router())
+        .merge(apub::routes::router())
         .merge(web::router(&state.config.web_embed_origins))
         .fallback(|| async { Error::NoRoute })
         .method_not_allowed_fallback(|| async { Error::MethodNotAllowed })

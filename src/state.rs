@@ -150,3 +150,10 @@ fn random_secret() -> String {
     OsRng.fill_bytes(&mut bytes);
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+/// The federation routes' state is the federation library's configuration.
+impl axum::extract::FromRef<AppState> for apub::context::Federation {
+    fn from_ref(state: &AppState) -> Self {
+        state.federation.clone()
+    }
+}

@@ -3,12 +3,13 @@
 
 use super::context::Data;
 use super::html::{escape, paragraphs};
+use super::keys::generate_keypair;
 use super::objects::group::ApubGroup;
 use super::objects::person::host_with_port;
-use super::{actor_url, generate_keypair, ACTIVITY_JSON};
+use super::ACTIVITY_JSON;
+use crate::apub::context::Federation;
 use crate::chat::users::User;
 use crate::error::Error;
-use crate::state::AppState;
 use activitypub_federation::traits::Object;
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::header::{ACCEPT, CONTENT_TYPE, VARY};
@@ -29,7 +30,7 @@ fn wants_activity_json(headers: &HeaderMap) -> bool {
 
 /// # `GET /users/{name}`
 pub async fn actor(
-    State(state): State<AppState>,
+    State(state): State<Federation>,
     Path(name): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, Error> {
@@ -47,7 +48,7 @@ pub async fn actor(
         .await?;
     let (ed25519, _) = super::keys::ensure_ed25519(state.chat.db(), user.id).await?;
     let mut person = person(&state, &user, &public_key);
-    let id = actor_url(&state, &user.name);
+    let id = state.urls().user(&user.name);
     person["assertionMethod"] = json!([super::keys::multikey(&id, &ed25519)]);
     let content_type = format!("{ACTIVITY_JSON}; charset=utf-8");
     Ok((
@@ -66,7 +67,7 @@ pub async fn actor(
 /// that server can mirror the group when a relayed message arrives before
 /// the group's state; anyone else gets the public document.
 pub async fn group(
-    State(state): State<AppState>,
+    State(state): State<Federation>,
     Path(id): Path<String>,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
@@ -74,7 +75,7 @@ pub async fn group(
     let not_found = || Error::Chat(crate::chat::ChatError::NotFound("group"));
     let url = url::Url::parse(&format!("{}/groups/{id}", state.config.public_base()))
         .map_err(|_| not_found())?;
-    let data: Data = state.federation.to_request_data();
+    let data: Data = state.to_request_data();
     let row = ApubGroup::read_from_id(url, &data)
         .await?
         .ok_or_else(not_found)?
@@ -111,8 +112,8 @@ pub async fn group(
 }
 
 /// The `Person` document (fields Mastodon, Lemmy and Pleroma read).
-fn person(state: &AppState, user: &User, public_key_pem: &str) -> Value {
-    let id = actor_url(state, &user.name);
+fn person(state: &Federation, user: &User, public_key_pem: &str) -> Value {
+    let id = state.urls().user(&user.name);
     let base = state.config.public_base();
     let mut person = json!({
         "@context": super::keys::ACTOR_CONTEXT,

@@ -22,8 +22,20 @@ pub struct Context {
     pub replays: Arc<super::replays::Replays>,
 }
 
+impl Context {
+    /// This server's URL scheme.
+    pub fn urls(&self) -> super::urls::LocalUrls {
+        super::urls::LocalUrls::new(self.config.public_base())
+    }
+}
+
 /// Request data of the federation library.
 pub type Data = activitypub_federation::config::Data<Context>;
+
+/// The federation library's configuration, which is also the state of the
+/// federation routes (it dereferences to [`Context`]): handlers take it, not
+/// the whole application state.
+pub type Federation = FederationConfig<Context>;
 
 /// The federation library's configuration.
 pub async fn federation_config(

@@ -1,9 +1,9 @@
 //! `/.well-known/webfinger`, `/.well-known/host-meta`, NodeInfo 2.1.
 
-use super::{actor_url, ACTIVITY_JSON};
+use super::ACTIVITY_JSON;
+use crate::apub::context::Federation;
 use crate::chat::ChatError;
 use crate::error::Error;
-use crate::state::AppState;
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
@@ -23,7 +23,7 @@ pub struct WebfingerQuery {
 /// (`resource=https://domain/users/name`) is answered the same way, with
 /// the same `acct:` subject, as Mastodon answers it.
 pub async fn webfinger(
-    State(state): State<AppState>,
+    State(state): State<Federation>,
     query: Result<axum::extract::Query<WebfingerQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, Error> {
     let resource = query
@@ -43,7 +43,7 @@ pub async fn webfinger(
             .to_string(),
     };
     let user = state.chat.public_user(&name).await?;
-    let id = actor_url(&state, &user.name);
+    let id = state.urls().user(&user.name);
     let body = json!({
         "subject": format!("acct:{}@{}", user.name, state.config.domain),
         "aliases": [id],
@@ -96,7 +96,7 @@ impl Resource {
 
 /// The user name in a local actor URL (`{public_base}/users/{name}`, with
 /// no query or fragment), if `url` is one.
-fn local_user_name<'u>(state: &AppState, url: &'u Url) -> Option<&'u str> {
+fn local_user_name<'u>(state: &Federation, url: &'u Url) -> Option<&'u str> {
     if url.scheme() != state.config.public_scheme
         || !state.config.is_local(url)
         || url.query().is_some()
@@ -112,7 +112,7 @@ fn local_user_name<'u>(state: &AppState, url: &'u Url) -> Option<&'u str> {
 
 /// # `GET /.well-known/host-meta`
 /// The WebFinger template, for servers that look it up first.
-pub async fn host_meta(State(state): State<AppState>) -> Response {
+pub async fn host_meta(State(state): State<Federation>) -> Response {
     let base = state.config.public_base();
     let xml = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
@@ -124,7 +124,7 @@ pub async fn host_meta(State(state): State<AppState>) -> Response {
 }
 
 /// # `GET /.well-known/nodeinfo`
-pub async fn nodeinfo_links(State(state): State<AppState>) -> Json<serde_json::Value> {
+pub async fn nodeinfo_links(State(state): State<Federation>) -> Json<serde_json::Value> {
     Json(json!({"links": [{
         "rel": "http://nodeinfo.diaspora.software/ns/schema/2.1",
         "href": format!("{}/nodeinfo/2.1", state.config.public_base()),
@@ -132,7 +132,7 @@ pub async fn nodeinfo_links(State(state): State<AppState>) -> Json<serde_json::V
 }
 
 /// # `GET /nodeinfo/2.1`
-pub async fn nodeinfo(State(state): State<AppState>) -> Result<Response, Error> {
+pub async fn nodeinfo(State(state): State<Federation>) -> Result<Response, Error> {
     let users = state.chat.user_count().await?;
     let body = json!({
         "version": "2.1",

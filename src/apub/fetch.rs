@@ -11,10 +11,10 @@ use super::objects::note::Tombstone;
 use super::objects::person::ApubUser;
 use super::outbox::Published;
 use super::{rfc9421, signing, ACTIVITY_JSON};
+use crate::apub::context::Federation;
 use crate::chat::ChatError;
 use crate::db::ids::MessageId;
 use crate::error::Error;
-use crate::state::AppState;
 use activitypub_federation::fetch::object_id::ObjectId;
 use activitypub_federation::traits::Actor;
 use axum::extract::{OriginalUri, Path, State};
@@ -36,14 +36,14 @@ fn activity_json(status: StatusCode, mut body: Value) -> Response {
 }
 
 pub async fn message(
-    State(state): State<AppState>,
+    State(state): State<Federation>,
     Path(id): Path<String>,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
 ) -> Result<Response, Error> {
     let not_found = || Error::Chat(ChatError::NotFound("message"));
     let id = uuid::Uuid::parse_str(&id).map_err(|_| not_found())?;
-    let data: Data = state.federation.to_request_data();
+    let data: Data = state.to_request_data();
     let published = data
         .queue
         .published(MessageId(id))

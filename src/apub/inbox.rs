@@ -18,9 +18,9 @@ use super::objects::group::ApubGroup;
 use super::objects::note::ObjectRef;
 use super::objects::person::ApubUser;
 use super::{rfc9421, signing};
+use crate::apub::context::Federation;
 use crate::db::federation as federation_rows;
 use crate::error::Error;
-use crate::state::AppState;
 use activitypub_federation::fetch::object_id::ObjectId;
 use activitypub_federation::traits::{Activity, Actor};
 use aws_lc_rs::digest::{digest, SHA256};
@@ -36,7 +36,7 @@ use std::time::{Duration, SystemTime};
 /// signature expiry).
 const MAX_SKEW: Duration = Duration::from_secs(3600);
 
-pub async fn inbox(State(state): State<AppState>, request: Request) -> Result<StatusCode, Error> {
+pub async fn inbox(State(state): State<Federation>, request: Request) -> Result<StatusCode, Error> {
     let (parts, body) = request.into_parts();
     let headers = &parts.headers;
     if !headers.contains_key("signature") {
@@ -62,7 +62,7 @@ pub async fn inbox(State(state): State<AppState>, request: Request) -> Result<St
     }
     let activity: InboxActivity = serde_json::from_slice(&bytes)
         .map_err(|e| Error::InvalidActivity(format!("not an activity Confab reads: {e}")))?;
-    let data: Data = state.federation.to_request_data();
+    let data: Data = state.to_request_data();
     check_origin(&activity, &data)?;
     let sender: Either<ApubGroup, ApubUser> = ObjectId::from(activity.actor().clone())
         .dereference(&data)
@@ -140,7 +140,7 @@ fn check_signature(
     method: &str,
     target: &str,
     public_key_pem: &str,
-    state: &AppState,
+    state: &Federation,
 ) -> Result<(), Error> {
     let mut map = BTreeMap::new();
     for (name, value) in headers {
@@ -240,7 +240,7 @@ struct ActorOnly {
 }
 
 /// Refuses activities from blocked instances before any fetch is made.
-async fn refuse_blocked_instance(state: &AppState, actor: &url::Url) -> Result<(), Error> {
+async fn refuse_blocked_instance(state: &Federation, actor: &url::Url) -> Result<(), Error> {
     let host = actor.host_str().unwrap_or_default().to_ascii_lowercase();
     if state.chat.is_instance_blocked(&host).await? {
         return Err(Error::Refused(format!("federation with {host} is blocked")));

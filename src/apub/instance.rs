@@ -6,12 +6,12 @@
 
 use super::objects::person::ApubUser;
 use super::ACTIVITY_JSON;
+use crate::apub::context::Federation;
 use crate::config::Config;
 use crate::db::ids::UserId;
 use crate::db::users::UserRow;
 use crate::db::{settings, Db, DbError};
 use crate::error::Error;
-use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
@@ -29,7 +29,7 @@ pub async fn keypair(db: &Db) -> Result<(String, String), DbError> {
             .unwrap_or_default();
         return Ok((public, private));
     }
-    let (public, private) = tokio::task::spawn_blocking(super::generate_keypair)
+    let (public, private) = tokio::task::spawn_blocking(super::keys::generate_keypair)
         .await
         .map_err(|e| DbError::Corrupt(e.to_string()))?
         .map_err(DbError::Corrupt)?;
@@ -74,7 +74,7 @@ fn activity_json(body: serde_json::Value) -> Response {
 }
 
 /// # `GET /actor`
-pub async fn document(State(state): State<AppState>) -> Result<Response, Error> {
+pub async fn document(State(state): State<Federation>) -> Result<Response, Error> {
     let (public, _) = keypair(state.chat.db()).await?;
     let (ed25519, _) = super::keys::instance_ed25519(state.chat.db()).await?;
     let base = state.config.public_base();
@@ -95,14 +95,14 @@ pub async fn document(State(state): State<AppState>) -> Result<Response, Error> 
 /// # `GET /users/{name}/{outbox|followers|following}`
 /// Empty ordered collections: who talks to whom is nobody else's business.
 pub async fn empty_collection(
-    State(state): State<AppState>,
+    State(state): State<Federation>,
     Path((name, collection)): Path<(String, String)>,
 ) -> Result<Response, Error> {
     if !matches!(collection.as_str(), "outbox" | "followers" | "following") {
         return Err(Error::NoRoute);
     }
     let user = state.chat.public_user(&name).await?;
-    let id = format!("{}/{collection}", super::actor_url(&state, &user.name));
+    let id = format!("{}/{collection}", state.urls().user(&user.name));
     Ok(activity_json(json!({
         "@context": "https://www.w3.org/ns/activitystreams",
         "id": id,

@@ -18,6 +18,14 @@ use base64::Engine;
 use serde_json::{json, Value};
 use url::Url;
 
+/// A new RSA-2048 keypair `(public PEM, private PEM)`: every actor's
+/// `publicKey`, for draft-cavage signatures.
+pub fn generate_keypair() -> Result<(String, String), String> {
+    activitypub_federation::http_signatures::generate_actor_keypair()
+        .map(|k| (k.public_key, k.private_key))
+        .map_err(|e| e.to_string())
+}
+
 /// The `@context` of our actor documents: ActivityStreams, the security
 /// vocabulary (`publicKey`) and FEP-521a's Multikey (`assertionMethod`).
 pub const ACTOR_CONTEXT: [&str; 3] = [

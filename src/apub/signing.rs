@@ -174,8 +174,8 @@ mod tests {
 
     #[test]
     fn what_we_sign_verifies_and_nothing_else_does() {
-        let (public, private) = crate::apub::generate_keypair().unwrap();
-        let (other_public, _) = crate::apub::generate_keypair().unwrap();
+        let (public, private) = crate::apub::keys::generate_keypair().unwrap();
+        let (other_public, _) = crate::apub::keys::generate_keypair().unwrap();
         let signer = Signer::default();
         let key = signer.key("a", &private).unwrap();
         let inbox = Url::parse("https://peer.example/inbox").unwrap();
@@ -205,7 +205,7 @@ mod tests {
 
     #[test]
     fn a_signed_get_covers_request_target_host_and_date() {
-        let (public, private) = crate::apub::generate_keypair().unwrap();
+        let (public, private) = crate::apub::keys::generate_keypair().unwrap();
         let signer = Signer::default();
         let key = signer.key("a", &private).unwrap();
         let url = Url::parse("http://peer.example:8443/users/eve?page=1").unwrap();

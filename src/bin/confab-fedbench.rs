@@ -490,7 +490,7 @@ async fn inbox(
 }
 
 fn signing() {
-    let Ok((_, pem)) = confab::apub::generate_keypair() else {
+    let Ok((_, pem)) = confab::apub::keys::generate_keypair() else {
         return;
     };
     let signer = Signer::default();

@@ -172,7 +172,7 @@ async fn setup_as(software: &'static str, refuses_rfc9421: bool) -> Option<Setup
             .unwrap()
             .to_owned(),
     );
-    let (eve_public, eve_rsa) = confab::apub::generate_keypair().unwrap();
+    let (eve_public, eve_rsa) = confab::apub::keys::generate_keypair().unwrap();
     let (eve_ed25519_public, eve_ed25519) = confab::apub::keys::generate_ed25519().unwrap();
     let peer = Arc::new(Peer {
         base: format!("http://peer.test:{port}"),

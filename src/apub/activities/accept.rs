@@ -51,7 +51,7 @@ impl FollowRef {
                 "only the followed actor can answer a follow".into(),
             ));
         }
-        if super::urls(data).is_join(self.id()) {
+        if data.urls().is_join(self.id()) {
             return Ok(Answered::Join {
                 follower,
                 group: followed,
@@ -75,7 +75,7 @@ impl FollowRef {
                 Ok((follow.actor.inner().clone(), follow.object.clone()))
             }
             FollowRef::Id(id) => {
-                let urls = super::urls(data);
+                let urls = data.urls();
                 let name = urls
                     .follower(id)
                     .ok_or_else(|| Error::InvalidActivity(format!("unknown Follow {id}")))?;

@@ -78,7 +78,7 @@ pub(super) fn check_note(note: &Note, actor: &Url, data: &Data) -> Result<Option
 
 /// The message written here that `url` names (`/messages/{id}`).
 pub(crate) fn local_message(url: &Url, data: &Data) -> Option<MessageId> {
-    super::urls(data).message_id(url)
+    data.urls().message_id(url)
 }
 
 /// The id of the message `in_reply_to` names, if we have it.

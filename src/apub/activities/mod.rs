@@ -182,11 +182,6 @@ pub fn new_activity_id(base: &str) -> String {
     LocalUrls::new(base).new_activity()
 }
 
-/// This server's URL scheme.
-pub fn urls(data: &Data) -> LocalUrls {
-    LocalUrls::new(data.config.public_base())
-}
-
 /// `a` and `b` are on the same host (and port).
 pub fn same_origin(a: &Url, b: &Url) -> Result<(), Error> {
     if a.host_str() == b.host_str() && a.port_or_known_default() == b.port_or_known_default() {
@@ -201,7 +196,7 @@ pub fn same_origin(a: &Url, b: &Url) -> Result<(), Error> {
 /// The group hosted here that `url` names, if it names one (by its form:
 /// whether it exists is for `chat` to say).
 pub fn local_group(url: &Url, data: &Data) -> Option<crate::db::ids::ConversationId> {
-    urls(data).group_id(url)
+    data.urls().group_id(url)
 }
 
 /// The user an actor id names: a local one, or a remote one read from the

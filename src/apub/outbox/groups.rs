@@ -21,10 +21,11 @@ impl Queue {
         mut row: ConversationRow,
     ) -> ChatResult<ApubGroup> {
         if row.private_key_pem.is_none() {
-            let (public, private) = tokio::task::spawn_blocking(crate::apub::generate_keypair)
-                .await
-                .map_err(|e| ChatError::Internal(e.to_string()))?
-                .map_err(ChatError::Internal)?;
+            let (public, private) =
+                tokio::task::spawn_blocking(crate::apub::keys::generate_keypair)
+                    .await
+                    .map_err(|e| ChatError::Internal(e.to_string()))?
+                    .map_err(ChatError::Internal)?;
             let mut conn = self.db.write().await?;
             conversation_rows::set_keypair_once(&mut conn, row.id, &public, &private).await?;
             row = conversation_rows::find(&mut conn, row.id)
