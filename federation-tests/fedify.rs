@@ -284,7 +284,6 @@ async fn our_dm_arrives_at_fedify_with_content_and_a_mention() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs fresh Block ids (the second Block is never sent)"]
 async fn block_unblock_block_reaches_fedify_as_three_activities() {
     let Some((solo, peer)) = start(None).await else {
         return;
@@ -317,7 +316,6 @@ async fn block_unblock_block_reaches_fedify_as_three_activities() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs RFC 9421 verification of Fedify's signatures (401: the base must keep its parameter order)"]
 async fn fedify_first_knock_rfc9421_is_verified() {
     let Some((solo, peer)) = start(None).await else {
         return;
