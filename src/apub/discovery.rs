@@ -38,7 +38,9 @@ pub async fn webfinger(
             }
             name
         }
-        Resource::Url(url) => local_user_name(&state, &url)
+        Resource::Url(url) => state
+            .urls()
+            .user_name(&url)
             .ok_or(ChatError::NotFound("account"))?
             .to_string(),
     };
@@ -91,22 +93,6 @@ impl Resource {
             }
             _ => Err(malformed()),
         }
-    }
-}
-
-/// The user name in a local actor URL (`{public_base}/users/{name}`, with
-/// no query or fragment), if `url` is one.
-fn local_user_name<'u>(state: &Federation, url: &'u Url) -> Option<&'u str> {
-    if url.scheme() != state.config.public_scheme
-        || !state.config.is_local(url)
-        || url.query().is_some()
-        || url.fragment().is_some()
-    {
-        return None;
-    }
-    match url.path_segments()?.collect::<Vec<_>>().as_slice() {
-        ["users", name] if !name.is_empty() => Some(name),
-        _ => None,
     }
 }
 
