@@ -218,7 +218,7 @@ struct Hostile {
 
 impl Hostile {
     fn new(name: &'static str, origin: &str, shared_inbox: String) -> Hostile {
-        let (public_pem, private_pem) = confab::apub::generate_keypair().unwrap();
+        let (public_pem, private_pem) = confab::apub::keys::generate_keypair().unwrap();
         let id = format!("{origin}/users/{name}");
         Hostile {
             name,

@@ -163,7 +163,7 @@ async fn forged_unsigned_stale_and_replayed_activities_are_refused() {
     assert_eq!(body["error"]["code"], "signature_invalid");
 
     // Signed by someone else's key, claiming to be bob.
-    let (_, forged_key) = confab::apub::generate_keypair().unwrap();
+    let (_, forged_key) = confab::apub::keys::generate_keypair().unwrap();
     let forged = signed(&forged_key, &key_id, &inbox, &note(3, "forged"));
     let (status, body) = send(&rig, &forged).await;
     assert_eq!(status, 401, "{body}");

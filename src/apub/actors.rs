@@ -5,17 +5,18 @@ use super::context::Data;
 use super::html::{escape, paragraphs};
 use super::keys::generate_keypair;
 use super::objects::group::ApubGroup;
-use super::objects::person::host_with_port;
+use super::objects::person::{host_with_port, ApubUser};
 use super::ACTIVITY_JSON;
 use crate::apub::context::Federation;
 use crate::chat::users::User;
+use crate::db::users as user_rows;
 use crate::error::Error;
 use activitypub_federation::traits::Object;
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::header::{ACCEPT, CONTENT_TYPE, VARY};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use serde_json::{json, Value};
+use serde_json::json;
 
 /// Whether the client asked for an ActivityPub document.
 fn wants_activity_json(headers: &HeaderMap) -> bool {
@@ -42,14 +43,18 @@ pub async fn actor(
         )
             .into_response());
     }
-    let public_key = state
+    // The RSA key is made on the first fetch (the Ed25519 one by into_json).
+    state
         .chat
         .actor_public_key(user.id, generate_keypair)
         .await?;
-    let (ed25519, _) = super::keys::ensure_ed25519(state.chat.db(), user.id).await?;
-    let mut person = person(&state, &user, &public_key);
-    let id = state.urls().user(&user.name);
-    person["assertionMethod"] = json!([super::keys::multikey(&id, &ed25519)]);
+    let row = user_rows::find_by_id(&mut state.chat.db().read().await?, user.id)
+        .await?
+        .ok_or(crate::chat::ChatError::NotFound("user"))?;
+    let actor = ApubUser::from_row(row, &state.config.public_base())?;
+    let mut person = serde_json::to_value(actor.into_json(&state.to_request_data()).await?)
+        .map_err(|e| Error::Internal(e.to_string()))?;
+    person["@context"] = json!(super::keys::ACTOR_CONTEXT);
     let content_type = format!("{ACTIVITY_JSON}; charset=utf-8");
     Ok((
         [(CONTENT_TYPE, content_type.as_str()), (VARY, "Accept")],
@@ -73,7 +78,8 @@ pub async fn group(
     headers: HeaderMap,
 ) -> Result<Response, Error> {
     let not_found = || Error::Chat(crate::chat::ChatError::NotFound("group"));
-    let url = url::Url::parse(&format!("{}/groups/{id}", state.config.public_base()))
+    let id = uuid::Uuid::parse_str(&id).map_err(|_| not_found())?;
+    let url = url::Url::parse(&state.urls().group(crate::db::ids::ConversationId(id)))
         .map_err(|_| not_found())?;
     let data: Data = state.to_request_data();
     let row = ApubGroup::read_from_id(url, &data)
@@ -109,41 +115,6 @@ pub async fn group(
         document.to_string(),
     )
         .into_response())
-}
-
-/// The `Person` document (fields Mastodon, Lemmy and Pleroma read).
-fn person(state: &Federation, user: &User, public_key_pem: &str) -> Value {
-    let id = state.urls().user(&user.name);
-    let base = state.config.public_base();
-    let mut person = json!({
-        "@context": super::keys::ACTOR_CONTEXT,
-        "id": id,
-        "type": "Person",
-        "preferredUsername": user.name,
-        "name": if user.display_name.is_empty() { &user.name } else { &user.display_name },
-        "summary": paragraphs(&user.bio),
-        "url": id,
-        "inbox": format!("{id}/inbox"),
-        "outbox": format!("{id}/outbox"),
-        "followers": format!("{id}/followers"),
-        "following": format!("{id}/following"),
-        "endpoints": {"sharedInbox": format!("{base}/inbox")},
-        "manuallyApprovesFollowers": true,
-        "published": user.created_at,
-        "attachment": user.profile_links.iter().map(|link| json!({
-            "type": "PropertyValue",
-            "name": link.name,
-            "value": format!(
-                "<a href=\"{0}\" rel=\"me nofollow noopener noreferrer\" target=\"_blank\">{0}</a>",
-                escape(&link.url)
-            ),
-        })).collect::<Vec<_>>(),
-        "publicKey": {"id": format!("{id}#main-key"), "owner": id, "publicKeyPem": public_key_pem},
-    });
-    if let Some(avatar) = &user.avatar_url {
-        person["icon"] = json!({"type": "Image", "url": avatar});
-    }
-    person
 }
 
 /// The profile as a minimal HTML page for browsers.

@@ -16,12 +16,13 @@
 use super::outbox::retired_key;
 use super::schemes::{Scheme, Schemes};
 use super::signing::Signer;
+use super::urls::LocalUrls;
 use super::ACTIVITY_JSON;
 use super::{keys, rfc9421};
 use crate::config::Config;
 use crate::db::conversations as conversation_rows;
 use crate::db::deliveries::{self as rows, Attempt, DeliveryRow, HostRow};
-use crate::db::ids::{ConversationId, DeliveryId};
+use crate::db::ids::DeliveryId;
 use crate::db::settings;
 use crate::db::users as user_rows;
 use crate::db::{Db, DbError};
@@ -331,16 +332,16 @@ impl Delivery {
     /// The private key PEM of the local actor `signer` (a user, a group
     /// hosted here, or a deleted group's retired key).
     async fn signing_key(&self, signer: &str) -> Result<String, String> {
-        let base = self.config.public_base();
+        let urls = LocalUrls::new(self.config.public_base());
+        let signer_url = Url::parse(signer).map_err(|e| format!("signer {signer}: {e}"))?;
         let mut conn = self.db.read().await.map_err(|e| e.to_string())?;
-        let pem = if let Some(name) = signer.strip_prefix(&format!("{base}/users/")) {
+        let pem = if let Some(name) = urls.user_name(&signer_url) {
             user_rows::find_by_name(&mut conn, name)
                 .await
                 .map_err(|e| e.to_string())?
                 .and_then(|u| u.private_key_pem)
-        } else if let Some(id) = signer.strip_prefix(&format!("{base}/groups/")) {
-            let id = uuid::Uuid::parse_str(id).map_err(|e| e.to_string())?;
-            match conversation_rows::find(&mut conn, ConversationId(id))
+        } else if let Some(id) = urls.group_id(&signer_url) {
+            match conversation_rows::find(&mut conn, id)
                 .await
                 .map_err(|e| e.to_string())?
             {
@@ -374,8 +375,9 @@ impl Delivery {
         if let Some(key) = lock(&self.ed25519).get(signer) {
             return Ok(Some(key.clone()));
         }
-        let base = self.config.public_base();
-        let Some(name) = signer.strip_prefix(&format!("{base}/users/")) else {
+        let urls = LocalUrls::new(self.config.public_base());
+        let signer_url = Url::parse(signer).map_err(|e| format!("signer {signer}: {e}"))?;
+        let Some(name) = urls.user_name(&signer_url) else {
             return Ok(None);
         };
         let mut conn = self.db.read().await.map_err(|e| e.to_string())?;

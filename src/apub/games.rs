@@ -13,7 +13,7 @@
 use super::activities::accept::{Accept, FollowRef};
 use super::activities::announce::{Announce, Relayed};
 use super::activities::reject::Reject;
-use super::activities::{new_activity_id, user_named};
+use super::activities::user_named;
 use super::context::Data;
 use super::objects::note::GameCard;
 use super::outbox::{url, with_context, Queue};
@@ -145,7 +145,7 @@ impl Queue {
             ("group", Some(group)) if answerer.is_local() => {
                 self.ensure_key(&answerer).await?;
                 let inbox = url(conversation.inbox.as_deref().unwrap_or(&group))?;
-                let id = url(&new_activity_id(&self.base()))?;
+                let id = url(&self.urls().new_activity())?;
                 let activity = with_context(answer(id.clone(), url(&group)?))?;
                 self.enqueue_to(
                     &answerer.ap_id,
@@ -158,7 +158,7 @@ impl Queue {
             }
             ("direct", _) if answerer.is_local() && !author.is_local() => {
                 self.ensure_key(&answerer).await?;
-                let id = url(&new_activity_id(&self.base()))?;
+                let id = url(&self.urls().new_activity())?;
                 let activity = with_context(answer(id.clone(), author.ap_id.clone()))?;
                 self.enqueue(
                     &answerer.ap_id,

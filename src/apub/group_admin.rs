@@ -10,9 +10,9 @@
 //! - remove a member: `Remove{Person}` with the group as `target`.
 
 use super::activities::add::Add;
+use super::activities::local_group;
 use super::activities::remove::Remove;
 use super::activities::update::Update;
-use super::activities::{local_group, new_activity_id};
 use super::context::Data;
 use super::html;
 use super::objects::group::{group_context, rights_name, Group};
@@ -39,7 +39,7 @@ impl Queue {
         };
         let admin = self.actor(actor).await?;
         self.ensure_key(&admin).await?;
-        let activity_id = url(&new_activity_id(&self.base()))?;
+        let activity_id = url(&self.urls().new_activity())?;
         let (id, by, group_url) = (activity_id.clone(), admin.ap_id.clone(), url(&group)?);
         let mut activity = match command {
             GroupCommand::Update { name, topic } => {

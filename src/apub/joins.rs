@@ -6,7 +6,6 @@
 use super::activities::accept::{Accept, FollowRef};
 use super::activities::announce::Relayed;
 use super::activities::follow::Follow;
-use super::activities::new_activity_id;
 use super::activities::reject::Reject;
 use super::activities::undo::{Undo, Undoable};
 use super::context::{Context, Data};
@@ -92,7 +91,7 @@ impl Queue {
         let group = url(group)?;
         let follow_id = url(&self.urls().new_join(&actor.row.name))?;
         let follow = Follow::of(follow_id, &actor, &group);
-        let id = url(&new_activity_id(&self.base()))?;
+        let id = url(&self.urls().new_activity())?;
         let undo = Undo {
             id: id.clone(),
             kind: UndoType::Undo,
@@ -128,7 +127,7 @@ impl Queue {
         };
         let group = self.group_actor(row).await?;
         let follow = Follow::of(url(follow_id)?, &requester, &group.ap_id);
-        let id = url(&new_activity_id(&self.base()))?;
+        let id = url(&self.urls().new_activity())?;
         let (actor, object) = (group.ap_id.clone(), FollowRef::Embedded(follow));
         let answer = if approved {
             Relayed::Accept(Accept::of(id.clone(), actor, vec![], object))

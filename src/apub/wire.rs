@@ -38,6 +38,20 @@ where
     })
 }
 
+/// One value or many, keeping those that parse as `T` (an actor's
+/// `attachment` lists profile fields among images and links).
+pub fn each_that_parses<'de, T, D>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    T: DeserializeOwned,
+    D: Deserializer<'de>,
+{
+    let values: Vec<Value> = one_or_many(deserializer)?;
+    Ok(values
+        .into_iter()
+        .filter_map(|v| serde_json::from_value(v).ok())
+        .collect())
+}
+
 /// One value or many, of which the first is kept (there must be one).
 pub fn first<'de, T, D>(deserializer: D) -> Result<T, D::Error>
 where

@@ -16,7 +16,6 @@ pub mod undo;
 pub mod update;
 
 use crate::apub::context::{Context, Data};
-use crate::apub::urls::LocalUrls;
 use crate::error::Error;
 use activitypub_federation::traits::Activity;
 use serde::{Deserialize, Serialize};
@@ -175,11 +174,6 @@ impl Activity for OtherActivity {
         tracing::debug!(kind = %self.kind, id = %self.id, "activity type not handled");
         Ok(())
     }
-}
-
-/// A new id for an activity sent by this instance.
-pub fn new_activity_id(base: &str) -> String {
-    LocalUrls::new(base).new_activity()
 }
 
 /// `a` and `b` are on the same host (and port).

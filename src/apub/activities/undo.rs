@@ -33,6 +33,18 @@ pub struct Undo {
     pub object: Undoable,
 }
 
+impl Undo {
+    /// `actor` takes back `object`.
+    pub fn of(id: Url, actor: Url, object: Undoable) -> Self {
+        Self {
+            id,
+            kind: UndoType::Undo,
+            actor: actor.into(),
+            object,
+        }
+    }
+}
+
 #[async_trait::async_trait]
 impl Activity for Undo {
     type DataType = Context;

@@ -6,6 +6,7 @@
 use crate::apub::context::Data;
 use crate::apub::urls::LocalUrls;
 use crate::apub::{html, wire};
+use crate::chat::profiles::ProfileLink;
 use crate::db::ids::UserId;
 use crate::db::users::{self as user_rows, UserRow};
 use crate::error::Error;
@@ -43,17 +44,87 @@ pub struct Endpoints {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Image {
-    Object { url: Url },
+    Object {
+        #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+        kind: Option<String>,
+        url: Url,
+    },
     Link(Url),
 }
 
-/// The parts of an actor document that Confab reads.
+impl Image {
+    /// An `Image` object at `url`, as Mastodon writes an avatar.
+    fn at(url: Url) -> Self {
+        Image::Object {
+            kind: Some("Image".into()),
+            url,
+        }
+    }
+}
+
+/// A profile field (Mastodon's `PropertyValue`): a profile link here, its
+/// `value` an HTML link.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PropertyValue {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub name: String,
+    pub value: String,
+}
+
+/// An actor document: what Confab reads of remote actors, and the whole
+/// document of a local user (`GET /users/{name}`), written once.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Person {
     pub id: ObjectId<ApubUser>,
     #[serde(rename = "type")]
     pub kind: String,
+    /// Where people read the profile (the actor id itself here).
+    #[serde(
+        default,
+        deserialize_with = "wire::lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub url: Option<Url>,
+    #[serde(
+        default,
+        deserialize_with = "wire::lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub outbox: Option<Url>,
+    #[serde(
+        default,
+        deserialize_with = "wire::lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub followers: Option<Url>,
+    #[serde(
+        default,
+        deserialize_with = "wire::lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub following: Option<Url>,
+    /// Always true for Confab users: a contact request waits for an answer.
+    #[serde(
+        default,
+        deserialize_with = "wire::lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub manually_approves_followers: Option<bool>,
+    #[serde(
+        default,
+        deserialize_with = "wire::lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub published: Option<DateTime<Utc>>,
+    /// Profile links (other kinds of attachment are skipped).
+    #[serde(
+        default,
+        deserialize_with = "wire::each_that_parses",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub attachment: Vec<PropertyValue>,
     /// Optional in ActivityPub; without it the name comes from the id.
     #[serde(default, deserialize_with = "wire::lenient")]
     pub preferred_username: Option<String>,
@@ -126,6 +197,62 @@ fn username_of(preferred: Option<&str>, id: &Url) -> Result<String, Error> {
 }
 
 impl ApubUser {
+    /// The actor document, with `ed25519` (the public Multibase) as a
+    /// FEP-521a `assertionMethod` Multikey beside the RSA `publicKey`.
+    pub fn to_person(&self, urls: &LocalUrls, ed25519: Option<&str>) -> Person {
+        let id = self.ap_id.clone();
+        let at = |path: &str| Url::parse(&format!("{id}/{path}")).ok();
+        let row = &self.row;
+        let links: Vec<ProfileLink> = serde_json::from_str(&row.profile_links).unwrap_or_default();
+        let attachment = links
+            .into_iter()
+            .map(|link| PropertyValue {
+                kind: "PropertyValue".into(),
+                value: format!(
+                    "<a href=\"{0}\" rel=\"me nofollow noopener noreferrer\" target=\"_blank\">{0}</a>",
+                    html::escape(&link.url)
+                ),
+                name: link.name,
+            })
+            .collect();
+        let name = match row.display_name.is_empty() {
+            true => &row.name,
+            false => &row.display_name,
+        };
+        Person {
+            id: id.clone().into(),
+            kind: "Person".into(),
+            url: Some(id.clone()),
+            outbox: at("outbox"),
+            followers: at("followers"),
+            following: at("following"),
+            manually_approves_followers: Some(true),
+            published: Some(row.created_at.and_utc()),
+            attachment,
+            preferred_username: Some(row.name.clone()),
+            name: Some(name.clone()),
+            summary: Some(html::paragraphs(&row.bio)),
+            inbox: self.inbox(),
+            endpoints: Some(Endpoints {
+                shared_inbox: Url::parse(&urls.shared_inbox()).ok(),
+            }),
+            public_key: PublicKey {
+                id: format!("{id}#main-key"),
+                owner: id.clone(),
+                public_key_pem: row.public_key_pem.clone().unwrap_or_default(),
+            },
+            icon: row
+                .avatar_url
+                .as_deref()
+                .and_then(|u| Url::parse(u).ok())
+                .map(Image::at),
+            assertion_method: ed25519
+                .map(|key| crate::apub::keys::multikey(id.as_str(), key))
+                .into_iter()
+                .collect(),
+        }
+    }
+
     /// Wraps a row, computing a local user's id from `base`.
     pub fn from_row(row: UserRow, base: &str) -> Result<Self, Error> {
         let id = match &row.ap_id {
@@ -219,26 +346,18 @@ impl Object for ApubUser {
         Ok(actor)
     }
 
+    /// The document of a local user (its keys are made if missing); a
+    /// remote one as we stored it.
     async fn into_json(self, data: &Data) -> Result<Person, Error> {
-        let public_key_pem = self.row.public_key_pem.clone().unwrap_or_default();
-        Ok(Person {
-            id: self.ap_id.clone().into(),
-            kind: "Person".into(),
-            preferred_username: Some(self.row.name.clone()),
-            name: Some(self.row.display_name.clone()),
-            summary: Some(html::paragraphs(&self.row.bio)),
-            inbox: self.inbox(),
-            endpoints: Some(Endpoints {
-                shared_inbox: Url::parse(&format!("{}/inbox", data.config.public_base())).ok(),
-            }),
-            public_key: PublicKey {
-                id: format!("{}#main-key", self.ap_id),
-                owner: self.ap_id.clone(),
-                public_key_pem,
-            },
-            icon: None,
-            assertion_method: vec![],
-        })
+        let ed25519 = match self.is_local() {
+            true => Some(
+                crate::apub::keys::ensure_ed25519(data.chat.db(), self.id())
+                    .await?
+                    .0,
+            ),
+            false => None,
+        };
+        Ok(self.to_person(&data.urls(), ed25519.as_deref()))
     }
 
     async fn verify(json: &Person, expected_domain: &Url, _data: &Data) -> Result<(), Error> {
@@ -283,7 +402,7 @@ impl Object for ApubUser {
             .take(2000)
             .collect();
         let avatar_url = match json.icon {
-            Some(Image::Object { url }) | Some(Image::Link(url)) => Some(url.to_string()),
+            Some(Image::Object { url, .. }) | Some(Image::Link(url)) => Some(url.to_string()),
             None => None,
         };
         let ed25519 = crate::apub::keys::remote_ed25519(&id, &json.assertion_method);
@@ -450,5 +569,63 @@ mod tests {
         assert_eq!(username_of(Some("ann"), &id).unwrap(), "ann");
         let bare = Url::parse("https://r.example/").unwrap();
         assert!(username_of(None, &bare).is_err());
+    }
+
+    #[test]
+    fn a_local_user_s_document_has_what_peers_read_and_reads_back() {
+        let now = Utc::now().naive_utc();
+        let row = UserRow {
+            id: UserId::new(),
+            name: "ada".into(),
+            display_name: "Ada L.".into(),
+            bio: "maths & engines".into(),
+            avatar_url: Some("https://c.example/media/ada.png".into()),
+            profile_links: r#"[{"name": "site", "url": "https://ada.example/?a=1&b=<2>"}]"#.into(),
+            role: "user".into(),
+            password_hash: None,
+            external_subject: None,
+            public_key_pem: Some("PEM".into()),
+            private_key_pem: None,
+            created_at: now,
+            updated_at: now,
+            domain: None,
+            ap_id: None,
+            inbox: None,
+            shared_inbox: None,
+            fetched_at: None,
+            ed25519_key_id: None,
+            ed25519_public_key: None,
+            ed25519_private_key: None,
+        };
+        let urls = LocalUrls::new("https://c.example");
+        let actor = ApubUser::from_row(row, "https://c.example").unwrap();
+        let doc = serde_json::to_value(actor.to_person(&urls, Some("z6Mkq"))).unwrap();
+        let id = "https://c.example/users/ada";
+        assert_eq!(doc["id"], id);
+        assert_eq!(doc["url"], id);
+        assert_eq!(doc["preferredUsername"], "ada");
+        assert_eq!(doc["name"], "Ada L.");
+        assert_eq!(doc["summary"], "<p>maths &amp; engines</p>");
+        assert_eq!(doc["inbox"], format!("{id}/inbox"));
+        assert_eq!(doc["outbox"], format!("{id}/outbox"));
+        assert_eq!(doc["followers"], format!("{id}/followers"));
+        assert_eq!(doc["endpoints"]["sharedInbox"], "https://c.example/inbox");
+        assert_eq!(doc["manuallyApprovesFollowers"], true);
+        assert!(doc["published"].is_string());
+        assert_eq!(doc["publicKey"]["id"], format!("{id}#main-key"));
+        assert_eq!(doc["publicKey"]["owner"], id);
+        assert_eq!(doc["icon"]["type"], "Image");
+        assert_eq!(doc["icon"]["url"], "https://c.example/media/ada.png");
+        assert_eq!(doc["attachment"][0]["type"], "PropertyValue");
+        assert_eq!(
+            doc["attachment"][0]["value"],
+            "<a href=\"https://ada.example/?a=1&amp;b=&lt;2&gt;\" rel=\"me nofollow noopener noreferrer\" target=\"_blank\">https://ada.example/?a=1&amp;b=&lt;2&gt;</a>"
+        );
+        assert_eq!(doc["assertionMethod"][0]["type"], "Multikey");
+        assert_eq!(doc["assertionMethod"][0]["controller"], id);
+        // What we emit, we read.
+        let back: Person = serde_json::from_value(doc).unwrap();
+        assert_eq!(back.attachment.len(), 1);
+        assert_eq!(back.assertion_method.len(), 1);
     }
 }

@@ -5,15 +5,15 @@ use super::{url, with_context, Queue};
 use crate::apub::activities::accept::{Accept, FollowRef};
 use crate::apub::activities::block::Block;
 use crate::apub::activities::follow::Follow;
-use crate::apub::activities::new_activity_id;
+use crate::apub::activities::reject::Reject;
 use crate::apub::activities::undo::{Undo, Undoable};
 use crate::apub::objects::person::ApubUser;
 use crate::chat::federation::ContactChange;
 use crate::chat::ChatResult;
 use crate::db::contacts::{self as contact_rows, ContactRow};
 use crate::db::ids::UserId;
-use activitypub_federation::kinds::activity::{AcceptType, BlockType, RejectType, UndoType};
-use serde_json::{json, Value};
+use activitypub_federation::kinds::activity::BlockType;
+use serde_json::Value;
 use url::Url;
 
 impl Queue {
@@ -71,7 +71,7 @@ impl Queue {
         follow: &Follow,
     ) -> ChatResult<()> {
         let accept = Accept::of(
-            url(&new_activity_id(&self.base()))?,
+            url(&self.urls().new_activity())?,
             local.ap_id.clone(),
             vec![remote.ap_id.clone()],
             FollowRef::Embedded(follow.clone()),
@@ -105,31 +105,44 @@ impl Queue {
         }
         self.ensure_key(local).await?;
         let follow = self.row_follow(&row, &requester, &addressee)?;
-        let mut activities: Vec<(Url, Value)> = vec![];
-        let base = self.base();
-        let answer = |kind: &str, object: Value| -> ChatResult<(Url, Value)> {
-            let id = url(&new_activity_id(&base))?;
-            let value = with_context(
-                json!({"id": id, "type": kind, "actor": local.ap_id, "object": object}),
-            )?;
-            Ok((id, value))
+        let me = local.ap_id.clone();
+        let fresh = || url(&self.urls().new_activity());
+        let accept = |f: Follow| -> ChatResult<Accept> {
+            Ok(Accept::of(
+                fresh()?,
+                me.clone(),
+                vec![],
+                FollowRef::Embedded(f),
+            ))
         };
+        let reject = |f: Follow| -> ChatResult<Reject> {
+            Ok(Reject::of(
+                fresh()?,
+                me.clone(),
+                vec![],
+                FollowRef::Embedded(f),
+            ))
+        };
+        let undo = |f: Follow| -> ChatResult<Undo> {
+            Ok(Undo::of(fresh()?, me.clone(), Undoable::Follow(f)))
+        };
+        let queued = |id: &Url, activity: Value| (id.clone(), activity);
+        let mut activities: Vec<(Url, Value)> = vec![];
         match change {
-            ContactChange::Invited => activities.push((follow.id.clone(), with_context(&follow)?)),
+            ContactChange::Invited => activities.push(queued(&follow.id, with_context(&follow)?)),
             ContactChange::Accepted => {
-                activities.push(answer(
-                    AcceptType::Accept.to_string().as_str(),
-                    json!(follow),
-                )?);
                 let reciprocal = self.reciprocal_follow(&row, &requester, &addressee)?;
-                activities.push((reciprocal.id.clone(), with_context(&reciprocal)?));
+                let a = accept(follow)?;
+                activities.push(queued(&a.id, with_context(&a)?));
+                activities.push(queued(&reciprocal.id, with_context(&reciprocal)?));
             }
-            ContactChange::Declined => activities.push(answer(
-                RejectType::Reject.to_string().as_str(),
-                json!(follow),
-            )?),
+            ContactChange::Declined => {
+                let r = reject(follow)?;
+                activities.push(queued(&r.id, with_context(&r)?));
+            }
             ContactChange::Cancelled => {
-                activities.push(answer(UndoType::Undo.to_string().as_str(), json!(follow))?)
+                let u = undo(follow)?;
+                activities.push(queued(&u.id, with_context(&u)?));
             }
             ContactChange::Removed => {
                 let reciprocal = self.reciprocal_follow(&row, &requester, &addressee)?;
@@ -138,11 +151,9 @@ impl Queue {
                 } else {
                     (reciprocal, follow)
                 };
-                activities.push(answer(UndoType::Undo.to_string().as_str(), json!(own))?);
-                activities.push(answer(
-                    RejectType::Reject.to_string().as_str(),
-                    json!(theirs),
-                )?);
+                let (u, r) = (undo(own)?, reject(theirs)?);
+                activities.push(queued(&u.id, with_context(&u)?));
+                activities.push(queued(&r.id, with_context(&r)?));
             }
         }
         for (id, activity) in activities {
@@ -207,12 +218,11 @@ impl Queue {
                 )
                 .await;
         }
-        let undo = Undo {
-            id: url(&new_activity_id(&self.base()))?,
-            kind: UndoType::Undo,
-            actor: blocker.ap_id.clone().into(),
-            object: Undoable::Block(block),
-        };
+        let undo = Undo::of(
+            url(&self.urls().new_activity())?,
+            blocker.ap_id.clone(),
+            Undoable::Block(block),
+        );
         self.enqueue(
             &blocker.ap_id,
             with_context(&undo)?,

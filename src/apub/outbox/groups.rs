@@ -3,7 +3,6 @@
 
 use super::{lock, retired_key, url, with_context, Queue};
 use crate::apub::activities::delete::Delete;
-use crate::apub::activities::new_activity_id;
 use crate::apub::activities::update::Update;
 use crate::apub::objects::group::{rights_name, ApubGroup, GroupMember};
 use crate::apub::objects::person::ApubUser;
@@ -69,7 +68,7 @@ impl Queue {
         let mut object = group.to_group(&self.base());
         object.updated = Some(Utc::now());
         object.members = Some(snapshot);
-        let activity_id = url(&new_activity_id(&self.base()))?;
+        let activity_id = url(&self.urls().new_activity())?;
         let to = recipients.iter().map(|r| r.ap_id.clone()).collect();
         let update = Update::of_group(activity_id.clone(), group.ap_id.clone(), to, object);
         let mut update = with_context(update)?;
