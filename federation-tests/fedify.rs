@@ -141,8 +141,9 @@ async fn our_follow_is_accepted_by_fedify_with_its_embedded_accept() {
     capture("person", &actor);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn fedify_note_dm_arrives_live_and_in_history() {
+/// Fedify sends ada a DM of `kind` with `content`; it arrives live on her
+/// WebSocket and in the conversation's history as `text`.
+async fn dm_from_fedify_arrives(kind: &str, content: &str, text: &str, captured: &str) {
     let Some((solo, peer)) = start(None).await else {
         return;
     };
@@ -155,20 +156,22 @@ async fn fedify_note_dm_arrives_live_and_in_history() {
     let sent = peer
         .send(
             "dm",
-            json!({"to": solo.instance.handle("ada"), "content": "<p>hi ada, from <em>fedify</em></p>"}),
+            json!({"to": solo.instance.handle("ada"), "kind": kind, "content": content}),
         )
         .await;
-    let create = sent_by_peer(&peer, "Create", Some(&sent["id"])).await;
-    capture("create-note", &create);
+    capture(
+        captured,
+        &sent_by_peer(&peer, "Create", Some(&sent["id"])).await,
+    );
     let scheme = peer
         .accepted_scheme(sent["id"].as_str().unwrap(), false)
         .await;
     let got = tokio::time::timeout(Duration::from_secs(20), ada.push("message.created"))
         .await
-        .unwrap_or_else(|_| panic!("the DM never arrived ({scheme})"));
+        .unwrap_or_else(|_| panic!("the {kind} never arrived ({scheme})"));
     assert_eq!(got["conversation"], conv.as_str());
     assert_eq!(got["author"], fedi.as_str());
-    assert_eq!(got["body"], "hi ada, from fedify");
+    assert_eq!(got["body"], text);
     let history = solo
         .instance
         .get(
@@ -176,52 +179,29 @@ async fn fedify_note_dm_arrives_live_and_in_history() {
             &format!("/api/v1/conversations/{conv}/messages"),
         )
         .await;
-    assert_eq!(
-        history["messages"][0]["body"], "hi ada, from fedify",
-        "{history}"
-    );
+    assert_eq!(history["messages"][0]["body"], text, "{history}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fedify_note_dm_arrives_live_and_in_history() {
+    dm_from_fedify_arrives(
+        "Note",
+        "<p>hi ada, from <em>fedify</em></p>",
+        "hi ada, from fedify",
+        "create-note",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fedify_chat_message_dm_arrives_live_and_in_history() {
-    let Some((solo, peer)) = start(None).await else {
-        return;
-    };
-    let Contacts {
-        ada_token,
-        mut ada,
-        fedi,
-        conv,
-    } = ada_invites(&peer, &solo, "fedi").await;
-    let sent = peer
-        .send(
-            "dm",
-            json!({"to": solo.instance.handle("ada"), "kind": "ChatMessage", "content": "chat from fedify"}),
-        )
-        .await;
-    capture(
+    dm_from_fedify_arrives(
+        "ChatMessage",
+        "chat from fedify",
+        "chat from fedify",
         "create-chat-message",
-        &sent_by_peer(&peer, "Create", Some(&sent["id"])).await,
-    );
-    peer.accepted_scheme(sent["id"].as_str().unwrap(), false)
-        .await;
-    let got = tokio::time::timeout(Duration::from_secs(20), ada.push("message.created"))
-        .await
-        .unwrap_or_else(|_| panic!("the ChatMessage never arrived"));
-    assert_eq!(got["conversation"], conv.as_str());
-    assert_eq!(got["author"], fedi.as_str());
-    assert_eq!(got["body"], "chat from fedify");
-    let history = solo
-        .instance
-        .get(
-            &ada_token,
-            &format!("/api/v1/conversations/{conv}/messages"),
-        )
-        .await;
-    assert_eq!(
-        history["messages"][0]["body"], "chat from fedify",
-        "{history}"
-    );
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -15,6 +15,7 @@ mod fixtures;
 mod games;
 mod groups;
 mod guard;
+mod proofs;
 mod rig;
 mod security;
 #[path = "../tests/api/ws_client.rs"]

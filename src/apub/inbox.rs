@@ -17,7 +17,7 @@ use super::context::Data;
 use super::objects::group::ApubGroup;
 use super::objects::note::ObjectRef;
 use super::objects::person::ApubUser;
-use super::{rfc9421, signing};
+use super::{proofs, rfc9421, signing};
 use crate::apub::context::Federation;
 use crate::db::federation as federation_rows;
 use crate::error::Error;
@@ -51,9 +51,9 @@ pub async fn inbox(State(state): State<Federation>, request: Request) -> Result<
     let bytes = axum::body::to_bytes(body, MAX_ACTIVITY_BYTES)
         .await
         .map_err(|_| Error::PayloadTooLarge)?;
-    let actor = serde_json::from_slice::<ActorOnly>(&bytes)
-        .map_err(|e| Error::InvalidActivity(format!("not an activity: {e}")))?
-        .actor;
+    let envelope = serde_json::from_slice::<Envelope>(&bytes)
+        .map_err(|e| Error::InvalidActivity(format!("not an activity: {e}")))?;
+    let actor = envelope.actor;
     refuse_blocked_instance(&state, actor.id()).await?;
     if rfc9421 {
         rfc9421::check_content_digest(headers, &bytes)?;
@@ -80,6 +80,9 @@ pub async fn inbox(State(state): State<Federation>, request: Request) -> Result<
             sender.public_key_pem(),
             &state,
         )?;
+    }
+    if let Some(proof) = &envelope.proof {
+        check_proof(&bytes, proof, &sender)?;
     }
     activity.verify(&data).await?;
     activity
@@ -235,8 +238,33 @@ const MAX_ACTIVITY_BYTES: usize = 1 << 20;
 
 /// Just the `actor` of an activity (a URL or an object with an id).
 #[derive(serde::Deserialize)]
-struct ActorOnly {
+struct Envelope {
     actor: ObjectRef,
+    /// A FEP-8b32 integrity proof (one; a list of proofs is not checked).
+    #[serde(default, deserialize_with = "super::wire::lenient")]
+    proof: Option<proofs::Proof>,
+}
+
+/// An `eddsa-jcs-2022` proof by the sending user's Ed25519 key must
+/// verify; other proofs are logged and left unchecked.
+fn check_proof(
+    body: &[u8],
+    proof: &proofs::Proof,
+    sender: &Either<ApubGroup, ApubUser>,
+) -> Result<(), Error> {
+    let key = match sender {
+        Either::Right(user) => user
+            .row
+            .ed25519_key_id
+            .as_deref()
+            .zip(user.row.ed25519_public_key.as_deref()),
+        Either::Left(_) => None,
+    };
+    match proofs::check(body, proof, key)? {
+        proofs::Checked::Verified => tracing::debug!("integrity proof verified"),
+        proofs::Checked::Unchecked(why) => tracing::debug!(why, "integrity proof not checked"),
+    }
+    Ok(())
 }
 
 /// Refuses activities from blocked instances before any fetch is made.
