@@ -5,20 +5,14 @@
 
 use crate::contacts::{ada_and_bob, AdaAndBob};
 use crate::rig::{Instance, Rig};
-use crate::security::signed_post_as;
+use crate::security::{signed_post_as, user_row};
 use aws_lc_rs::digest::{digest, SHA256};
 use serde_json::{json, Value};
 
 /// `document` with a proof by `name`'s Ed25519 key on `instance`, made as
 /// eddsa-jcs-2022 prescribes (JCS, SHA-256 of proof options and document).
 async fn with_proof(instance: &Instance, name: &str, mut document: Value) -> Value {
-    let db = confab::db::Db::connect(&instance.database_url, 1)
-        .await
-        .unwrap();
-    let row = confab::db::users::find_by_name(&mut db.read().await.unwrap(), name)
-        .await
-        .unwrap()
-        .unwrap();
+    let row = user_row(instance, name).await;
     let key = confab::apub::keys::ed25519_signing_key(&row.ed25519_private_key.unwrap()).unwrap();
     let options = json!({
         "@context": document["@context"].clone(),

@@ -9,7 +9,8 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 /// Bob's private key, read from beta's database.
-async fn private_key(instance: &Instance, name: &str) -> String {
+/// The stored row of `instance`'s user `name` (with its keys).
+pub async fn user_row(instance: &Instance, name: &str) -> confab::db::users::UserRow {
     let db = confab::db::Db::connect(&instance.database_url, 1)
         .await
         .unwrap();
@@ -17,7 +18,13 @@ async fn private_key(instance: &Instance, name: &str) -> String {
         .await
         .unwrap()
         .unwrap();
-    row.private_key_pem
+    row
+}
+
+async fn private_key(instance: &Instance, name: &str) -> String {
+    user_row(instance, name)
+        .await
+        .private_key_pem
         .expect("the user has signed something already")
 }
 
