@@ -34,6 +34,19 @@ pub struct Mention {
     pub name: String,
 }
 
+impl Mention {
+    /// The tag of a mention of `href`, shown as `name` (`@user@host`), as a
+    /// `Note`'s `tag` entry.
+    pub fn tag(href: Url, name: String) -> Value {
+        let mention = Mention {
+            kind: "Mention".into(),
+            href,
+            name,
+        };
+        serde_json::to_value(mention).unwrap_or(Value::Null)
+    }
+}
+
 /// A message on the wire.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -9,7 +9,7 @@ use crate::apub::activities::create::Create;
 use crate::apub::activities::delete::Delete;
 use crate::apub::activities::update::Update;
 use crate::apub::html;
-use crate::apub::objects::note::{Note, NoteKind, Source};
+use crate::apub::objects::note::{Mention, Note, NoteKind, Source};
 use crate::apub::objects::person::{host_with_port, ApubUser};
 use crate::apub::urls;
 use crate::chat::federation::MessageChange;
@@ -51,7 +51,7 @@ impl Queue {
         };
         let tag = mentioned
             .iter()
-            .map(|r| json!({"type": "Mention", "href": r.ap_id, "name": r.handle()}))
+            .map(|r| Mention::tag(r.ap_id.clone(), r.handle()))
             .collect();
         let context = match &audience {
             Some(group) => group.clone(),
