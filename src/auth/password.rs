@@ -1,5 +1,5 @@
-//! argon2id password hashes in PHC string format. Hashing is CPU-heavy, so
-//! callers run these functions on a blocking thread.
+//! argon2id password hashes in PHC string format. Hashing is CPU-heavy and
+//! takes 19 MiB, so callers run these functions on the `hashing` pool.
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;

@@ -10,6 +10,7 @@ pub mod conversations;
 pub mod deliveries;
 pub mod federation;
 pub mod ids;
+pub mod invitations;
 pub mod join_requests;
 pub mod messages;
 pub mod schema;
