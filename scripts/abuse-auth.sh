@@ -4,7 +4,9 @@
 # of sign-ups from one address (how many were accepted), on SQLite.
 #   scripts/abuse-auth.sh [path/to/confab]   (default target/release/confab;
 #   needs: cargo build --release --bin confab)
-# Environment: LOGINS (256), SIGNUPS (1000), PARALLEL sign-up clients (16).
+# Environment: LOGINS (256), SIGNUPS (1000), PARALLEL sign-up clients (16),
+# SERVER_ARGS: extra server flags (e.g. "--password-hash-concurrency 256
+# --password-hash-queue 256 --signups-per-ip 0" to see it without limits).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ulimit -n 20000 2>/dev/null || true
@@ -27,7 +29,7 @@ export -f post
 export base
 
 CONFAB_LOG=warn "$bin" --bind "127.0.0.1:$port" --domain "127.0.0.1:$port" \
-  --database-url "sqlite://$work/confab.db" >"$work/server.log" 2>&1 &
+  --database-url "sqlite://$work/confab.db" ${SERVER_ARGS:-} >"$work/server.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 100); do curl -fs "$base/healthz" >/dev/null && break; sleep 0.1; done
 [ "$(post /api/v1/auth/register '{"name":"ada","password":"password-123"}')" = 201 ]

@@ -17,9 +17,10 @@ use std::fmt;
 const LINEAR_KEYS: usize = 16;
 
 /// Fails when any object in the JSON text `text` repeats a key (or when
-/// `text` is not JSON).
-pub fn check_unique_keys(text: &[u8]) -> Result<(), serde_json::Error> {
-    let mut de = serde_json::Deserializer::from_slice(text);
+/// `text` is not JSON). Takes `&str`: text already known to be UTF-8 is not
+/// checked again.
+pub fn check_unique_keys(text: &str) -> Result<(), serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_str(text);
     Unique::deserialize(&mut de)?;
     de.end()
 }
@@ -123,26 +124,26 @@ mod tests {
 
     #[test]
     fn repeated_keys_are_refused_at_any_depth() {
-        assert!(check_unique_keys(br#"{"a":1,"b":[{"a":1},{"a":2}]}"#).is_ok());
-        assert!(check_unique_keys(br#"{"a":1,"a":2}"#).is_err());
-        assert!(check_unique_keys(br#"{"d":{"x":[{"k":1,"k":1}]}}"#).is_err());
+        assert!(check_unique_keys(r#"{"a":1,"b":[{"a":1},{"a":2}]}"#).is_ok());
+        assert!(check_unique_keys(r#"{"a":1,"a":2}"#).is_err());
+        assert!(check_unique_keys(r#"{"d":{"x":[{"k":1,"k":1}]}}"#).is_err());
         // An escaped spelling of the same key is the same key.
-        assert!(check_unique_keys(br#"{"a":1,"\u0061":2}"#).is_err());
+        assert!(check_unique_keys(r#"{"a":1,"\u0061":2}"#).is_err());
     }
 
     #[test]
     fn large_objects_use_the_set() {
         let keys: Vec<String> = (0..40).map(|i| format!("\"k{i}\":{i}")).collect();
         let ok = format!("{{{}}}", keys.join(","));
-        assert!(check_unique_keys(ok.as_bytes()).is_ok());
+        assert!(check_unique_keys(ok.as_str()).is_ok());
         let repeated = format!("{{{},\"k3\":0}}", keys.join(","));
-        assert!(check_unique_keys(repeated.as_bytes()).is_err());
+        assert!(check_unique_keys(repeated.as_str()).is_err());
     }
 
     #[test]
     fn non_json_and_trailing_text_are_refused() {
-        assert!(check_unique_keys(b"{").is_err());
-        assert!(check_unique_keys(b"{} x").is_err());
-        assert!(check_unique_keys(b"[1, \"two\", null, true, 1.5]").is_ok());
+        assert!(check_unique_keys("{").is_err());
+        assert!(check_unique_keys("{} x").is_err());
+        assert!(check_unique_keys("[1, \"two\", null, true, 1.5]").is_ok());
     }
 }

@@ -45,7 +45,9 @@ where
         if !value.is_object() {
             return Err(Error::InvalidBody("the body must be a JSON object".into()));
         }
-        check_unique_keys(&bytes).map_err(|e| Error::MalformedBody(format!("{e}")))?;
+        // Valid JSON is valid UTF-8.
+        let text = std::str::from_utf8(&bytes).map_err(|e| Error::MalformedBody(e.to_string()))?;
+        check_unique_keys(text).map_err(|e| Error::MalformedBody(e.to_string()))?;
         serde_json::from_value(value)
             .map(ApiJson)
             .map_err(|e| Error::InvalidBody(format!("invalid body: {e}")))

@@ -1,10 +1,9 @@
 //! `HashPool`: a few dedicated threads that run password hashing, behind a
 //! bounded queue. Each argon2id hash takes 19 MiB for tens of milliseconds;
-//! without a bound a login flood runs hundreds at once (gigabytes), and on
-//! tokio's blocking pool each of many threads keeps its own malloc arena
-//! holding the freed memory. A fixed set of threads keeps both the peak
-//! and what stays allocated to `threads` hashes; work beyond the queue is
-//! refused at once, for the caller to answer 429.
+//! without a bound a login flood runs hundreds at once (gigabytes). A fixed
+//! set of threads, each reusing one working memory (`auth::password`),
+//! keeps both the peak and what stays allocated to `threads` hashes; work
+//! beyond the queue is refused at once, for the caller to answer 429.
 
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};

@@ -165,7 +165,7 @@ async fn answer(
     if text.len() > state.config.max_frame_bytes {
         return error_frame(None, &Error::PayloadTooLarge);
     }
-    let parsed = check_unique_keys(text.as_bytes()).and_then(|()| serde_json::from_str(text));
+    let parsed = check_unique_keys(text).and_then(|()| serde_json::from_str(text));
     let frame: ClientFrame = match parsed {
         Ok(frame) => frame,
         Err(e) => {

@@ -352,3 +352,111 @@ async fn repeated_json_keys_are_refused() {
     })
     .await;
 }
+
+async fn invite_only_sign_up_takes_a_use_of_a_code(s: &TestServer) {
+    let sign_up = |name: &str, code: Option<&str>| {
+        let mut body = json!({"name": name, "password": "password-123"});
+        if let Some(code) = code {
+            body["invitation"] = json!(code);
+        }
+        s.call(Method::POST, "/api/v1/auth/register", Some(body), None)
+    };
+    let r = sign_up("a1", None).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{:?}", r.body);
+    assert_eq!(
+        sign_up("a1", Some("bogus")).await.status,
+        StatusCode::FORBIDDEN
+    );
+    // The first code comes from the CLI's path (a service principal).
+    let cli = confab::chat::principal::Principal::Service {
+        subject: "cli".into(),
+    };
+    let first = s
+        .state
+        .chat
+        .create_invitation(
+            &cli,
+            confab::chat::invitations::NewInvitation {
+                max_uses: 2,
+                expires_in_s: None,
+            },
+        )
+        .await
+        .unwrap();
+    let r = sign_up("a1", Some(&first.code)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let admin = r.body["access_token"].as_str().unwrap().to_owned();
+    // A bad name is refused before a use is taken.
+    assert_eq!(
+        sign_up("..", Some(&first.code)).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let r = sign_up("a2", Some(&first.code)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let user = r.body["access_token"].as_str().unwrap().to_owned();
+    let r = sign_up("a3", Some(&first.code)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "used up: {:?}", r.body);
+
+    // Admins make codes over REST; users may not.
+    let new = json!({"max_uses": 1, "expires_in_s": 3600});
+    let path = "/api/v1/admin/invitations";
+    let r = s
+        .call(Method::POST, path, Some(new.clone()), Some(&user))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = s.call(Method::POST, path, Some(new), Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let second = r.body["code"].as_str().unwrap().to_owned();
+    assert!(r.body["expires_at"].is_string());
+    // A sign-up that fails (a taken name) gives its use back.
+    assert_eq!(
+        sign_up("A2", Some(&second)).await.status,
+        StatusCode::CONFLICT
+    );
+    assert_eq!(
+        sign_up("a4", Some(&second)).await.status,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        sign_up("a5", Some(&second)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let list = s.get(path, &admin).await;
+    assert_eq!(list.status, StatusCode::OK);
+    let uses: Vec<(String, u64)> = list
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["code"].as_str().unwrap().to_owned(),
+                i["uses"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert!(uses.contains(&(first.code.clone(), 2)), "{uses:?}");
+    assert!(uses.contains(&(second.clone(), 1)), "{uses:?}");
+    let r = s
+        .call(
+            Method::DELETE,
+            &format!("{path}/{second}"),
+            None,
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let r = s
+        .call(
+            Method::DELETE,
+            &format!("{path}/{second}"),
+            None,
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
+both_backends!(
+    invite_only_sign_up_takes_a_use_of_a_code,
+    &["--registration", "invite"]
+);
