@@ -51,6 +51,27 @@ pub enum UserCommand {
     },
     /// List users (name, id, role).
     List,
+    /// Make an invitation code for sign-up (`registration = invite`) and
+    /// print it.
+    Invite {
+        /// Sign-ups the code admits.
+        #[arg(long, default_value_t = 1)]
+        uses: u32,
+        /// Seconds until the code expires (never when not given).
+        #[arg(long)]
+        expires_in_s: Option<u64>,
+    },
+}
+
+/// Who may sign up at `/api/v1/auth/register`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RegistrationMode {
+    /// Anyone.
+    Open,
+    /// Whoever has an invitation code an admin created.
+    Invite,
+    /// Nobody: admins create accounts.
+    Closed,
 }
 
 /// The signature algorithm of the external auth service's tokens.
@@ -141,9 +162,110 @@ pub struct Config {
     #[arg(long, env = "CONFAB_TOKEN_TTL_S", default_value_t = 30 * 24 * 3600, global = true)]
     pub token_ttl_s: u64,
 
-    /// Whether anyone may sign up at /api/v1/auth/register.
+    /// `false` closes sign-up whatever `registration` says (the older
+    /// spelling of `registration = closed`).
     #[arg(long, env = "CONFAB_REGISTRATION_OPEN", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     pub registration_open: bool,
+
+    /// Who may sign up: open, invite (with a code an admin created) or
+    /// closed. `registration_open = false` also closes it.
+    #[arg(
+        long,
+        env = "CONFAB_REGISTRATION",
+        value_enum,
+        default_value = "open",
+        global = true
+    )]
+    pub registration: RegistrationMode,
+
+    /// Sign-ups allowed per client address (IPv6: per /64) in
+    /// `signup_window_s`, refilled evenly; 0 disables the limit.
+    #[arg(
+        long,
+        env = "CONFAB_SIGNUPS_PER_IP",
+        default_value_t = 5,
+        global = true
+    )]
+    pub signups_per_ip: u32,
+
+    /// The window of `signups_per_ip`, in seconds.
+    #[arg(
+        long,
+        env = "CONFAB_SIGNUP_WINDOW_S",
+        default_value_t = 3600,
+        global = true
+    )]
+    pub signup_window_s: u64,
+
+    /// Failed logins allowed per account name in `login_window_s`, refilled
+    /// evenly; beyond it logins to that name get 429. 0 disables the limit.
+    #[arg(
+        long,
+        env = "CONFAB_LOGIN_FAILURES_PER_ACCOUNT",
+        default_value_t = 10,
+        global = true
+    )]
+    pub login_failures_per_account: u32,
+
+    /// Failed logins allowed per client address (IPv6: per /64) in
+    /// `login_window_s`; 0 disables the limit.
+    #[arg(
+        long,
+        env = "CONFAB_LOGIN_FAILURES_PER_IP",
+        default_value_t = 50,
+        global = true
+    )]
+    pub login_failures_per_ip: u32,
+
+    /// The window of the login limits, in seconds.
+    #[arg(
+        long,
+        env = "CONFAB_LOGIN_WINDOW_S",
+        default_value_t = 300,
+        global = true
+    )]
+    pub login_window_s: u64,
+
+    /// Addresses or accounts each rate limit remembers at most (memory
+    /// bound; when it is reached, refilled entries go first, then any).
+    #[arg(
+        long,
+        env = "CONFAB_RATE_LIMIT_MAX_KEYS",
+        default_value_t = 65536,
+        global = true
+    )]
+    pub rate_limit_max_keys: usize,
+
+    /// Password hashes computed at once (argon2id takes 19 MiB each).
+    #[arg(
+        long,
+        env = "CONFAB_PASSWORD_HASH_CONCURRENCY",
+        default_value_t = 2,
+        global = true
+    )]
+    pub password_hash_concurrency: usize,
+
+    /// Logins and sign-ups that may wait for a hashing thread; beyond it
+    /// they get 429 at once.
+    #[arg(
+        long,
+        env = "CONFAB_PASSWORD_HASH_QUEUE",
+        default_value_t = 16,
+        global = true
+    )]
+    pub password_hash_queue: usize,
+
+    /// Comma-separated addresses or CIDR ranges of reverse proxies whose
+    /// `Forwarded`/`X-Forwarded-For` headers give the client address;
+    /// empty: the socket peer is the client.
+    #[arg(
+        long,
+        env = "CONFAB_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        value_parser = crate::client_ip::parse_cidr,
+        global = true
+    )]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 
     /// Comma-separated user names that get the admin role.
     #[arg(long, env = "CONFAB_ADMINS", value_delimiter = ',', global = true)]
@@ -361,6 +483,15 @@ impl Cli {
 }
 
 impl Config {
+    /// Who may sign up, with `registration_open = false` closing it.
+    pub fn registration_mode(&self) -> RegistrationMode {
+        if self.registration_open {
+            self.registration
+        } else {
+            RegistrationMode::Closed
+        }
+    }
+
     /// `scheme://domain`: the prefix of every public URL of this instance.
     pub fn public_base(&self) -> String {
         format!("{}://{}", self.public_scheme, self.domain)
@@ -447,6 +578,16 @@ impl Config {
                     "web_embed_origins: {origin:?} is not an origin like https://auth.example.org"
                 )));
             }
+        }
+        if self.signup_window_s == 0 || self.login_window_s == 0 {
+            return Err(ConfigError(
+                "signup_window_s and login_window_s must be positive".into(),
+            ));
+        }
+        if self.password_hash_concurrency == 0 {
+            return Err(ConfigError(
+                "password_hash_concurrency must be at least 1".into(),
+            ));
         }
         if self.max_body_bytes < 1024 {
             return Err(ConfigError("max_body_bytes must be at least 1024".into()));

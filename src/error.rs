@@ -6,7 +6,8 @@
 use crate::auth::AuthError;
 use crate::chat::ChatError;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::http::StatusCode;
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
@@ -62,6 +63,10 @@ pub enum Error {
     /// The federation library's errors, classified in `parts`.
     #[error(transparent)]
     Federation(#[from] activitypub_federation::error::Error),
+    /// 429: a rate limit of this client or account; `Retry-After` says when
+    /// to try again.
+    #[error("{message}")]
+    RateLimited { message: String, retry_after_s: u64 },
     /// 503: a dependency (the database) is down.
     #[error("{0}")]
     Unavailable(String),
@@ -115,6 +120,7 @@ impl Error {
             Error::Refused(_) => (S::FORBIDDEN, "refused"),
             Error::InvalidActivity(_) => (S::BAD_REQUEST, "invalid_activity"),
             Error::Federation(e) => federation_parts(e),
+            Error::RateLimited { .. } => (S::TOO_MANY_REQUESTS, "rate_limited"),
             Error::Unavailable(_) => (S::SERVICE_UNAVAILABLE, "unavailable"),
             Error::Internal(_) => (S::INTERNAL_SERVER_ERROR, "internal"),
         };
@@ -159,7 +165,24 @@ impl IntoResponse for Error {
                 message,
             },
         };
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(self.retry_after_s()));
+        }
+        response
+    }
+}
+
+impl Error {
+    /// Seconds a client should wait after a 429: the limit's own figure, or
+    /// one second for a busy server.
+    fn retry_after_s(&self) -> u64 {
+        match self {
+            Error::RateLimited { retry_after_s, .. } => (*retry_after_s).max(1),
+            _ => 1,
+        }
     }
 }
 

@@ -13,6 +13,10 @@
 //!   guarded against internal addresses.
 //! - [`web`]: the browser client of `web/`, embedded and served at `/`.
 //! - [`logging`]: the binary's log on stderr, text or JSON.
+//! - [`client_ip`]: the client address of a request (the peer, or what a
+//!   trusted proxy says).
+//! - [`ratelimit`]: keyed token buckets in bounded memory.
+//! - [`strict_json`]: refuses JSON objects that repeat a key.
 //! - [`error`]: every failure mapped to a status and JSON body, in one place.
 //! - [`state`]: the application state handed to handlers.
 //! - [`server`]: router, middleware, serving and graceful shutdown.
@@ -22,12 +26,15 @@ pub mod apub;
 pub mod auth;
 pub mod bus;
 pub mod chat;
+pub mod client_ip;
 pub mod config;
 pub mod db;
 pub mod error;
 pub mod logging;
 pub mod outgoing;
+pub mod ratelimit;
 pub mod server;
 pub mod state;
+pub mod strict_json;
 pub mod web;
 pub mod ws;

@@ -1,6 +1,7 @@
 //! The `confab` binary: parse the configuration, start logging, run the
 //! chosen command.
 
+use confab::chat::invitations::NewInvitation;
 use confab::chat::principal::Principal;
 use confab::chat::users::{NewUser, Role};
 use confab::config::{Cli, Command, UserCommand};
@@ -82,6 +83,17 @@ async fn user(state: AppState, command: UserCommand) -> Result<(), Box<dyn std::
             };
             let user = state.chat.create_user(&cli_actor, new).await?;
             println!("created {} ({}, {})", user.name, user.id, user.role);
+        }
+        UserCommand::Invite { uses, expires_in_s } => {
+            let cli_actor = Principal::Service {
+                subject: "cli".into(),
+            };
+            let new = NewInvitation {
+                max_uses: uses,
+                expires_in_s,
+            };
+            let invitation = state.chat.create_invitation(&cli_actor, new).await?;
+            println!("{}", invitation.code);
         }
         UserCommand::List => {
             let mut after = String::new();

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::serve::ListenerExt;
 use axum::{Router, ServiceExt};
 use std::future::Future;
+use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tower::Layer;
@@ -53,11 +54,12 @@ pub async fn serve(
             tracing::warn!("cannot set TCP_NODELAY: {e}");
         }
     });
-    let server = axum::serve(listener, ServiceExt::<Request>::into_make_service(app))
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            let _ = stop_tx.send(true);
-        });
+    // With the peer address, for `api::extract::ClientIp`.
+    let app = ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(app);
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    });
     let deadline = async move {
         let mut stop_rx = stop_rx;
         let _ = stop_rx.wait_for(|stopped| *stopped).await;

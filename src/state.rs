@@ -2,7 +2,9 @@
 //! owns the database and the event bus), the token service and the
 //! configuration. Built once at start-up; no globals.
 
+use crate::api::AuthLimits;
 use crate::apub;
+use crate::auth::hashing::HashPool;
 use crate::auth::tokens::{ExternalIssuer, TokenService};
 use crate::bus::InProcessBus;
 use crate::chat::{AccountPolicy, Chat, ChatError, ChatLimits};
@@ -31,6 +33,8 @@ pub enum StartupError {
     },
     #[error("federation setup failed: {0}")]
     Federation(String),
+    #[error("cannot start the password hashing threads: {0}")]
+    Threads(std::io::Error),
     #[error("server failed: {0}")]
     Serve(std::io::Error),
 }
@@ -41,6 +45,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub chat: Arc<Chat>,
     pub tokens: Arc<TokenService>,
+    /// Failed logins and sign-ups per client and account.
+    pub auth_limits: Arc<AuthLimits>,
     /// Live WebSocket sessions on this node.
     pub hub: Arc<Hub>,
     /// The federation library's configuration (its app data holds the
@@ -71,7 +77,7 @@ impl AppState {
             external_issuer(&config)?,
         );
         let policy = AccountPolicy {
-            registration_open: config.registration_open,
+            registration: config.registration_mode(),
             admins: config.admins.clone(),
         };
         let limits = ChatLimits {
@@ -81,11 +87,14 @@ impl AppState {
         let config = Arc::new(config);
         let queue = Arc::new(apub::outbox::Queue::new(db.clone(), config.clone()));
         let port = Arc::new(apub::port::Port::new(queue.clone()));
+        let hashing = HashPool::new(config.password_hash_concurrency, config.password_hash_queue)
+            .map_err(StartupError::Threads)?;
         let chat = Chat::new(
             db.clone(),
             Arc::new(InProcessBus::new()),
             policy,
             limits,
+            hashing,
             Some(port.clone()),
         );
         chat.promote_configured_admins().await?;
@@ -116,6 +125,7 @@ impl AppState {
         );
         port.bind(&federation);
         Ok(Self {
+            auth_limits: Arc::new(AuthLimits::new(&config)),
             config,
             chat,
             tokens: Arc::new(tokens),

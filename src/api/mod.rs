@@ -6,10 +6,12 @@
 //! `apub` only `apub::lookup` (finding remote users by handle).
 
 mod auth;
+pub use auth::AuthLimits;
 mod conversations;
 pub mod extract;
 mod federation;
 mod health;
+mod invitations;
 mod users;
 
 use crate::error::ErrorBody;
@@ -32,7 +34,7 @@ use utoipa_axum::routes;
     modifiers(&BearerAuth),
     components(schemas(ErrorBody)),
     tags(
-        (name = "auth", description = "Sign-up and login"),
+        (name = "auth", description = "Sign-up, login and invitation codes"),
         (name = "users", description = "Accounts and profiles"),
         (name = "chat", description = "Conversations, history, contacts and blocks (reads; writes go through the WebSocket)"),
         (name = "federation", description = "Delivery state, instance blocks and remote hosts"),
@@ -107,6 +109,20 @@ pub(crate) enum WriteErrors {
     Invalid(ErrorBody),
 }
 
+/// The answer of an endpoint with a rate limit.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub(crate) enum TooManyRequests {
+    /// Too many attempts from this client or for this account, or the
+    /// server is busy checking passwords (`rate_limited`); the
+    /// `Retry-After` header gives the seconds to wait.
+    #[response(
+        status = 429,
+        headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))
+    )]
+    TooManyRequests(ErrorBody),
+}
+
 /// The API routes plus the generated OpenAPI document.
 pub fn router() -> Router<AppState> {
     let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
@@ -134,6 +150,8 @@ pub fn router() -> Router<AppState> {
         ))
         .routes(routes!(federation::unblock_instance))
         .routes(routes!(federation::hosts))
+        .routes(routes!(invitations::list, invitations::create))
+        .routes(routes!(invitations::delete))
         .routes(routes!(health::healthz))
         .split_for_parts();
     router.route(

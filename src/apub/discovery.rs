@@ -3,6 +3,7 @@
 use super::ACTIVITY_JSON;
 use crate::apub::context::Federation;
 use crate::chat::ChatError;
+use crate::config::RegistrationMode;
 use crate::error::Error;
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
@@ -125,7 +126,7 @@ pub async fn nodeinfo(State(state): State<Federation>) -> Result<Response, Error
         "software": {"name": "confab", "version": env!("CARGO_PKG_VERSION")},
         "protocols": ["activitypub"],
         "services": {"inbound": [], "outbound": []},
-        "openRegistrations": state.config.registration_open,
+        "openRegistrations": state.config.registration_mode() == RegistrationMode::Open,
         "usage": {"users": {"total": users}},
         "metadata": {},
     });

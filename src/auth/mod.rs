@@ -4,6 +4,7 @@
 //! Must not import axum, `api`, `ws`, `chat` or `apub`: the HTTP and
 //! WebSocket extractors that use it live with their transports.
 
+pub mod hashing;
 pub mod password;
 pub mod tokens;
 

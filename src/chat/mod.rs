@@ -12,6 +12,7 @@ pub mod federation;
 pub mod games;
 pub mod groups;
 pub mod instances;
+pub mod invitations;
 pub mod joins;
 pub mod messages;
 pub mod mirrors;
@@ -23,6 +24,7 @@ pub mod validate;
 pub mod views;
 pub mod writer;
 
+use crate::auth::hashing::{HashPool, HashPoolError};
 use crate::db::{Db, DbError};
 use events::EventBus;
 use std::sync::Arc;
@@ -72,11 +74,20 @@ impl ChatError {
 
 pub type ChatResult<T> = Result<T, ChatError>;
 
+impl From<HashPoolError> for ChatError {
+    fn from(e: HashPoolError) -> Self {
+        match e {
+            HashPoolError::Busy => ChatError::RateLimited(e.to_string()),
+            HashPoolError::Stopped => ChatError::Internal(e.to_string()),
+        }
+    }
+}
+
 /// Rules about accounts that come from configuration.
 #[derive(Debug, Clone)]
 pub struct AccountPolicy {
-    /// Whether `POST /api/v1/auth/register` is open to anyone.
-    pub registration_open: bool,
+    /// Who may sign up at `POST /api/v1/auth/register`.
+    pub registration: crate::config::RegistrationMode,
     /// Names that get the admin role (besides the first registered user).
     pub admins: Vec<String>,
 }
@@ -96,6 +107,8 @@ pub struct Chat {
     events: Arc<dyn EventBus>,
     policy: AccountPolicy,
     limits: ChatLimits,
+    /// The threads that hash passwords, a bounded few at once.
+    hashing: HashPool,
     presence: presence::Presence,
     /// Rights and blocks for the send path, kept in memory.
     cache: cache::AccessCache,
@@ -113,6 +126,7 @@ impl Chat {
         events: Arc<dyn EventBus>,
         policy: AccountPolicy,
         limits: ChatLimits,
+        hashing: HashPool,
         federation: Option<Arc<dyn federation::Federation>>,
     ) -> Self {
         let writer = writer::MessageWriter::start(db.clone(), events.clone());
@@ -121,6 +135,7 @@ impl Chat {
             events,
             policy,
             limits,
+            hashing,
             presence: presence::Presence::default(),
             cache: cache::AccessCache::default(),
             writer,

@@ -9,6 +9,7 @@ use super::validate;
 use super::{Chat, ChatError, ChatResult};
 use crate::auth::password;
 use crate::auth::tokens::{ExternalClaims, ExternalRole, Verified};
+use crate::config::RegistrationMode;
 use crate::db::ids::UserId;
 use crate::db::users::{self as user_rows, UserRow};
 use crate::db::DbError;
@@ -44,7 +45,8 @@ impl std::fmt::Display for Role {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct User {
     pub id: UserId,
-    /// Unique, case-insensitively; 1-32 letters, digits, `_`, `-`, `.`.
+    /// Unique, case-insensitively; 1-32 letters, digits, `_`, `-`, `.`,
+    /// not only dots.
     pub name: String,
     pub display_name: String,
     pub bio: String,
@@ -87,13 +89,22 @@ impl TryFrom<UserRow> for User {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Registration {
-    #[schema(pattern = "^[A-Za-z0-9_.-]{1,32}$", min_length = 1, max_length = 32)]
+    #[schema(
+        pattern = "^[A-Za-z0-9_.-]*[A-Za-z0-9_-][A-Za-z0-9_.-]*$",
+        min_length = 1,
+        max_length = 32
+    )]
     pub name: String,
     #[schema(min_length = 8, max_length = 1024)]
     pub password: String,
     #[serde(default)]
     #[schema(max_length = 64, pattern = "^[^\\u0000-\\u001f\\u007f]*$")]
     pub display_name: Option<String>,
+    /// An invitation code; needed when the server is invite-only
+    /// (`registration = invite`), ignored otherwise.
+    #[serde(default)]
+    #[schema(max_length = 64)]
+    pub invitation: Option<String>,
 }
 
 /// Name and password, to log in.
@@ -110,7 +121,11 @@ pub struct Credentials {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
-    #[schema(pattern = "^[A-Za-z0-9_.-]{1,32}$", min_length = 1, max_length = 32)]
+    #[schema(
+        pattern = "^[A-Za-z0-9_.-]*[A-Za-z0-9_-][A-Za-z0-9_.-]*$",
+        min_length = 1,
+        max_length = 32
+    )]
     pub name: String,
     /// Without a password the account can only be used through tokens
     /// (for example, ones an admin obtains for it later).
@@ -181,13 +196,23 @@ impl NewAccount {
 
 impl Chat {
     /// Signs up a new account with a password. The first account, and any
-    /// named in the `admins` setting, become admins.
+    /// named in the `admins` setting, become admins. On an invite-only
+    /// server the sign-up takes one use of its invitation code.
     pub async fn register(&self, reg: Registration) -> ChatResult<User> {
-        if !self.policy.registration_open {
-            return Err(ChatError::Forbidden(
-                "registration is closed on this server".into(),
-            ));
-        }
+        let invited = match self.policy.registration {
+            RegistrationMode::Closed => {
+                return Err(ChatError::Forbidden(
+                    "registration is closed on this server".into(),
+                ))
+            }
+            RegistrationMode::Open => None,
+            RegistrationMode::Invite => {
+                // Bad values are refused before a use is taken.
+                validate::name("name", &reg.name)?;
+                validate::password(&reg.password)?;
+                Some(self.take_invitation(reg.invitation.as_deref()).await?)
+            }
+        };
         let profile = Profile {
             display_name: reg.display_name.unwrap_or_default(),
             ..Profile::default()
@@ -196,7 +221,11 @@ impl Chat {
             first_becomes_admin: true,
             ..NewAccount::new(reg.name, profile)
         };
-        self.insert_user(account, Some(reg.password)).await
+        let result = self.insert_user(account, Some(reg.password)).await;
+        if let (Err(_), Some(code)) = (&result, &invited) {
+            self.give_back_invitation(code).await;
+        }
+        result
     }
 
     /// Checks a name and password; the same error for an unknown name and a
@@ -208,7 +237,10 @@ impl Chat {
             None
         };
         let stored = row.as_ref().and_then(|r| r.password_hash.clone());
-        let ok = blocking(move || password::verify(&creds.password, stored.as_deref())).await?;
+        let ok = self
+            .hashing
+            .run(move || password::verify(&creds.password, stored.as_deref()))
+            .await?;
         match row {
             Some(row) if ok => Ok(User::try_from(row)?),
             _ => Err(ChatError::Unauthenticated("wrong name or password".into())),
@@ -306,7 +338,8 @@ impl Chat {
         let profile = checked_profile(profile)?;
         let password_hash = match password {
             Some(pw) => Some(
-                blocking(move || password::hash(&pw))
+                self.hashing
+                    .run(move || password::hash(&pw))
                     .await?
                     .map_err(|e| ChatError::Internal(format!("password hashing failed: {e}")))?,
             ),
@@ -510,7 +543,7 @@ impl Chat {
     }
 }
 
-/// Runs CPU-heavy work (password hashing) off the async threads.
+/// Runs CPU-heavy work (key generation) off the async threads.
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> ChatResult<T> {
     tokio::task::spawn_blocking(f)
         .await

@@ -18,19 +18,23 @@ pub const PASSWORD_MAX: usize = 1024;
 /// Names that cannot be registered because paths give them a meaning.
 const RESERVED_NAMES: &[&str] = &["me"];
 
+/// Whether `name` can be a user name: 1-32 letters, digits, `_`, `-` and
+/// `.`, not only dots. Names are path segments of actor URLs
+/// (`/users/{name}`), where `.` and `..` would name other paths.
 pub fn is_valid_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= NAME_MAX
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+        && name.bytes().any(|b| b != b'.')
 }
 
 pub fn name(field: &str, value: &str) -> ChatResult<()> {
     if !is_valid_name(value) {
         return Err(ChatError::invalid(
             field,
-            "1-32 characters from letters, digits, '_', '-' and '.'",
+            "1-32 characters from letters, digits, '_', '-' and '.', not only dots",
         ));
     }
     if RESERVED_NAMES.contains(&value.to_lowercase().as_str()) {
@@ -115,6 +119,10 @@ mod tests {
         assert!(name("name", "ada lovelace").is_err());
         assert!(name("name", "adä").is_err());
         assert!(name("name", "ME").is_err());
+        for unsafe_segment in [".", "..", "...", "a/b", "%2e", "%2e%2e", "a\\b", "a?b"] {
+            assert!(name("name", unsafe_segment).is_err(), "{unsafe_segment}");
+        }
+        assert!(name("name", ".hidden").is_ok());
     }
 
     #[test]

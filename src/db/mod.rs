@@ -11,6 +11,7 @@ pub mod conversations;
 pub mod deliveries;
 pub mod federation;
 pub mod ids;
+pub mod invitations;
 pub mod join_requests;
 pub mod messages;
 mod open;

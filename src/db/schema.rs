@@ -216,6 +216,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::ids::DbUuid;
+
+    /// Invitation codes for sign-up in invite-only mode.
+    invitations (code) {
+        code -> Text,
+        created_by -> Nullable<DbUuid>,
+        max_uses -> Integer,
+        uses -> Integer,
+        expires_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(members -> conversations (conversation_id));
 diesel::joinable!(members -> users (user_id));
 diesel::joinable!(messages -> conversations (conversation_id));
@@ -228,5 +243,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     blocks,
     deliveries,
     join_requests,
-    sent_join_requests
+    sent_join_requests,
+    invitations
 );

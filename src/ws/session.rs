@@ -8,6 +8,7 @@ use crate::chat::users::User;
 use crate::chat::views::Status;
 use crate::error::Error;
 use crate::state::AppState;
+use crate::strict_json::check_unique_keys;
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
@@ -164,7 +165,8 @@ async fn answer(
     if text.len() > state.config.max_frame_bytes {
         return error_frame(None, &Error::PayloadTooLarge);
     }
-    let frame: ClientFrame = match serde_json::from_str(text) {
+    let parsed = check_unique_keys(text).and_then(|()| serde_json::from_str(text));
+    let frame: ClientFrame = match parsed {
         Ok(frame) => frame,
         Err(e) => {
             let id = serde_json::from_str::<serde_json::Value>(text)

@@ -7,6 +7,7 @@
 mod common;
 mod ws_client;
 
+mod abuse;
 mod apub;
 mod auth;
 mod chat;

@@ -54,6 +54,8 @@ async fn openapi_describes_every_route(s: &TestServer) {
         ("/api/v1/admin/instance-blocks", vec!["get", "post"]),
         ("/api/v1/admin/instance-blocks/{domain}", vec!["delete"]),
         ("/api/v1/admin/federation/hosts", vec!["get"]),
+        ("/api/v1/admin/invitations", vec!["get", "post"]),
+        ("/api/v1/admin/invitations/{code}", vec!["delete"]),
         ("/healthz", vec!["get"]),
     ];
     let paths = doc["paths"].as_object().unwrap();
@@ -78,7 +80,17 @@ async fn openapi_describes_every_route(s: &TestServer) {
     }
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
     let name = &doc["components"]["schemas"]["Registration"]["properties"]["name"];
-    assert_eq!(name["pattern"], "^[A-Za-z0-9_.-]{1,32}$");
+    assert_eq!(
+        name["pattern"],
+        "^[A-Za-z0-9_.-]*[A-Za-z0-9_-][A-Za-z0-9_.-]*$"
+    );
+    for path in ["/api/v1/auth/register", "/api/v1/auth/login"] {
+        let limited = &doc["paths"][path]["post"]["responses"]["429"];
+        assert!(
+            limited["headers"]["Retry-After"].is_object(),
+            "{path}: {limited}"
+        );
+    }
 }
 
 async fn user_changes_are_published(s: &TestServer) {
