@@ -195,9 +195,10 @@ async fn healthz_answers_while_slow_clients_outnumber_the_descriptors() {
     assert!(up, "the server did not come up");
     let mut slow = vec![];
     for _ in 0..400 {
-        let mut stream = TcpStream::connect(addr).await.unwrap();
-        let _ = stream.write_all(b"GET /heal").await;
-        slow.push(stream);
+        if let Ok(mut stream) = TcpStream::connect(addr).await {
+            let _ = stream.write_all(b"GET /heal").await;
+            slow.push(stream);
+        }
     }
     let answer = healthz_from("127.0.0.1", addr).await;
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
