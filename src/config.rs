@@ -3,10 +3,11 @@
 //! TOML file named by `--config`/`CONFAB_CONFIG`, or its default; `confab
 //! --help` lists them all. No globals: the parsed [`Config`] is passed down.
 
+use clap::error::{ContextKind, ContextValue};
 use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use std::ffi::OsString;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Confab: a federated chat server.
 #[derive(Debug, Parser)]
@@ -27,6 +28,12 @@ pub enum Command {
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Copy the SQLite database, while the server runs, to a new file
+    /// (PostgreSQL: use pg_dump). Migrations are not applied.
+    Backup {
+        /// The copy to write; must not exist.
+        path: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -55,6 +62,15 @@ pub enum ExternalAlgorithm {
     Rs256,
     #[value(name = "EdDSA")]
     EdDsa,
+}
+
+/// How the log is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Lines for people.
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 /// Every setting. Field names are the TOML keys.
@@ -110,6 +126,11 @@ pub struct Config {
     /// Log filter (tracing EnvFilter syntax).
     #[arg(long, env = "CONFAB_LOG", default_value = "info", global = true)]
     pub log: String,
+
+    /// Log format on stderr: text for people, or json (one object per line)
+    /// for log collectors.
+    #[arg(long, env = "CONFAB_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
 
     /// Secret that signs Confab's own access tokens; generated and stored in
     /// the database when unset.
@@ -380,8 +401,9 @@ impl Cli {
     {
         let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
         let mut command = Cli::command();
-        if let Some(path) = config_file(&args) {
-            command = apply_file_defaults(command, &path)?;
+        let file = config_file(&args);
+        if let Some(path) = &file {
+            command = apply_file_defaults(command, path)?;
         }
         // DATABASE_URL sits below CONFAB_DATABASE_URL and the flag, above the file.
         if let (Err(_), Ok(url)) = (
@@ -390,7 +412,12 @@ impl Cli {
         ) {
             command = command.mut_arg("database_url", |a| a.default_value(url));
         }
-        let matches: ArgMatches = command.get_matches_from(args);
+        let matches: ArgMatches = match command.try_get_matches_from_mut(&args) {
+            Ok(matches) => matches,
+            // --help and --version print and exit, as clap does.
+            Err(e) if !e.use_stderr() => e.exit(),
+            Err(e) => return Err(ConfigError(explain(&command, &e, &args, file.as_deref()))),
+        };
         let cli = Cli::from_arg_matches(&matches).map_err(|e| ConfigError(e.to_string()))?;
         cli.config.validate()?;
         Ok(cli)
@@ -412,6 +439,42 @@ impl Config {
         }
     }
 
+    /// Settings that work but are probably not what the operator meant,
+    /// said at start: ids that say `https` on a server that speaks plain
+    /// HTTP with no sign of a TLS proxy in front (it listens on a public
+    /// address, or its domain is this machine).
+    pub fn warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        if self.public_scheme != "https" {
+            return warnings;
+        }
+        let host = self
+            .domain
+            .rsplit_once(':')
+            .map_or(self.domain.as_str(), |(host, _)| host)
+            .trim_matches(['[', ']']);
+        let local_domain = host.eq_ignore_ascii_case("localhost")
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        if local_domain {
+            warnings.push(format!(
+                "public ids say https://{} but Confab serves plain HTTP and nothing on this \
+                 machine name terminates TLS: set public_scheme = \"http\" to try it locally, \
+                 or set domain to the public name of a TLS proxy (docs/operations.md)",
+                self.domain
+            ));
+        } else if !self.bind.ip().is_loopback() {
+            warnings.push(format!(
+                "public ids say https://{} but Confab serves plain HTTP on {}, reachable from \
+                 other machines: put a TLS reverse proxy in front and bind to 127.0.0.1 \
+                 (docs/operations.md)",
+                self.domain, self.bind
+            ));
+        }
+        warnings
+    }
+
     /// Checks settings that depend on each other.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.auth_jwt_algorithm.is_some()
@@ -430,6 +493,12 @@ impl Config {
                     "federation_resolve: {pair:?} is not host=ip"
                 )));
             }
+        }
+        if !self.federation_resolve.is_empty() && !self.federation_allow_private {
+            return Err(ConfigError(
+                "federation_resolve is for test rigs and needs federation_allow_private = true"
+                    .into(),
+            ));
         }
         if self.federation_retry_base_s == 0 || self.federation_max_attempts == 0 {
             return Err(ConfigError(
@@ -462,6 +531,46 @@ impl Config {
     }
 }
 
+/// Clap's message for `error`, with the flag it names replaced by where the
+/// value came from when that was not the command line: the environment
+/// variable, or the key and the file.
+fn explain(
+    command: &clap::Command,
+    error: &clap::Error,
+    args: &[OsString],
+    file: Option<&Path>,
+) -> String {
+    let message = error.render().to_string();
+    let first = message.lines().next().unwrap_or_default();
+    let first = first.strip_prefix("error: ").unwrap_or(first).to_owned();
+    let Some(ContextValue::String(shown)) = error.get(ContextKind::InvalidArg) else {
+        return message.trim_end().trim_start_matches("error: ").to_owned();
+    };
+    let long = shown.split(' ').next().unwrap_or_default();
+    let Some(arg) = command
+        .get_arguments()
+        .find(|a| a.get_long().is_some_and(|l| format!("--{l}") == long))
+    else {
+        return first;
+    };
+    let given = args.iter().skip(1).any(|a| {
+        let a = a.to_string_lossy();
+        a == long || a.starts_with(&format!("{long}="))
+    });
+    if given {
+        return first;
+    }
+    let env = arg
+        .get_env()
+        .filter(|name| std::env::var_os(name).is_some());
+    let source = match (env, file) {
+        (Some(name), _) => format!("the environment variable {}", name.to_string_lossy()),
+        (None, Some(path)) => format!("the key {} in {}", arg.get_id(), path.display()),
+        (None, None) => return first,
+    };
+    first.replace(&format!("'{shown}'"), &source)
+}
+
 /// Whether `text` is exactly a serialised http(s) origin: scheme, host and
 /// an optional port, nothing else (it goes into a CSP header verbatim).
 fn is_origin(text: &str) -> bool {
@@ -489,7 +598,7 @@ fn config_file(args: &[OsString]) -> Option<PathBuf> {
 /// environment variables still override it.
 fn apply_file_defaults(
     mut command: clap::Command,
-    path: &PathBuf,
+    path: &Path,
 ) -> Result<clap::Command, ConfigError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| ConfigError(format!("cannot read {}: {e}", path.display())))?;
@@ -583,6 +692,91 @@ mod tests {
         let path = file.path().to_str().unwrap().to_owned();
         let err = Cli::load_from(["confab", "--config", &path]).unwrap_err();
         assert!(err.0.contains("bnid"), "{err}");
+    }
+
+    /// Every setting is documented in `config.example.toml` (as a key,
+    /// maybe commented out) and in the README's configuration table.
+    #[test]
+    fn every_setting_is_in_the_example_file_and_the_readme() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let example = std::fs::read_to_string(root.join("config.example.toml")).unwrap();
+        let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+        let keys: Vec<String> = example
+            .lines()
+            .map(|l| l.trim_start_matches('#').trim_start())
+            .filter_map(|l| l.split_once(" = ").map(|(key, _)| key.trim().to_owned()))
+            .collect();
+        let command = Cli::command();
+        let settings: Vec<&str> = command
+            .get_arguments()
+            .map(|a| a.get_id().as_str())
+            .filter(|id| !matches!(*id, "help" | "version" | "config"))
+            .collect();
+        assert!(settings.len() > 30, "{settings:?}");
+        for setting in settings {
+            assert!(
+                keys.iter().any(|k| k == setting),
+                "config.example.toml lacks {setting}"
+            );
+            assert!(
+                readme.contains(&format!(
+                    "| `{setting}` | `--{}` |",
+                    setting.replace('_', "-")
+                )),
+                "the README's configuration table lacks {setting}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_bad_value_in_the_file_names_the_key_and_the_file() {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        writeln!(file, "max_message_chars = \"many\"").unwrap();
+        let path = file.path().to_str().unwrap().to_owned();
+        let err = Cli::load_from(["confab", "--config", &path]).unwrap_err();
+        assert!(
+            err.0
+                .contains(&format!("the key max_message_chars in {path}")),
+            "{err}"
+        );
+        assert!(!err.0.contains("--max-message-chars"), "{err}");
+        // Given as a flag, the flag is named.
+        let err = Cli::load_from(["confab", "--max-message-chars", "many"]).unwrap_err();
+        assert!(err.0.contains("--max-message-chars"), "{err}");
+    }
+
+    #[test]
+    fn resolving_names_needs_the_rig_switch() {
+        let err =
+            Cli::load_from(["confab", "--federation-resolve", "a.test=127.0.0.1"]).unwrap_err();
+        assert!(err.0.contains("federation_allow_private"), "{err}");
+        assert!(Cli::load_from([
+            "confab",
+            "--federation-resolve",
+            "a.test=127.0.0.1",
+            "--federation-allow-private",
+            "true"
+        ])
+        .is_ok());
+    }
+
+    #[test]
+    fn https_ids_without_a_tls_proxy_are_warned_about() {
+        let warnings = |args: &[&str]| {
+            let mut argv = vec!["confab"];
+            argv.extend_from_slice(args);
+            Cli::load_from(argv).unwrap().config.warnings()
+        };
+        // The defaults: https ids for localhost.
+        let local = warnings(&[]);
+        assert_eq!(local.len(), 1, "{local:?}");
+        assert!(local[0].contains("public_scheme = \"http\""), "{local:?}");
+        assert!(warnings(&["--public-scheme", "http"]).is_empty());
+        // A public name behind a proxy on loopback: the intended set-up.
+        assert!(warnings(&["--domain", "chat.example.org"]).is_empty());
+        let exposed = warnings(&["--domain", "chat.example.org", "--bind", "0.0.0.0:8080"]);
+        assert_eq!(exposed.len(), 1, "{exposed:?}");
+        assert!(exposed[0].contains("0.0.0.0:8080"), "{exposed:?}");
     }
 
     #[test]

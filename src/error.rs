@@ -98,6 +98,7 @@ impl Error {
                 ChatError::Invalid { .. } => (S::UNPROCESSABLE_ENTITY, "invalid"),
                 ChatError::Forbidden(_) => (S::FORBIDDEN, "forbidden"),
                 ChatError::Unauthenticated(_) => (S::UNAUTHORIZED, "unauthenticated"),
+                ChatError::Refused(_) => (S::FORBIDDEN, "refused"),
                 ChatError::RateLimited(_) => (S::TOO_MANY_REQUESTS, "rate_limited"),
                 ChatError::Db(_) | ChatError::Internal(_) => (S::INTERNAL_SERVER_ERROR, "internal"),
             },

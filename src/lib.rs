@@ -12,6 +12,7 @@
 //! - [`outgoing`]: the one HTTP client for requests to other servers,
 //!   guarded against internal addresses.
 //! - [`web`]: the browser client of `web/`, embedded and served at `/`.
+//! - [`logging`]: the binary's log on stderr, text or JSON.
 //! - [`error`]: every failure mapped to a status and JSON body, in one place.
 //! - [`state`]: the application state handed to handlers.
 //! - [`server`]: router, middleware, serving and graceful shutdown.
@@ -24,6 +25,7 @@ pub mod chat;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod logging;
 pub mod outgoing;
 pub mod server;
 pub mod state;

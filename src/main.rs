@@ -4,54 +4,70 @@
 use confab::chat::principal::Principal;
 use confab::chat::users::{NewUser, Role};
 use confab::config::{Cli, Command, UserCommand};
-use confab::server;
+use confab::db::Db;
 use confab::state::AppState;
+use confab::{logging, server};
 use std::process::ExitCode;
-use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
     let cli = match Cli::load() {
         Ok(cli) => cli,
         Err(e) => {
-            eprintln!("{e}");
+            eprintln!("confab: {e}");
             return ExitCode::from(2);
         }
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_new(&cli.config.log).unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .init();
+    logging::init(&cli.config);
+    let format = cli.config.log_format;
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("cannot start the async runtime: {e}");
+            logging::fatal(format, &format_args!("cannot start the async runtime: {e}"));
             return ExitCode::FAILURE;
         }
     };
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            tracing::error!("{e}");
-            eprintln!("confab: {e}");
+            logging::fatal(format, &e);
             ExitCode::FAILURE
         }
     }
 }
 
 async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
-    let state = AppState::build(cli.config).await?;
     match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => server::run(state).await?,
-        Command::Migrate => println!("migrations applied"),
-        Command::User(UserCommand::Create {
+        Command::Serve => {
+            for warning in cli.config.warnings() {
+                tracing::warn!("{warning}");
+            }
+            server::run(AppState::build(cli.config).await?).await?;
+        }
+        Command::Migrate => {
+            AppState::build(cli.config).await?;
+            println!("migrations applied");
+        }
+        Command::User(command) => user(AppState::build(cli.config).await?, command).await?,
+        // A copy of the database as it is: no migrations, no services.
+        Command::Backup { path } => {
+            let db = Db::connect(&cli.config.database_url, 1).await?;
+            db.backup_to(&path).await?;
+            println!("backed up to {}", path.display());
+        }
+    }
+    Ok(())
+}
+
+async fn user(state: AppState, command: UserCommand) -> Result<(), Box<dyn std::error::Error>> {
+    match command {
+        UserCommand::Create {
             name,
             password,
             admin,
-        }) => {
+        } => {
             let cli_actor = Principal::Service {
                 subject: "cli".into(),
             };
@@ -65,14 +81,14 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 role: Some(if admin { Role::Admin } else { Role::User }),
             };
             let user = state.chat.create_user(&cli_actor, new).await?;
-            println!("created {} ({}, {:?})", user.name, user.id, user.role);
+            println!("created {} ({}, {})", user.name, user.id, user.role);
         }
-        Command::User(UserCommand::List) => {
+        UserCommand::List => {
             let mut after = String::new();
             loop {
                 let page = state.chat.list_users(None, "", &after, 100).await?;
                 for user in &page.users {
-                    println!("{}\t{}\t{:?}", user.name, user.id, user.role);
+                    println!("{}\t{}\t{}", user.name, user.id, user.role);
                 }
                 match page.next {
                     Some(next) => after = next,

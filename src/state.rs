@@ -43,8 +43,9 @@ pub struct AppState {
     pub tokens: Arc<TokenService>,
     /// Live WebSocket sessions on this node.
     pub hub: Arc<Hub>,
-    /// The federation library's configuration (its app data holds the chat).
-    pub federation: FederationConfig<apub::context::Context>,
+    /// The federation library's configuration (its app data holds the
+    /// chat; the chat's federation port holds it weakly).
+    pub federation: Arc<FederationConfig<apub::context::Context>>,
 }
 
 /// Key of the generated token secret in `instance_settings`.
@@ -79,12 +80,13 @@ impl AppState {
         };
         let config = Arc::new(config);
         let queue = Arc::new(apub::outbox::Queue::new(db.clone(), config.clone()));
+        let port = Arc::new(apub::port::Port::new(queue.clone()));
         let chat = Chat::new(
             db.clone(),
             Arc::new(InProcessBus::new()),
             policy,
             limits,
-            Some(queue.clone()),
+            Some(port.clone()),
         );
         chat.promote_configured_admins().await?;
         let chat = Arc::new(chat);
@@ -107,9 +109,12 @@ impl AppState {
             actors: Arc::default(),
             replays: Arc::new(apub::replays::Replays::new(chat.db().clone())),
         };
-        let federation = apub::context::federation_config(context, &outgoing)
-            .await
-            .map_err(StartupError::Federation)?;
+        let federation = Arc::new(
+            apub::context::federation_config(context, &outgoing)
+                .await
+                .map_err(StartupError::Federation)?,
+        );
+        port.bind(&federation);
         Ok(Self {
             config,
             chat,
@@ -154,6 +159,6 @@ fn random_secret() -> String {
 /// The federation routes' state is the federation library's configuration.
 impl axum::extract::FromRef<AppState> for apub::context::Federation {
     fn from_ref(state: &AppState) -> Self {
-        state.federation.clone()
+        (*state.federation).clone()
     }
 }

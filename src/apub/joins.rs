@@ -1,5 +1,6 @@
 //! Joining groups with `Follow{Group}` (FEP-1b12). Out: a local user asks
-//! a group hosted elsewhere to let them in, or leaves it (`Undo{Follow}`).
+//! a group hosted elsewhere to let them in (the group is fetched for
+//! `chat` through [`super::port::Port`]), or leaves it (`Undo{Follow}`).
 //! In (see `activities/follow.rs`): the group hosted here answers with
 //! `Accept` or `Reject` of the requester's `Follow`, signed by the group.
 
@@ -12,6 +13,7 @@ use super::context::{Context, Data};
 use super::lookup;
 use super::objects::group::ApubGroup;
 use super::outbox::{url, with_context, Queue};
+use crate::chat::federation::RemoteGroup;
 use crate::chat::{ChatError, ChatResult};
 use crate::db::conversations as conversation_rows;
 use crate::db::ids::{ConversationId, UserId};
@@ -22,58 +24,53 @@ use activitypub_federation::kinds::activity::UndoType;
 use activitypub_federation::traits::Actor;
 use url::Url;
 
-/// Local `user` asks the group at `group` (its ActivityPub id, hosted on
-/// another server) to let them in. The group is fetched (refusing private
-/// addresses outside rigs) and sent a `Follow`; an admin's `Accept` is
-/// followed by the group's state, which makes it appear here.
-pub async fn request(
+/// The group whose id is `group`, hosted on another server, fetched (and
+/// stored) through the federation library, which refuses private addresses
+/// outside rigs.
+pub(super) async fn fetch_group(
     federation: &FederationConfig<Context>,
-    user: UserId,
-    group: &str,
-) -> Result<Url, Error> {
+    group: &Url,
+) -> ChatResult<RemoteGroup> {
     let data: Data = federation.to_request_data();
-    let invalid = |why: &str| Error::Chat(ChatError::invalid("group", why));
-    let group_url = Url::parse(group)
-        .ok()
-        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
-        .ok_or_else(|| invalid("give the group's URL (https://host/...)"))?;
-    if data.config.is_local(&group_url) {
-        return Err(invalid(
+    if data.config.is_local(group) {
+        return Err(ChatError::invalid(
+            "group",
             "this group is hosted here: one of its admins can add you",
         ));
     }
-    let host = group_url
-        .host_str()
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    if data.chat.is_instance_blocked(&host).await? {
-        return Err(Error::Refused(format!("federation with {host} is blocked")));
-    }
-    data.chat.check_not_joined(user, group_url.as_str()).await?;
-    let group: ApubGroup = ObjectId::<ApubGroup>::from(group_url)
+    let group: ApubGroup = ObjectId::<ApubGroup>::from(group.clone())
         .dereference(&data)
         .await
-        .map_err(|e| lookup::classify(e, lookup::Looked::Group))?;
-    data.queue.join_group(user, &group).await?;
-    let name = group.row.name.clone().unwrap_or_default();
-    data.chat
-        .join_sent(user, group.ap_id.as_str(), group.inbox().as_str(), &name)
-        .await?;
-    Ok(group.ap_id)
+        .map_err(|e| match lookup::classify(e, lookup::Looked::Group) {
+            Error::Chat(e) => e,
+            Error::Refused(why) => ChatError::Refused(why),
+            other => ChatError::Internal(other.to_string()),
+        })?;
+    Ok(RemoteGroup {
+        id: group.ap_id.to_string(),
+        inbox: group.inbox().to_string(),
+        name: group.row.name.clone().unwrap_or_default(),
+    })
 }
 
 impl Queue {
-    /// Sends local `user`'s `Follow` of a remote `group`.
-    async fn join_group(&self, user: UserId, group: &ApubGroup) -> ChatResult<()> {
+    /// Sends local `user`'s `Follow` of the remote group `group` to its
+    /// `inbox`.
+    pub(super) async fn join_group(
+        &self,
+        user: UserId,
+        group: &str,
+        inbox: &str,
+    ) -> ChatResult<()> {
         let actor = self.actor(user).await?;
         self.ensure_key(&actor).await?;
         let id = url(&self.urls().new_join(&actor.row.name))?;
-        let follow = Follow::of(id.clone(), &actor, &group.ap_id);
+        let follow = Follow::of(id.clone(), &actor, &url(group)?);
         self.enqueue_to(
             &actor.ap_id,
             with_context(&follow)?,
             &id,
-            &[(group.inbox(), None)],
+            &[(url(inbox)?, None)],
             None,
         )
         .await

@@ -23,6 +23,7 @@ pub mod keys;
 pub mod lookup;
 pub mod objects;
 pub mod outbox;
+pub mod port;
 pub mod proofs;
 pub mod replays;
 pub mod rfc9421;

@@ -2,10 +2,12 @@
 //! processes on this machine (alpha and beta, each on its own SQLite file,
 //! each with its own host name).
 //!
-//! 1. **Signed deliveries**: ada on alpha sends `--messages` direct messages
-//!    to bob on beta as fast as alpha acknowledges them; the figure is
-//!    messages per second from the first send until alpha has recorded every
-//!    delivery as `delivered` (alpha signs and posts, beta verifies and stores).
+//! 1. **Signed deliveries**: `--senders` users on alpha (ada1, ada2, …,
+//!    each a contact of bob on beta, each on their own WebSocket) send
+//!    `--messages` direct messages to bob between them, each as fast as
+//!    alpha acknowledges; the figure is messages per second from the first
+//!    send until alpha has recorded every delivery as `delivered` (alpha
+//!    signs and posts, beta verifies and stores).
 //! 2. **Inbox**: the bench signs `--activities` distinct `Create{Note}`s as
 //!    bob (with bob's real key), then posts them to alpha's shared inbox,
 //!    `--concurrency` at a time; the figure is activities verified and stored
@@ -43,6 +45,11 @@ struct Args {
     /// Direct messages for the delivery run.
     #[arg(long, default_value_t = 5000)]
     messages: usize,
+    /// Users on alpha who send the direct messages, each on their own
+    /// WebSocket (a session answers its requests one at a time, so one
+    /// sender measures the latency of one message's path, not the server).
+    #[arg(long, default_value_t = 16)]
+    senders: usize,
     /// Activities for the inbox run.
     #[arg(long, default_value_t = 5000)]
     activities: usize,
@@ -186,15 +193,24 @@ async fn run(args: &Args, dir: &std::path::Path, scheme: Scheme) -> Result<(), F
         wait_up(&client, instance).await?;
     }
     let (alpha, beta) = (&instances[0], &instances[1]);
-    let ada = register(&client, alpha, "ada").await?;
     let bob = register(&client, beta, "bob").await?;
-    let ada_ws = connect(alpha, &ada).await?;
     let mut bob_ws = connect(beta, &bob).await?;
-    let mut ada_ws = ada_ws;
-    let conversation = make_contacts(&mut ada_ws, &mut bob_ws, beta).await?;
+    let mut senders = vec![];
+    for i in 1..=args.senders.max(1) {
+        let ada = register(&client, alpha, &format!("ada{i}")).await?;
+        let mut ada_ws = connect(alpha, &ada).await?;
+        let conversation = make_contacts(&mut ada_ws, &mut bob_ws, beta).await?;
+        senders.push((ada_ws, conversation));
+    }
     drop(bob_ws);
+    // Each sender's first federated message makes their keys: not part of
+    // the steady state being measured.
+    for (socket, conversation) in &mut senders {
+        let warm_up = json!({"conversation": conversation, "body": "warm-up"});
+        request(socket, "message.send", warm_up).await?;
+    }
 
-    deliveries(args, alpha, beta, ada_ws, &conversation).await?;
+    deliveries(args, alpha, beta, senders).await?;
     inbox(args, &client, alpha, beta, scheme).await?;
     Ok(())
 }
@@ -282,7 +298,14 @@ async fn make_contacts(
 ) -> Result<String, Failure> {
     let handle = format!("@bob@beta.test:{}", beta.addr.port());
     request(ada, "contact.invite", json!({"user": handle})).await?;
-    let invite = next_of(bob, "contact.updated").await?;
+    // Bob's own earlier accepts also come as `contact.updated`: wait for
+    // the invitation.
+    let invite = loop {
+        let update = next_of(bob, "contact.updated").await?;
+        if update["data"]["state"] == "pending_incoming" {
+            break update;
+        }
+    };
     request(
         bob,
         "contact.accept",
@@ -297,8 +320,12 @@ async fn make_contacts(
 }
 
 async fn delivered(instance: &Instance) -> Result<i64, Failure> {
+    in_state(instance, "delivered").await
+}
+
+async fn in_state(instance: &Instance, state: &str) -> Result<i64, Failure> {
     let db = confab::db::Db::connect(&instance.database_url, 1).await?;
-    let n = confab::db::deliveries::count_in_state(&mut db.read().await?, "delivered").await?;
+    let n = confab::db::deliveries::count_in_state(&mut db.read().await?, state).await?;
     Ok(n)
 }
 
@@ -306,15 +333,59 @@ async fn deliveries(
     args: &Args,
     alpha: &Instance,
     beta: &Instance,
-    ada: Socket,
-    conversation: &str,
+    senders: Vec<(Socket, String)>,
 ) -> Result<(), Failure> {
+    // The warm-up messages are delivered before the count starts.
+    while in_state(alpha, "queued").await? > 0 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let before = delivered(alpha).await?;
     let cpu = (alpha.cpu_s(), beta.cpu_s());
     let start = Instant::now();
-    let (mut sink, mut stream) = ada.split();
-    let n = args.messages;
-    let conversation = conversation.to_owned();
+    let count = senders.len();
+    let n = args.messages / count * count;
+    let mut tasks = vec![];
+    for (socket, conversation) in senders {
+        tasks.push(tokio::spawn(send_all(socket, conversation, n / count)));
+    }
+    for task in tasks {
+        task.await??;
+    }
+    let acked_at = start.elapsed();
+    loop {
+        let done = delivered(alpha).await? - before;
+        if done >= n as i64 {
+            break;
+        }
+        if start.elapsed() > Duration::from_secs(600) {
+            return Err(format!("only {done} of {n} delivered").into());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    let (alpha_cpu, beta_cpu) = (alpha.cpu_s() - cpu.0, beta.cpu_s() - cpu.1);
+    println!("signed deliveries alpha -> beta: {n} messages from {count} senders");
+    println!(
+        "  acknowledged to the senders in {:.2} s ({:.0}/s)",
+        acked_at.as_secs_f64(),
+        n as f64 / acked_at.as_secs_f64()
+    );
+    println!(
+        "  all delivered in {elapsed:.2} s: {:.0} deliveries/s",
+        n as f64 / elapsed
+    );
+    println!(
+        "  CPU: alpha {:.2} ms, beta {:.2} ms per message",
+        alpha_cpu * 1000.0 / n as f64,
+        beta_cpu * 1000.0 / n as f64
+    );
+    Ok(())
+}
+
+/// Sends `n` direct messages on one socket as fast as they are
+/// acknowledged, writing ahead of the answers; returns once all are.
+async fn send_all(socket: Socket, conversation: String, n: usize) -> Result<(), Failure> {
+    let (mut sink, mut stream) = socket.split();
     let sender = tokio::spawn(async move {
         for i in 0..n {
             let frame = json!({"type": "message.send", "id": format!("m{i}"),
@@ -335,8 +406,10 @@ async fn deliveries(
     });
     let mut acked = 0;
     while acked < n {
-        let Some(Ok(Message::Text(text))) = stream.next().await else {
-            break;
+        let text = match stream.next().await {
+            Some(Ok(Message::Text(text))) => text,
+            Some(Ok(_)) => continue,
+            _ => return Err(format!("socket closed after {acked} of {n} answers").into()),
         };
         let frame: Value = serde_json::from_str(&text)?;
         match frame["type"].as_str() {
@@ -345,35 +418,7 @@ async fn deliveries(
             _ => {}
         }
     }
-    let acked_at = start.elapsed();
     let _ = sender.await;
-    loop {
-        let done = delivered(alpha).await? - before;
-        if done >= n as i64 {
-            break;
-        }
-        if start.elapsed() > Duration::from_secs(600) {
-            return Err(format!("only {done} of {n} delivered").into());
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let elapsed = start.elapsed().as_secs_f64();
-    let (alpha_cpu, beta_cpu) = (alpha.cpu_s() - cpu.0, beta.cpu_s() - cpu.1);
-    println!("signed deliveries alpha -> beta: {n} messages");
-    println!(
-        "  acknowledged to the sender in {:.2} s ({:.0}/s)",
-        acked_at.as_secs_f64(),
-        n as f64 / acked_at.as_secs_f64()
-    );
-    println!(
-        "  all delivered in {elapsed:.2} s: {:.0} deliveries/s",
-        n as f64 / elapsed
-    );
-    println!(
-        "  CPU: alpha {:.2} ms, beta {:.2} ms per message",
-        alpha_cpu * 1000.0 / n as f64,
-        beta_cpu * 1000.0 / n as f64
-    );
     Ok(())
 }
 
@@ -393,7 +438,7 @@ async fn inbox(
         &confab::apub::keys::ensure_ed25519(&db, bob.id).await?.1,
     )?;
     let bob_id = format!("{}/users/bob", beta.base());
-    let ada_id = format!("{}/users/ada", alpha.base());
+    let ada_id = format!("{}/users/ada1", alpha.base());
     let inbox = url::Url::parse(&format!("{}/inbox", alpha.base()))?;
     let signer = Signer::default();
     let key = signer.key(&bob_id, &pem)?;

@@ -5,6 +5,8 @@
 //! Changes made by remote actors (arriving through the inbox) are handed
 //! over too; federation relays them only where this server is the authority
 //! (a group hosted here), since the actor's own server federated the rest.
+//! The port also reads what the domain needs from other servers: a group
+//! hosted elsewhere that a local user asks to join.
 
 use super::views::Rights;
 use super::ChatResult;
@@ -13,6 +15,7 @@ use crate::db::ids::{ConversationId, MessageId, UserId};
 use crate::db::messages::MessageRow;
 use std::future::Future;
 use std::pin::Pin;
+use url::Url;
 
 /// What happened to a contact link between two users.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,6 +80,13 @@ pub enum Outgoing {
         follow_id: String,
         approved: bool,
     },
+    /// Local `user` asks the group hosted elsewhere whose id is `group` to
+    /// let them in (`Follow{Group}` to its `inbox`).
+    JoinGroup {
+        user: UserId,
+        group: String,
+        inbox: String,
+    },
     /// Local `user` left the group hosted elsewhere whose id is `group`
     /// (`Undo{Follow}` to its `inbox`).
     LeftGroup {
@@ -119,11 +129,32 @@ pub enum MessageChange {
     Deleted,
 }
 
-/// Queues the activities for an [`Outgoing`] change. Returns once they are
-/// stored, so an acknowledged change cannot lose its deliveries.
+/// A group hosted on another server, as its host describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteGroup {
+    /// Its ActivityPub id (its URL).
+    pub id: String,
+    /// Where its activities go.
+    pub inbox: String,
+    /// Its name (empty if it has none).
+    pub name: String,
+}
+
+/// What the domain asks of federation.
 pub trait Federation: Send + Sync {
+    /// Queues the activities for an [`Outgoing`] change. Returns once they
+    /// are stored, so an acknowledged change cannot lose its deliveries.
     fn outgoing(
         &self,
         change: Outgoing,
     ) -> Pin<Box<dyn Future<Output = ChatResult<()>> + Send + '_>>;
+
+    /// Fetches the group whose id is `group` from its server (refusing
+    /// private addresses outside test rigs). A group hosted here is
+    /// `Invalid`, an address federation may not reach `Refused`, a server
+    /// that does not answer or has no such group `NotFound`.
+    fn remote_group<'a>(
+        &'a self,
+        group: &'a Url,
+    ) -> Pin<Box<dyn Future<Output = ChatResult<RemoteGroup>> + Send + 'a>>;
 }

@@ -17,6 +17,7 @@ use crate::db::join_requests::{self as join_rows, JoinRequestRow};
 use crate::db::sent_join_requests::{self as sent_rows, SentJoinRequestRow};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use url::Url;
 use utoipa::ToSchema;
 
 /// A request to join a group, as its admins see it.
@@ -277,9 +278,43 @@ impl Chat {
             .await
     }
 
+    /// Local `user` asks the group at `group` (its URL; the group is hosted
+    /// on another server) to let them in. The group is fetched through the
+    /// federation port and sent a `Follow`; the host's `Accept` is followed
+    /// by the group's state, which makes it appear here. Returns the
+    /// group's id, as its host spells it.
+    pub async fn ask_to_join(&self, user: UserId, group: &str) -> ChatResult<String> {
+        let invalid = || ChatError::invalid("group", "give the group's URL (https://host/...)");
+        let url = Url::parse(group).map_err(|_| invalid())?;
+        let host = match url.host_str() {
+            Some(host) if matches!(url.scheme(), "http" | "https") => host.to_ascii_lowercase(),
+            _ => return Err(invalid()),
+        };
+        let federation = self
+            .federation
+            .as_ref()
+            .ok_or_else(|| ChatError::Forbidden("this server does not federate".into()))?;
+        if self.is_instance_blocked(&host).await? {
+            return Err(ChatError::Refused(format!(
+                "federation with {host} is blocked"
+            )));
+        }
+        self.check_not_joined(user, url.as_str()).await?;
+        let remote = federation.remote_group(&url).await?;
+        self.federate(Outgoing::JoinGroup {
+            user,
+            group: remote.id.clone(),
+            inbox: remote.inbox.clone(),
+        })
+        .await?;
+        self.join_sent(user, &remote.id, &remote.inbox, &remote.name)
+            .await?;
+        Ok(remote.id)
+    }
+
     /// Local `user` asked the group `group` hosted elsewhere (inbox
     /// `inbox`, named `name`) to let them in; their sessions are told.
-    pub async fn join_sent(
+    async fn join_sent(
         &self,
         user: UserId,
         group: &str,
@@ -340,7 +375,7 @@ impl Chat {
 
     /// Refuses a request to join a group `user` already belongs to (here a
     /// mirror with that id).
-    pub async fn check_not_joined(&self, user: UserId, group: &str) -> ChatResult<()> {
+    async fn check_not_joined(&self, user: UserId, group: &str) -> ChatResult<()> {
         let mut conn = self.db.read().await?;
         if let Some(row) = rows::find_by_ap_id(&mut conn, group).await? {
             let members = rows::members(&mut conn, row.id).await?;

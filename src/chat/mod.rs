@@ -46,6 +46,10 @@ pub enum ChatError {
     /// 401: the credentials do not identify anyone.
     #[error("{0}")]
     Unauthenticated(String),
+    /// 403: federation with this server or address is refused (a blocked
+    /// instance, a private address).
+    #[error("{0}")]
+    Refused(String),
     /// 429: too many requests.
     #[error("{0}")]
     RateLimited(String),

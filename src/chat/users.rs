@@ -25,11 +25,18 @@ pub enum Role {
 }
 
 impl Role {
-    pub(super) fn as_str(self) -> &'static str {
+    /// The role's name, spelled as everywhere else (`admin`, not `Admin`).
+    pub fn as_str(self) -> &'static str {
         match self {
             Role::User => "user",
             Role::Admin => "admin",
         }
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

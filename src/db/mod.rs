@@ -5,6 +5,7 @@
 //!
 //! Must not import `chat`, `api`, `ws`, `apub` or axum.
 
+mod backup;
 pub mod contacts;
 pub mod conversations;
 pub mod deliveries;
@@ -12,6 +13,7 @@ pub mod federation;
 pub mod ids;
 pub mod join_requests;
 pub mod messages;
+mod open;
 pub mod schema;
 pub mod sent_join_requests;
 pub mod settings;
@@ -57,6 +59,13 @@ pub enum DbError {
     Connection(#[from] ConnectionError),
     #[error("database pool: {0}")]
     Pool(String),
+    /// The database cannot be opened at start; the message says why and
+    /// what to do.
+    #[error("{0}")]
+    Unreachable(String),
+    /// An operation this backend or this input does not allow.
+    #[error("{0}")]
+    Unsupported(String),
     #[error("a row with the same unique key exists")]
     UniqueViolation,
     #[error("query failed: {0}")]
@@ -146,10 +155,11 @@ macro_rules! with_conn {
 }
 
 impl Db {
-    /// Opens pools for `url` (`postgres://…`, `postgresql://…`, `sqlite://path`
+    /// Checks that the database opens, then opens pools for `url` (`postgres://…`, `postgresql://…`, `sqlite://path`
     /// or `sqlite:path`); a SQLite file is created if missing.
     pub async fn connect(url: &str, pool_size: u32) -> Result<Self, DbError> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            open::check_postgres(url).await?;
             let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
             let pool = pool_builder(pool_size)
                 .build(manager)
@@ -162,6 +172,7 @@ impl Db {
             .or_else(|| url.strip_prefix("sqlite:"))
             .filter(|p| !p.is_empty())
             .ok_or_else(|| DbError::UnsupportedUrl(url.to_owned()))?;
+        open::check_sqlite(path).await?;
         let writer = pool_builder(1)
             .build(sqlite_manager(path))
             .await

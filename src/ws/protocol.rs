@@ -365,7 +365,7 @@ pub async fn dispatch(caller: &Caller<'_>, frame: ClientFrame) -> Result<Value, 
         }
         "conversation.join" => {
             let r: JoinGroup = data(d)?;
-            let group = crate::apub::joins::request(federation, user, &r.group).await?;
+            let group = chat.ask_to_join(user, &r.group).await?;
             Ok(json!({"group": group, "state": "requested"}))
         }
         "conversation.join_sent" => {

@@ -234,11 +234,11 @@ fn cli_migrate_and_user_commands() {
     let lines: Vec<_> = list.lines().collect();
     assert_eq!(lines.len(), 2, "{list}");
     assert!(
-        lines[0].starts_with("amy\t") && lines[0].ends_with("User"),
+        lines[0].starts_with("amy\t") && lines[0].ends_with("\tuser"),
         "{list}"
     );
     assert!(
-        lines[1].starts_with("zed\t") && lines[1].ends_with("Admin"),
+        lines[1].starts_with("zed\t") && lines[1].ends_with("\tadmin"),
         "{list}"
     );
     // A duplicate is refused with a clear message and a failing exit code.
@@ -327,4 +327,218 @@ async fn serves_from_a_config_file_and_stops_on_sigterm() {
     }
     let _ = child.kill();
     assert!(exited.expect("no exit after SIGTERM").success());
+}
+
+/// Runs `confab` with `args` (and `env`) and returns its exit code and
+/// stderr; `migrate` needs nothing but the configuration and the database.
+fn failing_start(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
+    let out = confab_bin()
+        .args(args)
+        .envs(env.iter().copied())
+        .stdout(Stdio::piped())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(out.stdout.is_empty(), "stdout: {:?}", out.stdout);
+    (out.status.code().unwrap_or(-1), stderr)
+}
+
+/// Each message is printed once, and names the problem.
+fn assert_once(stderr: &str, needle: &str) {
+    assert_eq!(stderr.matches(needle).count(), 1, "{stderr}");
+}
+
+#[test]
+fn a_missing_sqlite_directory_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-dir");
+    let url = format!("sqlite://{}", missing.join("confab.db").display());
+    let (code, stderr) = failing_start(&["--database-url", &url, "migrate"], &[]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_once(
+        &stderr,
+        &format!("the directory {} does not exist", missing.display()),
+    );
+    assert!(!stderr.contains("Timed out"), "{stderr}");
+    assert!(!missing.exists());
+}
+
+#[test]
+fn a_closed_postgres_port_is_named() {
+    let port = free_port().to_string();
+    let url = format!("postgres://postgres@127.0.0.1:{port}/test");
+    let (code, stderr) = failing_start(&["--database-url", &url, "migrate"], &[]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_once(
+        &stderr,
+        &format!("cannot open PostgreSQL database \"test\" on 127.0.0.1:{port}"),
+    );
+    assert!(
+        stderr.contains("nothing accepts connections there"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("Connection refused"), "{stderr}");
+}
+
+#[test]
+fn a_postgres_database_that_does_not_exist_is_named() {
+    let admin = std::env::var("CONFAB_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+    let mut url = url::Url::parse(&admin).unwrap();
+    url.set_path("confab_no_such_database");
+    let (code, stderr) = failing_start(&["--database-url", url.as_str(), "migrate"], &[]);
+    if stderr.contains("nothing accepts connections") {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "PostgreSQL does not answer: {stderr}"
+        );
+        eprintln!("SKIPPED: PostgreSQL does not answer at {admin}");
+        return;
+    }
+    assert_eq!(code, 1, "{stderr}");
+    assert_once(&stderr, "the database does not exist: create it");
+    assert!(stderr.contains("\"confab_no_such_database\""), "{stderr}");
+}
+
+#[test]
+fn a_bad_environment_variable_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("env.db").display());
+    let (code, stderr) = failing_start(
+        &["--database-url", &url, "migrate"],
+        &[("CONFAB_MAX_MESSAGE_CHARS", "lots")],
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert_once(
+        &stderr,
+        "invalid value 'lots' for the environment variable CONFAB_MAX_MESSAGE_CHARS",
+    );
+    assert!(!stderr.contains("--max-message-chars"), "{stderr}");
+    // Nothing was opened.
+    assert!(!dir.path().join("env.db").exists());
+}
+
+#[test]
+fn the_log_goes_to_stderr_and_can_be_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("log.db").display());
+    let out = confab_bin()
+        .args([
+            "--database-url",
+            &url,
+            "--log",
+            "info",
+            "--log-format",
+            "json",
+        ])
+        .args(["user", "list"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(
+        out.stdout.is_empty(),
+        "{:?}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let records: Vec<serde_json::Value> = stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert!(
+        records
+            .iter()
+            .any(|r| r["fields"]["message"] == "database ready"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains('\u{1b}'), "no colour codes: {stderr}");
+}
+
+/// `confab backup` copies a running server's SQLite database; a second
+/// server started on the copy has its accounts (and its token secret: the
+/// old token still works).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_of_a_running_server_serves_the_same_data() {
+    let s = TestServer::start(Backend::Sqlite, &[]).await.unwrap();
+    let (token, id) = s.register("ada").await;
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("copy.db");
+    let out = confab_bin()
+        .args(["--database-url", &s.state.config.database_url, "backup"])
+        .arg(&copy)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("backed up to"));
+    // A second backup to the same file is refused, and the copy kept.
+    let again = confab_bin()
+        .args(["--database-url", &s.state.config.database_url, "backup"])
+        .arg(&copy)
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("exists"));
+
+    let port = free_port();
+    let mut child = confab_bin()
+        .args([
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+            "--domain",
+            "confab.test",
+        ])
+        .arg("--database-url")
+        .arg(format!("sqlite://{}", copy.display()))
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut me = None;
+    for _ in 0..100 {
+        if let Ok(r) = client
+            .get(format!("{base}/api/v1/users/me"))
+            .bearer_auth(&token)
+            .send()
+            .await
+        {
+            me = Some((r.status(), r.json::<serde_json::Value>().await.unwrap()));
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let (status, body) = me.expect("the server on the copy did not come up");
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["id"], id.as_str());
+    assert_eq!(body["name"], "ada");
+    s.stop().await;
+}
+
+#[test]
+fn backup_refuses_postgres_and_names_pg_dump() {
+    let admin = std::env::var("CONFAB_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("pg.db");
+    let out = confab_bin()
+        .args(["--database-url", &admin, "backup"])
+        .arg(&copy)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if stderr.contains("nothing accepts connections") {
+        assert!(std::env::var_os("CI").is_none(), "{stderr}");
+        eprintln!("SKIPPED: PostgreSQL does not answer at {admin}");
+        return;
+    }
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("pg_dump"), "{stderr}");
+    assert!(!copy.exists());
 }

@@ -11,7 +11,7 @@ mod messages;
 use super::delivery::Handoff;
 use super::objects::note::Note;
 use super::objects::person::{host_with_port, ApubUser};
-use crate::chat::federation::{Federation, Outgoing};
+use crate::chat::federation::Outgoing;
 use crate::chat::{ChatError, ChatResult};
 use crate::config::Config;
 use crate::db::conversations::{self as conversation_rows, ConversationRow};
@@ -24,8 +24,6 @@ use chrono::Utc;
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
@@ -293,12 +291,10 @@ impl Queue {
     }
 }
 
-impl Federation for Queue {
-    fn outgoing(
-        &self,
-        change: Outgoing,
-    ) -> Pin<Box<dyn Future<Output = ChatResult<()>> + Send + '_>> {
-        Box::pin(async move {
+impl Queue {
+    /// Queues the activities for `change`; returns once they are stored.
+    pub async fn outgoing(&self, change: Outgoing) -> ChatResult<()> {
+        {
             match change {
                 Outgoing::Contact { actor, change, row } => self.contact(actor, change, row).await,
                 Outgoing::Block {
@@ -331,6 +327,9 @@ impl Federation for Queue {
                     self.join_answered(conversation, user, &follow_id, approved)
                         .await
                 }
+                Outgoing::JoinGroup { user, group, inbox } => {
+                    self.join_group(user, &group, &inbox).await
+                }
                 Outgoing::LeftGroup { user, group, inbox } => {
                     self.left_group(user, &group, &inbox).await
                 }
@@ -344,6 +343,6 @@ impl Federation for Queue {
                     members,
                 } => self.group_deleted(conversation, &members).await,
             }
-        })
+        }
     }
 }
