@@ -351,6 +351,70 @@ pub struct Config {
     )]
     pub session_queue: usize,
 
+    /// How long a WebSocket write or flush may make no progress, in
+    /// seconds, before the session's TCP connection is dropped (a client
+    /// that stopped reading).
+    #[arg(
+        long,
+        env = "CONFAB_WS_WRITE_TIMEOUT_S",
+        default_value_t = 10,
+        global = true
+    )]
+    pub ws_write_timeout_s: u64,
+
+    /// How long a client has to send a complete request head (request line
+    /// and headers), in seconds: from the connection's start, or from the
+    /// first byte of a later request on a kept-alive connection.
+    #[arg(
+        long,
+        env = "CONFAB_HTTP_HEADER_TIMEOUT_S",
+        default_value_t = 10,
+        global = true
+    )]
+    pub http_header_timeout_s: u64,
+
+    /// How long a client has to send a whole request body, in seconds from
+    /// the end of its head; a later body gets 408 `request_timeout`.
+    #[arg(
+        long,
+        env = "CONFAB_HTTP_BODY_TIMEOUT_S",
+        default_value_t = 30,
+        global = true
+    )]
+    pub http_body_timeout_s: u64,
+
+    /// How long a kept-alive connection may wait for its next request, in
+    /// seconds, before the server closes it.
+    #[arg(
+        long,
+        env = "CONFAB_HTTP_IDLE_TIMEOUT_S",
+        default_value_t = 60,
+        global = true
+    )]
+    pub http_idle_timeout_s: u64,
+
+    /// Open connections (HTTP and WebSocket) in all; beyond it the server
+    /// stops accepting until one closes. Lowered at start to stay below the
+    /// open-file limit.
+    #[arg(
+        long,
+        env = "CONFAB_MAX_CONNECTIONS",
+        default_value_t = 10_000,
+        global = true
+    )]
+    pub max_connections: usize,
+
+    /// Open connections per client address (IPv6: per /64); further ones
+    /// are closed at once. 0 turns the cap off (behind a reverse proxy,
+    /// every connection comes from the proxy).
+    #[arg(
+        long,
+        env = "CONFAB_MAX_CONNECTIONS_PER_IP",
+        default_value_t = 128,
+        global = true
+    )]
+    pub max_connections_per_ip: usize,
+
     /// Test rigs only: allow http, explicit ports and private or loopback
     /// addresses in federation (never on a public server).
     #[arg(
@@ -588,6 +652,18 @@ impl Config {
             return Err(ConfigError(
                 "password_hash_concurrency must be at least 1".into(),
             ));
+        }
+        let timeouts = [
+            ("ws_write_timeout_s", self.ws_write_timeout_s),
+            ("http_header_timeout_s", self.http_header_timeout_s),
+            ("http_body_timeout_s", self.http_body_timeout_s),
+            ("http_idle_timeout_s", self.http_idle_timeout_s),
+        ];
+        if let Some((name, _)) = timeouts.iter().find(|(_, s)| *s == 0) {
+            return Err(ConfigError(format!("{name} must be at least 1")));
+        }
+        if self.max_connections == 0 {
+            return Err(ConfigError("max_connections must be at least 1".into()));
         }
         if self.max_body_bytes < 1024 {
             return Err(ConfigError("max_body_bytes must be at least 1024".into()));

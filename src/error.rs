@@ -36,6 +36,9 @@ pub enum Error {
     /// 413: the body is larger than `max_body_bytes`.
     #[error("the request body is too large")]
     PayloadTooLarge,
+    /// 408: the request body did not arrive within `http_body_timeout_s`.
+    #[error("the request body did not arrive in time")]
+    RequestTimeout,
     /// 400: a query parameter has the wrong type.
     #[error("{0}")]
     InvalidQuery(String),
@@ -111,6 +114,7 @@ impl Error {
             Error::UnsupportedMediaType(_) => (S::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
             Error::InvalidBody(_) => (S::UNPROCESSABLE_ENTITY, "invalid"),
             Error::PayloadTooLarge => (S::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            Error::RequestTimeout => (S::REQUEST_TIMEOUT, "request_timeout"),
             Error::InvalidQuery(_) => (S::BAD_REQUEST, "invalid_query"),
             Error::NoRoute => (S::NOT_FOUND, "not_found"),
             Error::MethodNotAllowed => (S::METHOD_NOT_ALLOWED, "method_not_allowed"),

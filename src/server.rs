@@ -1,17 +1,32 @@
 //! The HTTP server: the router (REST API, WebSocket, ActivityPub and the
-//! web client), its middleware, and graceful shutdown.
+//! web client), its middleware, and serving: [`accept`] (the accept loop
+//! and its backoff), [`limits`] (connection caps), [`connection`] (one
+//! connection and its timeouts, with [`activity`] and [`body`]), and
+//! graceful shutdown.
+
+mod accept;
+mod activity;
+mod body;
+mod connection;
+mod limits;
 
 use crate::error::Error;
 use crate::state::{AppState, StartupError};
 use crate::{api, apub, web, ws};
-use axum::extract::{DefaultBodyLimit, Request};
+use accept::Acceptor;
+use activity::Timeouts;
+use axum::extract::DefaultBodyLimit;
 use axum::response::{IntoResponse, Response};
-use axum::serve::ListenerExt;
-use axum::{Router, ServiceExt};
+use axum::Router;
+use hyper_util::rt::TokioExecutor;
+use hyper_util::server::conn::auto;
+use limits::ConnectionLimits;
 use std::future::Future;
-use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
 use tower::Layer;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::normalize_path::NormalizePathLayer;
@@ -37,41 +52,59 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
 }
 
 /// Serves on `listener` until `shutdown` resolves, then waits up to the
-/// configured timeout for open requests.
+/// configured timeout for open requests. Every connection is held to the
+/// connection caps and timeouts of the configuration (see `docs/operations.md`).
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let grace = Duration::from_secs(state.config.shutdown_timeout_s);
-    // Trailing slashes are trimmed before routing, so `/api/v1/users/` and
-    // `/api/v1/users` are the same endpoint.
-    let app = NormalizePathLayer::trim_trailing_slash().layer(router(state));
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    // No Nagle delay: chat frames are small and latency-bound.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::warn!("cannot set TCP_NODELAY: {e}");
-        }
+    let config = &state.config;
+    let grace = Duration::from_secs(config.shutdown_timeout_s);
+    let limits = ConnectionLimits::new(
+        limits::connection_cap(config.max_connections),
+        config.max_connections_per_ip,
+    );
+    let shared = Arc::new(connection::Shared {
+        builder: auto::Builder::new(TokioExecutor::new()),
+        timeouts: Timeouts {
+            header: Duration::from_secs(config.http_header_timeout_s),
+            idle: Duration::from_secs(config.http_idle_timeout_s),
+        },
+        body_timeout: Duration::from_secs(config.http_body_timeout_s),
+        // Trailing slashes are trimmed before routing, so `/api/v1/users/`
+        // and `/api/v1/users` are the same endpoint.
+        app: NormalizePathLayer::trim_trailing_slash().layer(router(state)),
     });
-    // With the peer address, for `api::extract::ClientIp`.
-    let app = ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(app);
-    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
-        shutdown.await;
-        let _ = stop_tx.send(true);
-    });
-    let deadline = async move {
-        let mut stop_rx = stop_rx;
-        let _ = stop_rx.wait_for(|stopped| *stopped).await;
-        tokio::time::sleep(grace).await;
-    };
-    tokio::select! {
-        result = server => result,
-        _ = deadline => {
-            tracing::warn!("shutdown timeout reached; closing remaining connections");
-            Ok(())
+    let mut acceptor = Acceptor::new(listener, limits);
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut connections = JoinSet::new();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            () = &mut shutdown => break,
+            accepted = acceptor.next() => {
+                let Some(accepted) = accepted else { break };
+                connections.spawn(connection::serve(
+                    accepted.stream,
+                    accepted.peer,
+                    accepted.permit,
+                    shared.clone(),
+                    stop_rx.clone(),
+                ));
+            }
+            // Reap finished connection tasks as they end.
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
         }
     }
+    drop(acceptor);
+    let _ = stop_tx.send(true);
+    let drained = async { while connections.join_next().await.is_some() {} };
+    if tokio::time::timeout(grace, drained).await.is_err() {
+        tracing::warn!("shutdown timeout reached; closing remaining connections");
+        connections.shutdown().await;
+    }
+    Ok(())
 }
 
 /// Binds the configured address and serves until SIGTERM or Ctrl-C.

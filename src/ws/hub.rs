@@ -1,6 +1,8 @@
 //! The registry of live sessions on this node and the fan-out task: each
 //! event is serialised once and queued to every session of its audience.
-//! A session whose queue is full is cut off (it reconnects and catches up).
+//! A session whose queue is full is cut off (it reconnects and catches up);
+//! it stays registered, and counts toward the user's cap, until its socket
+//! is gone.
 
 use crate::chat::events::ChatEvent;
 use crate::db::ids::UserId;
@@ -21,7 +23,14 @@ pub enum Outbound {
     Close(&'static str),
 }
 
-type Sessions = HashMap<UserId, Vec<(SessionId, mpsc::Sender<Outbound>)>>;
+/// One registered session: its queue, or `None` once it was cut off and
+/// only waits for its socket to close.
+struct Entry {
+    id: SessionId,
+    queue: Option<mpsc::Sender<Outbound>>,
+}
+
+type Sessions = HashMap<UserId, Vec<Entry>>;
 
 /// Live sessions by user.
 #[derive(Default)]
@@ -61,7 +70,10 @@ impl Hub {
                 return None;
             }
             let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
-            list.push((id, tx));
+            list.push(Entry {
+                id,
+                queue: Some(tx),
+            });
             id
         };
         let guard = SessionGuard {
@@ -75,7 +87,7 @@ impl Hub {
     fn unregister(&self, user: UserId, id: SessionId) {
         let mut sessions = self.write();
         if let Some(list) = sessions.get_mut(&user) {
-            list.retain(|(sid, _)| *sid != id);
+            list.retain(|entry| entry.id != id);
             if list.is_empty() {
                 sessions.remove(&user);
             }
@@ -91,34 +103,54 @@ impl Hub {
     }
 
     /// Queues `frame` to every session of `audience`; sessions that cannot
-    /// keep up are dropped from the registry (their socket then closes with
-    /// `slow_consumer`).
+    /// keep up lose their queue (their socket then closes with
+    /// `slow_consumer`) but stay registered until their socket is gone.
     pub fn deliver(&self, audience: &[UserId], frame: &Utf8Bytes) {
         let mut slow = vec![];
         {
             let sessions = self.read();
             for user in audience {
-                for (id, tx) in sessions.get(user).into_iter().flatten() {
+                for entry in sessions.get(user).into_iter().flatten() {
+                    let Some(tx) = &entry.queue else { continue };
                     if let Err(mpsc::error::TrySendError::Full(_)) =
                         tx.try_send(Outbound::Frame(frame.clone()))
                     {
-                        slow.push((*user, *id));
+                        slow.push((*user, entry.id));
                     }
                 }
             }
         }
         for (user, id) in slow {
             tracing::warn!(%user, session = id, "session queue full; disconnecting slow consumer");
-            self.unregister(user, id);
+            self.cut_off(user, id);
+        }
+    }
+
+    /// Drops the queue of session `id`, which ends it with `slow_consumer`
+    /// once it has written what was queued.
+    fn cut_off(&self, user: UserId, id: SessionId) {
+        let mut sessions = self.write();
+        let entries = sessions.get_mut(&user).into_iter().flatten();
+        for entry in entries.filter(|entry| entry.id == id) {
+            entry.queue = None;
         }
     }
 
     /// Ends every session of `user` with `reason`.
     fn close_user(&self, user: UserId, reason: &'static str) {
-        if let Some(sessions) = self.write().remove(&user) {
-            for (_, tx) in sessions {
+        let mut sessions = self.write();
+        for entry in sessions.get_mut(&user).into_iter().flatten() {
+            if let Some(tx) = entry.queue.take() {
                 let _ = tx.try_send(Outbound::Close(reason));
             }
+        }
+    }
+
+    /// Cuts every session off, so each closes and its client resyncs.
+    fn cut_off_all(&self) {
+        let mut sessions = self.write();
+        for entry in sessions.values_mut().flatten() {
+            entry.queue = None;
         }
     }
 
@@ -139,7 +171,7 @@ impl Hub {
                         missed = n,
                         "hub fell behind the event bus; closing all sessions so they resync"
                     );
-                    self.write().clear();
+                    self.cut_off_all();
                 }
                 Err(broadcast::error::RecvError::Closed) => break,
             }

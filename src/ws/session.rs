@@ -1,8 +1,9 @@
 //! One WebSocket session: registers with the hub, sends the `session.ready`
 //! snapshot, then answers requests and forwards pushes until the socket
-//! ends. Pushes are written with `feed` and one `flush` per wakeup.
+//! ends. Pushes are written with `feed` and one `flush` per wakeup; a write
+//! that does not complete within `ws_write_timeout_s` drops the connection.
 
-use super::hub::{Outbound, SessionGuard};
+use super::hub::{Outbound, SessionGuard, SessionId};
 use super::protocol::{dispatch, error_frame, result_frame, Caller, ClientFrame};
 use crate::chat::users::User;
 use crate::chat::views::Status;
@@ -21,9 +22,10 @@ const IDLE_LIMIT: Duration = Duration::from_secs(75);
 /// 1008, policy violation), with the reason `slow_consumer`.
 const CLOSE_POLICY: u16 = 1008;
 
-/// Runs a session until the socket closes.
+/// Runs a session until the socket closes. The session counts toward its
+/// user's cap (its `guard`) until its TCP connection is closed.
 pub async fn run(
-    socket: WebSocket,
+    mut socket: WebSocket,
     state: AppState,
     user: User,
     guard: SessionGuard,
@@ -37,7 +39,9 @@ pub async fn run(
     {
         tracing::error!("presence update failed: {e}");
     }
-    let outcome = serve(socket, &state, &user, guard, queue).await;
+    let outcome = serve(&mut socket, &state, &user, session, queue).await;
+    drop(socket);
+    drop(guard);
     if let Err(e) = state.chat.session_closed(user.id, session).await {
         tracing::error!("presence update failed: {e}");
     }
@@ -50,26 +54,33 @@ enum Ended {
     SlowConsumer,
     Idle,
     SocketError,
+    /// A write made no progress within `ws_write_timeout_s`: the client
+    /// stopped reading, and its connection is dropped.
+    WriteTimeout,
     ClosedByServer,
 }
 
 async fn serve(
-    mut socket: WebSocket,
+    socket: &mut WebSocket,
     state: &AppState,
     user: &User,
-    guard: SessionGuard,
+    session: SessionId,
     mut queue: mpsc::Receiver<Outbound>,
 ) -> Ended {
     let caller = Caller {
         chat: &state.chat,
         federation: &state.federation,
         user: user.id,
-        session: guard.id,
+        session,
+    };
+    let mut out = Writer {
+        socket,
+        limit: Duration::from_secs(state.config.ws_write_timeout_s),
     };
     // Registered before the snapshot is read, so nothing falls between.
     let ready = ready_frame(state, user).await;
-    if socket.send(Message::Text(ready.into())).await.is_err() {
-        return Ended::SocketError;
+    if let Err(ended) = out.send(Message::Text(ready.into())).await {
+        return ended;
     }
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
@@ -82,19 +93,15 @@ async fn serve(
             biased;
             pushed = queue.recv() => {
                 let Some(first) = pushed else {
-                    let _ = socket.send(close(CLOSE_POLICY, "slow_consumer")).await;
-                    return Ended::SlowConsumer;
+                    return out.close("slow_consumer", Ended::SlowConsumer).await;
                 };
-                match forward(&mut socket, first, &mut queue).await {
+                match out.forward(first, &mut queue).await {
                     Ok(None) => {}
-                    Ok(Some(reason)) => {
-                        let _ = socket.send(close(CLOSE_POLICY, reason)).await;
-                        return Ended::ClosedByServer;
-                    }
-                    Err(_) => return Ended::SocketError,
+                    Ok(Some(reason)) => return out.close(reason, Ended::ClosedByServer).await,
+                    Err(ended) => return ended,
                 }
             }
-            incoming = socket.next() => {
+            incoming = out.socket.next() => {
                 let Some(Ok(message)) = incoming else { return Ended::SocketError };
                 last_seen = Instant::now();
                 let reply = match message {
@@ -104,48 +111,85 @@ async fn serve(
                     Message::Ping(_) | Message::Pong(_) => None,
                 };
                 if let Some(reply) = reply {
-                    if socket.send(Message::Text(reply.into())).await.is_err() {
-                        return Ended::SocketError;
+                    if let Err(ended) = out.send(Message::Text(reply.into())).await {
+                        return ended;
                     }
                 }
             }
             _ = ping.tick() => {
                 if last_seen.elapsed() > IDLE_LIMIT {
-                    let _ = socket.send(close(1001, "idle")).await;
+                    let _ = out.send(close(1001, "idle")).await;
                     return Ended::Idle;
                 }
-                if socket.send(Message::Ping(Default::default())).await.is_err() {
-                    return Ended::SocketError;
+                if let Err(ended) = out.send(Message::Ping(Default::default())).await {
+                    return ended;
                 }
             }
         }
     }
 }
 
-/// Writes `first` and whatever else is queued, then flushes once; returns
-/// the reason when the hub asked to close the session.
-async fn forward(
-    socket: &mut WebSocket,
-    first: Outbound,
-    queue: &mut mpsc::Receiver<Outbound>,
-) -> Result<Option<&'static str>, axum::Error> {
-    let mut next = Some(first);
-    let mut budget = 256;
-    while let Some(item) = next.take() {
-        match item {
-            Outbound::Frame(frame) => socket.feed(Message::Text(frame)).await?,
-            Outbound::Close(reason) => {
-                socket.flush().await?;
-                return Ok(Some(reason));
-            }
-        }
-        budget -= 1;
-        if budget > 0 {
-            next = queue.try_recv().ok();
+/// The socket's write side, where every write or flush must complete
+/// within `limit`.
+struct Writer<'a> {
+    socket: &'a mut WebSocket,
+    limit: Duration,
+}
+
+impl Writer<'_> {
+    async fn send(&mut self, message: Message) -> Result<(), Ended> {
+        within(self.limit, self.socket.send(message)).await
+    }
+
+    /// Sends close 1008 with `reason`, then ends as `ended` (or as a write
+    /// timeout, if the client does not take the close frame either).
+    async fn close(&mut self, reason: &'static str, ended: Ended) -> Ended {
+        match self.send(close(CLOSE_POLICY, reason)).await {
+            Err(Ended::WriteTimeout) => Ended::WriteTimeout,
+            _ => ended,
         }
     }
-    socket.flush().await?;
-    Ok(None)
+
+    /// Writes `first` and whatever else is queued, then flushes once;
+    /// returns the reason when the hub asked to close the session.
+    async fn forward(
+        &mut self,
+        first: Outbound,
+        queue: &mut mpsc::Receiver<Outbound>,
+    ) -> Result<Option<&'static str>, Ended> {
+        let mut next = Some(first);
+        let mut budget = 256;
+        while let Some(item) = next.take() {
+            match item {
+                Outbound::Frame(frame) => {
+                    within(self.limit, self.socket.feed(Message::Text(frame))).await?
+                }
+                Outbound::Close(reason) => {
+                    within(self.limit, self.socket.flush()).await?;
+                    return Ok(Some(reason));
+                }
+            }
+            budget -= 1;
+            if budget > 0 {
+                next = queue.try_recv().ok();
+            }
+        }
+        within(self.limit, self.socket.flush()).await?;
+        Ok(None)
+    }
+}
+
+/// Runs one write; an error or no completion within `limit` ends the
+/// session.
+async fn within(
+    limit: Duration,
+    write: impl std::future::Future<Output = Result<(), axum::Error>>,
+) -> Result<(), Ended> {
+    match tokio::time::timeout(limit, write).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(Ended::SocketError),
+        Err(_) => Err(Ended::WriteTimeout),
+    }
 }
 
 fn close(code: u16, reason: &'static str) -> Message {

@@ -158,6 +158,11 @@ impl TestServer {
         reply(req.send().await.unwrap()).await
     }
 
+    /// The server's socket address.
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.base.trim_start_matches("http://").parse().unwrap()
+    }
+
     /// Sends a raw request (for malformed input).
     pub async fn raw(&self, req: reqwest::RequestBuilder) -> Reply {
         reply(req.send().await.unwrap()).await

@@ -12,6 +12,7 @@ mod apub;
 mod auth;
 mod chat;
 mod errors;
+mod limits;
 mod operations;
 mod signatures;
 mod users;
