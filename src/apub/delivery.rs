@@ -92,7 +92,7 @@ pub struct Delivery {
     ed25519: Mutex<HashMap<String, Arc<actpub_httpsig::SigningKey>>>,
     handoff: Arc<Handoff>,
     /// The last round read a full page of due rows: read again as soon as
-    /// outcomes free some.
+    /// outcomes leave room for more.
     backlog: AtomicBool,
     /// Rows being sent or recorded right now (not read again until their
     /// outcome is committed).
@@ -198,8 +198,11 @@ impl Delivery {
             for attempt in &batch {
                 in_flight.remove(&attempt.id);
             }
+            // Read more only once there is room: while half a page is still
+            // in flight, a round would read back rows already being sent.
+            let room = in_flight.len() < BATCH as usize / 2;
             drop(in_flight);
-            if self.backlog.load(Ordering::Acquire) {
+            if room && self.backlog.load(Ordering::Acquire) {
                 self.handoff.poll();
             }
         }
