@@ -48,6 +48,10 @@ pub struct AccessCache {
     /// Direct conversations by their key (the pair of users): every message
     /// a remote user sends names only its recipient.
     directs: RwLock<HashMap<String, ConversationId>>,
+    /// Local users' ids by lowercased name: every activity a remote server
+    /// sends names its local recipient by URL. Only names that exist are
+    /// kept, so the map is at most as large as the user table.
+    local_users: RwLock<HashMap<String, UserId>>,
     epoch: AtomicU64,
 }
 
@@ -105,15 +109,28 @@ impl AccessCache {
         map.remove(&id);
     }
 
+    pub fn local_user(&self, name: &str) -> Option<UserId> {
+        read(&self.local_users).get(name).copied()
+    }
+
+    pub fn put_local_user(&self, name: String, id: UserId, epoch: u64) {
+        let mut map = write(&self.local_users);
+        if self.epoch() == epoch {
+            map.insert(name, id);
+        }
+    }
+
     /// Contacts, blocks or accounts changed: drop everything.
     pub fn clear(&self) {
         let mut conversations = write(&self.conversations);
         let mut blockers = write(&self.blockers);
         let mut directs = write(&self.directs);
+        let mut local_users = write(&self.local_users);
         self.epoch.fetch_add(1, Ordering::AcqRel);
         conversations.clear();
         blockers.clear();
         directs.clear();
+        local_users.clear();
     }
 }
 

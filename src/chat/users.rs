@@ -507,6 +507,24 @@ impl Chat {
         Ok(UserPage { users, next })
     }
 
+    /// The id of the local user `name` (any case), if there is one. Read
+    /// once, then kept in the access cache: ids never change, and deleting
+    /// an account clears the cache.
+    pub async fn local_user_id(&self, name: &str) -> ChatResult<Option<UserId>> {
+        let key = name.to_lowercase();
+        if let Some(id) = self.cache.local_user(&key) {
+            return Ok(Some(id));
+        }
+        let epoch = self.cache.epoch();
+        let row = user_rows::find_by_name(&mut self.db.read().await?, &key)
+            .await?
+            .filter(|row| row.domain.is_none());
+        if let Some(row) = &row {
+            self.cache.put_local_user(key, row.id, epoch);
+        }
+        Ok(row.map(|row| row.id))
+    }
+
     /// `DELETE`: removes an account (its own owner or an admin).
     pub async fn delete_user(&self, actor: &Principal, key: &str) -> ChatResult<()> {
         let target = self.find_user(actor, key).await?;

@@ -153,11 +153,9 @@ impl Activity for Accept {
             Answered::Follow { follower } => {
                 let answerer = self.actor.dereference(data).await?;
                 let follower = super::local_user(&follower, data).await?;
-                let link = data.chat.contact_link(follower.id(), answerer.id()).await?;
-                if link.is_some_and(|l| l.state == "pending" && l.requester_id == follower.id()) {
-                    data.chat
-                        .accept_contact(answerer.id(), follower.id())
-                        .await?;
+                let link = data.chat.contact_link(follower, answerer.id()).await?;
+                if link.is_some_and(|l| l.state == "pending" && l.requester_id == follower) {
+                    data.chat.accept_contact(answerer.id(), follower).await?;
                 }
             }
         }

@@ -43,7 +43,7 @@ impl Activity for Block {
     async fn receive(self, data: &Data) -> Result<(), Error> {
         let blocker = self.actor.dereference(data).await?;
         let blocked = local_user(self.object.inner(), data).await?;
-        data.chat.block(blocker.id(), blocked.id()).await?;
+        data.chat.block(blocker.id(), blocked).await?;
         Ok(())
     }
 }

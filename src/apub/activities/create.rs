@@ -149,7 +149,7 @@ impl Activity for Create {
                 ..card
             };
             let invite = remote_invite(card, data).await?;
-            let target = InviteTarget::Direct(recipient.id());
+            let target = InviteTarget::Direct(recipient);
             data.chat
                 .receive_game_invite(author.id(), target, invite, self.object.id.as_str())
                 .await?;
@@ -158,7 +158,7 @@ impl Activity for Create {
         data.chat
             .receive_direct_message(
                 author.id(),
-                recipient.id(),
+                recipient,
                 self.object.text(),
                 self.object.id.as_str(),
                 reply_to,

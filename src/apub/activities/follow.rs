@@ -3,7 +3,7 @@
 //! contact, the reciprocal one, is accepted at once); of a group hosted
 //! here, a request to join it (see `apub::joins`).
 
-use super::{local_group, local_user, same_origin};
+use super::{local_group, local_user, same_origin, user_named};
 use crate::apub::context::{Context, Data};
 use crate::apub::objects::person::ApubUser;
 use crate::apub::wire;
@@ -74,9 +74,11 @@ impl Activity for Follow {
         let followed = local_user(&self.object, data).await?;
         let contact = data
             .chat
-            .remote_follow(follower.id(), followed.id(), self.id.as_str())
+            .remote_follow(follower.id(), followed, self.id.as_str())
             .await?;
         if contact.state == ContactState::Accepted {
+            // The answer is signed by the followed user: read in full.
+            let followed = user_named(&self.object, data).await?;
             data.queue
                 .accept_follow(&followed, &follower, &self)
                 .await?;

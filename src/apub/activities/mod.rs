@@ -199,28 +199,27 @@ pub async fn user_named(
     actor: &Url,
     data: &Data,
 ) -> Result<crate::apub::objects::person::ApubUser, Error> {
+    use activitypub_federation::traits::Object;
     if data.config.is_local(actor) {
-        return local_user(actor, data).await;
+        return crate::apub::objects::person::ApubUser::read_from_id(actor.clone(), data)
+            .await?
+            .ok_or_else(|| Error::Chat(crate::chat::ChatError::NotFound("user")));
     }
     activitypub_federation::fetch::object_id::ObjectId::from(actor.clone())
         .dereference(data)
         .await
 }
 
-/// The local user `url` names.
-pub async fn local_user(
-    url: &Url,
-    data: &Data,
-) -> Result<crate::apub::objects::person::ApubUser, Error> {
-    use activitypub_federation::traits::Object;
+/// The id of the local user `url` names (what activities addressed to a
+/// local user need of them; kept in memory by `chat`).
+pub async fn local_user(url: &Url, data: &Data) -> Result<crate::db::ids::UserId, Error> {
+    let not_ours = || Error::InvalidActivity(format!("{url} is not a user of this server"));
     if !data.config.is_local(url) {
-        return Err(Error::InvalidActivity(format!(
-            "{url} is not a user of this server"
-        )));
+        return Err(not_ours());
     }
-    crate::apub::objects::person::ApubUser::read_from_id(url.clone(), data)
-        .await?
-        .ok_or_else(|| Error::Chat(crate::chat::ChatError::NotFound("user")))
+    let missing = || Error::Chat(crate::chat::ChatError::NotFound("user"));
+    let name = data.urls().user_name(url).ok_or_else(missing)?;
+    data.chat.local_user_id(name).await?.ok_or_else(missing)
 }
 
 #[cfg(test)]

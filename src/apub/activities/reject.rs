@@ -71,9 +71,7 @@ impl Activity for Reject {
         match self.object.answered(data, self.actor.inner()).await? {
             Answered::Join { follower, group } => {
                 let follower = super::local_user(&follower, data).await?;
-                data.chat
-                    .join_declined(follower.id(), group.as_str())
-                    .await?;
+                data.chat.join_declined(follower, group.as_str()).await?;
             }
             Answered::Game(message) => {
                 let answerer = self.actor.dereference(data).await?;
@@ -84,9 +82,7 @@ impl Activity for Reject {
             Answered::Follow { follower } => {
                 let answerer = self.actor.dereference(data).await?;
                 let follower = super::local_user(&follower, data).await?;
-                data.chat
-                    .remote_unfollow(answerer.id(), follower.id())
-                    .await?;
+                data.chat.remote_unfollow(answerer.id(), follower).await?;
             }
         }
         Ok(())

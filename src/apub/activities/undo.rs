@@ -81,11 +81,11 @@ impl Activity for Undo {
                     return Ok(());
                 }
                 let followed = local_user(&follow.object, data).await?;
-                data.chat.remote_unfollow(actor.id(), followed.id()).await?;
+                data.chat.remote_unfollow(actor.id(), followed).await?;
             }
             Undoable::Block(block) => {
                 let blocked = local_user(block.object.inner(), data).await?;
-                match data.chat.unblock(actor.id(), blocked.id()).await {
+                match data.chat.unblock(actor.id(), blocked).await {
                     Ok(()) | Err(ChatError::NotFound(_)) => {}
                     Err(e) => return Err(e.into()),
                 }
