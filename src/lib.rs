@@ -16,6 +16,7 @@
 //! - [`error`]: every failure mapped to a status and JSON body, in one place.
 //! - [`state`]: the application state handed to handlers.
 //! - [`server`]: router, middleware, serving and graceful shutdown.
+//! - [`telemetry`]: Prometheus metrics at `/metrics`, HTTP request counts.
 
 pub mod api;
 pub mod apub;
@@ -29,5 +30,6 @@ pub mod logging;
 pub mod outgoing;
 pub mod server;
 pub mod state;
+pub mod telemetry;
 pub mod web;
 pub mod ws;

@@ -3,6 +3,7 @@
 use super::extract::ApiJson;
 use super::WriteErrors;
 use crate::chat::users::{Credentials, Registration, User};
+use crate::chat::ChatError;
 use crate::error::Error;
 use crate::state::AppState;
 use axum::extract::State;
@@ -70,6 +71,10 @@ pub async fn login(
     State(state): State<AppState>,
     ApiJson(creds): ApiJson<Credentials>,
 ) -> Result<Json<Session>, Error> {
-    let user = state.chat.login(creds).await?;
+    let user = state.chat.login(creds).await.inspect_err(|e| {
+        if matches!(e, ChatError::Unauthenticated(_)) {
+            metrics::counter!("confab_login_failures_total").increment(1);
+        }
+    })?;
     Ok(Json(session(&state, user)?))
 }

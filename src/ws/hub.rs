@@ -40,6 +40,7 @@ pub struct SessionGuard {
 impl Drop for SessionGuard {
     fn drop(&mut self) {
         self.hub.unregister(self.user, self.id);
+        metrics::gauge!("confab_ws_sessions").decrement(1);
     }
 }
 
@@ -64,6 +65,7 @@ impl Hub {
             list.push((id, tx));
             id
         };
+        metrics::gauge!("confab_ws_sessions").increment(1);
         let guard = SessionGuard {
             hub: self.clone(),
             user,
@@ -95,18 +97,21 @@ impl Hub {
     /// `slow_consumer`).
     pub fn deliver(&self, audience: &[UserId], frame: &Utf8Bytes) {
         let mut slow = vec![];
+        let mut sent = 0;
         {
             let sessions = self.read();
             for user in audience {
                 for (id, tx) in sessions.get(user).into_iter().flatten() {
-                    if let Err(mpsc::error::TrySendError::Full(_)) =
-                        tx.try_send(Outbound::Frame(frame.clone()))
-                    {
-                        slow.push((*user, *id));
+                    match tx.try_send(Outbound::Frame(frame.clone())) {
+                        Ok(()) => sent += 1,
+                        Err(mpsc::error::TrySendError::Full(_)) => slow.push((*user, *id)),
+                        Err(mpsc::error::TrySendError::Closed(_)) => {}
                     }
                 }
             }
         }
+        metrics::counter!("confab_pushes_sent_total").increment(sent);
+        metrics::counter!("confab_pushes_dropped_total").increment(slow.len() as u64);
         for (user, id) in slow {
             tracing::warn!(%user, session = id, "session queue full; disconnecting slow consumer");
             self.unregister(user, id);
