@@ -110,6 +110,21 @@ pub struct Config {
     )]
     pub bind: SocketAddr,
 
+    /// Address and port of a listener that serves only `/metrics`
+    /// (Prometheus text); when set, the main address does not serve it.
+    #[arg(long, env = "CONFAB_METRICS_BIND", global = true)]
+    pub metrics_bind: Option<SocketAddr>,
+
+    /// Bearer token `/metrics` requires. Without it and without
+    /// `metrics_bind`, `/metrics` is off (404).
+    #[arg(
+        long,
+        env = "CONFAB_METRICS_TOKEN",
+        hide_env_values = true,
+        global = true
+    )]
+    pub metrics_token: Option<String>,
+
     /// Public host name (and port, if not 443) of this instance.
     #[arg(
         long,
@@ -604,6 +619,12 @@ impl Config {
             ));
         }
         warnings
+    }
+
+    /// Whether `/metrics` is served: only when a listener of its own or a
+    /// token keeps it from the public.
+    pub fn metrics_enabled(&self) -> bool {
+        self.metrics_bind.is_some() || self.metrics_token.is_some()
     }
 
     /// Checks settings that depend on each other.

@@ -20,6 +20,7 @@
 //! - [`error`]: every failure mapped to a status and JSON body, in one place.
 //! - [`state`]: the application state handed to handlers.
 //! - [`server`]: router, middleware, serving and graceful shutdown.
+//! - [`telemetry`]: Prometheus metrics at `/metrics`, HTTP request counts.
 
 pub mod api;
 pub mod apub;
@@ -36,5 +37,6 @@ pub mod ratelimit;
 pub mod server;
 pub mod state;
 pub mod strict_json;
+pub mod telemetry;
 pub mod web;
 pub mod ws;

@@ -12,7 +12,7 @@ mod limits;
 
 use crate::error::Error;
 use crate::state::{AppState, StartupError};
-use crate::{api, apub, web, ws};
+use crate::{api, apub, telemetry, web, ws};
 use accept::Acceptor;
 use activity::Timeouts;
 use axum::extract::DefaultBodyLimit;
@@ -35,16 +35,39 @@ use tower_http::trace::TraceLayer;
 /// Every route with its middleware.
 pub fn router(state: AppState) -> Router {
     let max_body = state.config.max_body_bytes;
-    api::router()
+    let mut router = api::router()
         .route("/api/v1/ws", axum::routing::get(ws::upgrade))
         .merge(apub::routes::router())
-        .merge(web::router(&state.config.web_embed_origins))
-        .fallback(|| async { Error::NoRoute })
-        .method_not_allowed_fallback(|| async { Error::MethodNotAllowed })
+        .merge(web::router(&state.config.web_embed_origins));
+    if state.config.metrics_bind.is_none() {
+        router = router.merge(telemetry::routes());
+    }
+    let router = with_fallbacks(router)
         .layer(DefaultBodyLimit::max(max_body))
-        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(CatchPanicLayer::custom(panic_response));
+    counted(router, &state)
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// The routes of the `metrics_bind` listener: `/metrics` alone.
+pub fn metrics_router(state: AppState) -> Router {
+    counted(with_fallbacks(telemetry::routes()), &state).with_state(state)
+}
+
+fn with_fallbacks(router: Router<AppState>) -> Router<AppState> {
+    router
+        .fallback(|| async { Error::NoRoute })
+        .method_not_allowed_fallback(|| async { Error::MethodNotAllowed })
+}
+
+/// Counts requests by route and status when metrics are on.
+fn counted(router: Router<AppState>, state: &AppState) -> Router<AppState> {
+    if state.metrics.is_some() {
+        router.layer(axum::middleware::from_fn(telemetry::count_requests))
+    } else {
+        router
+    }
 }
 
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
@@ -107,12 +130,36 @@ pub async fn serve(
     Ok(())
 }
 
-/// Binds the configured address and serves until SIGTERM or Ctrl-C.
+/// Serves `/metrics` alone on `listener` until `shutdown` resolves.
+pub async fn serve_metrics(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, metrics_router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Binds the configured address (and `metrics_bind`, when set) and serves
+/// until SIGTERM or Ctrl-C.
 pub async fn run(state: AppState) -> Result<(), StartupError> {
     let addr = state.config.bind;
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|source| StartupError::Bind { addr, source })?;
+    if let Some(addr) = state.config.metrics_bind {
+        let metrics = TcpListener::bind(addr)
+            .await
+            .map_err(|source| StartupError::Bind { addr, source })?;
+        tracing::info!(%addr, "metrics listening");
+        let state = state.clone();
+        tokio::spawn(async move {
+            if let Err(e) = serve_metrics(metrics, state, shutdown_signal()).await {
+                tracing::error!("metrics listener failed: {e}");
+            }
+        });
+    }
     tracing::info!(%addr, domain = %state.config.domain, "confab listening");
     serve(listener, state, shutdown_signal())
         .await

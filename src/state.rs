@@ -13,6 +13,7 @@ use crate::db::{settings, Db, DbError};
 use crate::ws::hub::Hub;
 use activitypub_federation::config::FederationConfig;
 use jsonwebtoken::Algorithm;
+use metrics_exporter_prometheus::PrometheusHandle;
 use rand_core::{OsRng, RngCore};
 use std::sync::Arc;
 use std::time::Duration;
@@ -52,6 +53,9 @@ pub struct AppState {
     /// The federation library's configuration (its app data holds the
     /// chat; the chat's federation port holds it weakly).
     pub federation: Arc<FederationConfig<apub::context::Context>>,
+    /// The Prometheus recorder, when `metrics_bind` or `metrics_token`
+    /// turns metrics on.
+    pub metrics: Option<PrometheusHandle>,
 }
 
 /// Key of the generated token secret in `instance_settings`.
@@ -60,6 +64,10 @@ const JWT_SECRET_KEY: &str = "jwt_secret";
 impl AppState {
     /// Connects to and migrates the database, then wires the services.
     pub async fn build(config: Config) -> Result<Self, StartupError> {
+        let metrics = config
+            .metrics_enabled()
+            .then(crate::telemetry::recorder)
+            .flatten();
         let db = Db::connect(&config.database_url, config.database_pool_size).await?;
         let applied = db.migrate().await?;
         tracing::info!(backend = db.backend().name(), applied, "database ready");
@@ -131,6 +139,7 @@ impl AppState {
             tokens: Arc::new(tokens),
             hub,
             federation,
+            metrics,
         })
     }
 }

@@ -189,6 +189,9 @@ pub async fn login(
     let attempt = state.auth_limits.begin_login(ip, &creds.name)?;
     let result = state.chat.login(creds).await;
     let failed = matches!(result, Err(ChatError::Unauthenticated(_)));
+    if failed {
+        metrics::counter!("confab_login_failures_total").increment(1);
+    }
     state.auth_limits.login_done(attempt, failed);
     Ok(Json(session(&state, result?)?))
 }

@@ -80,6 +80,17 @@ enum Outcome {
     Transient(String),
 }
 
+impl Outcome {
+    /// The `outcome` label of the delivery metrics.
+    fn name(&self) -> &'static str {
+        match self {
+            Outcome::Delivered => "delivered",
+            Outcome::Refused(_) => "refused",
+            Outcome::Transient(_) => "transient",
+        }
+    }
+}
+
 pub struct Delivery {
     db: Db,
     /// The guarded client every delivery goes through.
@@ -279,7 +290,14 @@ impl Delivery {
         }
         let outcome = {
             let _permit = budget.acquire().await;
-            self.send(&row).await
+            let started = std::time::Instant::now();
+            let outcome = self.send(&row).await;
+            let host = row.host.clone();
+            metrics::histogram!("confab_delivery_seconds", "host" => host.clone())
+                .record(started.elapsed().as_secs_f64());
+            metrics::counter!("confab_delivery_attempts_total", "host" => host, "outcome" => outcome.name())
+                .increment(1);
+            outcome
         };
         self.record(&row, health, outcome).await
     }

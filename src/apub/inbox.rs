@@ -37,6 +37,17 @@ use std::time::{Duration, SystemTime};
 const MAX_SKEW: Duration = Duration::from_secs(3600);
 
 pub async fn inbox(State(state): State<Federation>, request: Request) -> Result<StatusCode, Error> {
+    let result = receive(&state, request).await;
+    let outcome = match &result {
+        Ok(_) => "accepted",
+        Err(e) => e.parts().1,
+    };
+    metrics::counter!("confab_inbox_activities_total", "outcome" => outcome).increment(1);
+    result
+}
+
+/// Checks a signed activity, then applies it.
+async fn receive(state: &Federation, request: Request) -> Result<StatusCode, Error> {
     let (parts, body) = request.into_parts();
     let headers = &parts.headers;
     if !headers.contains_key("signature") {
@@ -54,7 +65,7 @@ pub async fn inbox(State(state): State<Federation>, request: Request) -> Result<
     let envelope = serde_json::from_slice::<Envelope>(&bytes)
         .map_err(|e| Error::InvalidActivity(format!("not an activity: {e}")))?;
     let actor = envelope.actor;
-    refuse_blocked_instance(&state, actor.id()).await?;
+    refuse_blocked_instance(state, actor.id()).await?;
     if rfc9421 {
         rfc9421::check_content_digest(headers, &bytes)?;
     } else {
@@ -78,7 +89,7 @@ pub async fn inbox(State(state): State<Federation>, request: Request) -> Result<
             parts.method.as_str(),
             target,
             sender.public_key_pem(),
-            &state,
+            state,
         )?;
     }
     if let Some(proof) = &envelope.proof {

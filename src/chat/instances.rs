@@ -156,6 +156,22 @@ impl Chat {
             .collect())
     }
 
+    /// How many deliveries are in each of `states`, for the metrics.
+    pub async fn delivery_counts(
+        &self,
+        states: &[&'static str],
+    ) -> ChatResult<Vec<(&'static str, i64)>> {
+        let mut conn = self.db.read().await?;
+        let mut counts = Vec::with_capacity(states.len());
+        for state in states {
+            counts.push((
+                *state,
+                delivery_rows::count_in_state(&mut conn, state).await?,
+            ));
+        }
+        Ok(counts)
+    }
+
     pub async fn instance_blocks(&self, actor: &Principal) -> ChatResult<Vec<InstanceBlock>> {
         admin_only(actor)?;
         let rows = federation_rows::instance_blocks(&mut self.db.read().await?).await?;

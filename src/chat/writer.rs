@@ -14,6 +14,7 @@ use crate::db::ids::UserId;
 use crate::db::messages::{self as rows, MessageRow};
 use crate::db::{Db, DbError};
 use std::sync::Arc;
+use std::time::Instant;
 use tokio::sync::{mpsc, oneshot};
 
 /// Most messages in one transaction.
@@ -85,10 +86,13 @@ async fn commit(db: &Db, events: &dyn EventBus, mut batch: Vec<Job>) {
         job.row.stamp();
     }
     let rows: Vec<MessageRow> = batch.iter().map(|j| j.row.clone()).collect();
+    let started = Instant::now();
     let result = match db.write().await {
         Ok(mut conn) => rows::insert_all(&mut conn, &rows).await,
         Err(e) => Err(e),
     };
+    metrics::histogram!("confab_writer_batch_size").record(rows.len() as f64);
+    metrics::histogram!("confab_writer_commit_seconds").record(started.elapsed().as_secs_f64());
     match result {
         Ok(()) => batch.into_iter().for_each(|job| publish(events, job)),
         Err(e) if batch.len() == 1 => {
@@ -113,6 +117,7 @@ async fn commit(db: &Db, events: &dyn EventBus, mut batch: Vec<Job>) {
 }
 
 fn publish(events: &dyn EventBus, job: Job) {
+    metrics::counter!("confab_messages_stored_total").increment(1);
     match Message::try_from(job.row.clone()) {
         Ok(message) => {
             if !job.audience.is_empty() {

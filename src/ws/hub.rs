@@ -49,6 +49,7 @@ pub struct SessionGuard {
 impl Drop for SessionGuard {
     fn drop(&mut self) {
         self.hub.unregister(self.user, self.id);
+        metrics::gauge!("confab_ws_sessions").decrement(1);
     }
 }
 
@@ -76,6 +77,7 @@ impl Hub {
             });
             id
         };
+        metrics::gauge!("confab_ws_sessions").increment(1);
         let guard = SessionGuard {
             hub: self.clone(),
             user,
@@ -107,19 +109,22 @@ impl Hub {
     /// `slow_consumer`) but stay registered until their socket is gone.
     pub fn deliver(&self, audience: &[UserId], frame: &Utf8Bytes) {
         let mut slow = vec![];
+        let mut sent = 0;
         {
             let sessions = self.read();
             for user in audience {
                 for entry in sessions.get(user).into_iter().flatten() {
                     let Some(tx) = &entry.queue else { continue };
-                    if let Err(mpsc::error::TrySendError::Full(_)) =
-                        tx.try_send(Outbound::Frame(frame.clone()))
-                    {
-                        slow.push((*user, entry.id));
+                    match tx.try_send(Outbound::Frame(frame.clone())) {
+                        Ok(()) => sent += 1,
+                        Err(mpsc::error::TrySendError::Full(_)) => slow.push((*user, entry.id)),
+                        Err(mpsc::error::TrySendError::Closed(_)) => {}
                     }
                 }
             }
         }
+        metrics::counter!("confab_pushes_sent_total").increment(sent);
+        metrics::counter!("confab_pushes_dropped_total").increment(slow.len() as u64);
         for (user, id) in slow {
             tracing::warn!(%user, session = id, "session queue full; disconnecting slow consumer");
             self.cut_off(user, id);

@@ -224,6 +224,7 @@ async fn answer(
     };
     let id = frame.id.clone();
     if !bucket.take() {
+        metrics::counter!("confab_rate_limited_total", "what" => "ws_request").increment(1);
         let err = crate::chat::ChatError::RateLimited("slow down".into());
         return error_frame(id.as_deref(), &err.into());
     }
