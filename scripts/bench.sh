@@ -18,7 +18,7 @@ cpu_ticks() { # pid: user + system clock ticks so far
 run() { # database-url
   CONFAB_LOG=warn "$bin/confab" --bind "127.0.0.1:$port" --database-url "$1" \
     --auth-jwt-algorithm HS256 --auth-jwt-key bench-secret --auth-jwt-issuer confab-bench \
-    --ws-requests-per-s 100000 --max-connections-per-ip 0 >"$work/server.log" 2>&1 &
+    --ws-requests-per-s 100000 --max-connections-per-ip 0 --signups-per-ip 0 >"$work/server.log" 2>&1 &
   local pid=$!
   for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
   local before; before=$(cpu_ticks $pid)

@@ -4,7 +4,7 @@
 //!
 //! The server must trust the bench's tokens (no password hashing per user):
 //!   confab --auth-jwt-algorithm HS256 --auth-jwt-key bench-secret --auth-jwt-issuer confab-bench \
-//!          --ws-requests-per-s 100000 --max-connections-per-ip 0
+//!          --ws-requests-per-s 100000 --max-connections-per-ip 0 --signups-per-ip 0
 //!   (every bench client comes from 127.0.0.1, so the per-IP cap is off)
 //!   confab-bench --url ws://127.0.0.1:8080 --scenario all
 //!

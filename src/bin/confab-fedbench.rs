@@ -168,7 +168,7 @@ async fn run(args: &Args, dir: &std::path::Path, scheme: Scheme) -> Result<(), F
             ])
             .args(["--ws-requests-per-s", "100000", "--log", "warn"])
             // Every bench client comes from 127.0.0.1.
-            .args(["--max-connections-per-ip", "0"])
+            .args(["--max-connections-per-ip", "0", "--signups-per-ip", "0"])
             .args([
                 "--federation-rfc9421",
                 if scheme == Scheme::Rfc9421 {

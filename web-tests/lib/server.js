@@ -60,6 +60,8 @@ export class ConfabServer {
         CONFAB_DATABASE_URL: `sqlite://${join(this.dir, "confab.db")}`,
         CONFAB_LOG: "warn",
         CONFAB_SHUTDOWN_TIMEOUT_S: "1",
+        // Every test user signs up from 127.0.0.1.
+        CONFAB_SIGNUPS_PER_IP: "0",
         ...this.env,
       },
       stdio: ["ignore", "pipe", "pipe"],
