@@ -199,6 +199,12 @@ impl Chat {
     /// named in the `admins` setting, become admins. On an invite-only
     /// server the sign-up takes one use of its invitation code.
     pub async fn register(&self, reg: Registration) -> ChatResult<User> {
+        if reg.invitation.as_ref().is_some_and(|code| code.len() > 64) {
+            return Err(ChatError::invalid(
+                "invitation",
+                "an invitation code has at most 64 characters",
+            ));
+        }
         let invited = match self.policy.registration {
             RegistrationMode::Closed => {
                 return Err(ChatError::Forbidden(

@@ -280,6 +280,13 @@ async fn names_that_are_not_safe_path_segments_are_refused(s: &TestServer) {
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {r:?}");
         assert_eq!(r.code.as_deref(), Some("invalid"), "{name}");
     }
+    // An invitation code longer than the schema allows is refused even
+    // where sign-up is open and the code is not needed.
+    let body = json!({"name": "coded", "password": "password-123", "invitation": "0".repeat(65)});
+    let r = s
+        .call(Method::POST, "/api/v1/auth/register", Some(body), None)
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", r.body);
     let (admin, _) = s.register("admin").await;
     for name in [".", ".."] {
         let r = s
