@@ -15,9 +15,19 @@ pub enum Principal {
 }
 
 impl Principal {
+    /// Has every right: admins and service tokens.
     pub fn is_admin(&self) -> bool {
         match self {
             Principal::User(user) => user.role == Role::Admin,
+            Principal::Service { .. } => true,
+        }
+    }
+
+    /// May handle reports and suspend users: moderators, admins and
+    /// service tokens.
+    pub fn is_moderator(&self) -> bool {
+        match self {
+            Principal::User(user) => matches!(user.role, Role::Moderator | Role::Admin),
             Principal::Service { .. } => true,
         }
     }

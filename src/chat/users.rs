@@ -22,6 +22,8 @@ use utoipa::ToSchema;
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     User,
+    /// Handles reports and suspends users; no admin rights.
+    Moderator,
     Admin,
 }
 
@@ -30,6 +32,7 @@ impl Role {
     pub fn as_str(self) -> &'static str {
         match self {
             Role::User => "user",
+            Role::Moderator => "moderator",
             Role::Admin => "admin",
         }
     }
@@ -68,6 +71,7 @@ impl TryFrom<UserRow> for User {
             .map_err(|e| DbError::Corrupt(format!("users.profile_links of {}: {e}", row.id)))?;
         let role = match row.role.as_str() {
             "admin" => Role::Admin,
+            "moderator" => Role::Moderator,
             _ => Role::User,
         };
         Ok(User {

@@ -231,6 +231,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Allow and deny rules on client address ranges, per scope.
+    ip_rules (id) {
+        id -> BigInt,
+        /// `signup`, `login`, `api` or `ws`.
+        scope -> Text,
+        /// `allow` or `deny`.
+        action -> Text,
+        /// Normalised CIDR range.
+        cidr -> Text,
+        note -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(members -> conversations (conversation_id));
 diesel::joinable!(members -> users (user_id));
 diesel::joinable!(messages -> conversations (conversation_id));
