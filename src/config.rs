@@ -51,6 +51,13 @@ pub enum UserCommand {
     },
     /// List users (name, id, role).
     List,
+    /// Give a user a role: user, moderator or admin.
+    Role {
+        /// The user's name or id.
+        name: String,
+        /// `user`, `moderator` or `admin`.
+        role: crate::chat::users::Role,
+    },
     /// Make an invitation code for sign-up (`registration = invite`) and
     /// print it.
     Invite {

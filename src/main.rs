@@ -3,6 +3,7 @@
 
 use confab::chat::invitations::NewInvitation;
 use confab::chat::principal::Principal;
+use confab::chat::profiles::ProfilePatch;
 use confab::chat::users::{NewUser, Role};
 use confab::config::{Cli, Command, UserCommand};
 use confab::db::Db;
@@ -94,6 +95,17 @@ async fn user(state: AppState, command: UserCommand) -> Result<(), Box<dyn std::
             };
             let invitation = state.chat.create_invitation(&cli_actor, new).await?;
             println!("{}", invitation.code);
+        }
+        UserCommand::Role { name, role } => {
+            let cli_actor = Principal::Service {
+                subject: "cli".into(),
+            };
+            let patch = ProfilePatch {
+                role: Some(role),
+                ..ProfilePatch::default()
+            };
+            let user = state.chat.patch_profile(&cli_actor, &name, patch).await?;
+            println!("{} is now {}", user.name, user.role);
         }
         UserCommand::List => {
             let mut after = String::new();

@@ -24,6 +24,8 @@ pub enum ExternalRole {
     /// A person: a chat user is created on first use.
     #[default]
     User,
+    /// A person who handles reports and suspends users.
+    Moderator,
     /// A person who administers Confab.
     Admin,
     /// Another service acting with admin rights; no chat user behind it.
@@ -204,8 +206,9 @@ fn verify_external(external: &ExternalIssuer, token: &str) -> Result<Verified, A
     let subject = text("sub").ok_or(AuthError::MissingClaim("sub"))?;
     let role = match claims.get("confab_role") {
         None => ExternalRole::User,
-        Some(value) => serde_json::from_value(value.clone())
-            .map_err(|_| AuthError::Invalid("confab_role must be user, admin or service".into()))?,
+        Some(value) => serde_json::from_value(value.clone()).map_err(|_| {
+            AuthError::Invalid("confab_role must be user, moderator, admin or service".into())
+        })?,
     };
     Ok(Verified::External(ExternalClaims {
         subject,

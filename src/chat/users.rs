@@ -38,6 +38,20 @@ impl Role {
     }
 }
 
+impl std::str::FromStr for Role {
+    type Err = String;
+
+    /// The lowercase name, as in JSON (`confab user role NAME moderator`).
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "user" => Ok(Role::User),
+            "moderator" => Ok(Role::Moderator),
+            "admin" => Ok(Role::Admin),
+            _ => Err(format!("{s:?} is not a role: user, moderator or admin")),
+        }
+    }
+}
+
 impl std::fmt::Display for Role {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -299,7 +313,11 @@ impl Chat {
         };
         let subject = claims.subject.clone();
         let account = NewAccount {
-            role: (claims.role == ExternalRole::Admin).then_some(Role::Admin),
+            role: match claims.role {
+                ExternalRole::Admin => Some(Role::Admin),
+                ExternalRole::Moderator => Some(Role::Moderator),
+                ExternalRole::User | ExternalRole::Service => None,
+            },
             external_subject: Some(subject.clone()),
             ..NewAccount::new(name, profile)
         };

@@ -273,6 +273,15 @@ mod external {
             "admin"
         );
 
+        let moderator = hs256(claims(
+            "sub-97",
+            json!({"preferred_username": "warden", "confab_role": "moderator"}),
+        ));
+        assert_eq!(
+            s.get("/api/v1/users/me", &moderator).await.body["role"],
+            "moderator"
+        );
+
         let bad_role = hs256(claims(
             "sub-98",
             json!({"preferred_username": "x", "confab_role": "root"}),

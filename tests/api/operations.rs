@@ -253,6 +253,15 @@ fn cli_migrate_and_user_commands() {
         lines[1].starts_with("zed\t") && lines[1].ends_with("\tadmin"),
         "{list}"
     );
+    assert!(run(&["user", "role", "amy", "moderator"]).contains("amy is now moderator"));
+    assert!(
+        run(&["user", "list"]).contains("amy\t") && run(&["user", "list"]).contains("\tmoderator")
+    );
+    let out = confab_bin()
+        .args(["--database-url", &url, "user", "role", "amy", "Admin"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "a capitalised role is refused");
     // A duplicate is refused with a clear message and a failing exit code.
     let out = confab_bin()
         .args([
