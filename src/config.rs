@@ -28,6 +28,10 @@ pub enum Command {
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Manage IP rules (allow and deny lists per scope); a running server
+    /// picks changes up within `ip_rules_reload_s`.
+    #[command(subcommand, name = "ip-rule")]
+    IpRule(IpRuleCommand),
     /// Copy the SQLite database, while the server runs, to a new file
     /// (PostgreSQL: use pg_dump). Migrations are not applied.
     Backup {
@@ -68,6 +72,29 @@ pub enum UserCommand {
         #[arg(long)]
         expires_in_s: Option<u64>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IpRuleCommand {
+    /// List the rules (id, scope, action, range, note).
+    List,
+    /// Add a rule.
+    Add {
+        /// `signup`, `login`, `api` or `ws`.
+        #[arg(long)]
+        scope: crate::chat::ip_rules::IpScope,
+        /// `allow` or `deny`.
+        #[arg(long)]
+        action: crate::chat::ip_rules::IpAction,
+        /// A CIDR range or one address.
+        #[arg(long)]
+        cidr: String,
+        /// Why the rule exists.
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Remove the rule with this id.
+    Remove { id: i64 },
 }
 
 /// Who may sign up at `/api/v1/auth/register`.
@@ -288,6 +315,17 @@ pub struct Config {
         global = true
     )]
     pub trusted_proxies: Vec<ipnet::IpNet>,
+
+    /// Seconds between re-reads of the IP rules table, so rules the CLI
+    /// writes apply without a restart (changes through the API apply at
+    /// once).
+    #[arg(
+        long,
+        env = "CONFAB_IP_RULES_RELOAD_S",
+        default_value_t = 5,
+        global = true
+    )]
+    pub ip_rules_reload_s: u64,
 
     /// Comma-separated user names that get the admin role.
     #[arg(long, env = "CONFAB_ADMINS", value_delimiter = ',', global = true)]
@@ -675,6 +713,9 @@ impl Config {
             return Err(ConfigError(
                 "signup_window_s and login_window_s must be positive".into(),
             ));
+        }
+        if self.ip_rules_reload_s == 0 {
+            return Err(ConfigError("ip_rules_reload_s must be positive".into()));
         }
         if self.password_hash_concurrency == 0 {
             return Err(ConfigError(

@@ -60,6 +60,9 @@ pub enum Error {
     /// 403: federation with this instance or address is refused.
     #[error("{0}")]
     Refused(String),
+    /// 403: an IP rule refuses the client's address for this scope.
+    #[error("requests from your address are not accepted here ({0})")]
+    IpForbidden(&'static str),
     /// 400: an activity we cannot parse or that breaks a federation rule.
     #[error("{0}")]
     InvalidActivity(String),
@@ -122,6 +125,7 @@ impl Error {
             Error::MalformedFrame(_) => (S::BAD_REQUEST, "malformed_frame"),
             Error::Signature(_) => (S::UNAUTHORIZED, "signature_invalid"),
             Error::Refused(_) => (S::FORBIDDEN, "refused"),
+            Error::IpForbidden(_) => (S::FORBIDDEN, "ip_forbidden"),
             Error::InvalidActivity(_) => (S::BAD_REQUEST, "invalid_activity"),
             Error::Federation(e) => federation_parts(e),
             Error::RateLimited { .. } => (S::TOO_MANY_REQUESTS, "rate_limited"),

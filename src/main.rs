@@ -2,10 +2,11 @@
 //! chosen command.
 
 use confab::chat::invitations::NewInvitation;
+use confab::chat::ip_rules::NewIpRule;
 use confab::chat::principal::Principal;
 use confab::chat::profiles::ProfilePatch;
 use confab::chat::users::{NewUser, Role};
-use confab::config::{Cli, Command, UserCommand};
+use confab::config::{Cli, Command, IpRuleCommand, UserCommand};
 use confab::db::Db;
 use confab::state::AppState;
 use confab::{logging, server};
@@ -53,6 +54,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             println!("migrations applied");
         }
         Command::User(command) => user(AppState::build(cli.config).await?, command).await?,
+        Command::IpRule(command) => ip_rule(AppState::build(cli.config).await?, command).await?,
         // A copy of the database as it is: no migrations, no services.
         Command::Backup { path } => {
             let db = Db::connect(&cli.config.database_url, 1).await?;
@@ -119,6 +121,57 @@ async fn user(state: AppState, command: UserCommand) -> Result<(), Box<dyn std::
                     None => break,
                 }
             }
+        }
+    }
+    Ok(())
+}
+
+/// `confab ip-rule`: works on the database alone, so it also lets an admin
+/// back in whom a rule locked out.
+async fn ip_rule(
+    state: AppState,
+    command: IpRuleCommand,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let cli_actor = Principal::Service {
+        subject: "cli".into(),
+    };
+    match command {
+        IpRuleCommand::List => {
+            for rule in state.chat.ip_rules(&cli_actor).await? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    rule.id,
+                    rule.scope.as_str(),
+                    rule.action.as_str(),
+                    rule.cidr,
+                    rule.note
+                );
+            }
+        }
+        IpRuleCommand::Add {
+            scope,
+            action,
+            cidr,
+            note,
+        } => {
+            let new = NewIpRule {
+                scope,
+                action,
+                cidr,
+                note,
+            };
+            let rule = state.chat.add_ip_rule(&cli_actor, new, None).await?;
+            println!(
+                "added rule {}: {} {} {}",
+                rule.id,
+                rule.scope.as_str(),
+                rule.action.as_str(),
+                rule.cidr
+            );
+        }
+        IpRuleCommand::Remove { id } => {
+            state.chat.remove_ip_rule(&cli_actor, id, None).await?;
+            println!("removed rule {id}");
         }
     }
     Ok(())

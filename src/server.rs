@@ -1,13 +1,14 @@
 //! The HTTP server: the router (REST API, WebSocket, ActivityPub and the
 //! web client), its middleware, and serving: [`accept`] (the accept loop
 //! and its backoff), [`limits`] (connection caps), [`connection`] (one
-//! connection and its timeouts, with [`activity`] and [`body`]), and
-//! graceful shutdown.
+//! connection and its timeouts, with [`activity`] and [`body`]),
+//! [`ip_gate`] (the IP rules in front of the API), and graceful shutdown.
 
 mod accept;
 mod activity;
 mod body;
 mod connection;
+mod ip_gate;
 mod limits;
 
 use crate::error::Error;
@@ -44,7 +45,11 @@ pub fn router(state: AppState) -> Router {
     }
     let router = with_fallbacks(router)
         .layer(DefaultBodyLimit::max(max_body))
-        .layer(CatchPanicLayer::custom(panic_response));
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            ip_gate::gate,
+        ));
     counted(router, &state)
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -106,7 +106,12 @@ impl AppState {
             Some(port.clone()),
         );
         chat.promote_configured_admins().await?;
+        chat.reload_ip_rules().await?;
         let chat = Arc::new(chat);
+        tokio::spawn(crate::chat::ip_rules::reload_periodically(
+            Arc::downgrade(&chat),
+            Duration::from_secs(config.ip_rules_reload_s),
+        ));
         let hub = Arc::new(Hub::default());
         tokio::spawn(hub.clone().run(chat.events().subscribe()));
         let outgoing = crate::outgoing::Outgoing::new(&config)

@@ -12,6 +12,7 @@ pub mod extract;
 mod federation;
 mod health;
 mod invitations;
+mod ip_rules;
 mod users;
 
 use crate::error::ErrorBody;
@@ -38,7 +39,7 @@ use utoipa_axum::routes;
         (name = "users", description = "Accounts and profiles"),
         (name = "chat", description = "Conversations, history, contacts and blocks (reads; writes go through the WebSocket)"),
         (name = "federation", description = "Delivery state, instance blocks and remote hosts"),
-        (name = "operations", description = "Health and the API description")
+        (name = "operations", description = "Health, IP rules and the API description")
     )
 )]
 struct ApiDoc;
@@ -152,6 +153,8 @@ pub fn router() -> Router<AppState> {
         .routes(routes!(federation::hosts))
         .routes(routes!(invitations::list, invitations::create))
         .routes(routes!(invitations::delete))
+        .routes(routes!(ip_rules::list, ip_rules::create))
+        .routes(routes!(ip_rules::delete))
         .routes(routes!(health::healthz))
         .split_for_parts();
     router.route(

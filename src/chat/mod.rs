@@ -13,6 +13,7 @@ pub mod games;
 pub mod groups;
 pub mod instances;
 pub mod invitations;
+pub mod ip_rules;
 pub mod joins;
 pub mod messages;
 pub mod mirrors;
@@ -118,6 +119,8 @@ pub struct Chat {
     federation: Option<Arc<dyn federation::Federation>>,
     /// The instance blocklist, read on every inbox request.
     blocklist: instances::BlocklistCache,
+    /// The IP rules in force, read on every API request.
+    ip_rules: ip_rules::IpRuleCache,
 }
 
 impl Chat {
@@ -141,6 +144,7 @@ impl Chat {
             writer,
             federation,
             blocklist: instances::BlocklistCache::default(),
+            ip_rules: ip_rules::IpRuleCache::default(),
         }
     }
 

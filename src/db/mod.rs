@@ -12,6 +12,7 @@ pub mod deliveries;
 pub mod federation;
 pub mod ids;
 pub mod invitations;
+pub mod ip_rules;
 pub mod join_requests;
 pub mod messages;
 mod open;

@@ -12,6 +12,7 @@ mod apub;
 mod auth;
 mod chat;
 mod errors;
+mod ip_rules;
 mod limits;
 mod operations;
 mod roles;

@@ -56,6 +56,8 @@ async fn openapi_describes_every_route(s: &TestServer) {
         ("/api/v1/admin/federation/hosts", vec!["get"]),
         ("/api/v1/admin/invitations", vec!["get", "post"]),
         ("/api/v1/admin/invitations/{code}", vec!["delete"]),
+        ("/api/v1/admin/ip-rules", vec!["get", "post"]),
+        ("/api/v1/admin/ip-rules/{id}", vec!["delete"]),
         ("/healthz", vec!["get"]),
     ];
     let paths = doc["paths"].as_object().unwrap();
@@ -262,6 +264,25 @@ fn cli_migrate_and_user_commands() {
         .output()
         .unwrap();
     assert!(!out.status.success(), "a capitalised role is refused");
+    assert!(run(&[
+        "ip-rule",
+        "add",
+        "--scope",
+        "signup",
+        "--action",
+        "allow",
+        "--cidr",
+        "10.1.0.0/16",
+        "--note",
+        "office"
+    ])
+    .contains("added rule 1: signup allow 10.1.0.0/16"));
+    assert_eq!(
+        run(&["ip-rule", "list"]),
+        "1\tsignup\tallow\t10.1.0.0/16\toffice\n"
+    );
+    assert!(run(&["ip-rule", "remove", "1"]).contains("removed rule 1"));
+    assert_eq!(run(&["ip-rule", "list"]), "");
     // A duplicate is refused with a clear message and a failing exit code.
     let out = confab_bin()
         .args([

@@ -130,6 +130,12 @@ fn admin_requests() -> Vec<(Method, &'static str, Option<Value>)> {
         (Method::GET, "/api/v1/admin/federation/hosts", None),
         (Method::GET, "/api/v1/admin/invitations", None),
         (Method::POST, "/api/v1/admin/invitations", Some(json!({}))),
+        (Method::GET, "/api/v1/admin/ip-rules", None),
+        (
+            Method::POST,
+            "/api/v1/admin/ip-rules",
+            Some(json!({"scope": "signup", "action": "deny", "cidr": "192.0.2.0/24"})),
+        ),
     ]
 }
 
