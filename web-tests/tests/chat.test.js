@@ -98,8 +98,14 @@ test("two users chat live: contacts, messages, reply, edit, delete, block", asyn
   await toBeVisible(messages(ada.page).getByRole("group", { name: "Game invitation: go" }).getByText("Accepted by Bob Babbage"));
   await toHaveCount(card.getByRole("button", { name: "Accept" }), 0);
 
-  // Ada blocks Bob from the conversation: read-only for both.
+  // Ada blocks Bob from the conversation: read-only for both. Blocking
+  // asks first; cancelling changes nothing.
   await ada.page.getByRole("button", { name: "Block Bob Babbage" }).click();
+  await ada.page.getByRole("dialog", { name: "Block Bob Babbage?" }).getByRole("button", { name: "Cancel" }).click();
+  await toHaveCount(ada.page.getByRole("dialog"), 0);
+  await toBeDisabled(ada.page.getByRole("textbox", { name: "Message" }), false);
+  await ada.page.getByRole("button", { name: "Block Bob Babbage" }).click();
+  await ada.page.getByRole("dialog", { name: "Block Bob Babbage?" }).getByRole("button", { name: "Block" }).click();
   await toBeVisible(ada.page.getByRole("note").getByText(/You blocked this person/));
   await toBeDisabled(ada.page.getByRole("textbox", { name: "Message" }));
   await toBeVisible(bob.page.getByRole("note").getByText(/read-only/));

@@ -75,6 +75,7 @@ test("a group of three with a read-only member", async () => {
   // Ada removes Bob; he loses the group, the others see the notice.
   await ada.page.getByRole("button", { name: "Group settings" }).click();
   await settings.getByRole("button", { name: "Remove Bob" }).click();
+  await ada.page.getByRole("dialog", { name: "Remove Bob from the group?" }).getByRole("button", { name: "Remove" }).click();
   await settings.getByRole("button", { name: "Close" }).click();
   await toBeVisible(messages(cy.page).getByText("Ada removed Bob"));
   await toHaveCount(bob.page.getByRole("list", { name: "Conversations" }).getByRole("button", { name: /Tea and cake/ }), 0);

@@ -165,8 +165,17 @@ export function createChat(client, actions) {
       const blocked = store.blocks.has(peer);
       headTools.append(
         headButton("user", "Profile", `Profile of ${name}`, () => actions.profile(peer)),
-        headButton("block", blocked ? "Unblock" : "Block", `${blocked ? "Unblock" : "Block"} ${name}`, () =>
-          attempt(() => client.request(blocked ? "contact.unblock" : "contact.block", { user: peer })),
+        headButton(
+          "block",
+          blocked ? "Unblock" : "Block",
+          `${blocked ? "Unblock" : "Block"} ${name}`,
+          async () => {
+            if (blocked || (await confirmAction(`Block ${name}?`, "Block"))) {
+              await attempt(() => client.request(blocked ? "contact.unblock" : "contact.block", { user: peer }));
+            }
+          },
+          // Labelled on phones too: a bare icon beside Profile is too easy to hit.
+          "labelled",
         ),
       );
     } else {
@@ -177,14 +186,16 @@ export function createChat(client, actions) {
   }
 
   /**
-   * A header button: icon and text on wide screens, the icon alone on phones.
+   * A header button: icon and text on wide screens, the icon alone on
+   * phones unless `extra` has `labelled`.
    * @param {import("../icons.js").IconName} name
    * @param {string} text
    * @param {string} label
    * @param {() => unknown} act
+   * @param {string} [extra] more classes
    */
-  function headButton(name, text, label, act) {
-    return h("button", { class: "small head-button", attrs: { type: "button", "aria-label": label, title: label }, on: { click: act } }, icon(name), h("span", { text }));
+  function headButton(name, text, label, act, extra = "") {
+    return h("button", { class: `small head-button ${extra}`.trim(), attrs: { type: "button", "aria-label": label, title: label }, on: { click: act } }, icon(name), h("span", { text }));
   }
 
   /**

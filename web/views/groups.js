@@ -183,7 +183,7 @@ export function groupSettingsDialog(client, id, profile) {
       if (manageable) {
         const select = rightsSelect(m.rights, grantable.includes(m.rights) ? grantable : [m.rights, ...grantable], `Rights of ${who}`);
         select.addEventListener("change", () => attempt(() => client.request("conversation.members.rights", { conversation: id, user: m.user, rights: select.value })));
-        controls.append(select, h("button", { class: "small danger-outline", text: "Remove", attrs: { type: "button", "aria-label": `Remove ${who}` }, on: { click: () => attempt(() => client.request("conversation.members.remove", { conversation: id, user: m.user })) } }));
+        controls.append(select, h("button", { class: "small danger-outline", text: "Remove", attrs: { type: "button", "aria-label": `Remove ${who}` }, on: { click: async () => (await confirmAction(`Remove ${who} from the group?`, "Remove")) && attempt(() => client.request("conversation.members.remove", { conversation: id, user: m.user })) } }));
         // The owner is always a user of the server that hosts the group.
         if (s.rights === "owner" && !c.hosted_by && !store.users.get(m.user)?.domain) {
           controls.append(h("button", { class: "small", text: "Make owner", attrs: { type: "button", "aria-label": `Make ${who} the owner` }, on: { click: async () => (await confirmAction(`Make ${who} the owner?`, "Transfer")) && attempt(() => client.request("conversation.transfer", { conversation: id, user: m.user })) } }));

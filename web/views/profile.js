@@ -2,7 +2,7 @@
 // other people's to read, with the contact and block actions.
 
 import { avatar, h, link, linkify, present, safeUrl } from "../format.js";
-import { attempt, field, nameOf, openDialog } from "./common.js";
+import { attempt, confirmAction, field, nameOf, openDialog } from "./common.js";
 
 /** @typedef {import("../client.js").Client} Client */
 
@@ -89,8 +89,16 @@ export async function userProfileDialog(client, id, message) {
      * @param {string} [cls]
      */
     const button = (text, act, cls = "") => h("button", { class: cls, text, attrs: { type: "button" }, on: { click: () => attempt(act) } });
+    /**
+     * The same, asking first.
+     * @param {string} text
+     * @param {string} question
+     * @param {() => Promise<unknown>} act
+     * @param {string} [cls]
+     */
+    const confirmed = (text, question, act, cls = "") => h("button", { class: cls, text, attrs: { type: "button" }, on: { click: async () => (await confirmAction(question, text)) && attempt(act) } });
     if (contact?.state === "accepted" && !blocked) {
-      actions.append(button("Message", async () => { dialog.close(); message(id); }, "primary"), button("Remove contact", () => client.request("contact.remove", { user: id })));
+      actions.append(button("Message", async () => { dialog.close(); message(id); }, "primary"), confirmed("Remove contact", `Remove ${name} from your contacts?`, () => client.request("contact.remove", { user: id })));
     } else if (contact?.state === "pending_incoming" && !blocked) {
       actions.append(button("Accept invitation", () => client.request("contact.accept", { user: id }), "primary"), button("Decline", () => client.request("contact.decline", { user: id })));
     } else if (contact?.state === "pending_outgoing" && !blocked) {
@@ -98,7 +106,7 @@ export async function userProfileDialog(client, id, message) {
     } else if (!blocked) {
       actions.append(button("Invite as contact", () => client.request("contact.invite", { user: id }), "primary"));
     }
-    actions.append(blocked ? button("Unblock", () => client.request("contact.unblock", { user: id })) : button("Block", () => client.request("contact.block", { user: id }), "danger-outline"));
+    actions.append(blocked ? button("Unblock", () => client.request("contact.unblock", { user: id })) : confirmed("Block", `Block ${name}?`, () => client.request("contact.block", { user: id }), "danger-outline"));
     const linkList = h("ul", { class: "profile-links" });
     for (const l of fresh.profile_links) {
       const href = safeUrl(l.url);
