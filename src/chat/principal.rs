@@ -22,6 +22,12 @@ impl Principal {
         }
     }
 
+    /// May handle reports and suspend accounts: moderators, admins and
+    /// services. (Until the `moderator` role exists: admins and services.)
+    pub fn is_moderator(&self) -> bool {
+        self.is_admin()
+    }
+
     pub fn user_id(&self) -> Option<UserId> {
         match self {
             Principal::User(user) => Some(user.id),

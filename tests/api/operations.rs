@@ -246,13 +246,17 @@ fn cli_migrate_and_user_commands() {
     let lines: Vec<_> = list.lines().collect();
     assert_eq!(lines.len(), 2, "{list}");
     assert!(
-        lines[0].starts_with("amy\t") && lines[0].ends_with("\tuser"),
+        lines[0].starts_with("amy\t") && lines[0].ends_with("\tuser\tactive"),
         "{list}"
     );
     assert!(
-        lines[1].starts_with("zed\t") && lines[1].ends_with("\tadmin"),
+        lines[1].starts_with("zed\t") && lines[1].ends_with("\tadmin\tactive"),
         "{list}"
     );
+    assert!(run(&["user", "suspend", "amy"]).contains("suspended amy"));
+    assert!(run(&["user", "list"]).contains("\tuser\tsuspended"));
+    assert!(run(&["user", "unsuspend", "amy"]).contains("reinstated amy"));
+    assert!(run(&["user", "password", "amy", "--password", "another-pass-1"]).contains("amy"));
     // A duplicate is refused with a clear message and a failing exit code.
     let out = confab_bin()
         .args([
