@@ -97,7 +97,11 @@ async fn user(state: AppState, command: UserCommand) -> Result<(), Box<dyn std::
             loop {
                 let page = state.chat.list_users(None, "", &after, 100).await?;
                 for user in &page.users {
-                    let standing = if user.suspended { "suspended" } else { "active" };
+                    let standing = if user.suspended {
+                        "suspended"
+                    } else {
+                        "active"
+                    };
                     println!("{}\t{}\t{}\t{standing}", user.name, user.id, user.role);
                 }
                 match page.next {

@@ -98,7 +98,9 @@ pub async fn reset_password(
     Path(user): Path<String>,
     ApiJson(reset): ApiJson<PasswordReset>,
 ) -> Result<Json<User>, Error> {
-    Ok(Json(state.chat.reset_password(&caller, &user, reset).await?))
+    Ok(Json(
+        state.chat.reset_password(&caller, &user, reset).await?,
+    ))
 }
 
 /// # `POST /api/v1/admin/users/{user}/suspension`

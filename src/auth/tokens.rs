@@ -45,7 +45,10 @@ pub struct ExternalClaims {
 pub enum Verified {
     /// One of Confab's own tokens, issued in the user's token `generation`
     /// (checked against the account's current one by `chat`).
-    Own { user_id: UserId, generation: i64 },
+    Own {
+        user_id: UserId,
+        generation: i64,
+    },
     External(ExternalClaims),
 }
 

@@ -109,9 +109,8 @@ impl Chat {
         if row.external_subject.is_some() {
             return Err(ChatError::Denied(Denial::ExternalAccount));
         }
-        validate::password(&change.new_password).map_err(|_| {
-            ChatError::invalid("new_password", "8 to 1024 characters".to_owned())
-        })?;
+        validate::password(&change.new_password)
+            .map_err(|_| ChatError::invalid("new_password", "8 to 1024 characters".to_owned()))?;
         // An account without a password has no current one to give.
         let stored = row.password_hash.clone();
         let check = stored.clone();
@@ -137,7 +136,11 @@ impl Chat {
         )
         .await?
         .ok_or_else(|| ChatError::Conflict("the password was changed meanwhile".into()))?;
-        self.end_sessions(row.id, SessionEnd::PasswordChanged, Some(row.token_generation));
+        self.end_sessions(
+            row.id,
+            SessionEnd::PasswordChanged,
+            Some(row.token_generation),
+        );
         Ok(User::try_from(row)?)
     }
 
@@ -152,7 +155,11 @@ impl Chat {
         let row = user_rows::bump_token_generation(&mut self.db.write().await?, row.id)
             .await?
             .ok_or(ChatError::NotFound("user"))?;
-        self.end_sessions(row.id, SessionEnd::SessionsRevoked, Some(row.token_generation));
+        self.end_sessions(
+            row.id,
+            SessionEnd::SessionsRevoked,
+            Some(row.token_generation),
+        );
         Ok(User::try_from(row)?)
     }
 
@@ -173,9 +180,8 @@ impl Chat {
         if target.external_subject.is_some() {
             return Err(ChatError::Denied(Denial::ExternalAccount));
         }
-        validate::password(&reset.new_password).map_err(|_| {
-            ChatError::invalid("new_password", "8 to 1024 characters".to_owned())
-        })?;
+        validate::password(&reset.new_password)
+            .map_err(|_| ChatError::invalid("new_password", "8 to 1024 characters".to_owned()))?;
         let hash = self.hash_password(reset.new_password).await?;
         let now = Utc::now().naive_utc();
         let row = user_rows::set_password(&mut self.db.write().await?, target.id, None, &hash, now)

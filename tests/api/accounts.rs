@@ -87,11 +87,15 @@ fn closed(reason: &str) -> (u16, String) {
 async fn password_change_ends_other_tokens_and_sessions(s: &TestServer) {
     let (old, _) = s.register("ada").await;
     let ws = WsClient::connect(s, &old).await;
-    let change = |old_password: &str, new_password: &str| {
-        json!({"old_password": old_password, "new_password": new_password})
-    };
+    let change = |old_password: &str, new_password: &str| json!({"old_password": old_password, "new_password": new_password});
     let path = "/api/v1/account/password";
-    let wrong = post(s, path, Some(change("not-my-password", "new-pass-456")), &old).await;
+    let wrong = post(
+        s,
+        path,
+        Some(change("not-my-password", "new-pass-456")),
+        &old,
+    )
+    .await;
     assert_eq!(
         (wrong.status, wrong.code()),
         (StatusCode::FORBIDDEN, "wrong_password")
@@ -164,7 +168,10 @@ async fn suspension_refuses_login_tokens_and_sessions(s: &TestServer) {
     let suspended = (StatusCode::FORBIDDEN, "account_suspended".to_owned());
     assert_eq!(me(s, &ada).await, suspended);
     let refused = login(s, "ada", PASSWORD).await;
-    assert_eq!((refused.status, refused.code()), (suspended.0, "account_suspended"));
+    assert_eq!(
+        (refused.status, refused.code()),
+        (suspended.0, "account_suspended")
+    );
     // Only someone who knows the password learns of the suspension.
     assert_eq!(
         login(s, "ada", "wrong-password").await.status,
@@ -172,7 +179,10 @@ async fn suspension_refuses_login_tokens_and_sessions(s: &TestServer) {
     );
     let listed = s.get("/api/v1/users?q=ada", &root).await;
     assert_eq!(listed.body["users"][0]["suspended"], true);
-    assert_eq!(s.get("/api/v1/users/bob", &root).await.body["suspended"], false);
+    assert_eq!(
+        s.get("/api/v1/users/bob", &root).await.body["suspended"],
+        false
+    );
 
     let r = s.call(Method::DELETE, path, None, Some(&root)).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
@@ -187,27 +197,46 @@ async fn admin_resets_a_password(s: &TestServer) {
     let (bob, _) = s.register("bob").await;
     let path = "/api/v1/admin/users/ada/password";
     let reset = |pw: &str| Some(json!({"new_password": pw}));
-    let by_user = s.call(Method::PUT, path, reset("bobs-choice-1"), Some(&bob)).await;
+    let by_user = s
+        .call(Method::PUT, path, reset("bobs-choice-1"), Some(&bob))
+        .await;
     assert_eq!(by_user.status, StatusCode::FORBIDDEN);
     let short = s.call(Method::PUT, path, reset("short"), Some(&root)).await;
     assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY);
     let missing = s
-        .call(Method::PUT, "/api/v1/admin/users/nobody/password", reset("whatever-1"), Some(&root))
+        .call(
+            Method::PUT,
+            "/api/v1/admin/users/nobody/password",
+            reset("whatever-1"),
+            Some(&root),
+        )
         .await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     assert_eq!(me(s, &ada).await, ok());
 
     let ws = WsClient::connect(s, &ada).await;
-    let r = s.call(Method::PUT, path, reset("reset-pass-789"), Some(&root)).await;
-    assert_eq!((r.status, r.body["name"].as_str()), (StatusCode::OK, Some("ada")));
+    let r = s
+        .call(Method::PUT, path, reset("reset-pass-789"), Some(&root))
+        .await;
+    assert_eq!(
+        (r.status, r.body["name"].as_str()),
+        (StatusCode::OK, Some("ada"))
+    );
     assert_eq!(ws.closed_by_server().await, closed("password_changed"));
     assert_eq!(
         me(s, &ada).await,
         (StatusCode::UNAUTHORIZED, "token_revoked".to_owned())
     );
-    assert_eq!(login(s, "ada", PASSWORD).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        login(s, "ada", PASSWORD).await.status,
+        StatusCode::UNAUTHORIZED
+    );
     token_of(&login(s, "ada", "reset-pass-789").await);
-    assert_eq!(me(s, &root).await, ok(), "the admin's own token is untouched");
+    assert_eq!(
+        me(s, &root).await,
+        ok(),
+        "the admin's own token is untouched"
+    );
 }
 
 async fn role_change_ends_sessions(s: &TestServer) {
@@ -277,16 +306,15 @@ async fn cli_changes_reach_a_running_server(s: &TestServer) {
     assert_eq!(ws.closed_by_server().await, closed("account_suspended"));
     let list = tokio::task::block_in_place(|| cli(s, &["user", "list"], None));
     assert!(
-        list.lines().any(|l| l.starts_with("ada\t") && l.ends_with("\tsuspended")),
+        list.lines()
+            .any(|l| l.starts_with("ada\t") && l.ends_with("\tsuspended")),
         "{list}"
     );
     tokio::task::block_in_place(|| cli(s, &["user", "unsuspend", "ada"], None));
     assert_eq!(me(s, &ada).await, ok());
 
     let ws = WsClient::connect(s, &bob).await;
-    tokio::task::block_in_place(|| {
-        cli(s, &["user", "password", "bob"], Some("from-stdin-42\n"))
-    });
+    tokio::task::block_in_place(|| cli(s, &["user", "password", "bob"], Some("from-stdin-42\n")));
     assert_eq!(ws.closed_by_server().await, closed("token_revoked"));
     assert_eq!(
         me(s, &bob).await,
@@ -321,10 +349,18 @@ async fn group_admins_cannot_delete_the_owners_messages(s: &TestServer) {
     let members = member.ok("message.send", say("member speaks")).await;
 
     admin
-        .err("message.delete", json!({"message": owners["id"]}), "forbidden")
+        .err(
+            "message.delete",
+            json!({"message": owners["id"]}),
+            "forbidden",
+        )
         .await;
     member
-        .err("message.delete", json!({"message": admins["id"]}), "forbidden")
+        .err(
+            "message.delete",
+            json!({"message": admins["id"]}),
+            "forbidden",
+        )
         .await;
     let gone = admin
         .ok("message.delete", json!({"message": members["id"]}))
