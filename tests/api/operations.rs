@@ -34,6 +34,13 @@ async fn openapi_describes_every_route(s: &TestServer) {
     let expected = [
         ("/api/v1/auth/register", vec!["post"]),
         ("/api/v1/auth/login", vec!["post"]),
+        ("/api/v1/account/password", vec!["post"]),
+        ("/api/v1/account/sessions/revoke", vec!["post"]),
+        ("/api/v1/admin/users/{user}/password", vec!["put"]),
+        (
+            "/api/v1/admin/users/{user}/suspension",
+            vec!["post", "delete"],
+        ),
         ("/api/v1/users", vec!["get", "post"]),
         (
             "/api/v1/users/{user}",
