@@ -174,6 +174,8 @@ impl Guarded {
             ed25519_key_id: None,
             ed25519_public_key: None,
             ed25519_private_key: None,
+            suspended_at: None,
+            token_generation: 0,
         };
         confab::db::users::upsert_remote(&mut db.write().await.unwrap(), &row)
             .await

@@ -53,7 +53,7 @@ pub enum UserCommand {
         #[arg(long)]
         admin: bool,
     },
-    /// List users (name, id, role).
+    /// List users (name, id, role, `active` or `suspended`).
     List,
     /// Give a user a role: user, moderator or admin.
     Role {
@@ -61,6 +61,28 @@ pub enum UserCommand {
         name: String,
         /// `user`, `moderator` or `admin`.
         role: crate::chat::users::Role,
+    },
+    /// Set a user's password; their tokens stop working and their open
+    /// sessions end.
+    Password {
+        /// The user's name (or id).
+        name: String,
+        /// The new password; read from the first line of standard input
+        /// when not given (keeps it out of the process list).
+        #[arg(long)]
+        password: Option<String>,
+    },
+    /// Suspend a user: they cannot log in, their tokens are refused and
+    /// their open sessions end (a running server notices within
+    /// `session_recheck_s`).
+    Suspend {
+        /// The user's name (or id).
+        name: String,
+    },
+    /// Lift a user's suspension.
+    Unsuspend {
+        /// The user's name (or id).
+        name: String,
     },
     /// Make an invitation code for sign-up (`registration = invite`) and
     /// print it.
@@ -422,6 +444,18 @@ pub struct Config {
     )]
     pub ws_write_timeout_s: u64,
 
+    /// How often each WebSocket session re-reads its account (one read by
+    /// primary key), in seconds, to end itself when a password change,
+    /// revocation, suspension or role change was made by another process
+    /// (the CLI). Changes made through the API end sessions at once.
+    #[arg(
+        long,
+        env = "CONFAB_SESSION_RECHECK_S",
+        default_value_t = 30,
+        global = true
+    )]
+    pub session_recheck_s: u64,
+
     /// How long a client has to send a complete request head (request line
     /// and headers), in seconds: from the connection's start, or from the
     /// first byte of a later request on a kept-alive connection.
@@ -724,6 +758,7 @@ impl Config {
         }
         let timeouts = [
             ("ws_write_timeout_s", self.ws_write_timeout_s),
+            ("session_recheck_s", self.session_recheck_s),
             ("http_header_timeout_s", self.http_header_timeout_s),
             ("http_body_timeout_s", self.http_body_timeout_s),
             ("http_idle_timeout_s", self.http_idle_timeout_s),

@@ -108,6 +108,10 @@ impl Error {
                 ChatError::Unauthenticated(_) => (S::UNAUTHORIZED, "unauthenticated"),
                 ChatError::Refused(_) => (S::FORBIDDEN, "refused"),
                 ChatError::RateLimited(_) => (S::TOO_MANY_REQUESTS, "rate_limited"),
+                ChatError::Denied(denial) if denial.is_unauthenticated() => {
+                    (S::UNAUTHORIZED, denial.code())
+                }
+                ChatError::Denied(denial) => (S::FORBIDDEN, denial.code()),
                 ChatError::Db(_) | ChatError::Internal(_) => (S::INTERNAL_SERVER_ERROR, "internal"),
             },
             Error::Auth(AuthError::Expired) => (S::UNAUTHORIZED, "token_expired"),

@@ -1,6 +1,7 @@
 //! The `confab` binary: parse the configuration, start logging, run the
 //! chosen command.
 
+use confab::chat::accounts::PasswordReset;
 use confab::chat::invitations::NewInvitation;
 use confab::chat::ip_rules::NewIpRule;
 use confab::chat::principal::Principal;
@@ -72,9 +73,7 @@ async fn user(state: AppState, command: UserCommand) -> Result<(), Box<dyn std::
             password,
             admin,
         } => {
-            let cli_actor = Principal::Service {
-                subject: "cli".into(),
-            };
+            let cli_actor = cli();
             let new = NewUser {
                 name,
                 password: Some(password),
@@ -88,9 +87,7 @@ async fn user(state: AppState, command: UserCommand) -> Result<(), Box<dyn std::
             println!("created {} ({}, {})", user.name, user.id, user.role);
         }
         UserCommand::Invite { uses, expires_in_s } => {
-            let cli_actor = Principal::Service {
-                subject: "cli".into(),
-            };
+            let cli_actor = cli();
             let new = NewInvitation {
                 max_uses: uses,
                 expires_in_s,
@@ -99,9 +96,7 @@ async fn user(state: AppState, command: UserCommand) -> Result<(), Box<dyn std::
             println!("{}", invitation.code);
         }
         UserCommand::Role { name, role } => {
-            let cli_actor = Principal::Service {
-                subject: "cli".into(),
-            };
+            let cli_actor = cli();
             let patch = ProfilePatch {
                 role: Some(role),
                 ..ProfilePatch::default()
@@ -114,13 +109,35 @@ async fn user(state: AppState, command: UserCommand) -> Result<(), Box<dyn std::
             loop {
                 let page = state.chat.list_users(None, "", &after, 100).await?;
                 for user in &page.users {
-                    println!("{}\t{}\t{}", user.name, user.id, user.role);
+                    let standing = if user.suspended {
+                        "suspended"
+                    } else {
+                        "active"
+                    };
+                    println!("{}\t{}\t{}\t{standing}", user.name, user.id, user.role);
                 }
                 match page.next {
                     Some(next) => after = next,
                     None => break,
                 }
             }
+        }
+        UserCommand::Password { name, password } => {
+            let new_password = match password {
+                Some(password) => password,
+                None => read_password()?,
+            };
+            let reset = PasswordReset { new_password };
+            let user = state.chat.reset_password(&cli(), &name, reset).await?;
+            println!("password of {} set; their sessions end", user.name);
+        }
+        UserCommand::Suspend { name } => {
+            let user = state.chat.suspend_user(&cli(), &name, true).await?;
+            println!("suspended {}", user.name);
+        }
+        UserCommand::Unsuspend { name } => {
+            let user = state.chat.suspend_user(&cli(), &name, false).await?;
+            println!("reinstated {}", user.name);
         }
     }
     Ok(())
@@ -132,9 +149,7 @@ async fn ip_rule(
     state: AppState,
     command: IpRuleCommand,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let cli_actor = Principal::Service {
-        subject: "cli".into(),
-    };
+    let cli_actor = cli();
     match command {
         IpRuleCommand::List => {
             for rule in state.chat.ip_rules(&cli_actor).await? {
@@ -175,4 +190,18 @@ async fn ip_rule(
         }
     }
     Ok(())
+}
+
+/// The CLI acts as a service: admin rights, no account.
+fn cli() -> Principal {
+    Principal::Service {
+        subject: "cli".into(),
+    }
+}
+
+/// The first line of standard input, without its line ending.
+fn read_password() -> std::io::Result<String> {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }

@@ -79,6 +79,27 @@ export function login(name, password) {
 }
 
 /**
+ * Changes one's own password; every other session ends, and the answer
+ * carries a fresh token for this one.
+ * @param {string} token
+ * @param {string} oldPassword
+ * @param {string} newPassword
+ * @returns {Promise<Session>}
+ */
+export function changePassword(token, oldPassword, newPassword) {
+  return call("POST", "/api/v1/account/password", token, { old_password: oldPassword, new_password: newPassword });
+}
+
+/**
+ * Logs out every other session; the answer carries a fresh token.
+ * @param {string} token
+ * @returns {Promise<Session>}
+ */
+export function revokeSessions(token) {
+  return call("POST", "/api/v1/account/sessions/revoke", token);
+}
+
+/**
  * A user by id, name or `@name@host` handle (remote users are looked up).
  * @param {string} token
  * @param {string} ref

@@ -21,7 +21,8 @@ import { Store } from "./store.js";
 
 /**
  * @typedef {object} ClientHooks
- * @property {() => void} ended the session ended for good
+ * @property {(reason: string) => void} ended the session ended for good, with the server's reason (`account_suspended`, `token_revoked`, …)
+ * @property {(token: string) => void} tokenChanged a fresh token replaced the old one (password change, other sessions logged out)
  * @property {(message: Message) => void} notify a new message by someone else
  * @property {(news: JoinNews) => void} joins a join request arrived or was answered
  */
@@ -44,13 +45,17 @@ export class Client {
         this.store.connection = state;
         this.store.changed("connection");
       },
-      ended: () => hooks.ended(),
-      stillAuthorised: async () => {
+      ended: (reason) => hooks.ended(reason),
+      refusal: async () => {
+        const token = this.token;
         try {
           await api.user(token, "me");
-          return true;
+          return null;
         } catch (e) {
-          return !(e instanceof api.ApiError && e.status === 401);
+          // A fresh token arrived meanwhile (this tab changed the password).
+          if (this.token !== token) return null;
+          const refused = e instanceof api.ApiError && (e.status === 401 || e.code === "account_suspended");
+          return refused ? e.code : null;
         }
       },
     });
@@ -407,6 +412,32 @@ export class Client {
     } catch {
       // Delivery state is a hint; a failure to read it leaves it unknown.
     }
+  }
+
+  /**
+   * Changes one's password; the server ends every other session and this
+   * one continues with the fresh token.
+   * @param {string} oldPassword
+   * @param {string} newPassword
+   */
+  async changePassword(oldPassword, newPassword) {
+    this.useToken((await api.changePassword(this.token, oldPassword, newPassword)).access_token);
+  }
+
+  /** Logs out every other session; this one continues with a fresh token. */
+  async revokeSessions() {
+    this.useToken((await api.revokeSessions(this.token)).access_token);
+  }
+
+  /**
+   * Switches to a fresh token: the socket reconnects with it when the
+   * server closes the session that used the old one.
+   * @param {string} token
+   */
+  useToken(token) {
+    this.token = token;
+    this.socket.token = token;
+    this.hooks.tokenChanged(token);
   }
 
   /**

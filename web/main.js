@@ -26,11 +26,28 @@ function signIn(token) {
   start(token);
 }
 
-function signOut() {
+/**
+ * Forgets the token and shows the sign-in screen.
+ * @param {string} [reason] why the server ended the session, to explain it
+ */
+function signOut(reason) {
   forgetToken();
   stop();
   for (const dialog of document.querySelectorAll("dialog")) dialog.close();
-  renderLogin(root, signIn);
+  renderLogin(root, signIn, reason ? endedText(reason) : "");
+}
+
+/**
+ * What to tell someone whose session the server ended.
+ * @param {string} reason a WebSocket close reason or a REST error code
+ */
+function endedText(reason) {
+  if (reason === "account_suspended") return "Your account is suspended. Contact the server's administrators.";
+  if (reason === "account_deleted") return "Your account was deleted.";
+  if (["password_changed", "sessions_revoked", "token_revoked"].includes(reason)) {
+    return "You were logged out: your password was changed or your sessions were ended. Log in again.";
+  }
+  return "Your session has ended. Log in again.";
 }
 
 function stop() {
@@ -44,6 +61,7 @@ function start(token) {
   stop();
   const c = new Client(token, {
     ended: signOut,
+    tokenChanged: storeToken,
     notify: (message) => {
       const s = c.store.summaries.get(message.conversation);
       if (!s || s.muted) return;
@@ -80,10 +98,10 @@ function start(token) {
 
   const sidebar = createSidebar(c, {
     open: openConversation,
-    profile: () => ownProfileDialog(c, signOut),
+    profile: () => ownProfileDialog(c, () => signOut()),
     newGroup: () => newGroupDialog(c, openConversation),
     joinGroup: () => joinGroupDialog(c),
-    logout: signOut,
+    logout: () => signOut(),
     notifications: () => askPermission().then(() => sidebar.render()),
     tab: (tab) => sidebar.showTab(tab),
   });

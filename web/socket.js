@@ -24,9 +24,12 @@ export class RequestError extends Error {
  * @property {(data: any, reconnected: boolean) => void} ready the session.ready snapshot
  * @property {(type: string, data: any) => void} push
  * @property {(state: ConnectionState) => void} state
- * @property {() => void} ended the server ended the session for good (account deleted)
- * @property {() => Promise<boolean>} stillAuthorised asked after failed attempts
+ * @property {(reason: string) => void} ended the server ended the session for good, with its reason
+ * @property {() => Promise<string | null>} refusal why REST refuses the token (its error code), or null when it works
  */
+
+/** Close reasons after which the token may no longer work (docs/protocol.md). */
+const CREDENTIAL_CLOSES = ["password_changed", "sessions_revoked", "token_revoked", "role_changed"];
 
 const MAX_DELAY_MS = 30_000;
 
@@ -99,9 +102,14 @@ export class Socket {
       this.pending.clear();
       if (this.stopped) return;
       this.handlers.state("offline");
-      if (event.code === 1008 && event.reason === "account_deleted") {
-        this.stopped = true;
-        this.handlers.ended();
+      if (event.code === 1008 && (event.reason === "account_deleted" || event.reason === "account_suspended")) {
+        this.end(event.reason);
+        return;
+      }
+      if (event.code === 1008 && CREDENTIAL_CLOSES.includes(event.reason)) {
+        // A fresh token may already be in place (this tab changed the
+        // password); otherwise the session is over.
+        this.checkThenReconnect();
         return;
       }
       if (!opened) this.failures += 1;
@@ -130,13 +138,26 @@ export class Socket {
     this.handlers.push(frame.type, frame.data);
   }
 
+  /** @param {string} reason */
+  end(reason) {
+    this.stopped = true;
+    this.handlers.ended(reason);
+  }
+
+  /** Reconnects at once if the current token still works, ends otherwise. */
+  async checkThenReconnect() {
+    const refused = await this.handlers.refusal();
+    if (this.stopped || this.ws !== null) return;
+    if (refused) this.end(refused);
+    else this.connect();
+  }
+
   async schedule() {
     // After a few refused attempts, ask REST whether the token still works:
     // an expired token or a deleted account cannot reconnect.
-    if (this.failures >= 3 && this.failures % 3 === 0 && !(await this.handlers.stillAuthorised())) {
-      this.stopped = true;
-      this.handlers.ended();
-      return;
+    if (this.failures >= 3 && this.failures % 3 === 0) {
+      const refused = await this.handlers.refusal();
+      if (refused) return this.end(refused);
     }
     const base = Math.min(MAX_DELAY_MS, 500 * 2 ** Math.min(this.failures, 6));
     const delay = base / 2 + Math.random() * (base / 2);

@@ -51,7 +51,7 @@ impl AuthLimits {
     /// Counts a login attempt against the client and the account, or
     /// refuses it. The tokens are given back by [`Self::login_done`] unless
     /// the attempt failed.
-    fn begin_login(&self, ip: IpAddr, name: &str) -> Result<LoginAttempt, Error> {
+    pub(super) fn begin_login(&self, ip: IpAddr, name: &str) -> Result<LoginAttempt, Error> {
         let ip = rate_key(ip);
         self.login_by_ip
             .try_take(&ip)
@@ -68,7 +68,7 @@ impl AuthLimits {
     }
 
     /// Ends an attempt: only a wrong name or password keeps its tokens.
-    fn login_done(&self, attempt: LoginAttempt, failed: bool) {
+    pub(super) fn login_done(&self, attempt: LoginAttempt, failed: bool) {
         if failed {
             return;
         }
@@ -100,7 +100,7 @@ impl AuthLimits {
 }
 
 /// The buckets one login attempt took a token from.
-struct LoginAttempt {
+pub(super) struct LoginAttempt {
     ip: IpAddr,
     account: Option<String>,
 }
@@ -123,8 +123,9 @@ pub struct Session {
     pub user: User,
 }
 
-fn session(state: &AppState, user: User) -> Result<Session, Error> {
-    let issued = state.tokens.issue(user.id)?;
+/// A fresh token for `user`, valid in their current token generation.
+pub(super) fn session(state: &AppState, user: User) -> Result<Session, Error> {
+    let issued = state.tokens.issue(user.id, user.token_generation)?;
     Ok(Session {
         access_token: issued.token,
         token_type: "Bearer",

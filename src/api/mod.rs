@@ -5,6 +5,7 @@
 //! Reaches the database only through `chat`; must not import `ws`, and of
 //! `apub` only `apub::lookup` (finding remote users by handle).
 
+mod account;
 mod auth;
 pub use auth::AuthLimits;
 mod conversations;
@@ -69,10 +70,11 @@ pub(crate) enum ReadErrors {
     /// A query parameter is malformed.
     #[response(status = 400)]
     BadRequest(ErrorBody),
-    /// Missing, invalid or expired token.
+    /// Missing, invalid, expired or revoked (`token_revoked`) token.
     #[response(status = 401)]
     Unauthenticated(ErrorBody),
-    /// The caller may not read this (a service token has no conversations).
+    /// The caller may not read this (a service token has no conversations),
+    /// or their account is suspended (`account_suspended`).
     #[response(status = 403)]
     Forbidden(ErrorBody),
     /// No such resource.
@@ -87,10 +89,13 @@ pub(crate) enum WriteErrors {
     /// The body is not valid JSON.
     #[response(status = 400)]
     BadRequest(ErrorBody),
-    /// Missing, invalid or expired token, or wrong credentials.
+    /// Missing, invalid, expired or revoked (`token_revoked`) token, or
+    /// wrong credentials.
     #[response(status = 401)]
     Unauthenticated(ErrorBody),
-    /// The caller may not do this.
+    /// The caller may not do this (`forbidden`), their account is suspended
+    /// (`account_suspended`), or a current password is wrong
+    /// (`wrong_password`).
     #[response(status = 403)]
     Forbidden(ErrorBody),
     /// No such resource.
@@ -129,6 +134,10 @@ pub fn router() -> Router<AppState> {
     let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(auth::register))
         .routes(routes!(auth::login))
+        .routes(routes!(account::change_password))
+        .routes(routes!(account::revoke_sessions))
+        .routes(routes!(account::reset_password))
+        .routes(routes!(account::suspend, account::unsuspend))
         .routes(routes!(users::list_users, users::create_user))
         .routes(routes!(
             users::get_user,

@@ -64,6 +64,8 @@ pub fn actor(config: &Config, (public, private): (String, String)) -> Result<Apu
         ed25519_key_id: None,
         ed25519_public_key: None,
         ed25519_private_key: None,
+        suspended_at: None,
+        token_generation: 0,
     };
     ApubUser::from_row(row, &config.public_base())
 }

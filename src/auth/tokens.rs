@@ -45,7 +45,12 @@ pub struct ExternalClaims {
 /// Who a valid token speaks for.
 #[derive(Debug, Clone)]
 pub enum Verified {
-    Own { user_id: UserId },
+    /// One of Confab's own tokens, issued in the user's token `generation`
+    /// (checked against the account's current one by `chat`).
+    Own {
+        user_id: UserId,
+        generation: i64,
+    },
     External(ExternalClaims),
 }
 
@@ -105,6 +110,11 @@ struct OwnClaims {
     sub: UserId,
     iat: i64,
     exp: i64,
+    /// The account's token generation when the token was issued; tokens of
+    /// an older generation are refused (password change, revocation).
+    /// Absent in tokens issued before generations existed: generation 0.
+    #[serde(default)]
+    gen: i64,
 }
 
 #[derive(Deserialize)]
@@ -139,8 +149,9 @@ impl TokenService {
         }
     }
 
-    /// Signs a token for one of Confab's own users.
-    pub fn issue(&self, user_id: UserId) -> Result<IssuedToken, AuthError> {
+    /// Signs a token for one of Confab's own users, valid while their
+    /// token generation stays `generation`.
+    pub fn issue(&self, user_id: UserId, generation: i64) -> Result<IssuedToken, AuthError> {
         let now = Utc::now();
         let expires_at = now + self.ttl;
         let claims = OwnClaims {
@@ -149,6 +160,7 @@ impl TokenService {
             sub: user_id,
             iat: now.timestamp(),
             exp: expires_at.timestamp(),
+            gen: generation,
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| AuthError::Invalid(e.to_string()))?;
@@ -177,6 +189,7 @@ impl TokenService {
             .map_err(map_jwt_error)?;
         Ok(Verified::Own {
             user_id: data.claims.sub,
+            generation: data.claims.gen,
         })
     }
 }
@@ -285,9 +298,12 @@ mod tests {
     fn own_token_round_trips() {
         let svc = service(None);
         let id = UserId::new();
-        let issued = svc.issue(id).unwrap();
+        let issued = svc.issue(id, 3).unwrap();
         match svc.verify(&issued.token).unwrap() {
-            Verified::Own { user_id } => assert_eq!(user_id, id),
+            Verified::Own {
+                user_id,
+                generation,
+            } => assert_eq!((user_id, generation), (id, 3)),
             other => panic!("unexpected {other:?}"),
         }
     }
@@ -300,7 +316,7 @@ mod tests {
             Duration::from_secs(60),
             None,
         )
-        .issue(UserId::new())
+        .issue(UserId::new(), 0)
         .unwrap();
         assert!(matches!(
             service(None).verify(&issued.token),

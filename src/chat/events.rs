@@ -19,11 +19,52 @@ pub enum ChatEvent {
     UserDeleted {
         user: UserId,
     },
+    /// End the live sessions of `user` with `reason`: those opened with a
+    /// token older than `below_generation` when it is given (so a session
+    /// opened with the fresh token survives), all of them otherwise.
+    SessionsEnded {
+        user: UserId,
+        reason: SessionEnd,
+        below_generation: Option<i64>,
+    },
     /// Tell every live session of every user in `audience`.
     Notify {
         audience: Vec<UserId>,
         notice: Box<Notice>,
     },
+}
+
+/// Why the server ends a user's live sessions; the WebSocket close reason
+/// clients show (`docs/protocol.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SessionEnd {
+    /// The user changed their password (or an admin reset it).
+    PasswordChanged,
+    /// The user logged out their other sessions.
+    SessionsRevoked,
+    /// The session's token no longer works (seen by the periodic check:
+    /// a password change or revocation made by another process).
+    TokenRevoked,
+    /// A moderator or admin suspended the account.
+    AccountSuspended,
+    /// An admin changed the account's role; reconnect to get the new one.
+    RoleChanged,
+    /// The account was deleted.
+    AccountDeleted,
+}
+
+impl SessionEnd {
+    /// The close reason sent in the WebSocket close frame.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionEnd::PasswordChanged => "password_changed",
+            SessionEnd::SessionsRevoked => "sessions_revoked",
+            SessionEnd::TokenRevoked => "token_revoked",
+            SessionEnd::AccountSuspended => "account_suspended",
+            SessionEnd::RoleChanged => "role_changed",
+            SessionEnd::AccountDeleted => "account_deleted",
+        }
+    }
 }
 
 /// What users are told; serialised as a WebSocket push frame

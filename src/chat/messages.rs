@@ -378,7 +378,8 @@ impl Chat {
         Ok(edited)
     }
 
-    /// Deletes a message, keeping a tombstone (its author, or a group admin).
+    /// Deletes a message, keeping a tombstone (its author, a group's owner,
+    /// or a group admin unless the author is the owner).
     pub async fn delete_message(&self, user: UserId, message: MessageId) -> ChatResult<Message> {
         let mut conn = self.db.read().await?;
         let row = rows::find(&mut conn, message)
@@ -387,7 +388,12 @@ impl Chat {
         let (conv, rights) = self
             .membership(&mut conn, row.conversation_id, user)
             .await?;
-        let moderator = conv.kind == ConversationKind::Group && rights >= Rights::Admin;
+        // Admins' powers stop at the owner: only the owner deletes the
+        // owner's messages.
+        let author_rights = row.author_id.and_then(|a| conv.rights_of(a));
+        let moderator = conv.kind == ConversationKind::Group
+            && rights >= Rights::Admin
+            && (rights == Rights::Owner || author_rights != Some(Rights::Owner));
         if row.author_id != Some(user) && !moderator {
             return Err(ChatError::Forbidden(
                 "you may only delete your own messages".into(),

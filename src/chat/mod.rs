@@ -4,6 +4,7 @@
 //!
 //! Must not import axum, activitypub_federation, `api`, `ws` or `apub`.
 
+pub mod accounts;
 pub mod cache;
 pub mod contacts;
 pub mod conversations;
@@ -56,6 +57,10 @@ pub enum ChatError {
     /// 429: too many requests.
     #[error("{0}")]
     RateLimited(String),
+    /// 401 or 403 with a code of its own: a suspended account, a wrong
+    /// current password, a revoked token (see [`accounts::Denial`]).
+    #[error("{}", .0.message())]
+    Denied(accounts::Denial),
     /// 500: storage failed; details are logged, never shown.
     #[error(transparent)]
     Db(#[from] DbError),

@@ -1,7 +1,7 @@
 //! Profiles: the editable part of an account (display name, bio, avatar,
 //! links), replaced (`PUT`) or patched (`PATCH`) by its owner or an admin.
 
-use super::events::ChatEvent;
+use super::events::{ChatEvent, SessionEnd};
 use super::principal::Principal;
 use super::users::{present, Role, User};
 use super::validate::{self, BIO_MAX, DISPLAY_NAME_MAX, LINKS_MAX, LINK_NAME_MAX};
@@ -146,7 +146,12 @@ impl Chat {
             .ok_or(ChatError::NotFound("user"))?;
         self.events
             .publish(ChatEvent::UserUpdated { user: target.id });
-        Ok(User::try_from(row)?)
+        let user = User::try_from(row)?;
+        if user.role != target.role {
+            // Live sessions reconnect to act with the new role.
+            self.end_sessions(user.id, SessionEnd::RoleChanged, None);
+        }
+        Ok(user)
     }
 }
 

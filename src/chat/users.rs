@@ -2,6 +2,7 @@
 //! and listings, deletion, and the admin/self rules for them. Profiles
 //! (what an account shows) live in `profiles`.
 
+use super::accounts::check_account;
 use super::events::ChatEvent;
 use super::principal::Principal;
 use super::profiles::{checked_profile, links_json, Profile, ProfileLink};
@@ -73,8 +74,13 @@ pub struct User {
     /// `null` for accounts of this server; the host of a remote user (whose
     /// `name` is then `name@host`).
     pub domain: Option<String>,
+    /// A suspended account cannot log in and its tokens are refused.
+    pub suspended: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Which of the account's tokens are valid (`gen` claim); not shown.
+    #[serde(skip)]
+    pub token_generation: i64,
 }
 
 impl TryFrom<UserRow> for User {
@@ -97,8 +103,10 @@ impl TryFrom<UserRow> for User {
             profile_links,
             role,
             domain: row.domain,
+            suspended: row.suspended_at.is_some(),
             created_at: row.created_at.and_utc(),
             updated_at: row.updated_at.and_utc(),
+            token_generation: row.token_generation,
         })
     }
 }
@@ -266,7 +274,11 @@ impl Chat {
             .run(move || password::verify(&creds.password, stored.as_deref()))
             .await?;
         match row {
-            Some(row) if ok => Ok(User::try_from(row)?),
+            Some(row) if ok => {
+                // Told only to whoever knows the password.
+                check_account(&row, None)?;
+                Ok(User::try_from(row)?)
+            }
             _ => Err(ChatError::Unauthenticated("wrong name or password".into())),
         }
     }
@@ -275,12 +287,16 @@ impl Chat {
     /// user of an external account on its first token.
     pub async fn principal(&self, verified: Verified) -> ChatResult<Principal> {
         match verified {
-            Verified::Own { user_id } => {
+            Verified::Own {
+                user_id,
+                generation,
+            } => {
                 let row = user_rows::find_by_id(&mut self.db.read().await?, user_id)
                     .await?
                     .ok_or_else(|| {
                         ChatError::Unauthenticated("the account no longer exists".into())
                     })?;
+                check_account(&row, Some(generation))?;
                 Ok(Principal::User(User::try_from(row)?))
             }
             Verified::External(claims) if claims.role == ExternalRole::Service => {
@@ -297,6 +313,7 @@ impl Chat {
             user_rows::find_by_external_subject(&mut self.db.read().await?, &claims.subject)
                 .await?;
         if let Some(row) = existing {
+            check_account(&row, None)?;
             return Ok(User::try_from(row)?);
         }
         let name = claims
@@ -408,6 +425,8 @@ impl Chat {
             ed25519_key_id: None,
             ed25519_public_key: None,
             ed25519_private_key: None,
+            suspended_at: None,
+            token_generation: 0,
         };
         let row = match user_rows::insert(&mut conn, &row).await {
             Err(DbError::UniqueViolation) => {

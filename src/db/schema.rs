@@ -36,6 +36,10 @@ diesel::table! {
         ed25519_public_key -> Nullable<Text>,
         /// A local actor's Ed25519 private key, PKCS#8 in base64.
         ed25519_private_key -> Nullable<Text>,
+        /// When the account was suspended; `None` when it is not.
+        suspended_at -> Nullable<Timestamp>,
+        /// Raised to invalidate every token issued before (claim `gen`).
+        token_generation -> BigInt,
     }
 }
 

@@ -51,6 +51,12 @@ pub struct UserRow {
     pub ed25519_public_key: Option<String>,
     /// A local actor's Ed25519 private key (PKCS#8, base64).
     pub ed25519_private_key: Option<String>,
+    /// When the account was suspended (it cannot log in, its tokens are
+    /// refused); `None` when it is not.
+    pub suspended_at: Option<NaiveDateTime>,
+    /// Tokens carry the generation they were issued in (`gen`); raising it
+    /// invalidates all of them (password change, "log out other sessions").
+    pub token_generation: i64,
 }
 
 /// The profile fields a user (or an admin) may change.
@@ -163,6 +169,75 @@ pub async fn update(
     let row = with_conn!(conn, |c| {
         diesel::update(users::table.find(id))
             .set(changes)
+            .returning(UserRow::as_returning())
+            .get_result(c)
+            .await
+            .optional()
+    })?;
+    Ok(row)
+}
+
+/// Stores a new password hash and raises the token generation (every
+/// older token stops working). With `expected`, only if the stored hash is
+/// still that one (a concurrent change wins). `None` when nothing matched.
+pub async fn set_password(
+    conn: &mut DbConn<'_>,
+    id: UserId,
+    expected: Option<&str>,
+    hash: &str,
+    now: NaiveDateTime,
+) -> Result<Option<UserRow>, DbError> {
+    let changes = (
+        users::password_hash.eq(hash),
+        users::token_generation.eq(users::token_generation + 1),
+        users::updated_at.eq(now),
+    );
+    let row = match expected {
+        Some(old) => with_conn!(conn, |c| {
+            diesel::update(users::table.find(id).filter(users::password_hash.eq(old)))
+                .set(changes)
+                .returning(UserRow::as_returning())
+                .get_result(c)
+                .await
+                .optional()
+        }),
+        None => with_conn!(conn, |c| {
+            diesel::update(users::table.find(id))
+                .set(changes)
+                .returning(UserRow::as_returning())
+                .get_result(c)
+                .await
+                .optional()
+        }),
+    }?;
+    Ok(row)
+}
+
+/// Raises the token generation: every token issued before stops working.
+pub async fn bump_token_generation(
+    conn: &mut DbConn<'_>,
+    id: UserId,
+) -> Result<Option<UserRow>, DbError> {
+    let row = with_conn!(conn, |c| {
+        diesel::update(users::table.find(id))
+            .set(users::token_generation.eq(users::token_generation + 1))
+            .returning(UserRow::as_returning())
+            .get_result(c)
+            .await
+            .optional()
+    })?;
+    Ok(row)
+}
+
+/// Suspends the account since `at`, or lifts its suspension (`None`).
+pub async fn set_suspended(
+    conn: &mut DbConn<'_>,
+    id: UserId,
+    at: Option<NaiveDateTime>,
+) -> Result<Option<UserRow>, DbError> {
+    let row = with_conn!(conn, |c| {
+        diesel::update(users::table.find(id))
+            .set(users::suspended_at.eq(at))
             .returning(UserRow::as_returning())
             .get_result(c)
             .await

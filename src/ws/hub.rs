@@ -4,7 +4,7 @@
 //! it stays registered, and counts toward the user's cap, until its socket
 //! is gone.
 
-use crate::chat::events::ChatEvent;
+use crate::chat::events::{ChatEvent, SessionEnd};
 use crate::db::ids::UserId;
 use axum::extract::ws::Utf8Bytes;
 use std::collections::HashMap;
@@ -28,6 +28,8 @@ pub enum Outbound {
 struct Entry {
     id: SessionId,
     queue: Option<mpsc::Sender<Outbound>>,
+    /// The token generation the session was opened with.
+    generation: i64,
 }
 
 type Sessions = HashMap<UserId, Vec<Entry>>;
@@ -54,12 +56,14 @@ impl Drop for SessionGuard {
 }
 
 impl Hub {
-    /// Registers a session unless `user` already has `cap` of them; frames
-    /// for `user` arrive on the returned queue. Checked and registered under
-    /// one lock, so concurrent upgrades cannot exceed the cap.
+    /// Registers a session, opened with a token of `generation`, unless
+    /// `user` already has `cap` of them; frames for `user` arrive on the
+    /// returned queue. Checked and registered under one lock, so concurrent
+    /// upgrades cannot exceed the cap.
     pub fn register(
         self: &Arc<Self>,
         user: UserId,
+        generation: i64,
         queue: usize,
         cap: usize,
     ) -> Option<(SessionGuard, mpsc::Receiver<Outbound>)> {
@@ -74,6 +78,7 @@ impl Hub {
             list.push(Entry {
                 id,
                 queue: Some(tx),
+                generation,
             });
             id
         };
@@ -141,10 +146,13 @@ impl Hub {
         }
     }
 
-    /// Ends every session of `user` with `reason`.
-    fn close_user(&self, user: UserId, reason: &'static str) {
+    /// Ends the sessions of `user` with `reason`: those opened with a token
+    /// older than `below_generation` when given, all otherwise.
+    fn close_user(&self, user: UserId, reason: &'static str, below_generation: Option<i64>) {
         let mut sessions = self.write();
-        for entry in sessions.get_mut(&user).into_iter().flatten() {
+        let entries = sessions.get_mut(&user).into_iter().flatten();
+        let older = |entry: &&mut Entry| below_generation.is_none_or(|g| entry.generation < g);
+        for entry in entries.filter(older) {
             if let Some(tx) = entry.queue.take() {
                 let _ = tx.try_send(Outbound::Close(reason));
             }
@@ -169,7 +177,14 @@ impl Hub {
                         Err(e) => tracing::error!("cannot serialise a notice: {e}"),
                     }
                 }
-                Ok(ChatEvent::UserDeleted { user }) => self.close_user(user, "account_deleted"),
+                Ok(ChatEvent::UserDeleted { user }) => {
+                    self.close_user(user, SessionEnd::AccountDeleted.as_str(), None)
+                }
+                Ok(ChatEvent::SessionsEnded {
+                    user,
+                    reason,
+                    below_generation,
+                }) => self.close_user(user, reason.as_str(), below_generation),
                 Ok(_) => {}
                 Err(broadcast::error::RecvError::Lagged(n)) => {
                     tracing::error!(

@@ -48,10 +48,12 @@ pub async fn upgrade(
         }
     };
     let config = &state.config;
-    let registered =
-        state
-            .hub
-            .register(user.id, config.session_queue, config.max_sessions_per_user);
+    let registered = state.hub.register(
+        user.id,
+        user.token_generation,
+        config.session_queue,
+        config.max_sessions_per_user,
+    );
     let Some((guard, queue)) = registered else {
         return Err(crate::chat::ChatError::RateLimited(
             "too many open sessions for this user".into(),

@@ -5,6 +5,7 @@
 
 use super::hub::{Outbound, SessionGuard, SessionId};
 use super::protocol::{dispatch, error_frame, result_frame, Caller, ClientFrame};
+use crate::chat::events::SessionEnd;
 use crate::chat::users::User;
 use crate::chat::views::Status;
 use crate::error::Error;
@@ -84,6 +85,9 @@ async fn serve(
     }
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
+    let mut recheck = tokio::time::interval(Duration::from_secs(state.config.session_recheck_s));
+    recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    recheck.tick().await;
     let mut last_seen = Instant::now();
     let mut bucket = TokenBucket::new(f64::from(state.config.ws_requests_per_s));
     loop {
@@ -116,6 +120,11 @@ async fn serve(
                     }
                 }
             }
+            _ = recheck.tick() => {
+                if let Some(end) = still_valid(state, user).await {
+                    return out.close(end.as_str(), Ended::ClosedByServer).await;
+                }
+            }
             _ = ping.tick() => {
                 if last_seen.elapsed() > IDLE_LIMIT {
                     let _ = out.send(close(1001, "idle")).await;
@@ -125,6 +134,23 @@ async fn serve(
                     return ended;
                 }
             }
+        }
+    }
+}
+
+/// Why the session must end, if its account changed behind its back (a
+/// password change, revocation, suspension or role change made by another
+/// process, such as the CLI). A failed check lets the session go on.
+async fn still_valid(state: &AppState, user: &User) -> Option<SessionEnd> {
+    match state
+        .chat
+        .session_check(user.id, user.token_generation, user.role)
+        .await
+    {
+        Ok(end) => end,
+        Err(e) => {
+            tracing::warn!(user = %user.id, "session re-check failed: {e}");
+            None
         }
     }
 }

@@ -291,6 +291,22 @@ mod external {
             StatusCode::UNAUTHORIZED
         );
 
+        // The external service manages its accounts' passwords and tokens.
+        for (path, body) in [
+            (
+                "/api/v1/account/password",
+                Some(json!({"old_password": "whatever-1", "new_password": "whatever-2"})),
+            ),
+            ("/api/v1/account/sessions/revoke", None),
+        ] {
+            let r = s.call(Method::POST, path, body, Some(&admin)).await;
+            assert_eq!(
+                (r.status, r.code()),
+                (StatusCode::FORBIDDEN, "external_account"),
+                "{path}"
+            );
+        }
+
         // Confab's own tokens keep working beside the external ones.
         let (own, _) = s.register("local-user").await;
         assert_eq!(

@@ -8,6 +8,7 @@ mod common;
 mod ws_client;
 
 mod abuse;
+mod accounts;
 mod apub;
 mod auth;
 mod chat;

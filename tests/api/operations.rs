@@ -34,6 +34,13 @@ async fn openapi_describes_every_route(s: &TestServer) {
     let expected = [
         ("/api/v1/auth/register", vec!["post"]),
         ("/api/v1/auth/login", vec!["post"]),
+        ("/api/v1/account/password", vec!["post"]),
+        ("/api/v1/account/sessions/revoke", vec!["post"]),
+        ("/api/v1/admin/users/{user}/password", vec!["put"]),
+        (
+            "/api/v1/admin/users/{user}/suspension",
+            vec!["post", "delete"],
+        ),
         ("/api/v1/users", vec!["get", "post"]),
         (
             "/api/v1/users/{user}",
@@ -248,11 +255,11 @@ fn cli_migrate_and_user_commands() {
     let lines: Vec<_> = list.lines().collect();
     assert_eq!(lines.len(), 2, "{list}");
     assert!(
-        lines[0].starts_with("amy\t") && lines[0].ends_with("\tuser"),
+        lines[0].starts_with("amy\t") && lines[0].ends_with("\tuser\tactive"),
         "{list}"
     );
     assert!(
-        lines[1].starts_with("zed\t") && lines[1].ends_with("\tadmin"),
+        lines[1].starts_with("zed\t") && lines[1].ends_with("\tadmin\tactive"),
         "{list}"
     );
     assert!(run(&["user", "role", "amy", "moderator"]).contains("amy is now moderator"));
@@ -283,6 +290,10 @@ fn cli_migrate_and_user_commands() {
     );
     assert!(run(&["ip-rule", "remove", "1"]).contains("removed rule 1"));
     assert_eq!(run(&["ip-rule", "list"]), "");
+    assert!(run(&["user", "suspend", "amy"]).contains("suspended amy"));
+    assert!(run(&["user", "list"]).contains("\tuser\tsuspended"));
+    assert!(run(&["user", "unsuspend", "amy"]).contains("reinstated amy"));
+    assert!(run(&["user", "password", "amy", "--password", "another-pass-1"]).contains("amy"));
     // A duplicate is refused with a clear message and a failing exit code.
     let out = confab_bin()
         .args([

@@ -7,8 +7,9 @@ import { themeToggle } from "../theme.js";
 /**
  * @param {HTMLElement} root
  * @param {(token: string) => void} signedIn
+ * @param {string} [notice] why the last session ended, shown above the form
  */
-export function renderLogin(root, signedIn) {
+export function renderLogin(root, signedIn, notice = "") {
   let mode = /** @type {"login" | "register"} */ ("login");
   const error = h("p", { class: "form-error", attrs: { role: "alert" } });
   const name = h("input", { attrs: { id: "login-name", name: "username", autocomplete: "username", required: true, maxlength: "32", autocapitalize: "none", spellcheck: "false" } });
@@ -62,13 +63,16 @@ export function renderLogin(root, signedIn) {
           : await api.login(name.value.trim(), password.value);
       signedIn(session.access_token);
     } catch (e) {
-      error.textContent = e instanceof Error ? e.message : String(e);
+      error.textContent = e instanceof api.ApiError && e.code === "account_suspended"
+        ? "This account is suspended. Contact the server's administrators."
+        : e instanceof Error ? e.message : String(e);
     } finally {
       submit.disabled = false;
     }
   });
 
   show();
+  error.textContent = notice;
   root.replaceChildren(h("div", { class: "login-screen" }, h("div", { class: "login-corner" }, themeToggle()), form));
   name.focus();
 }

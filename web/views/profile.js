@@ -42,7 +42,7 @@ export function ownProfileDialog(client, logout) {
     error,
     h("div", { class: "actions" }, h("button", { class: "danger-outline", text: "Log out", attrs: { type: "button" }, on: { click: logout } }), save),
   );
-  const dialog = openDialog("Your profile", [form]);
+  const dialog = openDialog("Your profile", [form, securitySection(client)]);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     error.textContent = "";
@@ -62,6 +62,56 @@ export function ownProfileDialog(client, logout) {
       error.textContent = e instanceof Error ? e.message : String(e);
     }
   });
+}
+
+/**
+ * Changing one's password and logging out one's other sessions. Both give
+ * this session a fresh token; every other session ends.
+ * @param {Client} client
+ */
+function securitySection(client) {
+  const current = h("input", { attrs: { type: "password", autocomplete: "current-password", required: true } });
+  const fresh = h("input", { attrs: { type: "password", autocomplete: "new-password", required: true, minlength: "8", maxlength: "1024" } });
+  const status = h("p", { class: "form-error", attrs: { role: "alert" } });
+  const change = h("button", { class: "primary", text: "Change password", attrs: { type: "submit" } });
+  const others = h("button", { class: "danger-outline", text: "Log out other sessions", attrs: { type: "button" } });
+  const form = h(
+    "form",
+    { class: "profile-form", attrs: { "aria-label": "Password and sessions" } },
+    h("h3", { text: "Password and sessions" }),
+    field("Current password", current),
+    field("New password", fresh),
+    status,
+    h("div", { class: "actions" }, others, change),
+  );
+  /** @param {() => Promise<void>} act @param {string} done */
+  async function run(act, done) {
+    status.textContent = "";
+    change.disabled = others.disabled = true;
+    try {
+      await act();
+      status.className = "muted";
+      status.textContent = done;
+    } catch (e) {
+      status.className = "form-error";
+      const wrong = e instanceof Error && "code" in e && e.code === "wrong_password";
+      status.textContent = wrong ? "The current password is wrong." : e instanceof Error ? e.message : String(e);
+    } finally {
+      change.disabled = others.disabled = false;
+    }
+  }
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    run(async () => {
+      await client.changePassword(current.value, fresh.value);
+      current.value = fresh.value = "";
+    }, "Password changed. Your other sessions were logged out.");
+  });
+  others.addEventListener("click", async () => {
+    if (!(await confirmAction("Log out all your other sessions?", "Log out others"))) return;
+    run(() => client.revokeSessions(), "Your other sessions were logged out.");
+  });
+  return form;
 }
 
 /**

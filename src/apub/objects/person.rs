@@ -431,6 +431,8 @@ impl Object for ApubUser {
             ed25519_key_id: ed25519.as_ref().map(|(id, _)| id.clone()),
             ed25519_public_key: ed25519.map(|(_, key)| key),
             ed25519_private_key: None,
+            suspended_at: None,
+            token_generation: 0,
         };
         let stored = user_rows::upsert_remote(&mut data.chat.db().write().await?, &row).await?;
         let actor = ApubUser::from_row(stored, &data.config.public_base())?;
@@ -596,6 +598,8 @@ mod tests {
             ed25519_key_id: None,
             ed25519_public_key: None,
             ed25519_private_key: None,
+            suspended_at: None,
+            token_generation: 0,
         };
         let urls = LocalUrls::new("https://c.example");
         let actor = ApubUser::from_row(row, "https://c.example").unwrap();

@@ -1,0 +1,2 @@
+ALTER TABLE users DROP COLUMN token_generation;
+ALTER TABLE users DROP COLUMN suspended_at;

@@ -1,0 +1,144 @@
+//! The caller's own account security (password change, ending other
+//! sessions) and what admins and moderators do to accounts (password
+//! resets, suspensions).
+
+use super::auth::{session, Session};
+use super::extract::{ApiJson, Auth, ClientIp};
+use super::{TooManyRequests, WriteErrors};
+use crate::chat::accounts::{Denial, PasswordChange, PasswordReset};
+use crate::chat::principal::Principal;
+use crate::chat::users::User;
+use crate::chat::ChatError;
+use crate::error::Error;
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::Json;
+
+/// # `POST /api/v1/account/password`
+/// Changes the caller's password, given the current one. Every other token
+/// of theirs stops working and their open sessions close
+/// (`password_changed`); the answer carries a fresh token. A wrong current
+/// password is 403 `wrong_password` and counts as a failed login (the same
+/// limits, 429 beyond them); an account of the external auth service is 403
+/// `external_account`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/account/password",
+    tag = "auth",
+    request_body(content = PasswordChange, content_type = "application/json"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Password changed; a fresh token", body = Session),
+        WriteErrors,
+        TooManyRequests
+    )
+)]
+pub async fn change_password(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    ClientIp(ip): ClientIp,
+    ApiJson(change): ApiJson<PasswordChange>,
+) -> Result<Json<Session>, Error> {
+    // A service has no account: only its address is counted.
+    let name = match &caller {
+        Principal::User(user) => user.name.as_str(),
+        Principal::Service { .. } => "",
+    };
+    let attempt = state.auth_limits.begin_login(ip, name)?;
+    let result = state.chat.change_password(&caller, change).await;
+    let failed = matches!(result, Err(ChatError::Denied(Denial::WrongPassword)));
+    if failed {
+        metrics::counter!("confab_login_failures_total").increment(1);
+    }
+    state.auth_limits.login_done(attempt, failed);
+    Ok(Json(session(&state, result?)?))
+}
+
+/// # `POST /api/v1/account/sessions/revoke`
+/// Logs out every other session: all the caller's tokens stop working and
+/// their open sessions close (`sessions_revoked`); the answer carries a
+/// fresh token for the caller.
+#[utoipa::path(
+    post,
+    path = "/api/v1/account/sessions/revoke",
+    tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Other sessions ended; a fresh token", body = Session),
+        WriteErrors
+    )
+)]
+pub async fn revoke_sessions(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+) -> Result<Json<Session>, Error> {
+    let user = state.chat.revoke_sessions(&caller).await?;
+    Ok(Json(session(&state, user)?))
+}
+
+/// # `PUT /api/v1/admin/users/{user}/password`
+/// Sets a local account's password (admins only). The account's tokens
+/// stop working and its open sessions close (`password_changed`).
+#[utoipa::path(
+    put,
+    path = "/api/v1/admin/users/{user}/password",
+    tag = "users",
+    params(("user" = String, Path, description = "User id or name")),
+    request_body(content = PasswordReset, content_type = "application/json"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Password set", body = User),
+        WriteErrors,
+        TooManyRequests
+    )
+)]
+pub async fn reset_password(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Path(user): Path<String>,
+    ApiJson(reset): ApiJson<PasswordReset>,
+) -> Result<Json<User>, Error> {
+    Ok(Json(
+        state.chat.reset_password(&caller, &user, reset).await?,
+    ))
+}
+
+/// # `POST /api/v1/admin/users/{user}/suspension`
+/// Suspends a local account (moderators and admins; an admin account only
+/// by an admin; not your own). It can no longer log in (403
+/// `account_suspended`), its tokens are refused with that code, and its
+/// open sessions close (`account_suspended`).
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/users/{user}/suspension",
+    tag = "users",
+    params(("user" = String, Path, description = "User id or name")),
+    security(("bearer" = [])),
+    responses((status = 200, description = "Suspended", body = User), WriteErrors)
+)]
+pub async fn suspend(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Path(user): Path<String>,
+) -> Result<Json<User>, Error> {
+    Ok(Json(state.chat.suspend_user(&caller, &user, true).await?))
+}
+
+/// # `DELETE /api/v1/admin/users/{user}/suspension`
+/// Lifts a suspension (the same rights as suspending); tokens that have not
+/// expired work again.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/admin/users/{user}/suspension",
+    tag = "users",
+    params(("user" = String, Path, description = "User id or name")),
+    security(("bearer" = [])),
+    responses((status = 200, description = "Reinstated", body = User), WriteErrors)
+)]
+pub async fn unsuspend(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Path(user): Path<String>,
+) -> Result<Json<User>, Error> {
+    Ok(Json(state.chat.suspend_user(&caller, &user, false).await?))
+}
