@@ -24,6 +24,7 @@ import { Store } from "./store.js";
  * @property {() => void} ended the session ended for good
  * @property {(message: Message) => void} notify a new message by someone else
  * @property {(news: JoinNews) => void} joins a join request arrived or was answered
+ * @property {(action: string) => void} reportResolved a moderator handled one of this user's reports
  */
 
 export class Client {
@@ -175,6 +176,9 @@ export class Client {
         break;
       case "typing":
         store.putTyping(data);
+        break;
+      case "report.resolved":
+        this.hooks.reportResolved(data.action);
         break;
     }
   }

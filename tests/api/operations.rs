@@ -56,6 +56,10 @@ async fn openapi_describes_every_route(s: &TestServer) {
         ("/api/v1/admin/federation/hosts", vec!["get"]),
         ("/api/v1/admin/invitations", vec!["get", "post"]),
         ("/api/v1/admin/invitations/{code}", vec!["delete"]),
+        ("/api/v1/reports", vec!["get", "post"]),
+        ("/api/v1/admin/reports", vec!["get"]),
+        ("/api/v1/admin/reports/{report}", vec!["get"]),
+        ("/api/v1/admin/reports/{report}/resolve", vec!["post"]),
         ("/healthz", vec!["get"]),
     ];
     let paths = doc["paths"].as_object().unwrap();
