@@ -16,6 +16,7 @@ mod games;
 mod groups;
 mod guard;
 mod proofs;
+mod reports;
 mod rig;
 mod security;
 #[path = "../tests/api/ws_client.rs"]

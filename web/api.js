@@ -4,6 +4,9 @@
 
 /** @typedef {import("./types.js").User} User */
 /** @typedef {import("./types.js").Delivery} Delivery */
+/** @typedef {import("./types.js").Report} Report */
+/** @typedef {import("./types.js").ReportDetail} ReportDetail */
+/** @typedef {import("./types.js").ReportAction} ReportAction */
 
 /** An error answer of the server, with its stable `code`. */
 export class ApiError extends Error {
@@ -139,6 +142,47 @@ export function updateProfile(token, fields) {
  */
 export function deliveries(token, message) {
   return call("GET", `/api/v1/messages/${encodeURIComponent(message)}/deliveries`, token);
+}
+
+/**
+ * Reports a user or a message (its author), with a reason.
+ * @param {string} token
+ * @param {{user?: string, message_id?: string, comment: string, forward: boolean}} body
+ * @returns {Promise<Report>}
+ */
+export function report(token, body) {
+  return call("POST", "/api/v1/reports", token, body);
+}
+
+/**
+ * The moderators' queue.
+ * @param {string} token
+ * @param {"open" | "resolved"} state
+ * @returns {Promise<Report[]>}
+ */
+export function reports(token, state) {
+  return call("GET", `/api/v1/admin/reports?state=${state}`, token);
+}
+
+/**
+ * One report with the reported messages (moderators).
+ * @param {string} token
+ * @param {string} id
+ * @returns {Promise<ReportDetail>}
+ */
+export function reportDetail(token, id) {
+  return call("GET", `/api/v1/admin/reports/${encodeURIComponent(id)}`, token);
+}
+
+/**
+ * Acts on a report and closes it (moderators).
+ * @param {string} token
+ * @param {string} id
+ * @param {ReportAction} action
+ * @returns {Promise<ReportDetail>}
+ */
+export function resolveReport(token, id, action) {
+  return call("POST", `/api/v1/admin/reports/${encodeURIComponent(id)}/resolve`, token, { action });
 }
 
 /**

@@ -25,6 +25,7 @@ import { Store } from "./store.js";
  * @property {(token: string) => void} tokenChanged a fresh token replaced the old one (password change, other sessions logged out)
  * @property {(message: Message) => void} notify a new message by someone else
  * @property {(news: JoinNews) => void} joins a join request arrived or was answered
+ * @property {(action: string) => void} reportResolved a moderator handled one of this user's reports
  */
 
 export class Client {
@@ -180,6 +181,9 @@ export class Client {
         break;
       case "typing":
         store.putTyping(data);
+        break;
+      case "report.resolved":
+        this.hooks.reportResolved(data.action);
         break;
     }
   }

@@ -14,6 +14,7 @@ import { createContacts } from "./views/contacts.js";
 import { ownProfileDialog, userProfileDialog } from "./views/profile.js";
 import { groupSettingsDialog, joinGroupDialog, newGroupDialog } from "./views/groups.js";
 import { attempt, nameOf, toast } from "./views/common.js";
+import { moderationDialog } from "./views/reports.js";
 
 applyTheme();
 const root = /** @type {HTMLElement} */ (document.getElementById("app"));
@@ -68,6 +69,7 @@ function start(token) {
       notify(conversationTitle(c, s.conversation), previewOf(c, message), message.conversation, () => openConversation(message.conversation));
     },
     joins: (news) => toast(joinNewsText(c, news)),
+    reportResolved: () => toast("A moderator handled your report."),
   });
   client = c;
   const store = c.store;
@@ -103,6 +105,7 @@ function start(token) {
     joinGroup: () => joinGroupDialog(c),
     logout: () => signOut(),
     notifications: () => askPermission().then(() => sidebar.render()),
+    moderation: () => moderationDialog(c),
     tab: (tab) => sidebar.showTab(tab),
   });
   const contacts = createContacts(c, sidebar.contactsPane, { profile, message: messageUser });

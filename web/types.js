@@ -114,4 +114,28 @@
  * @property {"queued" | "delivered" | "retrying" | "failed"} state
  */
 
+/** @typedef {"none" | "delete_message" | "block_instance" | "suspend_user"} ReportAction */
+
+/**
+ * @typedef {object} Report a report about a user or their messages
+ * @property {string} id
+ * @property {User | null} reporter the local reporter (null: received from another server)
+ * @property {string | null} origin the remote actor that sent it, for a received report
+ * @property {User | null} target the reported user
+ * @property {string[]} message_ids
+ * @property {string} comment
+ * @property {boolean} forwarded
+ * @property {"open" | "resolved"} state
+ * @property {ReportAction | null} action
+ * @property {string} created_at
+ * @property {string | null} resolved_at
+ */
+
+/**
+ * @typedef {object} ReportDetail a report with the reported messages, for moderators
+ * @property {Report} report
+ * @property {Message[]} messages
+ * @property {string | null} note
+ */
+
 export {};

@@ -14,6 +14,7 @@ mod federation;
 mod health;
 mod invitations;
 mod ip_rules;
+mod reports;
 mod users;
 
 use crate::error::ErrorBody;
@@ -40,6 +41,7 @@ use utoipa_axum::routes;
         (name = "users", description = "Accounts and profiles"),
         (name = "chat", description = "Conversations, history, contacts and blocks (reads; writes go through the WebSocket)"),
         (name = "federation", description = "Delivery state, instance blocks and remote hosts"),
+        (name = "moderation", description = "Reports and the moderators' queue"),
         (name = "operations", description = "Health, IP rules and the API description")
     )
 )]
@@ -164,6 +166,10 @@ pub fn router() -> Router<AppState> {
         .routes(routes!(invitations::delete))
         .routes(routes!(ip_rules::list, ip_rules::create))
         .routes(routes!(ip_rules::delete))
+        .routes(routes!(reports::mine, reports::create))
+        .routes(routes!(reports::queue))
+        .routes(routes!(reports::get))
+        .routes(routes!(reports::resolve))
         .routes(routes!(health::healthz))
         .split_for_parts();
     router.route(

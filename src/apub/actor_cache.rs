@@ -38,4 +38,10 @@ impl ActorCache {
         }
         map.insert(actor.ap_id.clone(), (actor.clone(), Instant::now()));
     }
+
+    /// Forgets remote actor `id` (its account was deleted).
+    pub fn forget(&self, id: &Url) {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.remove(id);
+    }
 }

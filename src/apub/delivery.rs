@@ -351,7 +351,7 @@ impl Delivery {
     }
 
     /// The private key PEM of the local actor `signer` (a user, a group
-    /// hosted here, or a deleted group's retired key).
+    /// hosted here, a deleted group's retired key, or the instance actor).
     async fn signing_key(&self, signer: &str) -> Result<String, String> {
         let urls = LocalUrls::new(self.config.public_base());
         let signer_url = Url::parse(signer).map_err(|e| format!("signer {signer}: {e}"))?;
@@ -371,6 +371,12 @@ impl Delivery {
                     .await
                     .map_err(|e| e.to_string())?,
             }
+        } else if signer == urls.instance_actor() {
+            drop(conn);
+            let (_, private) = super::instance::keypair(&self.db)
+                .await
+                .map_err(|e| e.to_string())?;
+            Some(private)
         } else {
             None
         };

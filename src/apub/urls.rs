@@ -67,6 +67,11 @@ impl LocalUrls {
         format!("{}/conversations/{id}", self.base)
     }
 
+    /// The id of the `Flag` that forwards local report `id`.
+    pub fn report(&self, id: impl std::fmt::Display) -> String {
+        format!("{}/reports/{id}", self.base)
+    }
+
     /// A new id for an activity sent by this server.
     pub fn new_activity(&self) -> String {
         format!("{}/activities/{}", self.base, uuid::Uuid::now_v7())

@@ -3,17 +3,65 @@
 //! cuts the contact, makes the direct conversation read-only and hides the
 //! blocker from the blocked user.
 
-use super::events::Notice;
+use super::events::{ChatEvent, Notice};
 use super::federation::{ContactChange, Outgoing};
-use super::views::{Contact, ContactState, Status};
+use super::views::{Contact, ContactState, ConversationKind, Status};
 use super::{Chat, ChatError, ChatResult};
 use crate::db::contacts::{self as rows, ContactRow};
 use crate::db::conversations as conversation_rows;
 use crate::db::ids::UserId;
+use crate::db::users as user_rows;
 use crate::db::{DbConn, DbError};
 use chrono::Utc;
 
 impl Chat {
+    /// A remote account was deleted or suspended by its own server (its
+    /// `Delete{Person}`): it leaves every contact list and conversation
+    /// here and lookups stop finding it; its messages stay, without an
+    /// author. Whether such an account was known.
+    pub async fn remove_remote_user(&self, ap_id: &str) -> ChatResult<bool> {
+        let mut conn = self.db.read().await?;
+        let Some(user) = user_rows::find_by_ap_id(&mut conn, ap_id)
+            .await?
+            .filter(|row| row.domain.is_some())
+        else {
+            return Ok(false);
+        };
+        let contacts = rows::for_user(&mut conn, user.id).await?;
+        let conversations = conversation_rows::for_user(&mut conn, user.id).await?;
+        drop(conn);
+        // Contacts, blocks and memberships go with the row (cascade).
+        user_rows::delete(&mut self.db.write().await?, user.id).await?;
+        self.cache.clear();
+        for row in &contacts {
+            self.tell_gone(row.requester_id, row.addressee_id);
+        }
+        let mut conn = self.db.read().await?;
+        for (row, _) in conversations {
+            let conversation = match self.load_conversation(&mut conn, row.id).await {
+                Ok(conversation) => conversation,
+                Err(ChatError::NotFound(_)) => continue,
+                Err(e) => return Err(e),
+            };
+            let hosted_here =
+                conversation.kind == ConversationKind::Group && conversation.hosted_by.is_none();
+            self.notify(
+                conversation.member_ids(),
+                Notice::ConversationUpdated(conversation),
+            );
+            if hosted_here {
+                self.federate(Outgoing::Group {
+                    conversation: row.id,
+                    removed: vec![],
+                })
+                .await?;
+            }
+        }
+        self.events
+            .publish(ChatEvent::UserDeleted { user: user.id });
+        Ok(true)
+    }
+
     /// Every contact and pending invitation of `user`.
     pub async fn contacts(&self, user: UserId) -> ChatResult<Vec<Contact>> {
         let mut conn = self.db.read().await?;

@@ -115,6 +115,12 @@ pub enum Notice {
     /// To the requester's sessions: they withdrew that request.
     #[serde(rename = "conversation.join_cancelled")]
     JoinCancelled { group: String },
+    /// To the reporter's sessions: a moderator resolved their report.
+    #[serde(rename = "report.resolved")]
+    ReportResolved {
+        report: crate::db::ids::ReportId,
+        action: super::reports::ResolveAction,
+    },
     #[serde(rename = "contact.updated")]
     ContactUpdated(Contact),
     #[serde(rename = "contact.blocked")]

@@ -11,7 +11,7 @@
 use super::views::Rights;
 use super::ChatResult;
 use crate::db::contacts::ContactRow;
-use crate::db::ids::{ConversationId, MessageId, UserId};
+use crate::db::ids::{ConversationId, MessageId, ReportId, UserId};
 use crate::db::messages::MessageRow;
 use std::future::Future;
 use std::pin::Pin;
@@ -100,6 +100,14 @@ pub enum Outgoing {
         actor: UserId,
         conversation: ConversationId,
         command: GroupCommand,
+    },
+    /// A local user's report about remote user `target` (and `messages`
+    /// of theirs), to forward to the target's server as a `Flag`.
+    Flag {
+        report: ReportId,
+        target: UserId,
+        messages: Vec<MessageId>,
+        comment: String,
     },
     /// A group hosted here was deleted; `members` were its remote members.
     GroupDeleted {

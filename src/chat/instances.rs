@@ -186,6 +186,15 @@ impl Chat {
         new: NewInstanceBlock,
     ) -> ChatResult<InstanceBlock> {
         admin_only(actor)?;
+        self.add_instance_block(new).await
+    }
+
+    /// Adds an entry to the blocklist, whoever asked (an admin, or a
+    /// moderator resolving a report about that instance).
+    pub(super) async fn add_instance_block(
+        &self,
+        new: NewInstanceBlock,
+    ) -> ChatResult<InstanceBlock> {
         super::validate::single_line("reason", &new.reason, 500)?;
         let row = InstanceBlockRow {
             domain: normalise_domain(&new.domain)?,

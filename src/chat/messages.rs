@@ -404,19 +404,29 @@ impl Chat {
                 "system messages cannot be deleted".into(),
             ));
         }
+        drop(conn);
+        self.tombstone(row, &conv).await
+    }
+
+    /// Turns a stored message into a tombstone, tells federation (when the
+    /// author is local, or the group relays) and the members who saw it.
+    /// Rights are the caller's to check: the author, a group admin, or an
+    /// instance moderator acting on a report.
+    pub(super) async fn tombstone(
+        &self,
+        row: MessageRow,
+        conv: &super::views::Conversation,
+    ) -> ChatResult<Message> {
         if row.deleted_at.is_some() {
             return Ok(Message::try_from(row)?);
         }
-        drop(conn);
-        let gone = rows::tombstone(&mut self.db.write().await?, message, Utc::now().naive_utc())
+        let gone = rows::tombstone(&mut self.db.write().await?, row.id, Utc::now().naive_utc())
             .await?
             .ok_or(ChatError::NotFound("message"))?;
         let gone = Message::try_from(gone)?;
         let audience = self.audience_of(conv.member_ids(), row.author_id).await?;
-        if row.author_id == Some(user) || moderator {
-            self.federate_message(&gone, MessageChange::Deleted, &audience, None)
-                .await?;
-        }
+        self.federate_message(&gone, MessageChange::Deleted, &audience, None)
+            .await?;
         self.notify(audience, Notice::MessageUpdated(gone.clone()));
         Ok(gone)
     }

@@ -122,3 +122,8 @@ typed_id!(
     /// Identifies one queued federation delivery.
     DeliveryId
 );
+
+typed_id!(
+    /// Identifies a report in the moderators' queue.
+    ReportId
+);

@@ -16,6 +16,7 @@ pub mod ip_rules;
 pub mod join_requests;
 pub mod messages;
 mod open;
+pub mod reports;
 pub mod schema;
 pub mod sent_join_requests;
 pub mod settings;

@@ -250,6 +250,29 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::ids::DbUuid;
+
+    /// Reports for the moderators' queue (local, or received as `Flag`).
+    reports (id) {
+        id -> DbUuid,
+        reporter_id -> Nullable<DbUuid>,
+        origin -> Nullable<Text>,
+        activity_id -> Nullable<Text>,
+        target_id -> Nullable<DbUuid>,
+        message_ids -> Text,
+        comment -> Text,
+        forwarded -> Bool,
+        state -> Text,
+        action_taken -> Nullable<Text>,
+        note -> Nullable<Text>,
+        resolved_by -> Nullable<DbUuid>,
+        resolved_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(members -> conversations (conversation_id));
 diesel::joinable!(members -> users (user_id));
 diesel::joinable!(messages -> conversations (conversation_id));
@@ -263,5 +286,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     deliveries,
     join_requests,
     sent_join_requests,
-    invitations
+    invitations,
+    reports
 );

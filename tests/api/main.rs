@@ -17,5 +17,6 @@ mod ip_rules;
 mod limits;
 mod operations;
 mod roles;
+mod reports;
 mod signatures;
 mod users;

@@ -65,6 +65,10 @@ async fn openapi_describes_every_route(s: &TestServer) {
         ("/api/v1/admin/invitations/{code}", vec!["delete"]),
         ("/api/v1/admin/ip-rules", vec!["get", "post"]),
         ("/api/v1/admin/ip-rules/{id}", vec!["delete"]),
+        ("/api/v1/reports", vec!["get", "post"]),
+        ("/api/v1/admin/reports", vec!["get"]),
+        ("/api/v1/admin/reports/{report}", vec!["get"]),
+        ("/api/v1/admin/reports/{report}/resolve", vec!["post"]),
         ("/healthz", vec!["get"]),
     ];
     let paths = doc["paths"].as_object().unwrap();

@@ -9,6 +9,7 @@ import { icon } from "../icons.js";
 import { attempt, confirmAction, field, nameOf, openDialog } from "./common.js";
 import { messageView, outgoingView } from "./messages.js";
 import { conversationTitle } from "./sidebar.js";
+import { reportDialog } from "./reports.js";
 
 /** @typedef {import("../client.js").Client} Client */
 /** @typedef {import("../types.js").Message} Message */
@@ -335,6 +336,9 @@ export function createChat(client, actions) {
     },
     profile(user) {
       actions.profile(user);
+    },
+    report(m) {
+      if (m.author) reportDialog(client, { user: m.author, message: m.id });
     },
   };
 

@@ -22,6 +22,7 @@ import { icon } from "../icons.js";
  * @property {(id: string) => void} retry
  * @property {(id: string) => void} discard
  * @property {(user: string) => void} profile
+ * @property {(m: Message) => void} report
  */
 
 /**
@@ -92,6 +93,7 @@ export function messageView(client, summary, message, options) {
     if (canWrite) tools.append(tool("reply", "Reply", () => actions.reply(message)));
     if (own && message.kind === "text" && canWrite) tools.append(tool("edit", "Edit message", () => actions.edit(message)));
     if (own || (group && RANK[summary.rights] >= RANK.admin)) tools.append(tool("trash", "Delete message", () => actions.remove(message)));
+    if (!own && message.author) tools.append(tool("flag", "Report message", () => actions.report(message)));
   }
   const row = h(
     "article",

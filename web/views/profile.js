@@ -3,6 +3,7 @@
 
 import { avatar, h, link, linkify, present, safeUrl } from "../format.js";
 import { attempt, confirmAction, field, nameOf, openDialog } from "./common.js";
+import { reportDialog } from "./reports.js";
 
 /** @typedef {import("../client.js").Client} Client */
 
@@ -157,6 +158,7 @@ export async function userProfileDialog(client, id, message) {
       actions.append(button("Invite as contact", () => client.request("contact.invite", { user: id }), "primary"));
     }
     actions.append(blocked ? button("Unblock", () => client.request("contact.unblock", { user: id })) : confirmed("Block", `Block ${name}?`, () => client.request("contact.block", { user: id }), "danger-outline"));
+    actions.append(h("button", { class: "danger-outline", text: "Report", attrs: { type: "button" }, on: { click: () => reportDialog(client, { user: id }) } }));
     const linkList = h("ul", { class: "profile-links" });
     for (const l of fresh.profile_links) {
       const href = safeUrl(l.url);

@@ -7,6 +7,7 @@ import { themeToggle } from "../theme.js";
 import { icon } from "../icons.js";
 import { nameOf } from "./common.js";
 import { describeSystem } from "./messages.js";
+import { isModerator } from "./reports.js";
 
 /** @typedef {import("../client.js").Client} Client */
 /** @typedef {import("../types.js").Summary} Summary */
@@ -19,6 +20,7 @@ import { describeSystem } from "./messages.js";
  * @property {() => void} joinGroup
  * @property {() => void} logout
  * @property {() => void} notifications
+ * @property {() => void} moderation opens the moderators' queue
  * @property {(tab: "chats" | "contacts") => void} tab
  */
 
@@ -32,6 +34,7 @@ export function createSidebar(client, actions) {
   const connection = h("span", { class: "connection", attrs: { role: "status" } });
   const notify = h("button", { class: "icon-button", attrs: { type: "button", "aria-label": "Enable notifications", title: "Enable notifications" }, on: { click: actions.notifications } }, icon("bell"));
   const logout = h("button", { class: "icon-button", attrs: { type: "button", "aria-label": "Log out", title: "Log out" }, on: { click: actions.logout } }, icon("logout"));
+  const moderation = h("button", { class: "icon-button", attrs: { type: "button", "aria-label": "Reports", title: "Reports (moderators)", hidden: "" }, on: { click: actions.moderation } }, icon("flag"));
   const chatsTab = h("button", { class: "tab", text: "Chats", attrs: { type: "button", role: "tab" }, on: { click: () => actions.tab("chats") } });
   const contactsBadge = h("span", { class: "badge" });
   const contactsTab = h("button", { class: "tab", attrs: { type: "button", role: "tab" }, on: { click: () => actions.tab("contacts") } }, "Contacts", contactsBadge);
@@ -49,7 +52,7 @@ export function createSidebar(client, actions) {
   const root = h(
     "aside",
     { class: "sidebar", attrs: { "aria-label": "Conversations and contacts" } },
-    h("header", { class: "sidebar-head" }, me, h("div", { class: "head-tools" }, notify, themeToggle(), logout)),
+    h("header", { class: "sidebar-head" }, me, h("div", { class: "head-tools" }, moderation, notify, themeToggle(), logout)),
     connection,
     h("div", { class: "tabs", attrs: { role: "tablist" } }, chatsTab, contactsTab),
     chatsPane,
@@ -64,6 +67,7 @@ export function createSidebar(client, actions) {
       h("span", { class: "me-text" }, h("strong", { text: user.display_name || user.name }), h("small", { text: `@${user.name}` })),
     );
     notify.hidden = !("Notification" in window) || Notification.permission !== "default";
+    moderation.hidden = !isModerator(client);
   }
 
   function renderConnection() {

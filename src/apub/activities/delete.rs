@@ -1,6 +1,8 @@
 //! `Delete`: the author deleted a message they sent us (it becomes a
-//! tombstone here too), or the host deleted a group we mirror. A `Delete`
-//! of something unknown is a no-op.
+//! tombstone here too), the host deleted a group we mirror, or a remote
+//! account deleted itself (`Delete{Person}`, actor == object; Mastodon
+//! sends it when an account is deleted or suspended). A `Delete` of
+//! something unknown is a no-op.
 
 use super::same_origin;
 use crate::apub::context::{Context, Data};
@@ -92,9 +94,13 @@ impl Activity for Delete {
 
     async fn receive(self, data: &Data) -> Result<(), Error> {
         if self.object.id() == &self.actor {
-            // A group deleting itself removes our mirror; an account
-            // deletion leaves its messages until an admin acts.
+            // The actor signed it (the inbox checked) and deletes itself: a
+            // group removes our mirror; an account (deleted or suspended by
+            // its server) leaves contacts and conversations here, its
+            // messages staying without an author.
             data.chat.remove_mirror(self.actor.as_str()).await?;
+            data.chat.remove_remote_user(self.actor.as_str()).await?;
+            data.actors.forget(&self.actor);
             return Ok(());
         }
         self.apply_to_message(data).await

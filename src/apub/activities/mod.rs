@@ -9,6 +9,7 @@ pub mod announce;
 pub mod block;
 pub mod create;
 pub mod delete;
+pub mod flag;
 pub mod follow;
 pub mod reject;
 pub mod remove;
@@ -34,6 +35,7 @@ pub enum InboxActivity {
     Create(Box<create::Create>),
     Update(update::Update),
     Delete(delete::Delete),
+    Flag(flag::Flag),
     Announce(announce::Announce),
     Add(add::Add),
     Remove(remove::Remove),
@@ -60,8 +62,8 @@ pub struct OtherActivity {
 /// the activity was malformed. (`Announce`, `Add` and `Remove` are not
 /// listed: other servers use them for boosts and pinned posts, which Confab
 /// ignores.)
-const HANDLED: [&str; 8] = [
-    "Follow", "Accept", "Reject", "Undo", "Block", "Create", "Update", "Delete",
+const HANDLED: [&str; 9] = [
+    "Follow", "Accept", "Reject", "Undo", "Block", "Create", "Update", "Delete", "Flag",
 ];
 
 /// Object types that Confab reads in the activities above. One of those
@@ -106,6 +108,7 @@ macro_rules! each_variant {
             InboxActivity::Create($a) => $body,
             InboxActivity::Update($a) => $body,
             InboxActivity::Delete($a) => $body,
+            InboxActivity::Flag($a) => $body,
             InboxActivity::Announce($a) => $body,
             InboxActivity::Add($a) => $body,
             InboxActivity::Remove($a) => $body,
@@ -234,6 +237,10 @@ mod tests {
             .replace("{actor}", "https://remote.example/users/mo")
             .replace("{recipient}", "https://alpha.example/users/ada")
             .replace("{id}", "1")
+            .replace(
+                "{message}",
+                "https://alpha.example/messages/0193a6f0-0000-7000-8000-000000000001",
+            )
     }
 
     fn parse(name: &str) -> InboxActivity {
@@ -258,6 +265,10 @@ mod tests {
             parse("mastodon-delete-note.json"),
             InboxActivity::Delete(_)
         ));
+        let InboxActivity::Delete(delete) = parse("mastodon-delete-person.json") else {
+            panic!("a Delete{{Person}} is a Delete");
+        };
+        assert_eq!(delete.object.id(), &delete.actor);
         let InboxActivity::Update(update) = parse("mastodon-update-person.json") else {
             panic!("an Update{{Person}} is an Update");
         };
@@ -301,6 +312,45 @@ mod tests {
             assert_eq!(create.object.text(), text, "{name}");
             assert_eq!(create.object.to.len(), 1, "{name}");
         }
+    }
+
+    #[test]
+    fn mastodons_flag_names_the_reported_actor_then_its_posts() {
+        let InboxActivity::Flag(flag) = parse("mastodon-flag.json") else {
+            panic!("a Flag is a Flag");
+        };
+        assert_eq!(flag.actor.as_str(), "https://remote.example/users/mo");
+        assert_eq!(flag.content, "spam sent to many people");
+        let objects: Vec<&str> = flag.object.iter().map(Url::as_str).collect();
+        assert_eq!(
+            objects,
+            [
+                "https://alpha.example/users/ada",
+                "https://alpha.example/messages/0193a6f0-0000-7000-8000-000000000001"
+            ]
+        );
+        // What we send has the same shape, and reads back the same.
+        let sent = flag::Flag::new(
+            flag.id.clone(),
+            flag.actor.clone(),
+            flag.object[0].clone(),
+            vec![flag.object[1].clone()],
+            flag.content.clone(),
+        );
+        let json = serde_json::to_value(&sent).unwrap();
+        assert_eq!(json["type"], "Flag");
+        assert_eq!(json["object"].as_array().unwrap().len(), 2);
+        assert!(matches!(
+            serde_json::from_value(json).unwrap(),
+            InboxActivity::Flag(_)
+        ));
+        // A Flag without objects is malformed, not ignored.
+        let empty =
+            r#"{"id": "https://r.example/f", "type": "Flag", "actor": "https://r.example/actor"}"#;
+        let InboxActivity::Other(other) = serde_json::from_str(empty).unwrap() else {
+            panic!("a Flag without object is not a Flag");
+        };
+        assert!(other.is_malformed());
     }
 
     #[test]

@@ -2,11 +2,12 @@
 //! activities and stores one delivery row per (activity, inbox) before the
 //! user is answered. Recipients on one host share its shared inbox. The
 //! delivery worker (`delivery.rs`) sends the rows. One file per kind of
-//! change: `contacts`, `messages`, `groups`.
+//! change: `contacts`, `messages`, `groups`, `reports`.
 
 mod contacts;
 mod groups;
 mod messages;
+mod reports;
 
 use super::delivery::Handoff;
 use super::objects::note::Note;
@@ -338,6 +339,12 @@ impl Queue {
                     conversation,
                     command,
                 } => self.manage_group(actor, conversation, command).await,
+                Outgoing::Flag {
+                    report,
+                    target,
+                    messages,
+                    comment,
+                } => self.flag(report, target, &messages, comment).await,
                 Outgoing::GroupDeleted {
                     conversation,
                     members,
