@@ -13,6 +13,12 @@ use confab::state::AppState;
 use confab::{logging, server};
 use std::process::ExitCode;
 
+/// mimalloc instead of glibc's malloc: the server allocates and frees many
+/// small buffers per request from several threads, where glibc's allocator
+/// took a sixth of the CPU of a federation benchmark (docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = match Cli::load() {
         Ok(cli) => cli,

@@ -71,7 +71,7 @@ async fn receive(state: &Federation, request: Request) -> Result<StatusCode, Err
     } else {
         check_digest(headers.get("digest").and_then(|v| v.to_str().ok()), &bytes)?;
     }
-    let activity: InboxActivity = serde_json::from_slice(&bytes)
+    let activity = InboxActivity::from_json(&bytes)
         .map_err(|e| Error::InvalidActivity(format!("not an activity Confab reads: {e}")))?;
     let data: Data = state.to_request_data();
     check_origin(&activity, &data)?;

@@ -99,8 +99,8 @@ impl ResolveAction {
             Self::BlockInstance,
             Self::SuspendUser,
         ]
-            .into_iter()
-            .find(|a| a.as_str() == text)
+        .into_iter()
+        .find(|a| a.as_str() == text)
     }
 }
 
