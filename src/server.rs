@@ -92,6 +92,7 @@ pub async fn serve(
     let limits = ConnectionLimits::new(
         limits::connection_cap(config.max_connections),
         config.max_connections_per_ip,
+        config.trusted_proxies.clone(),
     );
     let shared = Arc::new(connection::Shared {
         builder: auto::Builder::new(TokioExecutor::new()),

@@ -60,7 +60,14 @@ async fn scrape(s: &TestServer) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_follow_the_traffic() {
     for backend in [Backend::Sqlite, Backend::Postgres] {
-        let args = ["--metrics-token", TOKEN, "--ws-requests-per-s", "1"];
+        let args = [
+            "--metrics-token",
+            TOKEN,
+            "--ws-requests-per-s",
+            "1",
+            "--login-failures-per-account",
+            "1",
+        ];
         if let Some(server) = TestServer::start(backend, &args).await {
             counters_move(&server).await;
             server.stop().await;
@@ -89,6 +96,17 @@ async fn counters_move(s: &TestServer) {
         )
         .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    // One failure per account is allowed: the next is refused before any
+    // hashing, and counted.
+    let r = s
+        .call(
+            Method::POST,
+            "/api/v1/auth/login",
+            Some(json!({"name": "ada", "password": "wrong-again"})),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
 
     // Three sockets; with a budget of one request a second (bursts of
     // two), each sends two messages, then the third socket floods.
@@ -153,6 +171,8 @@ async fn counters_move(s: &TestServer) {
     let unauthorized = [("route", "/metrics"), ("status", "401")];
     assert!(value(&text, "confab_http_requests_total", &unauthorized).unwrap() >= 2.0);
     assert!(value(&text, "confab_login_failures_total", &[]).unwrap() >= 1.0);
+    let login = [("what", "login_account")];
+    assert!(value(&text, "confab_rate_limited_total", &login).unwrap() >= 1.0);
     let what = [("what", "ws_request")];
     assert!(value(&text, "confab_rate_limited_total", &what).unwrap() >= f64::from(limited));
     assert!(value(&text, "confab_writer_batch_size_count", &[]).unwrap() >= 1.0);

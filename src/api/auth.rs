@@ -53,15 +53,19 @@ impl AuthLimits {
     /// the attempt failed.
     pub(super) fn begin_login(&self, ip: IpAddr, name: &str) -> Result<LoginAttempt, Error> {
         let ip = rate_key(ip);
-        self.login_by_ip
-            .try_take(&ip)
-            .map_err(|wait| limited("too many failed logins from this address", wait))?;
+        self.login_by_ip.try_take(&ip).map_err(|wait| {
+            limited("login_ip", "too many failed logins from this address", wait)
+        })?;
         // Names that cannot exist are not remembered (the address pays).
         let account = validate::is_valid_name(name).then(|| name.to_lowercase());
         if let Some(account) = &account {
             if let Err(wait) = self.login_by_account.try_take(account) {
                 self.login_by_ip.give_back(&ip);
-                return Err(limited("too many failed logins for this account", wait));
+                return Err(limited(
+                    "login_account",
+                    "too many failed logins for this account",
+                    wait,
+                ));
             }
         }
         Ok(LoginAttempt { ip, account })
@@ -83,7 +87,7 @@ impl AuthLimits {
         let ip = rate_key(ip);
         self.signup_by_ip
             .try_take(&ip)
-            .map_err(|wait| limited("too many sign-ups from this address", wait))?;
+            .map_err(|wait| limited("signup_ip", "too many sign-ups from this address", wait))?;
         Ok(ip)
     }
 
@@ -105,7 +109,9 @@ pub(super) struct LoginAttempt {
     account: Option<String>,
 }
 
-fn limited(message: &str, wait: Duration) -> Error {
+/// A 429 of the limit `what` (the label of `confab_rate_limited_total`).
+fn limited(what: &'static str, message: &str, wait: Duration) -> Error {
+    metrics::counter!("confab_rate_limited_total", "what" => what).increment(1);
     Error::RateLimited {
         message: format!("{message}; try again later"),
         retry_after_s: wait.as_secs_f64().ceil() as u64,

@@ -1,9 +1,11 @@
 //! Connection caps: at most `max_connections` open sockets in all (kept
 //! below the open-file limit, so `accept` does not run out of descriptors)
-//! and at most `max_connections_per_ip` per client address. A connection
+//! and at most `max_connections_per_ip` per client address (trusted proxies,
+//! which carry many clients' connections, are not capped). A connection
 //! holds its [`ConnectionPermit`] inside its socket, so it counts until the
 //! socket is closed, also after a WebSocket upgrade.
 
+use ipnet::IpNet;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
@@ -20,37 +22,42 @@ pub struct ConnectionLimits {
     total: Arc<Semaphore>,
     /// Connections per client address; 0 means no cap.
     per_ip: usize,
+    /// Peers the per-address cap does not apply to (`trusted_proxies`).
+    exempt: Vec<IpNet>,
     open: Mutex<HashMap<IpAddr, usize>>,
 }
 
 /// A place taken by one open connection; dropping it frees the place.
 pub struct ConnectionPermit {
     limits: Arc<ConnectionLimits>,
-    client: IpAddr,
+    /// The address counted against the per-address cap, if one was.
+    client: Option<IpAddr>,
     _total: OwnedSemaphorePermit,
 }
 
 impl Drop for ConnectionPermit {
     fn drop(&mut self) {
-        if self.limits.per_ip == 0 {
+        let Some(client) = self.client else {
             return;
-        }
+        };
         let mut open = self.limits.lock();
-        if let Some(count) = open.get_mut(&self.client) {
+        if let Some(count) = open.get_mut(&client) {
             *count -= 1;
             if *count == 0 {
-                open.remove(&self.client);
+                open.remove(&client);
             }
         }
     }
 }
 
 impl ConnectionLimits {
-    /// Caps of `total` connections, `per_ip` of them per client (0: none).
-    pub fn new(total: usize, per_ip: usize) -> Arc<Self> {
+    /// Caps of `total` connections, `per_ip` of them per client (0: none)
+    /// except for peers in `exempt`.
+    pub fn new(total: usize, per_ip: usize, exempt: Vec<IpNet>) -> Arc<Self> {
         Arc::new(Self {
             total: Arc::new(Semaphore::new(total)),
             per_ip,
+            exempt,
             open: Mutex::new(HashMap::new()),
         })
     }
@@ -69,8 +76,9 @@ impl ConnectionLimits {
         reserved: OwnedSemaphorePermit,
         peer: IpAddr,
     ) -> Option<ConnectionPermit> {
-        let client = client_key(peer);
-        if self.per_ip > 0 {
+        let capped = self.per_ip > 0 && !self.exempt.iter().any(|net| net.contains(&peer));
+        let client = capped.then(|| client_key(peer));
+        if let Some(client) = client {
             let mut open = self.lock();
             let count = open.entry(client).or_default();
             if *count >= self.per_ip {
@@ -165,7 +173,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_per_ip_cap_frees_a_place_when_a_permit_drops() {
-        let limits = ConnectionLimits::new(10, 2);
+        let limits = ConnectionLimits::new(10, 2, vec![]);
         let ip: IpAddr = "192.0.2.1".parse().unwrap();
         let first = limits.admit(limits.reserve().await.unwrap(), ip).unwrap();
         let _second = limits.admit(limits.reserve().await.unwrap(), ip).unwrap();
@@ -176,5 +184,24 @@ mod tests {
             .is_some());
         drop(first);
         assert!(limits.admit(limits.reserve().await.unwrap(), ip).is_some());
+    }
+
+    #[tokio::test]
+    async fn trusted_proxies_are_not_capped_per_address() {
+        let proxy: IpAddr = "10.0.0.5".parse().unwrap();
+        let limits = ConnectionLimits::new(10, 1, vec!["10.0.0.0/24".parse().unwrap()]);
+        let _first = limits
+            .admit(limits.reserve().await.unwrap(), proxy)
+            .unwrap();
+        assert!(limits
+            .admit(limits.reserve().await.unwrap(), proxy)
+            .is_some());
+        let client: IpAddr = "192.0.2.1".parse().unwrap();
+        let _one = limits
+            .admit(limits.reserve().await.unwrap(), client)
+            .unwrap();
+        assert!(limits
+            .admit(limits.reserve().await.unwrap(), client)
+            .is_none());
     }
 }
