@@ -16,7 +16,7 @@ mod errors;
 mod ip_rules;
 mod limits;
 mod operations;
-mod roles;
 mod reports;
+mod roles;
 mod signatures;
 mod users;
