@@ -39,6 +39,7 @@ both_backends!(
     revoking_sessions_keeps_only_the_new_token: &[],
     suspension_refuses_login_tokens_and_sessions: &[],
     admin_resets_a_password: &[],
+    moderators_suspend_users_but_not_admins_nor_passwords: &[],
     role_change_ends_sessions: &[],
     cli_changes_reach_a_running_server: &["--session-recheck-s", "1"],
     group_admins_cannot_delete_the_owners_messages: &[],
@@ -237,6 +238,63 @@ async fn admin_resets_a_password(s: &TestServer) {
         ok(),
         "the admin's own token is untouched"
     );
+}
+
+/// A moderator may suspend and reinstate a user, but neither suspend an
+/// admin nor set anyone's password; nothing they were refused changed.
+async fn moderators_suspend_users_but_not_admins_nor_passwords(s: &TestServer) {
+    let (root, _) = s.register("root").await;
+    let (moderator, _) = s.register("mod").await;
+    s.register("ada").await;
+    let r = s
+        .call(
+            Method::PATCH,
+            "/api/v1/users/mod",
+            Some(json!({"role": "moderator"})),
+            Some(&root),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+
+    let path = "/api/v1/admin/users/ada/suspension";
+    let r = post(s, path, None, &moderator).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["suspended"], true);
+    let refused = login(s, "ada", PASSWORD).await;
+    assert_eq!(
+        (refused.status, refused.code()),
+        (StatusCode::FORBIDDEN, "account_suspended")
+    );
+    let r = s.call(Method::DELETE, path, None, Some(&moderator)).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["suspended"], false);
+    let ada = token_of(&login(s, "ada", PASSWORD).await);
+
+    let r = post(s, "/api/v1/admin/users/root/suspension", None, &moderator).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::FORBIDDEN, "forbidden"),
+        "an admin"
+    );
+    assert_eq!(me(s, &root).await, ok());
+    for user in ["ada", "root"] {
+        let r = s
+            .call(
+                Method::PUT,
+                &format!("/api/v1/admin/users/{user}/password"),
+                Some(json!({"new_password": "chosen-by-mod-1"})),
+                Some(&moderator),
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.code()),
+            (StatusCode::FORBIDDEN, "forbidden"),
+            "{user}"
+        );
+    }
+    assert_eq!(me(s, &ada).await, ok(), "ada's token still works");
+    token_of(&login(s, "ada", PASSWORD).await);
+    token_of(&login(s, "root", PASSWORD).await);
 }
 
 async fn role_change_ends_sessions(s: &TestServer) {

@@ -1,16 +1,21 @@
 //! Reports and the moderators' queue over REST: who may report what, who
-//! sees the queue, resolving (deleting the reported message) and the
-//! reporter hearing of it.
+//! sees the queue, resolving (deleting the reported message, suspending the
+//! reported user) and the reporter hearing of it.
 
 use crate::backend_tests;
 use crate::common::TestServer;
 use crate::ws_client::WsClient;
+use chrono::Utc;
+use confab::db::ids::UserId;
+use confab::db::users::UserRow;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 backend_tests!(
     reports_reach_moderators_and_resolving_tells_the_reporter,
     reports_are_checked_and_bounded,
+    resolving_by_suspension_suspends_a_local_user,
+    resolving_by_suspension_refuses_a_remote_user,
 );
 
 async fn report(s: &TestServer, token: &str, body: Value) -> crate::common::Reply {
@@ -179,4 +184,108 @@ async fn reports_are_checked_and_bounded(s: &TestServer) {
         s.get("/api/v1/admin/reports/nope", &root).await.status,
         StatusCode::NOT_FOUND
     );
+}
+
+/// Resolves report `id` with `action` as `token`.
+async fn resolve(s: &TestServer, token: &str, id: &Value, action: &str) -> crate::common::Reply {
+    let path = format!("/api/v1/admin/reports/{}/resolve", id.as_str().unwrap());
+    s.call(
+        Method::POST,
+        &path,
+        Some(json!({"action": action})),
+        Some(token),
+    )
+    .await
+}
+
+/// The status and error code of logging in as `name`.
+async fn login(s: &TestServer, name: &str) -> (StatusCode, String) {
+    let r = s
+        .call(
+            Method::POST,
+            "/api/v1/auth/login",
+            Some(json!({"name": name, "password": "password-123"})),
+            None,
+        )
+        .await;
+    let code = match r.status {
+        StatusCode::OK => "ok".to_owned(),
+        _ => r.code().to_owned(),
+    };
+    (r.status, code)
+}
+
+async fn resolving_by_suspension_suspends_a_local_user(s: &TestServer) {
+    let (root, _) = s.register("root").await;
+    let (ada, _) = s.register("ada").await;
+    let (bob, _) = s.register("bob").await;
+    let r = report(s, &ada, json!({"user": "bob", "comment": "abusive"})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let id = r.body["id"].clone();
+    assert_eq!(login(s, "bob").await, (StatusCode::OK, "ok".to_owned()));
+
+    let r = resolve(s, &root, &id, "suspend_user").await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["report"]["state"], "resolved");
+    assert_eq!(r.body["report"]["action"], "suspend_user");
+    assert_eq!(r.body["report"]["target"]["suspended"], true);
+    let suspended = (StatusCode::FORBIDDEN, "account_suspended".to_owned());
+    assert_eq!(login(s, "bob").await, suspended);
+    let me = s.get("/api/v1/users/me", &bob).await;
+    assert_eq!((me.status, me.code()), (suspended.0, "account_suspended"));
+    assert_eq!(
+        s.get("/api/v1/users/bob", &root).await.body["suspended"],
+        true
+    );
+    assert_eq!(login(s, "ada").await, (StatusCode::OK, "ok".to_owned()));
+}
+
+async fn resolving_by_suspension_refuses_a_remote_user(s: &TestServer) {
+    let (root, _) = s.register("root").await;
+    let (ada, _) = s.register("ada").await;
+    // A remote actor as federation stores it once fetched.
+    let now = Utc::now().naive_utc();
+    let eve = UserRow {
+        id: UserId::new(),
+        name: "eve@remote.example".into(),
+        display_name: "Eve".into(),
+        bio: String::new(),
+        avatar_url: None,
+        profile_links: "[]".into(),
+        role: "user".into(),
+        password_hash: None,
+        external_subject: None,
+        public_key_pem: None,
+        private_key_pem: None,
+        created_at: now,
+        updated_at: now,
+        domain: Some("remote.example".into()),
+        ap_id: Some("https://remote.example/users/eve".into()),
+        inbox: Some("https://remote.example/users/eve/inbox".into()),
+        shared_inbox: None,
+        fetched_at: Some(now),
+        ed25519_key_id: None,
+        ed25519_public_key: None,
+        ed25519_private_key: None,
+        suspended_at: None,
+        token_generation: 0,
+    };
+    let mut conn = s.state.chat.db().write().await.unwrap();
+    let eve = confab::db::users::upsert_remote(&mut conn, &eve)
+        .await
+        .unwrap();
+    drop(conn);
+    let eve_id = eve.id.to_string();
+    let r = report(s, &ada, json!({"user": eve_id, "comment": "spam"})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    assert_eq!(r.body["target"]["name"], "eve@remote.example");
+    let id = r.body["id"].clone();
+
+    let r = resolve(s, &root, &id, "suspend_user").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", r.body);
+    // Nothing was done: the report is still open, eve not suspended.
+    let path = format!("/api/v1/admin/reports/{}", id.as_str().unwrap());
+    let detail = s.get(&path, &root).await;
+    assert_eq!(detail.body["report"]["state"], "open");
+    assert_eq!(detail.body["report"]["target"]["suspended"], false);
 }

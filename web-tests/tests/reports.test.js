@@ -1,7 +1,8 @@
 // Reports in the UI: a person reports a message in a group; the
 // moderators' queue (shown only to moderators and admins) lists it with
 // the message, and deleting the message from there removes it for
-// everyone and tells the reporter.
+// everyone and tells the reporter; a report about a local user can be
+// resolved by suspending the account.
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -63,4 +64,39 @@ test("a reported message is deleted from the moderators' queue", async () => {
   await toHaveCount(messages(ada.page).getByText("buy cheap pills"), 0);
   await toBeVisible(ada.page.getByText("A moderator handled your report."));
   assert.deepEqual([root, ada, bob].flatMap((p) => problems(p.page)), []);
+});
+
+test("a reported account is suspended from the moderators' queue", async () => {
+  // A server of its own, whose first account (the admin) is root.
+  const own = await new ConfabServer().start();
+  const root = await signUp(browser, own.url, "root");
+  const ada = await signUp(browser, own.url, "ada");
+  const bob = await signUp(browser, own.url, "bob", { displayName: "Bob" });
+  const reported = await ada.page.evaluate(async () => {
+    const response = await fetch("/api/v1/reports", {
+      method: "POST",
+      headers: { Authorization: `Bearer ${localStorage.getItem("confab.token")}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ user: "bob", comment: "threats" }),
+    });
+    return response.status;
+  });
+  assert.equal(reported, 201);
+
+  await root.page.getByRole("button", { name: "Reports" }).click();
+  const queue = root.page.getByRole("dialog", { name: "Reports" });
+  const item = queue.getByRole("listitem", { name: "Report about Bob (@bob)" });
+  await toBeVisible(item.getByText("threats", { exact: true }));
+  // No message was reported: nothing to delete; Bob is local: no server to block.
+  await toHaveCount(item.getByRole("button", { name: "Delete message: report about Bob (@bob)" }), 0);
+  await toHaveCount(item.getByRole("button", { name: "Block server: report about Bob (@bob)" }), 0);
+  await item.getByRole("button", { name: "Suspend account: report about Bob (@bob)" }).click();
+  await root.page.getByRole("dialog", { name: "Suspend the reported account? They can no longer log in." }).getByRole("button", { name: "Suspend account" }).click();
+  await toBeVisible(queue.getByText("No open reports."));
+  await toBeVisible(bob.page.getByText("Your account is suspended."));
+
+  for (const page of [root.page, ada.page, bob.page]) assert.deepEqual(problems(page), []);
+  await root.context.close();
+  await ada.context.close();
+  await bob.context.close();
+  await own.dispose();
 });
