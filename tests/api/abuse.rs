@@ -3,37 +3,12 @@
 //! address, the client address behind trusted proxies, unsafe names, and
 //! JSON that repeats a key.
 
-use crate::common::{Backend, Reply, TestServer};
+use crate::backend_tests;
+use crate::common::{with_server, Backend, Reply, TestServer};
 use crate::ws_client::WsClient;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
-
-async fn with_server(backend: Backend, args: &[&str], test: impl AsyncFnOnce(&TestServer)) {
-    if let Some(s) = TestServer::start(backend, args).await {
-        test(&s).await;
-        s.stop().await;
-    }
-}
-
-/// Runs `$test` with `$args` once per backend.
-macro_rules! both_backends {
-    ($name:ident, $args:expr) => {
-        mod $name {
-            use super::*;
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::with_server(Backend::Sqlite, $args, super::$name).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::with_server(Backend::Postgres, $args, super::$name).await;
-            }
-        }
-    };
-}
 
 async fn login(
     s: &TestServer,
@@ -124,7 +99,7 @@ async fn failed_logins_are_limited_per_account(s: &TestServer) {
         StatusCode::OK
     );
 }
-both_backends!(failed_logins_are_limited_per_account, PER_ACCOUNT);
+backend_tests!(failed_logins_are_limited_per_account: PER_ACCOUNT);
 
 const PER_IP: &[&str] = &[
     "--login-failures-per-ip",
@@ -144,7 +119,7 @@ async fn failed_logins_are_limited_per_address(s: &TestServer) {
         .assert_limited();
     login(s, "ada", "password-123", None).await.assert_limited();
 }
-both_backends!(failed_logins_are_limited_per_address, PER_IP);
+backend_tests!(failed_logins_are_limited_per_address: PER_IP);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_login_flood_gets_401_or_429_and_the_server_still_answers() {
@@ -212,7 +187,7 @@ async fn sign_ups_are_limited_per_address(s: &TestServer) {
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
 }
-both_backends!(sign_ups_are_limited_per_address, SIGNUPS);
+backend_tests!(sign_ups_are_limited_per_address: SIGNUPS);
 
 async fn login_token(s: &TestServer, name: &str) -> String {
     let r = s
@@ -309,7 +284,7 @@ async fn names_that_are_not_safe_path_segments_are_refused(s: &TestServer) {
         StatusCode::CREATED
     );
 }
-both_backends!(names_that_are_not_safe_path_segments_are_refused, &[]);
+backend_tests!(names_that_are_not_safe_path_segments_are_refused);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn repeated_json_keys_are_refused() {
@@ -463,7 +438,4 @@ async fn invite_only_sign_up_takes_a_use_of_a_code(s: &TestServer) {
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
-both_backends!(
-    invite_only_sign_up_takes_a_use_of_a_code,
-    &["--registration", "invite"]
-);
+backend_tests!(invite_only_sign_up_takes_a_use_of_a_code: &["--registration", "invite"]);

@@ -3,38 +3,13 @@
 //! changes made by the CLI noticed by a running server; a group admin
 //! against the owner's messages.
 
-use crate::common::{Backend, Reply, TestServer};
+use crate::backend_tests;
+use crate::common::{Reply, TestServer};
 use crate::ws_client::WsClient;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-async fn with_server(backend: Backend, args: &[&str], test: impl AsyncFnOnce(&TestServer)) {
-    if let Some(s) = TestServer::start(backend, args).await {
-        test(&s).await;
-        s.stop().await;
-    }
-}
-
-/// Runs `$test` with `$args` once per backend.
-macro_rules! both_backends {
-    ($($name:ident: $args:expr),* $(,)?) => {$(
-        mod $name {
-            use super::*;
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::with_server(Backend::Sqlite, $args, super::$name).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::with_server(Backend::Postgres, $args, super::$name).await;
-            }
-        }
-    )*};
-}
-
-both_backends!(
+backend_tests!(
     password_change_ends_other_tokens_and_sessions: &[],
     revoking_sessions_keeps_only_the_new_token: &[],
     suspension_refuses_login_tokens_and_sessions: &[],

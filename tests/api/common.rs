@@ -21,16 +21,22 @@ pub enum Backend {
 }
 
 /// Runs `$test(&TestServer)` once per backend, as `<name>::sqlite` and
-/// `<name>::postgres`.
+/// `<name>::postgres`; `name: &["--flag", "value"]` starts the servers
+/// with those arguments.
 #[macro_export]
 macro_rules! backend_tests {
-    ($($name:ident),* $(,)?) => {$(
+    ($($name:ident $(: $args:expr)?),* $(,)?) => {$(
         mod $name {
+            // The arguments may name constants of the calling module.
+            #[allow(unused_imports)]
+            use super::*;
             use $crate::common::{Backend, TestServer};
+
+            const ARGS: &[&str] = $crate::server_args!($($args)?);
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                if let Some(server) = TestServer::start(Backend::Sqlite, &[]).await {
+                if let Some(server) = TestServer::start(Backend::Sqlite, ARGS).await {
                     super::$name(&server).await;
                     server.stop().await;
                 }
@@ -38,13 +44,33 @@ macro_rules! backend_tests {
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                if let Some(server) = TestServer::start(Backend::Postgres, &[]).await {
+                if let Some(server) = TestServer::start(Backend::Postgres, ARGS).await {
                     super::$name(&server).await;
                     server.stop().await;
                 }
             }
         }
     )*};
+}
+
+/// The server arguments of a `backend_tests!` entry: none, or the given ones.
+#[macro_export]
+macro_rules! server_args {
+    () => {
+        &[]
+    };
+    ($args:expr) => {
+        $args
+    };
+}
+
+/// Starts a server on `backend` with `args`, runs `test` on it, stops it
+/// (nothing when PostgreSQL does not answer outside CI).
+pub async fn with_server(backend: Backend, args: &[&str], test: impl AsyncFnOnce(&TestServer)) {
+    if let Some(s) = TestServer::start(backend, args).await {
+        test(&s).await;
+        s.stop().await;
+    }
 }
 
 /// A running server and an HTTP client for it.

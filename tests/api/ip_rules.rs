@@ -3,7 +3,8 @@
 //! proxies, changed through the API at once and through the database (as
 //! the CLI does) after the next re-read.
 
-use crate::common::{Backend, Reply, TestServer};
+use crate::backend_tests;
+use crate::common::{Reply, TestServer};
 use crate::ws_client::WsServer;
 use chrono::Utc;
 use confab::db::ip_rules::{self, NewIpRuleRow};
@@ -12,44 +13,15 @@ use serde_json::{json, Value};
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-async fn with_server(backend: Backend, args: &[&str], test: impl AsyncFnOnce(&TestServer)) {
-    if let Some(s) = TestServer::start(backend, args).await {
-        test(&s).await;
-        s.stop().await;
-    }
-}
-
-/// Runs `$test` with `$args` once per backend.
-macro_rules! both_backends {
-    ($name:ident, $args:expr) => {
-        mod $name {
-            use super::*;
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::with_server(Backend::Sqlite, $args, super::$name).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::with_server(Backend::Postgres, $args, super::$name).await;
-            }
-        }
-    };
-}
-
 /// The proxy in front of the test servers is the test itself (127.0.0.1).
 const BEHIND_PROXY: &[&str] = &["--trusted-proxies", "127.0.0.1"];
 
-both_backends!(deny_on_login_refuses_before_the_password_is_checked, &[]);
-both_backends!(allow_only_signup_leaves_login_alone, &[]);
-both_backends!(ws_scope_refuses_the_upgrade, &[]);
-both_backends!(api_scope_and_the_forwarded_address, BEHIND_PROXY);
-both_backends!(
-    rules_written_to_the_database_apply_after_a_reload,
-    &["--ip-rules-reload-s", "1"]
-);
-both_backends!(rules_are_validated_and_admin_only, &[]);
+backend_tests!(deny_on_login_refuses_before_the_password_is_checked);
+backend_tests!(allow_only_signup_leaves_login_alone);
+backend_tests!(ws_scope_refuses_the_upgrade);
+backend_tests!(api_scope_and_the_forwarded_address: BEHIND_PROXY);
+backend_tests!(rules_written_to_the_database_apply_after_a_reload: &["--ip-rules-reload-s", "1"]);
+backend_tests!(rules_are_validated_and_admin_only);
 
 async fn add_rule(s: &TestServer, admin: &str, rule: Value) -> Reply {
     s.call(
