@@ -574,7 +574,7 @@ pub struct Config {
     #[arg(
         long,
         env = "CONFAB_FEDERATION_HOST_CONCURRENCY",
-        default_value_t = 8,
+        default_value_t = 16,
         global = true
     )]
     pub federation_host_concurrency: usize,

@@ -57,7 +57,7 @@ struct Args {
     #[arg(long, default_value_t = 32)]
     concurrency: usize,
     /// Requests in flight per host when alpha delivers.
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 16)]
     host_concurrency: usize,
     /// Signature schemes to measure: `cavage`, `rfc9421` or both.
     #[arg(long, value_delimiter = ',', default_value = "cavage,rfc9421")]

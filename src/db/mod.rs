@@ -6,6 +6,7 @@
 //! Must not import `chat`, `api`, `ws`, `apub` or axum.
 
 mod backup;
+mod checkpoint;
 pub mod contacts;
 pub mod conversations;
 pub mod deliveries;
@@ -46,17 +47,19 @@ const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqli
 /// the file consistent on power loss).
 /// Automatic checkpoints are off: a checkpoint inside a commit stalls the
 /// writer for milliseconds, so [`Db::connect`] starts a task that checkpoints
-/// from a reader connection instead.
+/// off the commit path instead (see [`checkpoint`]); a WAL that a burst made
+/// larger than 64 MiB is trimmed back when it restarts.
 /// The database file is read through a memory map (up to 256 MiB, shared
 /// with the OS page cache): a connection starts each read transaction after
 /// a commit elsewhere with an empty page cache, and reading those pages
 /// with `pread` copied each of them.
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; \
      PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0; \
-     PRAGMA mmap_size = 268435456;";
+     PRAGMA mmap_size = 268435456; PRAGMA journal_size_limit = 67108864;";
 
-/// How often the WAL is copied back into the database file.
-const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+/// The `busy_timeout` of [`SQLITE_PRAGMAS`], in milliseconds (keep the two
+/// equal): restored after the checkpoint that waits less.
+const BUSY_TIMEOUT_MS: u32 = 5000;
 
 /// Everything that can go wrong below the domain layer.
 #[derive(Debug, thiserror::Error)]
@@ -128,6 +131,8 @@ pub enum Db {
     Sqlite {
         writer: Pool<SqliteConn>,
         reader: Pool<SqliteConn>,
+        /// Whether the writer should restart the WAL (see [`checkpoint`]).
+        wal: Arc<checkpoint::Wal>,
         /// The WAL checkpoint task, stopped with the last clone.
         _checkpointer: Arc<AbortOnDrop>,
     },
@@ -189,10 +194,15 @@ impl Db {
             .build(sqlite_manager(path))
             .await
             .map_err(|e| DbError::Pool(e.to_string()))?;
-        let checkpointer = Arc::new(AbortOnDrop(tokio::spawn(checkpoint_loop(reader.clone()))));
+        let wal = Arc::new(checkpoint::Wal::default());
+        let checkpointer = Arc::new(AbortOnDrop(tokio::spawn(checkpoint::run(
+            reader.clone(),
+            wal.clone(),
+        ))));
         Ok(Db::Sqlite {
             writer,
             reader,
+            wal,
             _checkpointer: checkpointer,
         })
     }
@@ -216,7 +226,11 @@ impl Db {
     pub async fn write(&self) -> Result<DbConn<'_>, DbError> {
         Ok(match self {
             Db::Postgres(pool) => DbConn::Postgres(pool.get().await?),
-            Db::Sqlite { writer, .. } => DbConn::Sqlite(writer.get().await?),
+            Db::Sqlite { writer, wal, .. } => {
+                let mut conn = writer.get().await?;
+                wal.before_write(&mut conn).await;
+                DbConn::Sqlite(conn)
+            }
         })
     }
 
@@ -256,23 +270,6 @@ fn pool_builder<M: bb8::ManageConnection>(size: u32) -> bb8::Builder<M> {
     bb8::Pool::builder()
         .max_size(size.max(1))
         .connection_timeout(Duration::from_secs(10))
-}
-
-/// Checkpoints the WAL off the writer's path (PASSIVE: never waits for
-/// readers or the writer). Runs until the [`Db`] is dropped.
-async fn checkpoint_loop(pool: Pool<SqliteConn>) {
-    let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
-    loop {
-        tick.tick().await;
-        match pool.get().await {
-            Ok(mut conn) => {
-                if let Err(e) = conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE)").await {
-                    tracing::warn!("WAL checkpoint failed: {e}");
-                }
-            }
-            Err(e) => tracing::warn!("WAL checkpoint: no connection: {e}"),
-        }
-    }
 }
 
 /// Aborts a background task when the last [`Db`] clone goes.
