@@ -92,6 +92,17 @@ async fn rest_examples(s: &TestServer, real: &mut Captured) {
         .await,
     );
     real.rest(
+        "user",
+        StatusCode::OK,
+        s.call(
+            Method::PATCH,
+            "/api/v1/users/me",
+            Some(json!({"profile_links": [{"name": "Home", "url": "https://ada.example"}]})),
+            Some(&ada),
+        )
+        .await,
+    );
+    real.rest(
         "user-page",
         StatusCode::OK,
         s.get("/api/v1/users?q=ad&limit=2", &ada).await,
