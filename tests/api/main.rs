@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+#[allow(dead_code)] // shared with federation-tests, which uses `federation`
 mod doc_examples;
 mod ws_client;
 
