@@ -10,6 +10,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod contacts;
+mod deliveries;
+#[path = "../tests/api/doc_examples.rs"]
+#[allow(dead_code)] // shared with tests/api, which checks the other examples
+mod doc_examples;
 mod fedify;
 mod fixtures;
 mod games;

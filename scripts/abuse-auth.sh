@@ -2,7 +2,7 @@
 # Abuse probe for accounts (issue 12): against a release build on loopback,
 # 256 concurrent wrong logins (server RSS idle / peak / after), then a flood
 # of sign-ups from one address (how many were accepted), on SQLite.
-#   scripts/abuse-auth.sh [path/to/confab]   (default target/release/confab;
+#   scripts/abuse-auth.sh [path/to/confab]   (default: the release build in cargo's target directory;
 #   needs: cargo build --release --bin confab)
 # Environment: LOGINS (256), SIGNUPS (1000), PARALLEL sign-up clients (16),
 # SERVER_ARGS: extra server flags (e.g. "--password-hash-concurrency 256
@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ulimit -n 20000 2>/dev/null || true
-bin=${1:-target/release/confab}
+bin=${1:-$(scripts/target-dir)/release/confab}
 logins=${LOGINS:-256}
 signups=${SIGNUPS:-1000}
 parallel=${PARALLEL:-16}

@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ulimit -n 20000
-bin=${CONFAB_BIN:-target/release/confab}
+bin=${CONFAB_BIN:-$(scripts/target-dir)/release/confab}
 work=$(mktemp -d)
 port=18190
 write_timeout=10

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ulimit -n 20000
-bin=target/release
+bin=$(scripts/target-dir)/release
 work=$(mktemp -d)
 port=18090
 pgdb="confab_bench_$$"

@@ -5,13 +5,14 @@
 #
 #   scripts/schemathesis.sh [database-url]   (default: a temporary SQLite file)
 #
-# Needs target/debug/confab (cargo build) and `schemathesis` on PATH or in
+# Needs a debug build of confab (cargo build; found in cargo's target
+# directory, so $CARGO_TARGET_DIR is honoured, or given as $CONFAB_BIN) and `schemathesis` on PATH or in
 # $SCHEMATHESIS (CI installs it in a virtualenv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 st=${SCHEMATHESIS:-schemathesis}
-bin=target/debug/confab
+bin=${CONFAB_BIN:-$(scripts/target-dir)/debug/confab}
 work=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 db=${1:-sqlite://$work/schemathesis.db}

@@ -44,6 +44,8 @@ pub enum Command {
 pub enum UserCommand {
     /// Create a user with a password.
     Create {
+        /// The new user's name: 1-32 letters, digits, `_`, `-` and `.`,
+        /// unique on this server.
         #[arg(long)]
         name: String,
         /// The password; read from CONFAB_NEW_USER_PASSWORD if not given.
@@ -116,7 +118,10 @@ pub enum IpRuleCommand {
         note: String,
     },
     /// Remove the rule with this id.
-    Remove { id: i64 },
+    Remove {
+        /// The rule's id, as `ip-rule list` shows it.
+        id: i64,
+    },
 }
 
 /// Who may sign up at `/api/v1/auth/register`.
@@ -879,6 +884,27 @@ fn apply_file_defaults(
 mod tests {
     use super::*;
     use std::io::Write;
+
+    /// Every option and argument of `confab` and of each subcommand, at any
+    /// depth, says what it is for in `--help`.
+    #[test]
+    fn every_argument_of_every_subcommand_has_help() {
+        fn undocumented(cmd: &clap::Command, path: &str, out: &mut Vec<String>) {
+            for arg in cmd.get_arguments() {
+                if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                    out.push(format!("{path} {}", arg.get_id()));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                undocumented(sub, &format!("{path} {}", sub.get_name()), out);
+            }
+        }
+        let mut cmd = Cli::command();
+        cmd.build();
+        let mut missing = Vec::new();
+        undocumented(&cmd, "confab", &mut missing);
+        assert!(missing.is_empty(), "arguments without help: {missing:?}");
+    }
 
     #[test]
     fn defaults() {

@@ -97,9 +97,10 @@ impl AppState {
         let port = Arc::new(apub::port::Port::new(queue.clone()));
         let hashing = HashPool::new(config.password_hash_concurrency, config.password_hash_queue)
             .map_err(StartupError::Threads)?;
+        let hub = Arc::new(Hub::default());
         let chat = Chat::new(
             db.clone(),
-            Arc::new(InProcessBus::new()),
+            Arc::new(InProcessBus::with_listener(hub.clone())),
             policy,
             limits,
             hashing,
@@ -112,8 +113,6 @@ impl AppState {
             Arc::downgrade(&chat),
             Duration::from_secs(config.ip_rules_reload_s),
         ));
-        let hub = Arc::new(Hub::default());
-        tokio::spawn(hub.clone().run(chat.events().subscribe()));
         let outgoing = crate::outgoing::Outgoing::new(&config)
             .map_err(|e| StartupError::Federation(e.to_string()))?;
         let delivery = Arc::new(apub::delivery::Delivery::new(

@@ -13,10 +13,11 @@ use axum::http::StatusCode;
 use axum::Json;
 
 /// # `GET /api/v1/messages/{message}/deliveries`
-/// Per-recipient delivery state of a message the caller wrote to remote users.
+/// Per-recipient delivery state of a message the caller wrote to remote
+/// users: per inbox, the state of its latest version and every activity.
 #[utoipa::path(get, path = "/api/v1/messages/{message}/deliveries", tag = "federation", security(("bearer" = [])),
     params(("message" = String, Path, description = "Message id")),
-    responses((status = 200, description = "One entry per remote inbox", body = Vec<Delivery>), ReadErrors))]
+    responses((status = 200, description = "One entry per remote inbox: the state of the newest activity about the message there, and every activity sent to it", body = Vec<Delivery>), ReadErrors))]
 pub async fn deliveries(
     State(state): State<AppState>,
     Auth(caller): Auth,

@@ -488,6 +488,7 @@ impl Delivery {
         let now = Utc::now().naive_utc();
         let attempt = |state, next_attempt_at, error| Attempt {
             id: row.id,
+            host: row.host.clone(),
             state,
             next_attempt_at,
             error,
@@ -495,14 +496,16 @@ impl Delivery {
         };
         match outcome {
             Outcome::Delivered => {
+                let health = healthy(&row.host, Some(now), now);
                 if host.failures > 0 || host.retry_at.is_some() {
-                    let health = healthy(&row.host, Some(now), now);
                     let mut conn = self.db.write().await?;
                     rows::save_host(&mut conn, &health).await?;
                     rows::wake_host(&mut conn, &row.host, now).await?;
-                    self.set_health(health);
                     self.handoff.poll();
                 }
+                // In memory at once (a failure saved next keeps it); in the
+                // database with the attempt's batch (`record_all`).
+                self.set_health(health);
                 let _ = self.outcomes.send(attempt("delivered", now, None));
             }
             Outcome::Refused(error) => {

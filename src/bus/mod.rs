@@ -4,7 +4,8 @@
 //!
 //! Must not import `api`, `ws` or `apub`.
 
-use crate::chat::events::{ChatEvent, EventBus};
+use crate::chat::events::{ChatEvent, EventBus, LocalListener};
+use std::sync::{Arc, Mutex};
 use tokio::sync::broadcast;
 
 /// How many events a slow subscriber may fall behind before it is told it
@@ -14,12 +15,31 @@ const CAPACITY: usize = 4096;
 /// Delivers events to subscribers in this process only.
 pub struct InProcessBus {
     sender: broadcast::Sender<ChatEvent>,
+    /// Handed each event before `publish` returns (the WebSocket hub).
+    local: Option<Arc<dyn LocalListener>>,
+    /// Held while an event is handed on, so every listener and subscriber
+    /// sees the events in one order even when threads publish at once.
+    order: Mutex<()>,
 }
 
 impl InProcessBus {
     pub fn new() -> Self {
         let (sender, _) = broadcast::channel(CAPACITY);
-        Self { sender }
+        Self {
+            sender,
+            local: None,
+            order: Mutex::new(()),
+        }
+    }
+
+    /// A bus that hands every event to `listener` inside `publish`, so the
+    /// event has reached it when the publisher goes on (a request's pushes
+    /// are queued before its reply).
+    pub fn with_listener(listener: Arc<dyn LocalListener>) -> Self {
+        Self {
+            local: Some(listener),
+            ..Self::new()
+        }
     }
 }
 
@@ -31,6 +51,10 @@ impl Default for InProcessBus {
 
 impl EventBus for InProcessBus {
     fn publish(&self, event: ChatEvent) {
+        let _order = self.order.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(local) = &self.local {
+            local.on_event(&event);
+        }
         // No subscriber is not an error: nobody is listening right now.
         let _ = self.sender.send(event);
     }
@@ -63,5 +87,29 @@ mod tests {
                 ChatEvent::UserDeleted { user: u2 }
             );
         }
+    }
+
+    /// Records what it is handed.
+    #[derive(Default)]
+    struct Seen(Mutex<Vec<ChatEvent>>);
+
+    impl LocalListener for Seen {
+        fn on_event(&self, event: &ChatEvent) {
+            self.0.lock().unwrap().push(event.clone());
+        }
+    }
+
+    #[test]
+    fn the_local_listener_has_each_event_when_publish_returns() {
+        let seen = Arc::new(Seen::default());
+        let bus = InProcessBus::with_listener(seen.clone());
+        let user = UserId::new();
+        bus.publish(ChatEvent::UserCreated { user });
+        assert_eq!(
+            *seen.0.lock().unwrap(),
+            vec![ChatEvent::UserCreated { user }]
+        );
+        bus.publish(ChatEvent::UserDeleted { user });
+        assert_eq!(seen.0.lock().unwrap().len(), 2);
     }
 }

@@ -135,6 +135,14 @@ pub enum Notice {
     },
 }
 
+/// Receives every event of this node synchronously, inside
+/// [`EventBus::publish`]: the WebSocket hub, so that a push is in its
+/// sessions' queues when `publish` returns (`docs/protocol.md`, ordering).
+pub trait LocalListener: Send + Sync {
+    /// Handles `event`; must not block and must not publish.
+    fn on_event(&self, event: &ChatEvent);
+}
+
 /// Publishes events to every subscriber on every node.
 pub trait EventBus: Send + Sync {
     /// Sends `event` to all current subscribers; never blocks.

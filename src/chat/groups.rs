@@ -230,14 +230,15 @@ impl Chat {
         rows::update(&mut conn, id, &update).await?;
         let conversation = self.load_conversation(&mut conn, id).await?;
         drop(conn);
-        self.notify(
-            conversation.member_ids(),
-            Notice::ConversationUpdated(conversation.clone()),
-        );
+        // The system line, then the state change (`docs/protocol.md`).
         if let Some(name) = renamed {
             let what = serde_json::json!({"action": "renamed", "name": name});
             self.system_message(&conversation, actor, what).await?;
         }
+        self.notify(
+            conversation.member_ids(),
+            Notice::ConversationUpdated(conversation.clone()),
+        );
         self.federate_group(id, vec![]).await?;
         Ok(conversation)
     }
@@ -317,16 +318,19 @@ impl Chat {
         self.cache.forget_conversation(id);
         let conversation = self.load_conversation(&mut conn, id).await?;
         drop(conn);
+        // New members learn of the conversation before any of its messages;
+        // then everyone gets the system lines, then the earlier members the
+        // state change (`docs/protocol.md`).
         self.notify(
             users.clone(),
             Notice::ConversationCreated(conversation.clone()),
         );
-        let old: Vec<UserId> = before.member_ids();
-        self.notify(old, Notice::ConversationUpdated(conversation.clone()));
         for user in &users {
             let what = serde_json::json!({"action": "member_added", "user": user});
             self.system_message(&conversation, actor, what).await?;
         }
+        let old: Vec<UserId> = before.member_ids();
+        self.notify(old, Notice::ConversationUpdated(conversation.clone()));
         self.federate_group(id, vec![]).await?;
         self.approve_requests_of(id, &users).await?;
         Ok(conversation)
@@ -384,12 +388,12 @@ impl Chat {
             vec![target],
             Notice::ConversationRemoved { conversation: id },
         );
+        let what = serde_json::json!({"action": action, "user": target});
+        self.system_message(&conversation, actor, what).await?;
         self.notify(
             conversation.member_ids(),
             Notice::ConversationUpdated(conversation.clone()),
         );
-        let what = serde_json::json!({"action": action, "user": target});
-        self.system_message(&conversation, actor, what).await?;
         self.federate_group(id, vec![target]).await?;
         Ok(conversation)
     }

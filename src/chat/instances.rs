@@ -4,7 +4,7 @@
 
 use super::principal::Principal;
 use super::{Chat, ChatError, ChatResult};
-use crate::db::deliveries as delivery_rows;
+use crate::db::deliveries::{self as delivery_rows, DeliveryRow};
 use crate::db::federation::{self as federation_rows, InstanceBlockRow};
 use crate::db::ids::{MessageId, UserId};
 use crate::db::messages as message_rows;
@@ -54,17 +54,111 @@ pub enum DeliveryState {
     Failed,
 }
 
-/// One recipient inbox of a message.
+/// One recipient inbox of a message: the state of the message's latest
+/// version there (its newest activity), and every activity sent to it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Delivery {
     /// The remote user it is for (on a shared inbox: one of them).
     pub recipient: Option<UserId>,
     pub inbox: String,
+    /// The newest activity's state: whether the inbox has the message as
+    /// it is now.
     pub state: DeliveryState,
     pub attempts: i32,
-    /// Why the last attempt failed.
+    /// Why the newest activity's last attempt failed.
     pub last_error: Option<String>,
     pub updated_at: DateTime<Utc>,
+    /// Every activity about the message sent to this inbox, oldest first
+    /// (`Create`, then an `Update` per edit, a `Delete`); the last one is
+    /// the one described above.
+    pub activities: Vec<ActivityDelivery>,
+}
+
+/// One activity about a message, delivered to one inbox.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ActivityDelivery {
+    /// The activity's id.
+    pub activity: String,
+    /// The change it carries: `Create`, `Update` or `Delete` (for a
+    /// group hosted here, the activity its `Announce` relays).
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub state: DeliveryState,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl ActivityDelivery {
+    fn from_row(row: DeliveryRow) -> Self {
+        Self {
+            kind: activity_type(&row.body),
+            activity: row.activity_id,
+            state: match row.state.as_str() {
+                "delivered" => DeliveryState::Delivered,
+                "retrying" => DeliveryState::Retrying,
+                "failed" => DeliveryState::Failed,
+                _ => DeliveryState::Queued,
+            },
+            attempts: row.attempts,
+            last_error: row.last_error,
+            updated_at: row.updated_at.and_utc(),
+        }
+    }
+}
+
+/// The change a stored activity makes: its `type`, or for a group's relay
+/// (`Announce`) the type of the activity it carries.
+fn activity_type(body: &str) -> String {
+    #[derive(Deserialize)]
+    struct Typed {
+        #[serde(rename = "type")]
+        kind: String,
+        #[serde(default)]
+        object: Option<serde_json::Value>,
+    }
+    let Ok(typed) = serde_json::from_str::<Typed>(body) else {
+        return String::new();
+    };
+    let inner = typed
+        .object
+        .as_ref()
+        .and_then(|o| o.get("type"))
+        .and_then(|t| t.as_str());
+    match (typed.kind.as_str(), inner) {
+        ("Announce", Some(inner)) => inner.to_owned(),
+        _ => typed.kind,
+    }
+}
+
+/// Groups delivery rows (oldest first) by inbox, in the order each inbox
+/// was first delivered to.
+fn per_inbox(rows: Vec<DeliveryRow>) -> Vec<Delivery> {
+    let mut out: Vec<Delivery> = vec![];
+    for row in rows {
+        let recipient = row.recipient_id;
+        let inbox = row.inbox.clone();
+        let activity = ActivityDelivery::from_row(row);
+        match out.iter_mut().find(|d| d.inbox == inbox) {
+            Some(entry) => {
+                entry.state = activity.state;
+                entry.attempts = activity.attempts;
+                entry.last_error = activity.last_error.clone();
+                entry.updated_at = activity.updated_at;
+                entry.activities.push(activity);
+            }
+            None => out.push(Delivery {
+                recipient,
+                inbox,
+                state: activity.state,
+                attempts: activity.attempts,
+                last_error: activity.last_error.clone(),
+                updated_at: activity.updated_at,
+                activities: vec![activity],
+            }),
+        }
+    }
+    out
 }
 
 /// A blocked instance.
@@ -126,7 +220,8 @@ fn normalise_domain(domain: &str) -> ChatResult<String> {
 }
 
 impl Chat {
-    /// Where a message the caller wrote has been delivered.
+    /// Where a message the caller wrote has been delivered: one entry per
+    /// remote inbox.
     pub async fn message_deliveries(
         &self,
         user: UserId,
@@ -138,22 +233,7 @@ impl Chat {
             .filter(|m| m.author_id == Some(user))
             .ok_or(ChatError::NotFound("message"))?;
         let rows = delivery_rows::for_message(&mut conn, row.id).await?;
-        Ok(rows
-            .into_iter()
-            .map(|d| Delivery {
-                recipient: d.recipient_id,
-                inbox: d.inbox,
-                state: match d.state.as_str() {
-                    "delivered" => DeliveryState::Delivered,
-                    "retrying" => DeliveryState::Retrying,
-                    "failed" => DeliveryState::Failed,
-                    _ => DeliveryState::Queued,
-                },
-                attempts: d.attempts,
-                last_error: d.last_error,
-                updated_at: d.updated_at.and_utc(),
-            })
-            .collect())
+        Ok(per_inbox(rows))
     }
 
     /// How many deliveries are in each of `states`, for the metrics.
@@ -253,5 +333,61 @@ fn block_view(row: InstanceBlockRow) -> InstanceBlock {
         domain: row.domain,
         reason: row.reason,
         created_at: row.created_at.and_utc(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::ids::DeliveryId;
+
+    fn row(inbox: &str, body: &str, state: &str, minute: u32) -> DeliveryRow {
+        let at = chrono::NaiveDate::from_ymd_opt(2026, 12, 7)
+            .and_then(|d| d.and_hms_opt(5, minute, 0))
+            .unwrap();
+        DeliveryRow {
+            id: DeliveryId::new(),
+            activity_id: format!("https://alpha.example/activities/{minute}"),
+            signer: "https://alpha.example/users/ada".into(),
+            inbox: inbox.into(),
+            host: "beta.example".into(),
+            body: body.into(),
+            message_id: None,
+            recipient_id: None,
+            state: state.into(),
+            attempts: 1,
+            next_attempt_at: at,
+            last_error: None,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    #[test]
+    fn an_edit_adds_an_activity_to_its_inbox_entry() {
+        let beta = "https://beta.example/inbox";
+        let gamma = "https://gamma.example/inbox";
+        let entries = per_inbox(vec![
+            row(beta, r#"{"type":"Create"}"#, "delivered", 1),
+            row(gamma, r#"{"type":"Create"}"#, "delivered", 1),
+            row(beta, r#"{"type":"Update"}"#, "retrying", 2),
+        ]);
+        assert_eq!(entries.len(), 2);
+        assert_eq!(entries[0].inbox, beta);
+        assert_eq!(entries[0].state, DeliveryState::Retrying, "the newest");
+        let kinds: Vec<&str> = entries[0]
+            .activities
+            .iter()
+            .map(|a| a.kind.as_str())
+            .collect();
+        assert_eq!(kinds, ["Create", "Update"]);
+        assert_eq!(entries[1].activities.len(), 1);
+    }
+
+    #[test]
+    fn a_relay_shows_the_change_it_carries() {
+        let relay = r#"{"type":"Announce","object":{"type":"Delete","object":"x"}}"#;
+        assert_eq!(activity_type(relay), "Delete");
+        assert_eq!(activity_type(r#"{"type":"Update","object":"x"}"#), "Update");
     }
 }

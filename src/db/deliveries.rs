@@ -200,7 +200,8 @@ pub async fn any_for_message(conn: &mut DbConn<'_>, message: MessageId) -> Resul
     Ok(found.is_some())
 }
 
-/// Delivery rows of one message, for its per-recipient state.
+/// Delivery rows of one message (every activity about it), oldest first,
+/// for its per-recipient state.
 pub async fn for_message(
     conn: &mut DbConn<'_>,
     message: MessageId,
@@ -208,7 +209,7 @@ pub async fn for_message(
     let rows = with_conn!(conn, |c| {
         deliveries::table
             .filter(deliveries::message_id.eq(message))
-            .order(deliveries::created_at)
+            .order((deliveries::created_at, deliveries::id))
             .select(DeliveryRow::as_select())
             .load(c)
             .await
@@ -276,6 +277,9 @@ pub async fn count_in_state(conn: &mut DbConn<'_>, state: &str) -> Result<i64, D
 #[derive(Debug, Clone)]
 pub struct Attempt {
     pub id: DeliveryId,
+    /// The row's host: a `delivered` attempt records the host's last
+    /// success in the same commit.
+    pub host: String,
     /// `delivered`, `retrying` or `failed`.
     pub state: &'static str,
     pub next_attempt_at: NaiveDateTime,
@@ -283,13 +287,51 @@ pub struct Attempt {
     pub at: NaiveDateTime,
 }
 
-/// Records many attempts with one commit (on SQLite in one blocking call).
+/// Per host with a `delivered` attempt among `attempts`, the row recording
+/// its latest success: a host first seen succeeding is listed with no
+/// failures; for a known host only `last_success_at` moves (its failure
+/// count is the worker's to reset).
+fn successes(attempts: &[Attempt]) -> Vec<HostRow> {
+    let mut latest: std::collections::BTreeMap<&str, NaiveDateTime> = Default::default();
+    for a in attempts.iter().filter(|a| a.state == "delivered") {
+        let at = latest.entry(&a.host).or_insert(a.at);
+        *at = (*at).max(a.at);
+    }
+    latest
+        .into_iter()
+        .map(|(host, at)| HostRow {
+            host: host.to_owned(),
+            failures: 0,
+            retry_at: None,
+            last_success_at: Some(at),
+            updated_at: at,
+        })
+        .collect()
+}
+
+/// Records many attempts, and the last success of each host delivered to,
+/// with one commit (on SQLite in one blocking call).
 pub async fn record_all(conn: &mut DbConn<'_>, attempts: &[Attempt]) -> Result<(), DbError> {
+    use diesel::upsert::excluded;
+    let hosts = successes(attempts);
+    let success_set = (
+        federation_hosts::last_success_at.eq(excluded(federation_hosts::last_success_at)),
+        federation_hosts::updated_at.eq(excluded(federation_hosts::updated_at)),
+    );
     match conn {
         DbConn::Postgres(c) => {
             use diesel_async::AsyncConnection;
             let attempts = attempts.to_vec();
             c.transaction(async |c| {
+                for host in &hosts {
+                    diesel::insert_into(federation_hosts::table)
+                        .values(host)
+                        .on_conflict(federation_hosts::host)
+                        .do_update()
+                        .set(success_set)
+                        .execute(c)
+                        .await?;
+                }
                 for a in &attempts {
                     diesel::update(deliveries::table.find(a.id))
                         .set((
@@ -310,6 +352,16 @@ pub async fn record_all(conn: &mut DbConn<'_>, attempts: &[Attempt]) -> Result<(
             let attempts = attempts.to_vec();
             c.spawn_blocking(move |sync| {
                 diesel::Connection::transaction(sync, |sync| {
+                    for host in &hosts {
+                        diesel::RunQueryDsl::execute(
+                            diesel::insert_into(federation_hosts::table)
+                                .values(host)
+                                .on_conflict(federation_hosts::host)
+                                .do_update()
+                                .set(success_set),
+                            sync,
+                        )?;
+                    }
                     for a in &attempts {
                         diesel::RunQueryDsl::execute(
                             diesel::update(deliveries::table.find(a.id)).set((

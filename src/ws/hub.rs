@@ -1,16 +1,17 @@
-//! The registry of live sessions on this node and the fan-out task: each
-//! event is serialised once and queued to every session of its audience.
-//! A session whose queue is full is cut off (it reconnects and catches up);
-//! it stays registered, and counts toward the user's cap, until its socket
-//! is gone.
+//! The registry of live sessions on this node and the fan-out: each event
+//! is serialised once and queued to every session of its audience while it
+//! is published (the hub is the bus's [`LocalListener`]), so a request's
+//! pushes are queued before its reply is written. A session whose queue is
+//! full is cut off (it reconnects and catches up); it stays registered, and
+//! counts toward the user's cap, until its socket is gone.
 
-use crate::chat::events::{ChatEvent, SessionEnd};
+use crate::chat::events::{ChatEvent, LocalListener, SessionEnd};
 use crate::db::ids::UserId;
 use axum::extract::ws::Utf8Bytes;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::mpsc;
 
 pub use crate::chat::presence::SessionId;
 
@@ -158,43 +159,26 @@ impl Hub {
             }
         }
     }
+}
 
-    /// Cuts every session off, so each closes and its client resyncs.
-    fn cut_off_all(&self) {
-        let mut sessions = self.write();
-        for entry in sessions.values_mut().flatten() {
-            entry.queue = None;
-        }
-    }
-
-    /// Fans out every `Notify` event of the bus until the bus closes.
-    pub async fn run(self: Arc<Self>, mut events: broadcast::Receiver<ChatEvent>) {
-        loop {
-            match events.recv().await {
-                Ok(ChatEvent::Notify { audience, notice }) => {
-                    match serde_json::to_string(&notice) {
-                        Ok(json) => self.deliver(&audience, &Utf8Bytes::from(json)),
-                        Err(e) => tracing::error!("cannot serialise a notice: {e}"),
-                    }
-                }
-                Ok(ChatEvent::UserDeleted { user }) => {
-                    self.close_user(user, SessionEnd::AccountDeleted.as_str(), None)
-                }
-                Ok(ChatEvent::SessionsEnded {
-                    user,
-                    reason,
-                    below_generation,
-                }) => self.close_user(user, reason.as_str(), below_generation),
-                Ok(_) => {}
-                Err(broadcast::error::RecvError::Lagged(n)) => {
-                    tracing::error!(
-                        missed = n,
-                        "hub fell behind the event bus; closing all sessions so they resync"
-                    );
-                    self.cut_off_all();
-                }
-                Err(broadcast::error::RecvError::Closed) => break,
+impl LocalListener for Hub {
+    /// Queues a `Notify` to its audience's sessions; closes the sessions an
+    /// account change ends.
+    fn on_event(&self, event: &ChatEvent) {
+        match event {
+            ChatEvent::Notify { audience, notice } => match serde_json::to_string(notice) {
+                Ok(json) => self.deliver(audience, &Utf8Bytes::from(json)),
+                Err(e) => tracing::error!("cannot serialise a notice: {e}"),
+            },
+            ChatEvent::UserDeleted { user } => {
+                self.close_user(*user, SessionEnd::AccountDeleted.as_str(), None)
             }
+            ChatEvent::SessionsEnded {
+                user,
+                reason,
+                below_generation,
+            } => self.close_user(*user, reason.as_str(), *below_generation),
+            ChatEvent::UserCreated { .. } | ChatEvent::UserUpdated { .. } => {}
         }
     }
 }

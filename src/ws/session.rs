@@ -18,6 +18,8 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 const PING_EVERY: Duration = Duration::from_secs(30);
+/// Most pushes written per flush when the queue wakes the session.
+const FORWARD_BATCH: usize = 256;
 const IDLE_LIMIT: Duration = Duration::from_secs(75);
 /// Close code for a session cut off because it could not keep up (RFC 6455
 /// 1008, policy violation), with the reason `slow_consumer`.
@@ -91,15 +93,15 @@ async fn serve(
     let mut last_seen = Instant::now();
     let mut bucket = TokenBucket::new(f64::from(state.config.ws_requests_per_s));
     loop {
-        // Pushes first: whatever was queued before a request arrived is
-        // written before that request's reply.
+        // Pushes first: whatever was queued before a request arrived, or
+        // while it ran, is written before that request's reply.
         tokio::select! {
             biased;
             pushed = queue.recv() => {
                 let Some(first) = pushed else {
                     return out.close("slow_consumer", Ended::SlowConsumer).await;
                 };
-                match out.forward(first, &mut queue).await {
+                match out.forward(first, &mut queue, FORWARD_BATCH).await {
                     Ok(None) => {}
                     Ok(Some(reason)) => return out.close(reason, Ended::ClosedByServer).await,
                     Err(ended) => return ended,
@@ -115,6 +117,11 @@ async fn serve(
                     Message::Ping(_) | Message::Pong(_) => None,
                 };
                 if let Some(reply) = reply {
+                    // The request's own pushes were queued while it ran
+                    // (the hub queues inside `publish`): they go first.
+                    if let Some(ended) = out.drain(&mut queue).await {
+                        return ended;
+                    }
                     if let Err(ended) = out.send(Message::Text(reply.into())).await {
                         return ended;
                     }
@@ -176,15 +183,30 @@ impl Writer<'_> {
         }
     }
 
-    /// Writes `first` and whatever else is queued, then flushes once;
-    /// returns the reason when the hub asked to close the session.
+    /// Writes what is queued now (not what arrives meanwhile, so a busy
+    /// queue cannot hold a reply back for long), so that a reply written
+    /// next comes after it; `Some` when the session must end.
+    async fn drain(&mut self, queue: &mut mpsc::Receiver<Outbound>) -> Option<Ended> {
+        let queued = queue.len();
+        let first = queue.try_recv().ok()?;
+        match self.forward(first, queue, queued).await {
+            Ok(None) => None,
+            Ok(Some(reason)) => Some(self.close(reason, Ended::ClosedByServer).await),
+            Err(ended) => Some(ended),
+        }
+    }
+
+    /// Writes `first` and up to `budget - 1` more items already queued,
+    /// then flushes once; returns the reason when the hub asked to close
+    /// the session.
     async fn forward(
         &mut self,
         first: Outbound,
         queue: &mut mpsc::Receiver<Outbound>,
+        budget: usize,
     ) -> Result<Option<&'static str>, Ended> {
         let mut next = Some(first);
-        let mut budget = 256;
+        let mut budget = budget;
         while let Some(item) = next.take() {
             match item {
                 Outbound::Frame(frame) => {
@@ -195,7 +217,7 @@ impl Writer<'_> {
                     return Ok(Some(reason));
                 }
             }
-            budget -= 1;
+            budget = budget.saturating_sub(1);
             if budget > 0 {
                 next = queue.try_recv().ok();
             }

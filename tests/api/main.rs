@@ -5,6 +5,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+#[allow(dead_code)] // shared with federation-tests, which uses `federation`
+mod doc_examples;
 mod ws_client;
 
 mod abuse;
@@ -12,10 +14,12 @@ mod accounts;
 mod apub;
 mod auth;
 mod chat;
+mod docs;
 mod errors;
 mod ip_rules;
 mod limits;
 mod operations;
+mod ordering;
 mod reports;
 mod roles;
 mod signatures;

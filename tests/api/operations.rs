@@ -605,3 +605,38 @@ fn backup_refuses_postgres_and_names_pg_dump() {
     assert!(stderr.contains("pg_dump"), "{stderr}");
     assert!(!copy.exists());
 }
+
+/// The scripts find the binaries cargo built wherever cargo put them
+/// (`CARGO_TARGET_DIR` honoured): none names `target/debug` or
+/// `target/release` itself, and `scripts/target-dir` follows the variable.
+#[test]
+fn scripts_find_binaries_in_cargos_target_directory() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let mut scripts: Vec<std::path::PathBuf> = std::fs::read_dir(format!("{root}/scripts"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    scripts.push(format!("{root}/.ci/run").into());
+    for path in scripts {
+        let text = std::fs::read_to_string(&path).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            let code = line.split('#').next().unwrap_or_default();
+            assert!(
+                !code.contains("target/debug") && !code.contains("target/release"),
+                "{}:{}: a hard-coded target directory: {line}",
+                path.display(),
+                n + 1
+            );
+        }
+    }
+    let elsewhere = tempfile::tempdir().unwrap();
+    let out = Command::new(format!("{root}/scripts/target-dir"))
+        .env("CARGO_TARGET_DIR", elsewhere.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap().trim(),
+        elsewhere.path().to_str().unwrap()
+    );
+}

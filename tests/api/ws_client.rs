@@ -152,6 +152,12 @@ impl WsClient {
         assert!(found.is_empty(), "unexpected {kind}: {found:?}");
     }
 
+    /// The pushes received so far and not yet taken, in arrival order (as
+    /// whole frames), leaving none buffered.
+    pub fn take_pushes(&mut self) -> Vec<Value> {
+        self.pushes.drain(..).collect()
+    }
+
     /// Drops buffered pushes.
     pub fn clear(&mut self) {
         self.pushes.clear();

@@ -1,6 +1,8 @@
 // Starts a real confab server for a test: a free port on 127.0.0.1, a
 // fresh SQLite database in a temporary folder, and the binary named by
-// CONFAB_BIN (default: target/debug/confab of this repository). Its public
+// CONFAB_BIN (default: debug/confab in CARGO_TARGET_DIR, or in this
+// repository's target/ when that is unset; scripts/test sets CONFAB_BIN from
+// cargo metadata, which also knows a target-dir from cargo config). Its public
 // domain is 127.0.0.1:<port>, or <host>:<port> for servers that federate
 // (federation tells servers apart by host name, not by port).
 
@@ -12,7 +14,8 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const binary = process.env.CONFAB_BIN ? resolve(process.env.CONFAB_BIN) : join(repo, "target", "debug", "confab");
+const targetDir = process.env.CARGO_TARGET_DIR ? resolve(repo, process.env.CARGO_TARGET_DIR) : join(repo, "target");
+const binary = process.env.CONFAB_BIN ? resolve(process.env.CONFAB_BIN) : join(targetDir, "debug", "confab");
 
 /** @returns {Promise<number>} a port nothing listens on right now */
 export function freePort() {
