@@ -15,6 +15,7 @@ mod fixtures;
 mod games;
 mod groups;
 mod guard;
+mod presence;
 mod proofs;
 mod reports;
 mod rig;
