@@ -66,8 +66,9 @@ pub struct OtherActivity {
 /// the activity was malformed. (`Announce`, `Add` and `Remove` are not
 /// listed: other servers use them for boosts and pinned posts, which Confab
 /// ignores.)
-const HANDLED: [&str; 9] = [
+const HANDLED: [&str; 11] = [
     "Follow", "Accept", "Reject", "Undo", "Block", "Create", "Update", "Delete", "Flag",
+    "Presence", "Typing",
 ];
 
 /// Object types that Confab reads in the activities above. One of those
@@ -482,12 +483,12 @@ mod tests {
             InboxActivity::from_json(json.to_string().as_bytes()).unwrap(),
             InboxActivity::Presence(_)
         ));
-        // An unknown status is malformed, not a Presence.
+        // An unknown status is malformed (400), not a Presence.
         let bad = presence.replace("\"away\"", "\"busy\"");
-        assert!(matches!(
-            InboxActivity::from_json(bad.as_bytes()).unwrap(),
-            InboxActivity::Other(_)
-        ));
+        let InboxActivity::Other(other) = InboxActivity::from_json(bad.as_bytes()).unwrap() else {
+            panic!("a Presence with an unknown status is not a Presence");
+        };
+        assert!(other.is_malformed());
         let typing = typing::Typing::new(
             Url::parse("https://beta.example/users/bob/typing/1").unwrap(),
             Url::parse("https://beta.example/users/bob").unwrap(),
