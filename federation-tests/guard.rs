@@ -176,6 +176,7 @@ impl Guarded {
             ed25519_private_key: None,
             suspended_at: None,
             token_generation: 0,
+            share_presence_remote: true,
         };
         confab::db::users::upsert_remote(&mut db.write().await.unwrap(), &row)
             .await

@@ -62,6 +62,7 @@ impl Instance {
                 resolve,
             ])
             .args(["--federation-retry-base-s", "1", "--log", "warn"])
+            .args(["--federation-presence-refresh-s", "2"])
             .env_remove("DATABASE_URL")
             .env_remove("CONFAB_DATABASE_URL")
             .stdout(Stdio::null())

@@ -584,6 +584,18 @@ pub struct Config {
     )]
     pub federation_host_concurrency: usize,
 
+    /// How often, in seconds, a connected user's presence is announced
+    /// again to their contacts' servers; each announcement holds for three
+    /// intervals, so a remote user whose server falls silent looks offline
+    /// within three intervals.
+    #[arg(
+        long,
+        env = "CONFAB_FEDERATION_PRESENCE_REFRESH_S",
+        default_value_t = 60,
+        global = true
+    )]
+    pub federation_presence_refresh_s: u64,
+
     /// How long to wait for open requests on shutdown, in seconds.
     #[arg(
         long,
@@ -734,6 +746,11 @@ impl Config {
             return Err(ConfigError(
                 "federation_resolve is for test rigs and needs federation_allow_private = true"
                     .into(),
+            ));
+        }
+        if self.federation_presence_refresh_s == 0 || self.federation_presence_refresh_s > 300 {
+            return Err(ConfigError(
+                "federation_presence_refresh_s must be 1 to 300 seconds".into(),
             ));
         }
         if self.federation_retry_base_s == 0 || self.federation_max_attempts == 0 {

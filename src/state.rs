@@ -94,7 +94,20 @@ impl AppState {
         };
         let config = Arc::new(config);
         let queue = Arc::new(apub::outbox::Queue::new(db.clone(), config.clone()));
-        let port = Arc::new(apub::port::Port::new(queue.clone()));
+        let outgoing = crate::outgoing::Outgoing::new(&config)
+            .map_err(|e| StartupError::Federation(e.to_string()))?;
+        let delivery = Arc::new(apub::delivery::Delivery::new(
+            db.clone(),
+            outgoing.clone(),
+            config.clone(),
+            queue.handoff.clone(),
+        ));
+        let signals = Arc::new(apub::signals::Signals::new(
+            queue.clone(),
+            delivery.clone(),
+            config.clone(),
+        ));
+        let port = Arc::new(apub::port::Port::new(queue.clone(), signals));
         let hashing = HashPool::new(config.password_hash_concurrency, config.password_hash_queue)
             .map_err(StartupError::Threads)?;
         let hub = Arc::new(Hub::default());
@@ -113,13 +126,9 @@ impl AppState {
             Arc::downgrade(&chat),
             Duration::from_secs(config.ip_rules_reload_s),
         ));
-        let outgoing = crate::outgoing::Outgoing::new(&config)
-            .map_err(|e| StartupError::Federation(e.to_string()))?;
-        let delivery = Arc::new(apub::delivery::Delivery::new(
-            db,
-            outgoing.clone(),
-            config.clone(),
-            queue.handoff.clone(),
+        tokio::spawn(crate::chat::presence::presence_ticker(
+            Arc::downgrade(&chat),
+            Duration::from_secs(config.federation_presence_refresh_s),
         ));
         tokio::spawn(delivery.run());
         tokio::spawn(apub::inbox::forget_old_activities(chat.db().clone()));

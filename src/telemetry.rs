@@ -113,6 +113,14 @@ fn describe() {
         "Delivery attempts by host and outcome (delivered, refused, transient)."
     );
     describe_counter!(
+        "confab_ephemeral_sends_total",
+        "Presence and typing activities sent, by outcome of their one attempt."
+    );
+    describe_counter!(
+        "confab_ephemeral_dropped_total",
+        "Presence and typing signals dropped: too many were being sent."
+    );
+    describe_counter!(
         "confab_inbox_activities_total",
         "Signed activities received, by outcome: accepted, or the error code."
     );

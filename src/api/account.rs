@@ -1,11 +1,12 @@
 //! The caller's own account security (password change, ending other
-//! sessions) and what admins and moderators do to accounts (password
-//! resets, suspensions).
+//! sessions) and settings (presence sharing), and what admins and
+//! moderators do to accounts (password resets, suspensions).
 
 use super::auth::{session, Session};
 use super::extract::{ApiJson, Auth, ClientIp};
-use super::{TooManyRequests, WriteErrors};
+use super::{ReadErrors, TooManyRequests, WriteErrors};
 use crate::chat::accounts::{Denial, PasswordChange, PasswordReset};
+use crate::chat::presence::{AccountSettings, AccountSettingsChange};
 use crate::chat::principal::Principal;
 use crate::chat::users::User;
 use crate::chat::ChatError;
@@ -74,6 +75,61 @@ pub async fn revoke_sessions(
 ) -> Result<Json<Session>, Error> {
     let user = state.chat.revoke_sessions(&caller).await?;
     Ok(Json(session(&state, user)?))
+}
+
+fn own_account(caller: &Principal) -> Result<crate::db::ids::UserId, Error> {
+    caller.user_id().ok_or_else(|| {
+        ChatError::Forbidden("service tokens have no account settings".into()).into()
+    })
+}
+
+/// # `GET /api/v1/account/settings`
+/// The caller's settings: whether contacts on other servers see their
+/// presence (`share_presence_remote`, on by default).
+#[utoipa::path(
+    get,
+    path = "/api/v1/account/settings",
+    tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller's settings", body = AccountSettings),
+        ReadErrors
+    )
+)]
+pub async fn settings(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+) -> Result<Json<AccountSettings>, Error> {
+    Ok(Json(
+        state.chat.account_settings(own_account(&caller)?).await?,
+    ))
+}
+
+/// # `PATCH /api/v1/account/settings`
+/// Changes the caller's settings; absent fields stay. Turning
+/// `share_presence_remote` off tells the servers of the caller's remote
+/// contacts `offline` at once and sends them nothing more; turning it on
+/// tells them the caller's current status.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/account/settings",
+    tag = "auth",
+    request_body(content = AccountSettingsChange, content_type = "application/json"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller's settings, changed", body = AccountSettings),
+        WriteErrors
+    )
+)]
+pub async fn change_settings(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    ApiJson(change): ApiJson<AccountSettingsChange>,
+) -> Result<Json<AccountSettings>, Error> {
+    let user = own_account(&caller)?;
+    Ok(Json(
+        state.chat.change_account_settings(user, change).await?,
+    ))
 }
 
 /// # `PUT /api/v1/admin/users/{user}/password`

@@ -138,6 +138,7 @@ pub fn router() -> Router<AppState> {
         .routes(routes!(auth::login))
         .routes(routes!(account::change_password))
         .routes(routes!(account::revoke_sessions))
+        .routes(routes!(account::settings, account::change_settings))
         .routes(routes!(account::reset_password))
         .routes(routes!(account::suspend, account::unsuspend))
         .routes(routes!(users::list_users, users::create_user))

@@ -71,6 +71,27 @@ impl Handoff {
     }
 }
 
+/// What one request sends: a stored row, or an ephemeral activity.
+struct Outbound<'a> {
+    /// The local actor whose key signs it.
+    signer: &'a str,
+    /// The inbox's host (with its port).
+    host: &'a str,
+    inbox: &'a str,
+    body: &'a str,
+}
+
+impl<'a> From<&'a DeliveryRow> for Outbound<'a> {
+    fn from(row: &'a DeliveryRow) -> Self {
+        Self {
+            signer: &row.signer,
+            host: &row.host,
+            inbox: &row.inbox,
+            body: &row.body,
+        }
+    }
+}
+
 /// How one attempt ended.
 enum Outcome {
     Delivered,
@@ -110,6 +131,9 @@ pub struct Delivery {
     in_flight: Mutex<HashSet<DeliveryId>>,
     /// Per destination host: its request budget and health.
     hosts: Mutex<HashMap<String, Host>>,
+    /// Per destination host: the budget of ephemeral requests (presence,
+    /// typing), apart from the queue's so neither starves the other.
+    ephemeral: Mutex<HashMap<String, Arc<Semaphore>>>,
     /// Outcomes waiting to be committed, in batches, by the recorder.
     outcomes: mpsc::UnboundedSender<Attempt>,
     pending: Mutex<Option<mpsc::UnboundedReceiver<Attempt>>>,
@@ -140,6 +164,7 @@ impl Delivery {
             backlog: AtomicBool::new(false),
             in_flight: Mutex::default(),
             hosts: Mutex::default(),
+            ephemeral: Mutex::default(),
             outcomes,
             pending: Mutex::new(Some(pending)),
         }
@@ -278,6 +303,44 @@ impl Delivery {
         }
     }
 
+    /// Sends an ephemeral activity once, now, signed by `signer`, to a host
+    /// whose NodeInfo says it runs Confab (others would only ignore it).
+    /// Nothing is stored or retried: a host that is resting after failures
+    /// (see the module docs), or that already has
+    /// `federation_host_concurrency` ephemeral requests in flight, is
+    /// skipped. Returns whether the receiver accepted it.
+    pub async fn send_ephemeral(&self, signer: &str, inbox: &Url, body: &str) -> bool {
+        let host = super::objects::person::host_with_port(inbox);
+        let budget = lock(&self.ephemeral)
+            .entry(host.clone())
+            .or_insert_with(|| {
+                Arc::new(Semaphore::new(
+                    self.config.federation_host_concurrency.max(1),
+                ))
+            })
+            .clone();
+        let Ok(_permit) = budget.try_acquire() else {
+            return false;
+        };
+        let now = Utc::now().naive_utc();
+        match self.host(&host).await {
+            Ok((_, health)) if health.retry_at.is_none_or(|at| at <= now) => {}
+            _ => return false,
+        }
+        if !self.schemes.is_confab(&self.outgoing, &host, inbox).await {
+            return false;
+        }
+        let outbound = Outbound {
+            signer,
+            host: &host,
+            inbox: inbox.as_str(),
+            body,
+        };
+        let outcome = self.send(&outbound).await;
+        metrics::counter!("confab_ephemeral_sends_total", "outcome" => outcome.name()).increment(1);
+        matches!(outcome, Outcome::Delivered)
+    }
+
     /// Sends one row (unless its host is resting) and hands the outcome to
     /// the recorder.
     async fn attempt(&self, row: DeliveryRow) -> Result<(), DbError> {
@@ -291,7 +354,7 @@ impl Delivery {
         let outcome = {
             let _permit = budget.acquire().await;
             let started = std::time::Instant::now();
-            let outcome = self.send(&row).await;
+            let outcome = self.send(&Outbound::from(&row)).await;
             let host = row.host.clone();
             metrics::histogram!("confab_delivery_seconds", "host" => host.clone())
                 .record(started.elapsed().as_secs_f64());
@@ -302,10 +365,10 @@ impl Delivery {
         self.record(&row, health, outcome).await
     }
 
-    async fn send(&self, row: &DeliveryRow) -> Outcome {
-        let scheme = match Url::parse(&row.inbox) {
+    async fn send(&self, row: &Outbound<'_>) -> Outcome {
+        let scheme = match Url::parse(row.inbox) {
             Ok(inbox) if self.config.federation_rfc9421 => {
-                self.schemes.choose(&self.outgoing, &row.host, &inbox).await
+                self.schemes.choose(&self.outgoing, row.host, &inbox).await
             }
             _ => Scheme::Cavage,
         };
@@ -314,7 +377,7 @@ impl Delivery {
         // and from now on.
         let refused = |sent: &Result<_, _>| matches!(sent, Ok(Ok(r)) if matches!(reqwest::Response::status(r).as_u16(), 400 | 401));
         if scheme == Scheme::Rfc9421 && refused(&sent) {
-            self.schemes.remember(&row.host, Scheme::Cavage);
+            self.schemes.remember(row.host, Scheme::Cavage);
             sent = self.send_as(row, Scheme::Cavage).await;
         }
         let sent = match sent {
@@ -386,7 +449,7 @@ impl Delivery {
     /// Signs `row` with `scheme` and sends it; `Err` if it cannot be signed.
     async fn send_as(
         &self,
-        row: &DeliveryRow,
+        row: &Outbound<'_>,
         scheme: Scheme,
     ) -> Result<Result<reqwest::Response, reqwest_middleware::Error>, String> {
         let request = self.signed_request(row, scheme).await?;
@@ -431,15 +494,15 @@ impl Delivery {
 
     async fn signed_request(
         &self,
-        row: &DeliveryRow,
+        row: &Outbound<'_>,
         scheme: Scheme,
     ) -> Result<reqwest::RequestBuilder, String> {
-        let inbox = Url::parse(&row.inbox).map_err(|e| e.to_string())?;
+        let inbox = Url::parse(row.inbox).map_err(|e| e.to_string())?;
         if scheme == Scheme::Rfc9421 {
-            if let Some(key) = self.ed25519_key(&row.signer).await? {
+            if let Some(key) = self.ed25519_key(row.signer).await? {
                 let signed = rfc9421::sign(
                     &key,
-                    &keys::ed25519_key_id(&row.signer),
+                    &keys::ed25519_key_id(row.signer),
                     reqwest::Method::POST,
                     &inbox,
                     Some(row.body.as_bytes()),
@@ -454,15 +517,15 @@ impl Delivery {
                 if let Some(digest) = signed.content_digest {
                     request = request.header("content-digest", digest);
                 }
-                return Ok(request.body(row.body.clone()));
+                return Ok(request.body(row.body.to_owned()));
             }
         }
-        let key = match self.signer.cached(&row.signer) {
+        let key = match self.signer.cached(row.signer) {
             Some(key) => key,
             None => {
-                let pem = self.signing_key(&row.signer).await?;
+                let pem = self.signing_key(row.signer).await?;
                 self.signer
-                    .key(&row.signer, &pem)
+                    .key(row.signer, &pem)
                     .map_err(|e| e.to_string())?
             }
         };
@@ -475,7 +538,7 @@ impl Delivery {
             .outgoing
             .request(reqwest::Method::POST, inbox)
             .header("content-type", ACTIVITY_JSON)
-            .body(row.body.clone());
+            .body(row.body.to_owned());
         Ok(signed.apply(request))
     }
 

@@ -66,6 +66,7 @@ pub fn actor(config: &Config, (public, private): (String, String)) -> Result<Apu
         ed25519_private_key: None,
         suspended_at: None,
         token_generation: 0,
+        share_presence_remote: true,
     };
     ApubUser::from_row(row, &config.public_base())
 }

@@ -29,6 +29,7 @@ pub mod replays;
 pub mod rfc9421;
 pub mod routes;
 pub mod schemes;
+pub mod signals;
 pub mod signing;
 pub mod urls;
 pub mod wire;

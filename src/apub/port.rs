@@ -1,5 +1,6 @@
 //! The [`chat::federation::Federation`](crate::chat::federation::Federation)
-//! port as `apub` implements it: changes go to the outbox [`Queue`], and a
+//! port as `apub` implements it: changes go to the outbox [`Queue`],
+//! presence and typing to [`Signals`] (sent at once, never stored), and a
 //! group hosted elsewhere is fetched through the federation library. The
 //! library's configuration holds the chat (its app data), which holds this
 //! port, so the port is built first and the configuration bound to it
@@ -9,7 +10,8 @@
 use super::context::Federation as Library;
 use super::joins;
 use super::outbox::Queue;
-use crate::chat::federation::{Federation, Outgoing, RemoteGroup};
+use super::signals::Signals;
+use crate::chat::federation::{Federation, Outgoing, RemoteGroup, Signal};
 use crate::chat::{ChatError, ChatResult};
 use std::future::Future;
 use std::pin::Pin;
@@ -19,14 +21,16 @@ use url::Url;
 /// What `chat` holds as its federation port.
 pub struct Port {
     queue: Arc<Queue>,
+    signals: Arc<Signals>,
     /// The federation library's configuration, once it is built.
     library: OnceLock<Weak<Library>>,
 }
 
 impl Port {
-    pub fn new(queue: Arc<Queue>) -> Self {
+    pub fn new(queue: Arc<Queue>, signals: Arc<Signals>) -> Self {
         Self {
             queue,
+            signals,
             library: OnceLock::new(),
         }
     }
@@ -52,6 +56,10 @@ impl Federation for Port {
         change: Outgoing,
     ) -> Pin<Box<dyn Future<Output = ChatResult<()>> + Send + '_>> {
         Box::pin(self.queue.outgoing(change))
+    }
+
+    fn signal(&self, signal: Signal) {
+        self.signals.send(signal);
     }
 
     fn remote_group<'a>(

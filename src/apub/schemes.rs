@@ -4,7 +4,9 @@
 //! Confab: then RFC 9421 with Ed25519, several times cheaper to sign. An
 //! RFC 9421 delivery answered 400 or 401 is sent again with draft-cavage,
 //! and the host keeps draft-cavage from then on. The choice is kept in
-//! memory (a restart asks NodeInfo again).
+//! memory (a restart asks NodeInfo again). What NodeInfo said is kept too:
+//! only Confab servers get presence and typing (a "no" is asked again after
+//! [`RECHECK`], in case the server was only down).
 //!
 //! Imports nothing of Confab's but the guarded client.
 
@@ -12,7 +14,12 @@ use crate::outgoing::Outgoing;
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 use url::Url;
+
+/// How long a host whose NodeInfo did not say Confab (or did not answer)
+/// is taken not to run Confab.
+pub const RECHECK: Duration = Duration::from_secs(600);
 
 /// How a delivery is signed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,10 +31,12 @@ pub enum Scheme {
     Rfc9421,
 }
 
-/// The scheme chosen for each host.
+/// The scheme chosen for each host, and whether it runs Confab.
 #[derive(Default)]
 pub struct Schemes {
     hosts: Mutex<HashMap<String, Scheme>>,
+    /// What each host's NodeInfo said, and when.
+    confab: Mutex<HashMap<String, (bool, Instant)>>,
 }
 
 impl Schemes {
@@ -47,13 +56,35 @@ impl Schemes {
         if let Some(scheme) = self.known(host) {
             return scheme;
         }
-        let scheme = if runs_confab(outgoing, inbox).await {
+        let scheme = if self.is_confab(outgoing, host, inbox).await {
             Scheme::Rfc9421
         } else {
             Scheme::Cavage
         };
         self.remember(host, scheme);
         scheme
+    }
+
+    /// Whether the NodeInfo of the server of `inbox` says it runs Confab
+    /// (a "yes" is kept, a "no" for [`RECHECK`]).
+    pub async fn is_confab(&self, outgoing: &Outgoing, host: &str, inbox: &Url) -> bool {
+        let known = self
+            .confab
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(host)
+            .copied();
+        match known {
+            Some((true, _)) => return true,
+            Some((false, at)) if at.elapsed() < RECHECK => return false,
+            _ => {}
+        }
+        let confab = runs_confab(outgoing, inbox).await;
+        self.confab
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(host.to_owned(), (confab, Instant::now()));
+        confab
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Scheme>> {

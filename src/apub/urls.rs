@@ -94,6 +94,12 @@ impl LocalUrls {
         format!("{}/blocks/{}", self.user(blocker), uuid::Uuid::now_v7())
     }
 
+    /// A new id for local `user`'s ephemeral activity of `kind`
+    /// (`presence`, `typing`); never served, never stored.
+    pub fn new_signal(&self, user: &str, kind: &str) -> String {
+        format!("{}/{kind}/{}", self.user(user), uuid::Uuid::now_v7())
+    }
+
     /// The local follower whose `Follow` (of a user or a group) `id` is.
     pub fn follower<'u>(&self, id: &'u Url) -> Option<&'u str> {
         let rest = self.rest(id, "/users/")?;

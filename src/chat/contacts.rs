@@ -221,6 +221,11 @@ impl Chat {
         drop(conn);
         self.federate_contact(user, ContactChange::Accepted, &row)
             .await?;
+        // A new contact on another server hears the local one's status now,
+        // not at the next announcement.
+        for subject in [user, other] {
+            self.announce_presence(subject).await?;
+        }
         Ok(Contact::from_row(&row, user))
     }
 
@@ -345,7 +350,11 @@ impl Chat {
             active: false,
             undone: lifted.activity_id,
         })
-        .await
+        .await?;
+        for subject in [user, other] {
+            self.announce_presence(subject).await?;
+        }
+        Ok(())
     }
 
     /// Pushes the pair's direct chat again (its read-only flag changed).

@@ -7,8 +7,12 @@
 //! (a group hosted here), since the actor's own server federated the rest.
 //! The port also reads what the domain needs from other servers: a group
 //! hosted elsewhere that a local user asks to join.
+//!
+//! Presence and typing are [`Signal`]s: ephemeral, sent best-effort and at
+//! once, never stored or retried (a lost one is corrected by the next, or
+//! lapses on the receiving server).
 
-use super::views::Rights;
+use super::views::{Rights, Status};
 use super::ChatResult;
 use crate::db::contacts::ContactRow;
 use crate::db::ids::{ConversationId, MessageId, ReportId, UserId};
@@ -116,6 +120,30 @@ pub enum Outgoing {
     },
 }
 
+/// Something live that other servers may show but nobody stores.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Signal {
+    /// Local `user`'s status is now `status`; `recipients` are their
+    /// remote contacts allowed to see it (blocks and blocked instances
+    /// applied, the user shares presence beyond this server).
+    Presence {
+        user: UserId,
+        status: Status,
+        recipients: Vec<UserId>,
+    },
+    /// `user` started or stopped typing in `conversation`; `recipients` are
+    /// its remote members who may be told (blocks applied). Federation
+    /// sends it where this server speaks for the typist: from a local user
+    /// to the other members' servers (or to the host of a group hosted
+    /// elsewhere), and from a group hosted here to its members' servers.
+    Typing {
+        user: UserId,
+        conversation: ConversationId,
+        typing: bool,
+        recipients: Vec<UserId>,
+    },
+}
+
 /// A change to a group hosted elsewhere, asked of its host.
 #[derive(Debug, Clone)]
 pub enum GroupCommand {
@@ -156,6 +184,10 @@ pub trait Federation: Send + Sync {
         &self,
         change: Outgoing,
     ) -> Pin<Box<dyn Future<Output = ChatResult<()>> + Send + '_>>;
+
+    /// Sends `signal` best-effort, without waiting and without storing it:
+    /// a full budget drops it rather than queueing.
+    fn signal(&self, signal: Signal);
 
     /// Fetches the group whose id is `group` from its server (refusing
     /// private addresses outside test rigs). A group hosted here is

@@ -3,7 +3,7 @@
 
 use super::cache::Access;
 use super::events::Notice;
-use super::federation::{MessageChange, Outgoing};
+use super::federation::{MessageChange, Outgoing, Signal};
 use super::validate;
 use super::views::{ConversationKind, Message, Rights};
 use super::writer::Stored;
@@ -19,6 +19,12 @@ use std::sync::Arc;
 use utoipa::ToSchema;
 
 pub const HISTORY_MAX: i64 = 100;
+/// Typing notices per user that cross this server's edge (sent for a local
+/// user, or received for a remote one): a burst of 10, one a second after.
+pub const TYPING_QUOTA: crate::ratelimit::Quota = crate::ratelimit::Quota {
+    burst: 10,
+    per: std::time::Duration::from_secs(10),
+};
 pub const SYNC_MAX: i64 = 500;
 const CLIENT_ID_MAX: usize = 64;
 
@@ -168,26 +174,27 @@ impl Chat {
         ap_id: &str,
         reply_to: Option<MessageId>,
     ) -> ChatResult<Message> {
-        let key = super::conversations::direct_key(author, recipient);
-        let conversation = match self.cache.direct(&key) {
-            Some(id) => id,
-            None => {
-                let epoch = self.cache.epoch();
-                let row = conversation_rows::find_direct(&mut self.db.read().await?, &key)
-                    .await?
-                    .ok_or_else(|| {
-                        ChatError::Forbidden("you are not a contact of this user".into())
-                    })?;
-                self.cache.put_direct(key, row.id, epoch);
-                row.id
-            }
-        };
+        let conversation = self.direct_conversation(author, recipient).await?;
         let new = NewMessage {
             conversation,
             body,
             reply_to,
         };
         self.store_remote(author, new, ap_id).await
+    }
+
+    /// The direct chat of `a` and `b` (cached); 403 if they have none.
+    pub async fn direct_conversation(&self, a: UserId, b: UserId) -> ChatResult<ConversationId> {
+        let key = super::conversations::direct_key(a, b);
+        if let Some(id) = self.cache.direct(&key) {
+            return Ok(id);
+        }
+        let epoch = self.cache.epoch();
+        let row = conversation_rows::find_direct(&mut self.db.read().await?, &key)
+            .await?
+            .ok_or_else(|| ChatError::Forbidden("you are not a contact of this user".into()))?;
+        self.cache.put_direct(key, row.id, epoch);
+        Ok(row.id)
     }
 
     /// Stores a remote author's message under the same rules as a local
@@ -531,7 +538,11 @@ impl Chat {
     }
 
     /// Tells the other members (not those who block `user`) that `user` is
-    /// typing or stopped.
+    /// typing or stopped: local members at once; remote members' servers
+    /// through federation, where this server speaks for the typist (a local
+    /// user, or anyone in a group hosted here, which relays). At most
+    /// [`TYPING_QUOTA`] notices per user leave or enter this server; more
+    /// are dropped (typing is never stored).
     pub async fn typing(
         &self,
         user: UserId,
@@ -539,15 +550,55 @@ impl Chat {
         typing: bool,
     ) -> ChatResult<()> {
         let audience = self.writable(conversation, user).await?;
-        let others = audience.into_iter().filter(|u| *u != user).collect();
-        self.notify(
-            others,
-            Notice::Typing {
-                conversation,
+        let access = self.access(conversation).await?;
+        let typist_is_remote = access.remote.contains(&user);
+        if typist_is_remote && self.typing_limits.try_take(&user).is_err() {
+            return Ok(());
+        }
+        let others: Vec<UserId> = audience.into_iter().filter(|u| *u != user).collect();
+        let remote: Vec<UserId> = others
+            .iter()
+            .filter(|u| access.remote.contains(u))
+            .copied()
+            .collect();
+        let notice = Notice::Typing {
+            conversation,
+            user,
+            typing,
+        };
+        self.notify(others, notice);
+        let relays = access.kind == ConversationKind::Group && !access.mirror;
+        if remote.is_empty() || (typist_is_remote && !relays) {
+            return Ok(()); // the typist's own server told the others
+        }
+        if !typist_is_remote && self.typing_limits.try_take(&user).is_err() {
+            return Ok(());
+        }
+        self.federate_typing(user, conversation, typing, remote)
+            .await
+    }
+
+    /// Hands a typing notice for the remote members `remote` (those on
+    /// blocked instances left out) to federation.
+    async fn federate_typing(
+        &self,
+        user: UserId,
+        conversation: ConversationId,
+        typing: bool,
+        remote: Vec<UserId>,
+    ) -> ChatResult<()> {
+        let Some(federation) = &self.federation else {
+            return Ok(());
+        };
+        let recipients = self.on_open_instances(remote).await?;
+        if !recipients.is_empty() {
+            federation.signal(Signal::Typing {
                 user,
+                conversation,
                 typing,
-            },
-        );
+                recipients,
+            });
+        }
         Ok(())
     }
 }

@@ -109,6 +109,9 @@ pub struct ChatLimits {
     pub game_invite_ttl_s: u64,
 }
 
+/// Users whose typing quota is tracked at once (the limiter sheds beyond).
+const TYPING_LIMIT_KEYS: usize = 10_000;
+
 /// The domain service held in the app state.
 pub struct Chat {
     db: Db,
@@ -128,6 +131,8 @@ pub struct Chat {
     blocklist: instances::BlocklistCache,
     /// The IP rules in force, read on every API request.
     ip_rules: ip_rules::IpRuleCache,
+    /// Typing notices crossing the server's edge, per user.
+    typing_limits: crate::ratelimit::RateLimiter<crate::db::ids::UserId>,
 }
 
 impl Chat {
@@ -152,6 +157,10 @@ impl Chat {
             federation,
             blocklist: instances::BlocklistCache::default(),
             ip_rules: ip_rules::IpRuleCache::default(),
+            typing_limits: crate::ratelimit::RateLimiter::new(
+                messages::TYPING_QUOTA,
+                TYPING_LIMIT_KEYS,
+            ),
         }
     }
 

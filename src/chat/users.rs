@@ -427,6 +427,7 @@ impl Chat {
             ed25519_private_key: None,
             suspended_at: None,
             token_generation: 0,
+            share_presence_remote: true,
         };
         let row = match user_rows::insert(&mut conn, &row).await {
             Err(DbError::UniqueViolation) => {

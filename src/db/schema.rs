@@ -40,6 +40,8 @@ diesel::table! {
         suspended_at -> Nullable<Timestamp>,
         /// Raised to invalidate every token issued before (claim `gen`).
         token_generation -> BigInt,
+        /// Whether the user's presence goes to contacts on other servers.
+        share_presence_remote -> Bool,
     }
 }
 

@@ -57,6 +57,9 @@ pub struct UserRow {
     /// Tokens carry the generation they were issued in (`gen`); raising it
     /// invalidates all of them (password change, "log out other sessions").
     pub token_generation: i64,
+    /// Whether the user's presence goes to their contacts on other
+    /// servers (a local user's setting; `true` for remote users).
+    pub share_presence_remote: bool,
 }
 
 /// The profile fields a user (or an admin) may change.
@@ -256,6 +259,22 @@ pub async fn promote_admins(conn: &mut DbConn<'_>, names: &[String]) -> Result<u
             .await
     })?;
     Ok(n)
+}
+
+/// Sets whether a user's presence goes to contacts on other servers;
+/// `false` when there is no such user.
+pub async fn set_share_presence_remote(
+    conn: &mut DbConn<'_>,
+    id: UserId,
+    share: bool,
+) -> Result<bool, DbError> {
+    let n = with_conn!(conn, |c| {
+        diesel::update(users::table.find(id))
+            .set(users::share_presence_remote.eq(share))
+            .execute(c)
+            .await
+    })?;
+    Ok(n > 0)
 }
 
 /// Stores an actor keypair unless the user already has one (the first of two

@@ -18,6 +18,7 @@ backend_tests!(
     role_change_ends_sessions: &[],
     cli_changes_reach_a_running_server: &["--session-recheck-s", "1"],
     group_admins_cannot_delete_the_owners_messages: &[],
+    presence_sharing_is_a_setting_of_ones_own_account: &[],
 );
 
 const PASSWORD: &str = "password-123";
@@ -413,4 +414,34 @@ async fn group_admins_cannot_delete_the_owners_messages(s: &TestServer) {
         .cloned()
         .unwrap();
     assert_eq!(kept["deleted"], false, "the owner's message stays");
+}
+
+/// `share_presence_remote` (issue 17) is on by default, changed with
+/// `PATCH /api/v1/account/settings`, kept, and checked like every body.
+async fn presence_sharing_is_a_setting_of_ones_own_account(s: &TestServer) {
+    let (ada, _) = s.register("ada").await;
+    let path = "/api/v1/account/settings";
+    let r = s.get(path, &ada).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body, json!({"share_presence_remote": true}));
+    let patch = |body: Value| s.call(Method::PATCH, path, Some(body), Some(&ada));
+    let r = patch(json!({"share_presence_remote": false})).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body, json!({"share_presence_remote": false}));
+    assert_eq!(s.get(path, &ada).await.body["share_presence_remote"], false);
+    // An empty change changes nothing.
+    let r = patch(json!({})).await;
+    assert_eq!(r.body, json!({"share_presence_remote": false}));
+    // Bad input is a precise 422.
+    let r = patch(json!({"share_presence_remote": "no"})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", r.body);
+    assert_eq!(r.code(), "invalid");
+    let r = patch(json!({"share_presence": false})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", r.body);
+    // Without a token: 401.
+    let r = s.call(Method::GET, path, None, None).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    // Another user's setting is their own.
+    let (bob, _) = s.register("bob").await;
+    assert_eq!(s.get(path, &bob).await.body["share_presence_remote"], true);
 }

@@ -36,6 +36,7 @@ async fn openapi_describes_every_route(s: &TestServer) {
         ("/api/v1/auth/login", vec!["post"]),
         ("/api/v1/account/password", vec!["post"]),
         ("/api/v1/account/sessions/revoke", vec!["post"]),
+        ("/api/v1/account/settings", vec!["get", "patch"]),
         ("/api/v1/admin/users/{user}/password", vec!["put"]),
         (
             "/api/v1/admin/users/{user}/suspension",

@@ -2,13 +2,15 @@
 //! member's `Create`, `Update` or `Delete` of a message, and the `Accept`
 //! or `Reject` of a game invitation that won, to every member's server.
 //! The host is trusted for what is said in its group: it checked the
-//! author's rights before relaying.
+//! author's rights before relaying. It also relays members' `Typing`
+//! (ephemeral: not recorded).
 
 use super::accept::{Accept, FollowRef};
 use super::create::{reply_target, Create};
 use super::delete::Delete;
 use super::reject::Reject;
 use super::same_origin;
+use super::typing::Typing;
 use super::update::{Update, UpdateObject};
 use crate::apub::context::{Context, Data};
 use crate::apub::games;
@@ -32,6 +34,7 @@ pub enum Relayed {
     Delete(Delete),
     Accept(Accept),
     Reject(Reject),
+    Typing(Typing),
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -55,6 +58,7 @@ impl Relayed {
             Relayed::Delete(a) => &a.id,
             Relayed::Accept(a) => &a.id,
             Relayed::Reject(a) => &a.id,
+            Relayed::Typing(a) => &a.id,
         }
     }
 }
@@ -166,6 +170,15 @@ impl Activity for Announce {
             }) => {
                 let answer = GameAnswer::Decline;
                 games::relayed_answer(conversation, actor.inner(), &note, answer, data).await?;
+            }
+            Relayed::Typing(typing) => {
+                if data.config.is_local(typing.actor.inner()) {
+                    return Ok(()); // our own member, relayed back
+                }
+                let typist = typing.actor.dereference(data).await?;
+                data.chat
+                    .typing(typist.id(), conversation, typing.typing)
+                    .await?;
             }
             Relayed::Accept(_) | Relayed::Reject(_) => {}
         }

@@ -1,7 +1,8 @@
 //! Activities: one file per activity type, each with its wire struct and
 //! its `impl Activity` (`verify` checks, `receive` only applies through
 //! `chat`, under the same rules as a local user's action). [`InboxActivity`]
-//! is what an inbox accepts; it drops replays by activity id.
+//! is what an inbox accepts; it drops replays by activity id, except for
+//! Confab's ephemeral `Presence` and `Typing`, which are never stored.
 
 pub mod accept;
 pub mod add;
@@ -11,8 +12,10 @@ pub mod create;
 pub mod delete;
 pub mod flag;
 pub mod follow;
+pub mod presence;
 pub mod reject;
 pub mod remove;
+pub mod typing;
 pub mod undo;
 pub mod update;
 
@@ -38,6 +41,8 @@ pub enum InboxActivity {
     Announce(announce::Announce),
     Add(add::Add),
     Remove(remove::Remove),
+    Presence(presence::Presence),
+    Typing(typing::Typing),
     Other(OtherActivity),
 }
 
@@ -61,8 +66,9 @@ pub struct OtherActivity {
 /// the activity was malformed. (`Announce`, `Add` and `Remove` are not
 /// listed: other servers use them for boosts and pinned posts, which Confab
 /// ignores.)
-const HANDLED: [&str; 9] = [
+const HANDLED: [&str; 11] = [
     "Follow", "Accept", "Reject", "Undo", "Block", "Create", "Update", "Delete", "Flag",
+    "Presence", "Typing",
 ];
 
 /// Object types that Confab reads in the activities above. One of those
@@ -122,9 +128,25 @@ impl InboxActivity {
             Some("Announce") => serde_json::from_slice(json).map(Self::Announce),
             Some("Add") => serde_json::from_slice(json).map(Self::Add),
             Some("Remove") => serde_json::from_slice(json).map(Self::Remove),
+            Some("Presence") => serde_json::from_slice(json).map(Self::Presence),
+            Some("Typing") => serde_json::from_slice(json).map(Self::Typing),
             _ => serde_json::from_slice(json).map(Self::Other),
         };
         typed.or_else(|_| serde_json::from_slice(json).map(Self::Other))
+    }
+
+    /// Presence and typing (also relayed by a group): live signals whose
+    /// ids are not recorded, since nothing of them is stored. A replayed
+    /// `Presence` is older than the last one applied and is ignored; a
+    /// replayed `Typing` only shows a typing indicator again, which lapses.
+    pub fn is_ephemeral(&self) -> bool {
+        match self {
+            Self::Presence(_) | Self::Typing(_) => true,
+            Self::Announce(announce) => {
+                matches!(announce.object, announce::Relayed::Typing(_))
+            }
+            _ => false,
+        }
     }
 }
 
@@ -143,6 +165,8 @@ macro_rules! each_variant {
             InboxActivity::Announce($a) => $body,
             InboxActivity::Add($a) => $body,
             InboxActivity::Remove($a) => $body,
+            InboxActivity::Presence($a) => $body,
+            InboxActivity::Typing($a) => $body,
             InboxActivity::Other($a) => $body,
         }
     };
@@ -166,8 +190,12 @@ impl Activity for InboxActivity {
     }
 
     /// Applies the activity once: its id is recorded first, so a replay is
-    /// a no-op; if applying fails the record is removed again.
+    /// a no-op; if applying fails the record is removed again. Ephemeral
+    /// activities are applied without a record.
     async fn receive(self, data: &Data) -> Result<(), Error> {
+        if self.is_ephemeral() {
+            return each_variant!(self, a => a.receive(data).await);
+        }
         let id = self.id().to_string();
         if !data.replays.mark(&id).await? {
             tracing::debug!(%id, "replayed activity ignored");
@@ -431,6 +459,64 @@ mod tests {
             };
             assert!(!other.is_malformed(), "{name} is acknowledged");
         }
+    }
+
+    #[test]
+    fn confabs_ephemeral_activities_parse_and_are_not_recorded() {
+        let presence = r#"{"@context": ["https://www.w3.org/ns/activitystreams"],
+            "id": "https://beta.example/users/bob/presence/1", "type": "Presence",
+            "actor": "https://beta.example/users/bob", "to": "https://alpha.example/users/ada",
+            "status": "away", "published": "2026-12-08T09:00:00Z",
+            "endTime": "2026-12-08T09:03:00Z"}"#;
+        let parsed = InboxActivity::from_json(presence.as_bytes()).unwrap();
+        assert!(parsed.is_ephemeral());
+        let InboxActivity::Presence(p) = parsed else {
+            panic!("a Presence is a Presence");
+        };
+        assert_eq!(p.status, crate::chat::views::Status::Away);
+        assert_eq!((p.end_time - p.published).num_seconds(), 180);
+        assert_eq!(p.to.len(), 1);
+        // What we send reads back the same.
+        let json = serde_json::to_value(&p).unwrap();
+        assert_eq!(json["endTime"], "2026-12-08T09:03:00Z");
+        assert!(matches!(
+            InboxActivity::from_json(json.to_string().as_bytes()).unwrap(),
+            InboxActivity::Presence(_)
+        ));
+        // An unknown status is malformed (400), not a Presence.
+        let bad = presence.replace("\"away\"", "\"busy\"");
+        let InboxActivity::Other(other) = InboxActivity::from_json(bad.as_bytes()).unwrap() else {
+            panic!("a Presence with an unknown status is not a Presence");
+        };
+        assert!(other.is_malformed());
+        let typing = typing::Typing::new(
+            Url::parse("https://beta.example/users/bob/typing/1").unwrap(),
+            Url::parse("https://beta.example/users/bob").unwrap(),
+            vec![Url::parse("https://alpha.example/groups/1").unwrap()],
+            Some(Url::parse("https://alpha.example/groups/1").unwrap()),
+            true,
+        );
+        let json = serde_json::to_string(&typing).unwrap();
+        let InboxActivity::Typing(read) = InboxActivity::from_json(json.as_bytes()).unwrap() else {
+            panic!("a Typing is a Typing");
+        };
+        assert!(read.typing);
+        assert_eq!(
+            read.target.unwrap().as_str(),
+            "https://alpha.example/groups/1"
+        );
+        // Relayed by the group's host: an Announce, not recorded either.
+        let announce = announce::Announce::relay(
+            Url::parse("https://alpha.example/groups/1/relays/x").unwrap(),
+            Url::parse("https://alpha.example/groups/1").unwrap(),
+            vec![],
+            announce::Relayed::Typing(typing),
+        );
+        let json = serde_json::to_string(&announce).unwrap();
+        let parsed = InboxActivity::from_json(json.as_bytes()).unwrap();
+        assert!(matches!(parsed, InboxActivity::Announce(_)));
+        assert!(parsed.is_ephemeral());
+        assert!(!parse("mastodon-follow.json").is_ephemeral());
     }
 
     #[test]

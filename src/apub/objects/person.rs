@@ -433,6 +433,7 @@ impl Object for ApubUser {
             ed25519_private_key: None,
             suspended_at: None,
             token_generation: 0,
+            share_presence_remote: true,
         };
         let stored = user_rows::upsert_remote(&mut data.chat.db().write().await?, &row).await?;
         let actor = ApubUser::from_row(stored, &data.config.public_base())?;
@@ -600,6 +601,7 @@ mod tests {
             ed25519_private_key: None,
             suspended_at: None,
             token_generation: 0,
+            share_presence_remote: true,
         };
         let urls = LocalUrls::new("https://c.example");
         let actor = ApubUser::from_row(row, "https://c.example").unwrap();
