@@ -19,6 +19,14 @@ export function nameOf(store, id) {
 }
 
 /**
+ * A presence in words; `unknown` while offline.
+ * @param {string} status
+ */
+export function presenceText(status) {
+  return status === "unknown" ? "presence unknown while offline" : status;
+}
+
+/**
  * A modal dialog; Esc and the close button dismiss it.
  * @param {string} title
  * @param {(Node | string)[]} content

@@ -48,6 +48,10 @@ export function describeSystem(store, message) {
       return `${who} removed ${subject}`;
     case "member_left":
       return `${subject === "you" ? "You" : subject} left the group`;
+    case "rights_changed":
+      return `${who} changed ${subject === "you" ? "your" : `${subject}’s`} rights to ${change.rights}`;
+    case "owner_changed":
+      return `${who} made ${subject} the owner`;
     default:
       return "The group changed";
   }
