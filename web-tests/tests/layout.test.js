@@ -17,7 +17,8 @@ let server;
 let browser;
 
 const phone = { width: 390, height: 844 };
-const LONG = "Bartholomew Maximilian Fitzgerald-Montgomery the Third of Upper Wallop";
+// 60 characters; display names may have 64.
+const LONG = "Bartholomew Maximilian Fitzgerald-Montgomery of Upper Wallop";
 
 before(async () => {
   server = await new ConfabServer().start();

@@ -61,7 +61,7 @@ export function createChat(client, actions) {
   const contextBar = h("div", { class: "composer-context", attrs: { "aria-live": "polite" } });
   // No maxlength: text pasted beyond the limit stays whole, and the counter says how much is over.
   const input = h("textarea", { attrs: { rows: "1", placeholder: "Write a message…", "aria-label": "Message", "aria-describedby": "composer-counter" } });
-  const counter = h("p", { class: "counter", attrs: { id: "composer-counter", "aria-live": "polite" } });
+  const counter = h("p", { class: "counter", attrs: { id: "composer-counter", hidden: true } });
   const send = h("button", { class: "primary send", text: "Send", attrs: { type: "submit", "aria-label": "Send" } });
   const gameButton = h("button", { class: "icon-button", attrs: { type: "button", "aria-label": "Invite to a game", title: "Invite to a game" } }, icon("game"));
   const form = h("form", { class: "composer-row" }, gameButton, input, send);

@@ -19,6 +19,14 @@ export function nameOf(store, id) {
 }
 
 /**
+ * Text for screen readers only (a prefix or a separator the eye does not need).
+ * @param {string} text
+ */
+export function srOnly(text) {
+  return h("span", { class: "visually-hidden", text });
+}
+
+/**
  * A presence in words; `unknown` while offline.
  * @param {string} status
  */

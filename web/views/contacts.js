@@ -2,7 +2,7 @@
 // them, answer invitations, and the list of contacts and blocked people.
 
 import { avatar, h } from "../format.js";
-import { attempt, nameOf } from "./common.js";
+import { attempt, nameOf, srOnly } from "./common.js";
 
 /** @typedef {import("../client.js").Client} Client */
 /** @typedef {import("../types.js").User} User */
@@ -111,7 +111,10 @@ export function createContacts(client, pane, actions) {
     const sub = [fromSearch || !relation ? handle : "", relation].filter(Boolean).join(" · ");
     const open = h(
       "button",
-      { class: "person-open", attrs: { type: "button", "aria-label": `Profile of ${name}` }, on: { click: () => actions.profile(id) } },
+      // Named by its content (which starts with the words below), so the
+      // visible name and handle are part of the accessible name.
+      { class: "person-open", attrs: { type: "button" }, on: { click: () => actions.profile(id) } },
+      srOnly("Profile of "),
       avatar(name, user?.avatar_url, id, "m"),
       h("span", { class: "item-text" }, h("strong", { text: name }), h("small", { text: blocked ? "blocked" : sub })),
     );

@@ -5,7 +5,7 @@
 import { avatar, h, hostOf, listTime } from "../format.js";
 import { themeToggle } from "../theme.js";
 import { icon } from "../icons.js";
-import { nameOf, presenceText } from "./common.js";
+import { nameOf, presenceText, srOnly } from "./common.js";
 import { describeSystem } from "./messages.js";
 import { isModerator } from "./reports.js";
 import { connectionNotice } from "./connection.js";
@@ -32,7 +32,7 @@ import { connectionNotice } from "./connection.js";
 export function createSidebar(client, actions) {
   const store = client.store;
   const connection = connectionNotice(client, "in-sidebar");
-  const me = h("button", { class: "me", attrs: { type: "button", "aria-label": "Your profile" }, on: { click: actions.profile } });
+  const me = h("button", { class: "me", attrs: { type: "button", title: "Your profile" }, on: { click: actions.profile } });
   const notify = h("button", { class: "icon-button", attrs: { type: "button", "aria-label": "Notification settings", title: "Notification settings" }, on: { click: actions.notifications } }, icon("bell"));
   const logout = h("button", { class: "icon-button", attrs: { type: "button", "aria-label": "Log out", title: "Log out" }, on: { click: actions.logout } }, icon("logout"));
   const moderation = h("button", { class: "icon-button", attrs: { type: "button", "aria-label": "Reports", title: "Reports (moderators)", hidden: "" }, on: { click: actions.moderation } }, icon("flag"));
@@ -74,6 +74,7 @@ export function createSidebar(client, actions) {
     const user = store.me;
     if (!user) return;
     me.replaceChildren(
+      srOnly("Your profile: "),
       avatar(user.display_name || user.name, user.avatar_url, user.id, "m"),
       h("span", { class: "me-text" }, h("strong", { text: user.display_name || user.name }), h("small", { text: `@${user.name}` })),
     );
@@ -118,26 +119,24 @@ export function createSidebar(client, actions) {
     const preview = last ? previewOf(client, last) : c.kind === "group" ? c.topic || "New group" : "Say hello";
     const unread = summary.unread > 0 ? h("span", { class: "badge", text: String(summary.unread), attrs: { role: "img", "aria-label": `${summary.unread} unread` } }) : null;
     const asking = summary.join_requests > 0 ? h("span", { class: "badge join-badge", text: `+${summary.join_requests}`, attrs: { role: "img", "aria-label": `${summary.join_requests} asking to join`, title: "Asking to join: see the group's settings" } }) : null;
-    // Named by its title and counts, described by its last message, so a
-    // screen reader does not read the avatar's initials, time and preview as one word.
-    const name = [
-      title,
-      peer ? presenceText(store.presenceOf(peer)) : "",
-      summary.unread > 0 ? `${summary.unread} unread` : "",
-      summary.join_requests > 0 ? `${summary.join_requests} asking to join` : "",
-      summary.muted ? "muted" : "",
-    ].filter(Boolean).join(", ");
-    const description = h("span", { class: "preview", text: preview });
-    description.id = `preview-${c.id}`;
+    // Named by its content, read in order with separators for the ear
+    // ("Tea & cake, 03:06, Cy: hello, 2 unread"), not run together; the
+    // avatar's initials are hidden. The badges are images named by their
+    // count ("2 unread").
     const button = h(
       "button",
-      { class: "conversation-item", attrs: { type: "button", "aria-label": name, "aria-describedby": description.id, "aria-current": store.current === c.id ? "true" : false, "data-conversation": c.id }, on: { click: () => actions.open(c.id) } },
+      { class: "conversation-item", attrs: { type: "button", "aria-current": store.current === c.id ? "true" : false, "data-conversation": c.id }, on: { click: () => actions.open(c.id) } },
       wrap,
       h(
         "span",
         { class: "item-text" },
-        h("span", { class: "item-top" }, h("strong", { class: "item-title", text: title }), h("time", { text: last ? listTime(last.created_at) : "" })),
-        h("span", { class: "item-bottom" }, description, asking, unread),
+        h(
+          "span",
+          { class: "item-top" },
+          h("strong", { class: "item-title" }, title, peer ? srOnly(`, ${presenceText(store.presenceOf(peer))}`) : null, summary.muted ? srOnly(", muted") : null, srOnly(",")),
+          last ? h("time", { attrs: { datetime: last.created_at } }, listTime(last.created_at), srOnly(",")) : null,
+        ),
+        h("span", { class: "item-bottom" }, h("span", { class: "preview" }, preview, asking || unread ? srOnly(",") : null), asking, asking && unread ? srOnly(",") : null, unread),
       ),
     );
     if (summary.unread > 0) button.classList.add("has-unread");
