@@ -32,7 +32,7 @@ test("two users chat live: contacts, messages, reply, edit, delete, block", asyn
   await openChat(ada.page, "Bob Babbage");
   await openChat(bob.page, "Ada Lovelace");
   // Presence: each sees the other online.
-  await toBeVisible(ada.page.getByRole("region", { name: "Chat" }).getByText("online", { exact: true }));
+  await toBeVisible(ada.page.getByRole("main", { name: "Chat" }).getByText("online", { exact: true }));
 
   // Typing shows on the other side while someone writes.
   await bob.page.getByRole("textbox", { name: "Message" }).pressSequentially("Hel");

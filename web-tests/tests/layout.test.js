@@ -103,8 +103,8 @@ test("the conversation search's placeholder fits its box", async () => {
   }
 });
 
-test("on a phone a message's actions show when its bubble is tapped", async () => {
-  const ada = await signUp(browser, server.url, "ada_t", { displayName: "Ada", viewport: phone });
+test("on a touch phone a message's actions show when its bubble is tapped", async () => {
+  const ada = await signUp(browser, server.url, "ada_t", { displayName: "Ada", viewport: phone, touch: true });
   const bob = await signUp(browser, server.url, "bob_t", { displayName: "Bob" });
   await becomeContacts(ada.page, bob.page, "bob_t", "Ada");
   await openChat(bob.page, "Ada");
@@ -113,10 +113,11 @@ test("on a phone a message's actions show when its bubble is tapped", async () =
   const row = messages(ada.page).getByRole("article").filter({ hasText: "Tap me" });
   const reply = row.getByRole("button", { name: "Reply" });
   await toBeVisible(row);
-  assert.equal(await reply.evaluate((el) => getComputedStyle(/** @type {Element} */ (el.parentElement)).opacity), "0");
-  await row.getByText("Tap me").click();
-  await eventually(async () => assert.equal(await reply.evaluate((el) => getComputedStyle(/** @type {Element} */ (el.parentElement)).opacity), "1"));
-  await reply.click();
+  const opacity = () => reply.evaluate((el) => getComputedStyle(/** @type {Element} */ (el.parentElement)).opacity);
+  await eventually(async () => assert.equal(await opacity(), "0"));
+  await row.getByText("Tap me").tap();
+  await eventually(async () => assert.equal(await opacity(), "1"));
+  await reply.tap();
   await toBeVisible(ada.page.getByText("Replying to Bob"));
   assert.deepEqual([...problems(ada.page), ...problems(bob.page)], []);
 });

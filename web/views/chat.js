@@ -125,15 +125,21 @@ export function createChat(client, actions) {
   // On touch screens and phones a message's actions show when its bubble is
   // tapped or long-pressed (the stylesheet hides them otherwise).
   const compact = matchMedia("(hover: none), (max-width: 760px)");
+  /** The message whose actions show (kept across redraws of the list). */
+  /** @type {string | null} */
+  let actionsShown = null;
   /** @param {Event} event */
   function showActions(event) {
     const target = /** @type {Element} */ (event.target);
     if (!compact.matches || target.closest("a, button, input, select, textarea")) return false;
     const row = target.closest(".msg");
     const open = row && target.closest(".bubble") && !row.classList.contains("show-actions") ? row : null;
-    for (const other of list.querySelectorAll(".msg.show-actions")) if (other !== open) other.classList.remove("show-actions");
-    open?.classList.add("show-actions");
+    actionsShown = open?.getAttribute("data-id") || null;
+    markActions();
     return !!open;
+  }
+  function markActions() {
+    for (const row of list.querySelectorAll(".msg")) row.classList.toggle("show-actions", !!actionsShown && row.getAttribute("data-id") === actionsShown);
   }
   list.addEventListener("click", showActions);
   list.addEventListener("contextmenu", (event) => {
@@ -280,6 +286,7 @@ export function createChat(client, actions) {
       if (out.conversation === s.conversation.id) nodes.push(outgoingView(out, messageActions));
     }
     list.replaceChildren(...nodes);
+    if (actionsShown) markActions();
     if (atBottom) list.scrollTop = list.scrollHeight;
     else list.scrollTop = list.scrollHeight - fromBottom;
     loadDeliveries(s, messages);
