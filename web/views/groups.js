@@ -106,7 +106,7 @@ export function groupSettingsDialog(client, id, profile) {
   const name = h("input", { attrs: { required: true, maxlength: "64" } });
   const topic = h("input", { attrs: { maxlength: "256" } });
   const details = h("form", {}, field("Group name", name), field("Topic", topic), h("div", { class: "actions" }, h("button", { class: "primary small", text: "Save", attrs: { type: "submit" } })));
-  const addUsers = h("input", { attrs: { placeholder: "Names, separated by commas", autocomplete: "off" } });
+  const addUsers = h("input", { attrs: { placeholder: "bob, cy, @dee@example.org", autocomplete: "off" } });
   const addRights = rightsSelect("write", ["read", "write"], "Rights of new members");
   const addForm = h("form", { class: "add-member" }, field("Add members", addUsers), addRights, h("button", { class: "small primary", text: "Add", attrs: { type: "submit" } }));
   let filled = false;
