@@ -42,10 +42,7 @@ export class Client {
     this.socket = new Socket(token, {
       ready: (data, reconnected) => this.onReady(data, reconnected),
       push: (type, data) => this.onPush(type, data),
-      state: (state) => {
-        this.store.connection = state;
-        this.store.changed("connection");
-      },
+      state: (state) => this.store.setConnection(state),
       ended: (reason) => hooks.ended(reason),
       refusal: async () => {
         const token = this.token;
@@ -70,6 +67,11 @@ export class Client {
     this.socket.stop();
   }
 
+  /** Tries to reconnect at once instead of waiting for the next attempt. */
+  retryNow() {
+    this.socket.retryNow();
+  }
+
   /**
    * @param {import("./types.js").Snapshot} snapshot
    * @param {boolean} reconnected
@@ -91,7 +93,7 @@ export class Client {
     try {
       if (reconnected) await this.catchUp();
       const status = await this.socket.request("status.get");
-      for (const c of status.contacts) store.putStatus(c.user, c.status);
+      store.setPresence(status.contacts);
       if (document.visibilityState === "hidden") this.setAway(true);
       await this.resendOutbox();
       if (reconnected) await this.reloadJoinRequests();

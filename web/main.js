@@ -6,7 +6,7 @@ import { forgetToken, listenForHandoff, storeToken, storedToken, takeFragmentTok
 import { Client } from "./client.js";
 import { applyTheme } from "./theme.js";
 import { h, hostOf } from "./format.js";
-import { askPermission, notify, setBadge } from "./notify.js";
+import { chime, notify, setBadge, settings, unlockSound, watchSettings } from "./notify.js";
 import { renderLogin } from "./views/login.js";
 import { createSidebar, conversationTitle, previewOf } from "./views/sidebar.js";
 import { createChat } from "./views/chat.js";
@@ -15,6 +15,7 @@ import { ownProfileDialog, userProfileDialog } from "./views/profile.js";
 import { groupSettingsDialog, joinGroupDialog, newGroupDialog } from "./views/groups.js";
 import { attempt, nameOf, toast } from "./views/common.js";
 import { moderationDialog } from "./views/reports.js";
+import { notificationSettingsDialog } from "./views/notifications.js";
 
 applyTheme();
 const root = /** @type {HTMLElement} */ (document.getElementById("app"));
@@ -66,6 +67,7 @@ function start(token) {
     notify: (message) => {
       const s = c.store.summaries.get(message.conversation);
       if (!s || s.muted) return;
+      if (document.visibilityState === "hidden" || c.store.current !== message.conversation) chime();
       notify(conversationTitle(c, s.conversation), previewOf(c, message), message.conversation, () => openConversation(message.conversation));
     },
     joins: (news) => toast(joinNewsText(c, news)),
@@ -104,7 +106,7 @@ function start(token) {
     newGroup: () => newGroupDialog(c, openConversation),
     joinGroup: () => joinGroupDialog(c),
     logout: () => signOut(),
-    notifications: () => askPermission().then(() => sidebar.render()),
+    notifications: () => notificationSettingsDialog(),
     moderation: () => moderationDialog(c),
     tab: (tab) => sidebar.showTab(tab),
   });
@@ -124,7 +126,11 @@ function start(token) {
 
   store.addEventListener("change", (event) => {
     const what = /** @type {CustomEvent<string>} */ (event).detail;
-    if (what === "connection") return sidebar.renderConnection();
+    if (what === "connection") {
+      sidebar.render();
+      chat.render(what);
+      return;
+    }
     if (what === "all" && chat.shown !== store.current) {
       if (!store.current) root.classList.remove("show-chat");
       chat.open(store.current);
@@ -139,6 +145,8 @@ function start(token) {
     if (client === c) c.setAway(document.visibilityState === "hidden");
   });
   c.start();
+  // Signed in (or back): focus starts in the list, not nowhere.
+  sidebar.focusStart();
 }
 
 /**
@@ -151,6 +159,12 @@ function joinNewsText(c, news) {
   const group = c.store.summaries.get(news.request.conversation);
   return `${nameOf(c.store, news.request.user)} asks to join “${group ? conversationTitle(c, group.conversation) : "a group"}”.`;
 }
+
+// Browsers allow sound only after an interaction with the page.
+for (const event of ["pointerdown", "keydown"]) {
+  document.addEventListener(event, () => settings().sound && unlockSound(), { once: true, capture: true });
+}
+watchSettings();
 
 listenForHandoff((token) => signIn(token));
 watchOtherTabs((token) => {

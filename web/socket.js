@@ -33,6 +33,21 @@ const CREDENTIAL_CLOSES = ["password_changed", "sessions_revoked", "token_revoke
 
 const MAX_DELAY_MS = 30_000;
 
+/** Attempts retried about once a second before the delay starts doubling. */
+const QUICK_ATTEMPTS = 8;
+
+/**
+ * How long to wait before attempt `failures + 1`: a quarter to half a
+ * second after a drop, then about a second for the first few failed
+ * attempts (a server restart takes a few seconds), then doubling up to 30 s.
+ * Jittered so that many clients do not come back at once.
+ * @param {number} failures attempts in a row that did not open
+ */
+export function retryDelay(failures) {
+  const base = failures === 0 ? 500 : failures <= QUICK_ATTEMPTS ? 1000 : Math.min(MAX_DELAY_MS, 1000 * 2 ** (failures - QUICK_ATTEMPTS));
+  return base / 2 + Math.random() * (base / 2);
+}
+
 /** A request id that is never reused (message ids double as idempotency keys). */
 export function newRequestId() {
   return crypto.randomUUID();
@@ -75,7 +90,9 @@ export class Socket {
 
   connect() {
     if (this.stopped) return;
-    this.handlers.state("connecting");
+    // Once connected, the page stays "offline" until the next session is
+    // ready, rather than flickering with every attempt.
+    if (!this.everReady) this.handlers.state("connecting");
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
     const ws = new WebSocket(`${scheme}//${location.host}/api/v1/ws`, ["confab.v1", this.token]);
     this.ws = ws;
@@ -159,8 +176,7 @@ export class Socket {
       const refused = await this.handlers.refusal();
       if (refused) return this.end(refused);
     }
-    const base = Math.min(MAX_DELAY_MS, 500 * 2 ** Math.min(this.failures, 6));
-    const delay = base / 2 + Math.random() * (base / 2);
+    const delay = retryDelay(this.failures);
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = null;
@@ -168,7 +184,7 @@ export class Socket {
     }, delay);
   }
 
-  /** Skips the wait when the browser says the network is back. */
+  /** Skips the wait (the network is back, or the person asked to retry). */
   retryNow() {
     if (this.stopped || this.ws || !this.timer) return;
     clearTimeout(this.timer);

@@ -55,6 +55,8 @@ export class Store extends EventTarget {
     this.blocks = new Set();
     /** @type {Map<string, Status>} */
     this.presence = new Map();
+    /** Whether `presence` is current: false while offline, until `status.get` answers after the reconnect. */
+    this.presenceKnown = false;
     /** @type {Map<string, Map<string, number>>} conversation -> user -> lapse time */
     this.typing = new Map();
     /** @type {Map<string, Outgoing>} */
@@ -310,6 +312,43 @@ export class Store extends EventTarget {
     this.changed("contacts");
   }
 
+  /**
+   * Follows the connection. While offline nobody's presence or typing can
+   * be known (no push arrives, not even the end of a typing notice).
+   * @param {ConnectionState} state
+   */
+  setConnection(state) {
+    this.connection = state;
+    if (state !== "online") {
+      this.presenceKnown = false;
+      this.typing.clear();
+    }
+    this.changed("connection");
+  }
+
+  /**
+   * Replaces the contacts' presence with the answer of `status.get`.
+   * @param {{user: string, status: Status}[]} contacts
+   */
+  setPresence(contacts) {
+    this.presence = new Map(contacts.map((c) => [c.user, c.status]));
+    this.presenceKnown = true;
+    this.changed("presence");
+  }
+
+  /**
+   * A user's presence as the client may show it: `unknown` while offline
+   * (or until it was asked again after a reconnect), `offline` for a
+   * blocked user.
+   * @param {string} user
+   * @returns {Status | "offline" | "unknown"}
+   */
+  presenceOf(user) {
+    if (this.blocks.has(user)) return "offline";
+    if (this.connection !== "online" || !this.presenceKnown) return "unknown";
+    return this.presence.get(user) || "offline";
+  }
+
   /** @param {string} user @param {Status} status */
   putStatus(user, status) {
     this.presence.set(user, status);
@@ -335,6 +374,17 @@ export class Store extends EventTarget {
   typists(conversation) {
     const now = Date.now();
     return [...(this.typing.get(conversation) || [])].filter(([, until]) => until > now).map(([user]) => user);
+  }
+
+  /**
+   * When the first typing notice of a conversation lapses, if any shows.
+   * @param {string} conversation
+   * @returns {number | null} a time in ms since the epoch
+   */
+  nextTypingLapse(conversation) {
+    const now = Date.now();
+    const times = [...(this.typing.get(conversation)?.values() || [])].filter((until) => until > now);
+    return times.length ? Math.min(...times) : null;
   }
 
   /** @param {User} user */

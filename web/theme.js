@@ -32,12 +32,21 @@ export function themeToggle() {
   };
   button.addEventListener("click", () => {
     localStorage.setItem(KEY, effective() === "dark" ? "light" : "dark");
-    applyTheme();
-    document.dispatchEvent(new CustomEvent("themechange"));
+    refresh();
   });
   document.addEventListener("themechange", label);
   label();
   return button;
 }
 
-matchMedia("(prefers-color-scheme: dark)").addEventListener("change", applyTheme);
+/** Applies the theme and tells the toggles. */
+function refresh() {
+  applyTheme();
+  document.dispatchEvent(new CustomEvent("themechange"));
+}
+
+matchMedia("(prefers-color-scheme: dark)").addEventListener("change", refresh);
+// A theme picked in another tab of this origin applies here too.
+window.addEventListener("storage", (event) => {
+  if (event.key === KEY || event.key === null) refresh();
+});

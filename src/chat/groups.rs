@@ -441,6 +441,11 @@ impl Chat {
             conversation.member_ids(),
             Notice::ConversationUpdated(conversation.clone()),
         );
+        if rights != target_rights {
+            let what =
+                serde_json::json!({"action": "rights_changed", "user": target, "rights": rights});
+            self.system_message(&conversation, actor, what).await?;
+        }
         self.federate_group(id, vec![]).await?;
         Ok(conversation)
     }
@@ -520,6 +525,8 @@ impl Chat {
             conversation.member_ids(),
             Notice::ConversationUpdated(conversation.clone()),
         );
+        let what = serde_json::json!({"action": "owner_changed", "user": target});
+        self.system_message(&conversation, actor, what).await?;
         self.federate_group(id, vec![]).await?;
         Ok(conversation)
     }

@@ -106,6 +106,16 @@ async fn person(s: &TestServer, name: &str) -> Person {
     Person { token, id, ws }
 }
 
+/// Whether a pushed message is a system message about `action`.
+fn is_system(message: &Value, action: &str) -> bool {
+    message["kind"] == "system" && system_body(message)["action"] == action
+}
+
+/// The change a system message describes.
+fn system_body(message: &Value) -> Value {
+    serde_json::from_str(message["body"].as_str().unwrap_or("null")).unwrap_or(Value::Null)
+}
+
 /// Makes `a` and `b` contacts; returns their direct conversation id.
 async fn befriend(a: &mut Person, b: &mut Person) -> String {
     a.ws.ok("contact.invite", json!({"user": b.id})).await;
@@ -495,6 +505,19 @@ async fn group_rights_are_enforced(s: &TestServer) {
     cy.ws
         .err("typing.start", json!({"conversation": gid}), "forbidden")
         .await;
+    // The change leaves a line in the chat, for every member.
+    let cy_id = cy.id.clone();
+    for who in [&mut bob, &mut cy] {
+        let line = who
+            .ws
+            .push_where("message.created", |m| is_system(m, "rights_changed"))
+            .await;
+        assert_eq!(
+            system_body(&line),
+            json!({"action": "rights_changed", "user": cy_id, "rights": "read"})
+        );
+        assert_eq!(line["author"], ada.id.as_str());
+    }
     send(&mut bob, &gid, "bob speaks").await;
     assert_eq!(cy.ws.push("message.created").await["body"], "bob speaks");
     cy.ws
@@ -627,6 +650,14 @@ async fn group_rights_are_enforced(s: &TestServer) {
             json!({"conversation": gid, "user": "bob"}),
         )
         .await;
+    let line = dee
+        .ws
+        .push_where("message.created", |m| is_system(m, "owner_changed"))
+        .await;
+    assert_eq!(
+        system_body(&line),
+        json!({"action": "owner_changed", "user": bob.id})
+    );
     let members = s
         .get(&format!("/api/v1/conversations/{gid}/members"), &ada.token)
         .await

@@ -65,13 +65,15 @@ export function problems(page) {
  * @param {import("playwright-core").Browser} browser
  * @param {string} baseURL
  * @param {string} name
- * @param {{displayName?: string, viewport?: {width: number, height: number}, colorScheme?: "light" | "dark"}} [options]
+ * @param {{displayName?: string, viewport?: {width: number, height: number}, colorScheme?: "light" | "dark", touch?: boolean}} [options] touch: a phone's touch screen (no hover)
  */
 export async function signUp(browser, baseURL, name, options = {}) {
   const context = await browser.newContext({
     baseURL,
     viewport: options.viewport || { width: 1280, height: 800 },
     colorScheme: options.colorScheme || "light",
+    hasTouch: !!options.touch,
+    isMobile: !!options.touch,
   });
   const page = await context.newPage();
   watch(page);

@@ -48,10 +48,12 @@ test("a group of three with a read-only member", async () => {
   await settings.getByRole("button", { name: "Save" }).click();
   await settings.getByRole("button", { name: "Close" }).click();
   await toBeVisible(messages(ada.page).getByText("You renamed the group to “Tea and cake”"));
+  await toBeVisible(messages(ada.page).getByText("You changed Cy’s rights to read"));
 
   // Cy sees the group read-only: no sending in the UI, and the server refuses.
   await openChat(cy.page, "Tea and cake");
   await toBeVisible(cy.page.getByRole("note").getByText("You can read this group but not write in it."));
+  await toBeVisible(messages(cy.page).getByText("Ada changed your rights to read"));
   await toBeDisabled(cy.page.getByRole("textbox", { name: "Message" }));
   await toBeDisabled(cy.page.getByRole("button", { name: "Send" }));
   const refusal = await cy.page.evaluate(rawSend, { body: "let me in" });

@@ -57,7 +57,8 @@ test("screenshots of the main screens", async () => {
 
   for (const [device, viewport] of /** @type {const} */ ([["desktop", { width: 1280, height: 800 }], ["phone", { width: 390, height: 844 }]])) {
     for (const scheme of /** @type {const} */ (["light", "dark"])) {
-      const context = await browser.newContext({ baseURL: server.url, viewport, colorScheme: scheme, deviceScaleFactor: 1 });
+      // Reduced motion: no transition is caught half-way.
+      const context = await browser.newContext({ baseURL: server.url, viewport, colorScheme: scheme, deviceScaleFactor: 1, reducedMotion: "reduce" });
       const page = await context.newPage();
       const tag = `${device}-${scheme}`;
       await page.goto("/");

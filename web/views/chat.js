@@ -6,10 +6,11 @@
 import { avatar, h, dayLabel, sameDayKey } from "../format.js";
 import { RANK } from "../client.js";
 import { icon } from "../icons.js";
-import { attempt, confirmAction, field, nameOf, openDialog } from "./common.js";
+import { attempt, confirmAction, field, nameOf, openDialog, presenceText } from "./common.js";
 import { messageView, outgoingView } from "./messages.js";
 import { conversationTitle } from "./sidebar.js";
 import { reportDialog } from "./reports.js";
+import { connectionNotice } from "./connection.js";
 
 /** @typedef {import("../client.js").Client} Client */
 /** @typedef {import("../types.js").Message} Message */
@@ -17,6 +18,12 @@ import { reportDialog } from "./reports.js";
 
 /** Messages by one author within this many ms are drawn as one run. */
 const RUN_MS = 5 * 60 * 1000;
+
+/** The server's default `max_message_chars`: the longest message it takes, in characters. */
+export const MAX_MESSAGE_CHARS = 4000;
+
+/** The counter shows from this many characters on. */
+const COUNTER_FROM = MAX_MESSAGE_CHARS - 500;
 
 /**
  * @typedef {object} ChatActions
@@ -52,15 +59,18 @@ export function createChat(client, actions) {
   const list = h("div", { class: "messages", attrs: { role: "log", "aria-label": "Messages", tabindex: "0" } });
   const typing = h("p", { class: "typing", attrs: { "aria-live": "polite" } });
   const contextBar = h("div", { class: "composer-context", attrs: { "aria-live": "polite" } });
-  const input = h("textarea", { attrs: { rows: "1", placeholder: "Write a message…", "aria-label": "Message", maxlength: "4000" } });
+  // No maxlength: text pasted beyond the limit stays whole, and the counter says how much is over.
+  const input = h("textarea", { attrs: { rows: "1", placeholder: "Write a message…", "aria-label": "Message", "aria-describedby": "composer-counter" } });
+  const counter = h("p", { class: "counter", attrs: { id: "composer-counter", hidden: true } });
   const send = h("button", { class: "primary send", text: "Send", attrs: { type: "submit", "aria-label": "Send" } });
   const gameButton = h("button", { class: "icon-button", attrs: { type: "button", "aria-label": "Invite to a game", title: "Invite to a game" } }, icon("game"));
   const form = h("form", { class: "composer-row" }, gameButton, input, send);
   const note = h("p", { class: "readonly-note", attrs: { role: "note" } });
-  const composer = h("footer", { class: "composer" }, contextBar, note, form);
+  const composer = h("footer", { class: "composer" }, contextBar, note, form, counter);
+  const connection = connectionNotice(client, "in-chat");
   const emptyState = h("div", { class: "chat-empty" }, h("p", { text: "Pick a conversation, or find people under Contacts." }));
-  const body = h("div", { class: "chat-body" }, h("header", { class: "chat-head" }, back, headAvatar, h("div", { class: "chat-heading" }, title, subtitle), headTools), list, typing, composer);
-  const root = h("section", { class: "chat", attrs: { "aria-label": "Chat" } }, emptyState, body);
+  const body = h("div", { class: "chat-body" }, h("header", { class: "chat-head" }, back, headAvatar, h("div", { class: "chat-heading" }, title, subtitle), headTools), connection.root, list, typing, composer);
+  const root = h("main", { class: "chat", attrs: { "aria-label": "Chat" } }, emptyState, body);
 
   function summary() {
     return shown ? store.summaries.get(shown) || null : null;
@@ -69,14 +79,16 @@ export function createChat(client, actions) {
   /** @param {string | null} id */
   async function open(id) {
     if (shown !== id) {
+      // The others stop seeing "… is typing" here at once, not when it lapses.
+      stopTyping();
       cancelContext();
       input.value = "";
-      resizeInput();
     }
     shown = id;
     const s = summary();
     markerAtOpen = s ? s.last_read : null;
     render("all");
+    resizeInput();
     list.scrollTop = list.scrollHeight;
     if (id && !store.older.has(id)) {
       await attempt(() => client.loadHistory(id, false));
@@ -110,6 +122,30 @@ export function createChat(client, actions) {
     }
   }
 
+  // On touch screens and phones a message's actions show when its bubble is
+  // tapped or long-pressed (the stylesheet hides them otherwise).
+  const compact = matchMedia("(hover: none), (max-width: 760px)");
+  /** The message whose actions show (kept across redraws of the list). */
+  /** @type {string | null} */
+  let actionsShown = null;
+  /** @param {Event} event */
+  function showActions(event) {
+    const target = /** @type {Element} */ (event.target);
+    if (!compact.matches || target.closest("a, button, input, select, textarea")) return false;
+    const row = target.closest(".msg");
+    const open = row && target.closest(".bubble") && !row.classList.contains("show-actions") ? row : null;
+    actionsShown = open?.getAttribute("data-id") || null;
+    markActions();
+    return !!open;
+  }
+  function markActions() {
+    for (const row of list.querySelectorAll(".msg")) row.classList.toggle("show-actions", !!actionsShown && row.getAttribute("data-id") === actionsShown);
+  }
+  list.addEventListener("click", showActions);
+  list.addEventListener("contextmenu", (event) => {
+    if (showActions(event)) event.preventDefault();
+  });
+
   list.addEventListener("scroll", () => {
     if (list.scrollTop < 150) loadOlder();
     if (nearBottom()) markSeen();
@@ -136,9 +172,10 @@ export function createChat(client, actions) {
     emptyState.hidden = !!s;
     body.hidden = !s;
     if (!s) return;
-    if (what === "all" || what === "conversations" || what === "users" || what === "presence" || what === "contacts") renderHead(s);
+    if (what === "all" || what === "connection") connection.render();
+    if (what === "all" || what === "conversations" || what === "users" || what === "presence" || what === "contacts" || what === "connection") renderHead(s);
     if (what === "all" || what.startsWith("messages:") || what === "users" || what === "deliveries" || what === "conversations") renderMessages(s);
-    if (what === "all" || what.startsWith("typing:") || what === "users") renderTyping(s);
+    if (what === "all" || what.startsWith("typing:") || what === "users" || what === "connection") renderTyping(s);
     if (what === "all" || what === "conversations" || what === "contacts") renderComposer(s);
   }
 
@@ -160,9 +197,9 @@ export function createChat(client, actions) {
       }, icon(s.muted ? "bellOff" : "bell")),
     );
     if (peer) {
-      const status = store.blocks.has(peer) ? "offline" : store.presence.get(peer) || "offline";
+      const status = store.presenceOf(peer);
       headAvatar.append(h("span", { class: `presence ${status}` }));
-      subtitle.textContent = store.blocks.has(peer) ? "Blocked" : peerUser?.domain ? `@${peerUser.name} · ${status}` : status;
+      subtitle.textContent = store.blocks.has(peer) ? "Blocked" : peerUser?.domain ? `@${peerUser.name} · ${presenceText(status)}` : presenceText(status);
       const blocked = store.blocks.has(peer);
       headTools.append(
         headButton("user", "Profile", `Profile of ${name}`, () => actions.profile(peer)),
@@ -249,6 +286,7 @@ export function createChat(client, actions) {
       if (out.conversation === s.conversation.id) nodes.push(outgoingView(out, messageActions));
     }
     list.replaceChildren(...nodes);
+    if (actionsShown) markActions();
     if (atBottom) list.scrollTop = list.scrollHeight;
     else list.scrollTop = list.scrollHeight - fromBottom;
     loadDeliveries(s, messages);
@@ -277,16 +315,19 @@ export function createChat(client, actions) {
   /** @type {Set<string>} */
   const pendingDeliveries = new Set();
 
+  /** @type {ReturnType<typeof setTimeout> | null} */
+  let typingLapse = null;
+
   /** @param {Summary} s */
   function renderTyping(s) {
     const names = store.typists(s.conversation.id).map((u) => nameOf(store, u));
     typing.textContent =
       names.length === 0 ? "" : names.length === 1 ? `${names[0]} is typing…` : `${names.slice(0, -1).join(", ")} and ${names.at(-1)} are typing…`;
+    // Drawn again when the first notice lapses (no typing.stop came).
+    if (typingLapse) clearTimeout(typingLapse);
+    const next = store.nextTypingLapse(s.conversation.id);
+    typingLapse = next === null ? null : setTimeout(() => render(`typing:${s.conversation.id}`), Math.max(0, next - Date.now()) + 50);
   }
-  setInterval(() => {
-    const s = summary();
-    if (s) renderTyping(s);
-  }, 2000);
 
   /** @param {Summary} s */
   function renderComposer(s) {
@@ -301,7 +342,7 @@ export function createChat(client, actions) {
     note.textContent = reason;
     note.hidden = !reason;
     input.disabled = !!reason;
-    send.disabled = !!reason;
+    renderCounter();
     gameButton.disabled = !!reason;
     if (reason) cancelContext();
   }
@@ -384,15 +425,34 @@ export function createChat(client, actions) {
     setContext(null);
   }
 
+  /** Fits the box to its text (at most 180 px); a hidden box keeps its natural height. */
   function resizeInput() {
+    renderCounter();
     input.style.height = "auto";
+    if (input.scrollHeight === 0) return;
     input.style.height = `${Math.min(input.scrollHeight, 180)}px`;
+  }
+
+  /** Shows how many characters are left near the limit, and how many are over it. */
+  function renderCounter() {
+    const length = [...input.value].length;
+    const over = length > MAX_MESSAGE_CHARS;
+    counter.hidden = length < COUNTER_FROM;
+    counter.classList.toggle("over", over);
+    counter.textContent = over
+      ? `${(length - MAX_MESSAGE_CHARS).toLocaleString()} characters too long (${length.toLocaleString()} / ${MAX_MESSAGE_CHARS.toLocaleString()})`
+      : `${length.toLocaleString()} / ${MAX_MESSAGE_CHARS.toLocaleString()}`;
+    send.disabled = over || input.disabled;
   }
 
   input.addEventListener("input", () => {
     resizeInput();
     const s = summary();
-    if (!s || !input.value.trim() || (context && context.mode === "edit")) return;
+    if (!input.value.trim()) {
+      stopTyping();
+      return;
+    }
+    if (!s || (context && context.mode === "edit")) return;
     const now = Date.now();
     if (now - typingSentAt > 3000) {
       typingSentAt = now;
@@ -409,6 +469,9 @@ export function createChat(client, actions) {
     if (s && typingSentAt) client.request("typing.stop", { conversation: s.conversation.id }).catch(() => {});
     typingSentAt = 0;
   }
+  // Leaving the page or hiding it ends typing as well.
+  window.addEventListener("pagehide", stopTyping);
+  document.addEventListener("visibilitychange", () => document.visibilityState === "hidden" && stopTyping());
 
   input.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
@@ -424,7 +487,7 @@ export function createChat(client, actions) {
     event.preventDefault();
     const s = summary();
     const text = input.value;
-    if (!s || !text.trim()) return;
+    if (!s || !text.trim() || [...text].length > MAX_MESSAGE_CHARS) return;
     const current = context;
     stopTyping();
     if (current && current.mode === "edit") {

@@ -19,6 +19,22 @@ export function nameOf(store, id) {
 }
 
 /**
+ * Text for screen readers only (a prefix or a separator the eye does not need).
+ * @param {string} text
+ */
+export function srOnly(text) {
+  return h("span", { class: "visually-hidden", text });
+}
+
+/**
+ * A presence in words; `unknown` while offline.
+ * @param {string} status
+ */
+export function presenceText(status) {
+  return status === "unknown" ? "presence unknown while offline" : status;
+}
+
+/**
  * A modal dialog; Esc and the close button dismiss it.
  * @param {string} title
  * @param {(Node | string)[]} content

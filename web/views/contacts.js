@@ -2,7 +2,7 @@
 // them, answer invitations, and the list of contacts and blocked people.
 
 import { avatar, h } from "../format.js";
-import { attempt, nameOf } from "./common.js";
+import { attempt, nameOf, srOnly } from "./common.js";
 
 /** @typedef {import("../client.js").Client} Client */
 /** @typedef {import("../types.js").User} User */
@@ -31,8 +31,8 @@ export function createContacts(client, pane, actions) {
     const seq = ++searchSeq;
     if (!text) {
       found = [];
-      results.replaceChildren();
       status.textContent = "";
+      render();
       return;
     }
     status.textContent = "Searching…";
@@ -46,7 +46,12 @@ export function createContacts(client, pane, actions) {
         users = await client.search(text.replace(/^@/, ""));
       }
     } catch (e) {
-      if (seq === searchSeq) status.textContent = e instanceof Error ? e.message : String(e);
+      if (seq !== searchSeq) return;
+      // Results of an earlier search would look like answers to this one.
+      found = [];
+      results.replaceChildren();
+      status.textContent = e instanceof Error ? e.message : String(e);
+      render();
       return;
     }
     if (seq !== searchSeq) return;
@@ -54,7 +59,7 @@ export function createContacts(client, pane, actions) {
     for (const u of users) store.users.set(u.id, u);
     status.textContent = users.length ? "" : "Nobody found.";
     found = users.map((u) => u.id);
-    results.replaceChildren(...found.map((id) => person(id, true)));
+    render();
   }
 
   let timer = /** @type {ReturnType<typeof setTimeout> | undefined} */ (undefined);
@@ -101,10 +106,15 @@ export function createContacts(client, pane, actions) {
     } else if (contact.state === "accepted") {
       buttons.append(button("Message", `Message ${name}`, async () => actions.message(id), "small primary"));
     }
-    const sub = contact && !fromSearch ? { pending_incoming: "wants to be your contact", pending_outgoing: "invitation sent", accepted: user ? `@${user.name}` : "", none: "" }[contact.state] : user ? `@${user.name}` : "";
+    const handle = user ? `@${user.name}` : "";
+    const relation = contact ? { pending_incoming: "wants to be your contact", pending_outgoing: "invitation sent", accepted: fromSearch ? "contact" : "", none: "" }[contact.state] : "";
+    const sub = [fromSearch || !relation ? handle : "", relation].filter(Boolean).join(" · ");
     const open = h(
       "button",
-      { class: "person-open", attrs: { type: "button", "aria-label": `Profile of ${name}` }, on: { click: () => actions.profile(id) } },
+      // Named by its content (which starts with the words below), so the
+      // visible name and handle are part of the accessible name.
+      { class: "person-open", attrs: { type: "button" }, on: { click: () => actions.profile(id) } },
+      srOnly("Profile of "),
       avatar(name, user?.avatar_url, id, "m"),
       h("span", { class: "item-text" }, h("strong", { text: name }), h("small", { text: blocked ? "blocked" : sub })),
     );
@@ -122,15 +132,19 @@ export function createContacts(client, pane, actions) {
 
   function render() {
     const all = [...store.contacts.values()];
+    // Someone among the search results shows there once, with their state,
+    // and not again in the lists below.
+    const shown = new Set(found);
     /** @param {string} state */
-    const of = (state) => all.filter((c) => c.state === state && !store.blocks.has(c.user)).map((c) => c.user);
+    const of = (state) => all.filter((c) => c.state === state && !store.blocks.has(c.user) && !shown.has(c.user)).map((c) => c.user);
     const parts = [
       section("Invitations", of("pending_incoming")),
       section("Contacts", of("accepted")),
       section("Invited", of("pending_outgoing")),
-      section("Blocked", [...store.blocks]),
+      section("Blocked", [...store.blocks].filter((id) => !shown.has(id))),
     ].filter((x) => x !== null);
-    lists.replaceChildren(...(parts.length ? parts : [h("p", { class: "empty-note", text: "No contacts yet. Search for people above." })]));
+    const empty = all.length === 0 && store.blocks.size === 0;
+    lists.replaceChildren(...(parts.length || !empty ? parts : [h("p", { class: "empty-note", text: "No contacts yet. Search for people above." })]));
     results.replaceChildren(...found.map((id) => person(id, true)));
   }
 

@@ -5,7 +5,7 @@
 import { avatar, h, listTime } from "../format.js";
 import { RANK } from "../client.js";
 import { RequestError } from "../socket.js";
-import { attempt, confirmAction, field, nameOf, openDialog, toast } from "./common.js";
+import { attempt, confirmAction, field, nameOf, openDialog, srOnly, toast } from "./common.js";
 
 /** @typedef {import("../client.js").Client} Client */
 /** @typedef {import("../types.js").Rights} Rights */
@@ -106,7 +106,7 @@ export function groupSettingsDialog(client, id, profile) {
   const name = h("input", { attrs: { required: true, maxlength: "64" } });
   const topic = h("input", { attrs: { maxlength: "256" } });
   const details = h("form", {}, field("Group name", name), field("Topic", topic), h("div", { class: "actions" }, h("button", { class: "primary small", text: "Save", attrs: { type: "submit" } })));
-  const addUsers = h("input", { attrs: { placeholder: "Names, separated by commas", autocomplete: "off" } });
+  const addUsers = h("input", { attrs: { placeholder: "bob, cy, @dee@example.org", autocomplete: "off" } });
   const addRights = rightsSelect("write", ["read", "write"], "Rights of new members");
   const addForm = h("form", { class: "add-member" }, field("Add members", addUsers), addRights, h("button", { class: "small primary", text: "Add", attrs: { type: "submit" } }));
   let filled = false;
@@ -186,12 +186,12 @@ export function groupSettingsDialog(client, id, profile) {
         controls.append(select, h("button", { class: "small danger-outline", text: "Remove", attrs: { type: "button", "aria-label": `Remove ${who}` }, on: { click: async () => (await confirmAction(`Remove ${who} from the group?`, "Remove")) && attempt(() => client.request("conversation.members.remove", { conversation: id, user: m.user })) } }));
         // The owner is always a user of the server that hosts the group.
         if (s.rights === "owner" && !c.hosted_by && !store.users.get(m.user)?.domain) {
-          controls.append(h("button", { class: "small", text: "Make owner", attrs: { type: "button", "aria-label": `Make ${who} the owner` }, on: { click: async () => (await confirmAction(`Make ${who} the owner?`, "Transfer")) && attempt(() => client.request("conversation.transfer", { conversation: id, user: m.user })) } }));
+          controls.append(h("button", { class: "small", text: "Make owner", attrs: { type: "button", "aria-label": `Make owner: ${who}` }, on: { click: async () => (await confirmAction(`Make ${who} the owner?`, "Transfer")) && attempt(() => client.request("conversation.transfer", { conversation: id, user: m.user })) } }));
         }
       } else {
         controls.append(h("span", { class: `rights-tag ${m.rights}`, text: m.rights }));
       }
-      const open = h("button", { class: "person-open", attrs: { type: "button", "aria-label": `Profile of ${who}` }, on: { click: () => !self && profile(m.user) } }, avatar(who, store.users.get(m.user)?.avatar_url, m.user, "s"), h("span", { class: "item-text" }, h("strong", { text: self ? `${who} (you)` : who })));
+      const open = h("button", { class: "person-open", attrs: { type: "button" }, on: { click: () => !self && profile(m.user) } }, srOnly("Profile of "), avatar(who, store.users.get(m.user)?.avatar_url, m.user, "s"), h("span", { class: "item-text" }, h("strong", { text: self ? `${who} (you)` : who })));
       return h("li", { class: "person" }, open, controls);
     });
     membersHeading.textContent = `Members (${c.members.length})`;
@@ -282,7 +282,8 @@ function joinRequestsSection(client, id, profile) {
     const decline = h("button", { class: "small danger-outline", text: "Decline", attrs: { type: "button", "aria-label": `Decline ${who}` }, on: { click: () => attempt(() => client.declineJoin(id, request.user)) } });
     const open = h(
       "button",
-      { class: "person-open", attrs: { type: "button", "aria-label": `Profile of ${who}` }, on: { click: () => profile(request.user) } },
+      { class: "person-open", attrs: { type: "button" }, on: { click: () => profile(request.user) } },
+      srOnly("Profile of "),
       avatar(who, user?.avatar_url, request.user, "s"),
       h("span", { class: "item-text" }, h("strong", { text: who }), h("small", { text: `${handle}asked ${listTime(request.requested_at)}` })),
     );

@@ -73,6 +73,6 @@ export function renderLogin(root, signedIn, notice = "") {
 
   show();
   error.textContent = notice;
-  root.replaceChildren(h("div", { class: "login-screen" }, h("div", { class: "login-corner" }, themeToggle()), form));
+  root.replaceChildren(h("main", { class: "login-screen" }, h("div", { class: "login-corner" }, themeToggle()), form));
   name.focus();
 }

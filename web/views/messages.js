@@ -48,6 +48,10 @@ export function describeSystem(store, message) {
       return `${who} removed ${subject}`;
     case "member_left":
       return `${subject === "you" ? "You" : subject} left the group`;
+    case "rights_changed":
+      return `${who} changed ${subject === "you" ? "your" : `${subject}’s`} rights to ${change.rights}`;
+    case "owner_changed":
+      return `${who} made ${subject} the owner`;
     default:
       return "The group changed";
   }
@@ -136,8 +140,9 @@ function quote(client, conversation, id, actions) {
   const text = !original ? "Earlier message" : original.deleted ? "Deleted message" : original.kind === "game_invite" ? "Game invitation" : original.body;
   return h(
     "button",
-    { class: "quote", attrs: { type: "button", "aria-label": `Jump to the message this replies to: ${text.slice(0, 80)}` }, on: { click: () => actions.jump(id) } },
-    who ? h("strong", { text: who }) : null,
+    { class: "quote", attrs: { type: "button", title: "Jump to the message this replies to" }, on: { click: () => actions.jump(id) } },
+    h("span", { class: "visually-hidden", text: "Jump to the message this replies to: " }),
+    who ? h("strong", {}, who, h("span", { class: "visually-hidden", text: ": " })) : null,
     h("span", { text: text.length > 140 ? `${text.slice(0, 140)}…` : text }),
   );
 }

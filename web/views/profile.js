@@ -2,7 +2,7 @@
 // other people's to read, with the contact and block actions.
 
 import { avatar, h, link, linkify, present, safeUrl } from "../format.js";
-import { attempt, confirmAction, field, nameOf, openDialog } from "./common.js";
+import { attempt, confirmAction, field, nameOf, openDialog, presenceText } from "./common.js";
 import { reportDialog } from "./reports.js";
 
 /** @typedef {import("../client.js").Client} Client */
@@ -132,7 +132,7 @@ export async function userProfileDialog(client, id, message) {
     const name = nameOf(store, id);
     const contact = store.contacts.get(id);
     const blocked = store.blocks.has(id);
-    const status = blocked ? "offline" : store.presence.get(id) || "offline";
+    const status = store.presenceOf(id);
     const actions = h("div", { class: "actions" });
     /**
      * @param {string} text
@@ -165,7 +165,7 @@ export async function userProfileDialog(client, id, message) {
       linkList.append(h("li", {}, h("span", { class: "muted", text: `${l.name}: ` }), href ? link(href, l.url) : l.url));
     }
     body.replaceChildren(...present([
-      h("div", { class: "profile-card" }, h("span", { class: "avatar-wrap" }, avatar(name, fresh.avatar_url, id, "l"), h("span", { class: `presence ${status}` })), h("div", {}, h("strong", { text: name }), h("p", { class: "muted", text: `@${fresh.name}${fresh.domain ? "" : ` · ${status}`}` }))),
+      h("div", { class: "profile-card" }, h("span", { class: "avatar-wrap" }, avatar(name, fresh.avatar_url, id, "l"), h("span", { class: `presence ${status}` })), h("div", {}, h("strong", { text: name }), h("p", { class: "muted", text: `@${fresh.name}${fresh.domain ? "" : ` · ${presenceText(status)}`}` }))),
       fresh.bio ? h("p", { class: "bio" }, linkify(fresh.bio)) : null,
       fresh.profile_links.length ? linkList : null,
       h("p", { class: "muted", text: blocked ? "You block this person." : contact?.state === "accepted" ? "In your contacts." : "" }),

@@ -5,9 +5,10 @@
 import { avatar, h, hostOf, listTime } from "../format.js";
 import { themeToggle } from "../theme.js";
 import { icon } from "../icons.js";
-import { nameOf } from "./common.js";
+import { nameOf, presenceText, srOnly } from "./common.js";
 import { describeSystem } from "./messages.js";
 import { isModerator } from "./reports.js";
+import { connectionNotice } from "./connection.js";
 
 /** @typedef {import("../client.js").Client} Client */
 /** @typedef {import("../types.js").Summary} Summary */
@@ -30,31 +31,41 @@ import { isModerator } from "./reports.js";
  */
 export function createSidebar(client, actions) {
   const store = client.store;
-  const me = h("button", { class: "me", attrs: { type: "button", "aria-label": "Your profile" }, on: { click: actions.profile } });
-  const connection = h("span", { class: "connection", attrs: { role: "status" } });
-  const notify = h("button", { class: "icon-button", attrs: { type: "button", "aria-label": "Enable notifications", title: "Enable notifications" }, on: { click: actions.notifications } }, icon("bell"));
+  const connection = connectionNotice(client, "in-sidebar");
+  const me = h("button", { class: "me", attrs: { type: "button", title: "Your profile" }, on: { click: actions.profile } });
+  const notify = h("button", { class: "icon-button", attrs: { type: "button", "aria-label": "Notification settings", title: "Notification settings" }, on: { click: actions.notifications } }, icon("bell"));
   const logout = h("button", { class: "icon-button", attrs: { type: "button", "aria-label": "Log out", title: "Log out" }, on: { click: actions.logout } }, icon("logout"));
   const moderation = h("button", { class: "icon-button", attrs: { type: "button", "aria-label": "Reports", title: "Reports (moderators)", hidden: "" }, on: { click: actions.moderation } }, icon("flag"));
-  const chatsTab = h("button", { class: "tab", text: "Chats", attrs: { type: "button", role: "tab" }, on: { click: () => actions.tab("chats") } });
-  const contactsBadge = h("span", { class: "badge" });
-  const contactsTab = h("button", { class: "tab", attrs: { type: "button", role: "tab" }, on: { click: () => actions.tab("contacts") } }, "Contacts", contactsBadge);
-  const filter = h("input", { attrs: { type: "search", placeholder: "Search conversations", "aria-label": "Search conversations", autocomplete: "off" } });
+  const chatsTab = h("button", { class: "tab", text: "Chats", attrs: { type: "button", role: "tab", id: "tab-chats", "aria-controls": "pane-chats" }, on: { click: () => actions.tab("chats") } });
+  const contactsBadge = h("span", { class: "badge", attrs: { role: "img" } });
+  const contactsTab = h("button", { class: "tab", attrs: { type: "button", role: "tab", id: "tab-contacts", "aria-controls": "pane-contacts" }, on: { click: () => actions.tab("contacts") } }, "Contacts", contactsBadge);
+  // A short placeholder, so it is never cut beside the buttons; the label says it all.
+  const filter = h("input", { attrs: { type: "search", placeholder: "Search", "aria-label": "Search conversations", autocomplete: "off" } });
   const list = h("ul", { class: "conversation-list", attrs: { "aria-label": "Conversations" } });
   const empty = h("p", { class: "empty-note" });
   const newGroup = h("button", { class: "primary small", text: "New group", attrs: { type: "button" }, on: { click: actions.newGroup } });
   const joinGroup = h("button", { class: "small", text: "Join", attrs: { type: "button", "aria-label": "Join a group", title: "Join a group on another server" }, on: { click: actions.joinGroup } });
   const joins = h("ul", { class: "join-notices", attrs: { "aria-label": "Your requests to join groups" } });
-  const chatsPane = h("div", { class: "pane" }, h("div", { class: "list-tools" }, filter, joinGroup, newGroup), joins, list, empty);
-  const contactsPane = h("div", { class: "pane" });
+  const chatsPane = h("div", { class: "pane", attrs: { role: "tabpanel", id: "pane-chats", "aria-labelledby": "tab-chats" } }, h("div", { class: "list-tools" }, filter, joinGroup, newGroup), joins, list, empty);
+  const contactsPane = h("div", { class: "pane", attrs: { role: "tabpanel", id: "pane-contacts", "aria-labelledby": "tab-contacts" } });
+  const tabs = h("div", { class: "tabs", attrs: { role: "tablist", "aria-label": "Lists" } }, chatsTab, contactsTab);
+  // Arrow keys move between the tabs (the selected one alone is in the Tab order).
+  tabs.addEventListener("keydown", (event) => {
+    if (event.key !== "ArrowLeft" && event.key !== "ArrowRight" && event.key !== "Home" && event.key !== "End") return;
+    event.preventDefault();
+    const next = chatsPane.hidden ? "chats" : "contacts";
+    actions.tab(next);
+    (next === "chats" ? chatsTab : contactsTab).focus();
+  });
   filter.addEventListener("input", () => renderList());
-  if (!("Notification" in window)) notify.hidden = true;
 
   const root = h(
     "aside",
     { class: "sidebar", attrs: { "aria-label": "Conversations and contacts" } },
+    h("h1", { class: "visually-hidden", text: "Confab" }),
     h("header", { class: "sidebar-head" }, me, h("div", { class: "head-tools" }, moderation, notify, themeToggle(), logout)),
-    connection,
-    h("div", { class: "tabs", attrs: { role: "tablist" } }, chatsTab, contactsTab),
+    connection.root,
+    tabs,
     chatsPane,
     contactsPane,
   );
@@ -63,17 +74,15 @@ export function createSidebar(client, actions) {
     const user = store.me;
     if (!user) return;
     me.replaceChildren(
+      srOnly("Your profile: "),
       avatar(user.display_name || user.name, user.avatar_url, user.id, "m"),
       h("span", { class: "me-text" }, h("strong", { text: user.display_name || user.name }), h("small", { text: `@${user.name}` })),
     );
-    notify.hidden = !("Notification" in window) || Notification.permission !== "default";
     moderation.hidden = !isModerator(client);
   }
 
   function renderConnection() {
-    const text = { online: "", connecting: "Connecting…", offline: "Offline — reconnecting…" }[store.connection];
-    connection.textContent = text;
-    connection.className = `connection ${store.connection}`;
+    connection.render();
   }
 
   function renderList() {
@@ -103,13 +112,17 @@ export function createSidebar(client, actions) {
     const pic = avatar(title, peerUser ? peerUser.avatar_url : c.avatar_url, peer || c.id, "m");
     const wrap = h("span", { class: "avatar-wrap" }, pic);
     if (peer) {
-      const status = store.blocks.has(peer) ? "offline" : store.presence.get(peer) || "offline";
+      const status = store.presenceOf(peer);
       wrap.append(h("span", { class: `presence ${status}`, attrs: { title: status } }));
     }
     const last = summary.last_message;
     const preview = last ? previewOf(client, last) : c.kind === "group" ? c.topic || "New group" : "Say hello";
-    const unread = summary.unread > 0 ? h("span", { class: "badge", text: String(summary.unread), attrs: { "aria-label": `${summary.unread} unread` } }) : null;
-    const asking = summary.join_requests > 0 ? h("span", { class: "badge join-badge", text: `+${summary.join_requests}`, attrs: { "aria-label": `${summary.join_requests} asking to join`, title: "Asking to join: see the group's settings" } }) : null;
+    const unread = summary.unread > 0 ? h("span", { class: "badge", text: String(summary.unread), attrs: { role: "img", "aria-label": `${summary.unread} unread` } }) : null;
+    const asking = summary.join_requests > 0 ? h("span", { class: "badge join-badge", text: `+${summary.join_requests}`, attrs: { role: "img", "aria-label": `${summary.join_requests} asking to join`, title: "Asking to join: see the group's settings" } }) : null;
+    // Named by its content, read in order with separators for the ear
+    // ("Tea & cake, 03:06, Cy: hello, 2 unread"), not run together; the
+    // avatar's initials are hidden. The badges are images named by their
+    // count ("2 unread").
     const button = h(
       "button",
       { class: "conversation-item", attrs: { type: "button", "aria-current": store.current === c.id ? "true" : false, "data-conversation": c.id }, on: { click: () => actions.open(c.id) } },
@@ -117,8 +130,13 @@ export function createSidebar(client, actions) {
       h(
         "span",
         { class: "item-text" },
-        h("span", { class: "item-top" }, h("strong", { class: "item-title", text: title }), h("time", { text: last ? listTime(last.created_at) : "" })),
-        h("span", { class: "item-bottom" }, h("span", { class: "preview", text: preview }), asking, unread),
+        h(
+          "span",
+          { class: "item-top" },
+          h("strong", { class: "item-title" }, title, peer ? srOnly(`, ${presenceText(store.presenceOf(peer))}`) : null, summary.muted ? srOnly(", muted") : null, srOnly(",")),
+          last ? h("time", { attrs: { datetime: last.created_at } }, listTime(last.created_at), srOnly(",")) : null,
+        ),
+        h("span", { class: "item-bottom" }, h("span", { class: "preview" }, preview, asking || unread ? srOnly(",") : null), asking, asking && unread ? srOnly(",") : null, unread),
       ),
     );
     if (summary.unread > 0) button.classList.add("has-unread");
@@ -160,11 +178,20 @@ export function createSidebar(client, actions) {
     contactsPane.hidden = tab !== "contacts";
     chatsTab.setAttribute("aria-selected", String(tab === "chats"));
     contactsTab.setAttribute("aria-selected", String(tab === "contacts"));
+    chatsTab.tabIndex = tab === "chats" ? 0 : -1;
+    contactsTab.tabIndex = tab === "contacts" ? 0 : -1;
+  }
+
+  /** Puts the focus where a person starts: the search box (the Chats tab on a phone, where a box would open the keyboard). */
+  function focusStart() {
+    if (document.querySelector("dialog[open]")) return;
+    if (matchMedia("(min-width: 761px)").matches) filter.focus();
+    else chatsTab.focus();
   }
 
   showTab("chats");
   render();
-  return { root, render, renderConnection, showTab, contactsPane };
+  return { root, render, renderConnection, showTab, focusStart, contactsPane };
 }
 
 /**
