@@ -20,3 +20,4 @@ mod reports;
 mod roles;
 mod signatures;
 mod users;
+mod web;
