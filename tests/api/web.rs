@@ -2,7 +2,9 @@
 
 use crate::backend_tests;
 use crate::common::TestServer;
-use reqwest::header::{HeaderMap, HeaderName, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE, VARY};
+use reqwest::header::{
+    HeaderMap, HeaderName, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE, VARY,
+};
 use reqwest::{Method, StatusCode};
 use std::io::Read;
 

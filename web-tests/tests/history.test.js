@@ -79,8 +79,10 @@ async function olderStep() {
   };
   const before = smallest();
   list.scrollTop = 0;
-  const first = /** @type {HTMLElement} */ (list.querySelector("article[data-id]"));
-  const top = first.getBoundingClientRect().top;
+  // The first message's row may be redrawn (its day line goes when older rows come): find it by id.
+  const id = list.querySelector("article[data-id]")?.getAttribute("data-id") || "";
+  const find = () => list.querySelector(`article[data-id="${CSS.escape(id)}"]`);
+  const top = find()?.getBoundingClientRect().top ?? NaN;
   const grew = await new Promise((resolve) => {
     const timer = setTimeout(() => {
       observer.disconnect();
@@ -96,7 +98,8 @@ async function olderStep() {
     observer.observe(list, { childList: true, subtree: true });
   });
   await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
-  return { grew, shift: first.isConnected ? first.getBoundingClientRect().top - top : NaN, smallest: smallest(), rows: list.querySelectorAll("article[data-id]").length };
+  const after = find();
+  return { grew, shift: after ? after.getBoundingClientRect().top - top : NaN, smallest: smallest(), rows: list.querySelectorAll("article[data-id]").length };
 }
 
 /**

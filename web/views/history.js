@@ -243,10 +243,11 @@ export function createHistory(client, options) {
    * @param {number} start
    * @param {number} end
    * @param {boolean} keepPlace
+   * @param {{id: string, top: number} | null} [noted] where the top message was before an earlier step of this change
    */
-  function apply(s, start, end, keepPlace) {
+  function apply(s, start, end, keepPlace, noted = null) {
     const all = messagesOf(s);
-    const anchor = keepPlace ? topRow() : null;
+    const anchor = noted || (keepPlace ? topRow() : null);
     const fresh = firstFresh(all);
     /** @type {Set<string>} */
     const wanted = new Set();
@@ -383,11 +384,20 @@ export function createHistory(client, options) {
 
   // ----- scrolling -----
 
-  /** The first row whose bottom is below the list's top edge, and where it is. */
+  /**
+   * The message element of a row (its last child: the day and "new" lines
+   * before it come and go as rows are added above).
+   * @param {string} id
+   */
+  function messageEl(id) {
+    return rows.get(id)?.el.lastElementChild || null;
+  }
+
+  /** The first message whose bottom is below the list's top edge, and where it is. */
   function topRow() {
     const top = list.getBoundingClientRect().top;
     for (const id of ids) {
-      const el = rows.get(id)?.el;
+      const el = messageEl(id);
       if (!el) continue;
       const rect = el.getBoundingClientRect();
       if (rect.bottom > top) return { id, top: rect.top };
@@ -396,11 +406,11 @@ export function createHistory(client, options) {
   }
 
   /**
-   * Scrolls so that the row `anchor` names is where it was on screen.
+   * Scrolls so that the message `anchor` names is where it was on screen.
    * @param {{id: string, top: number}} anchor
    */
   function keep(anchor) {
-    const el = rows.get(anchor.id)?.el;
+    const el = messageEl(anchor.id);
     if (!el) return;
     const shift = el.getBoundingClientRect().top - anchor.top;
     if (shift) list.scrollTop += shift;
@@ -420,8 +430,14 @@ export function createHistory(client, options) {
     const id = s.conversation.id;
     let all = messagesOf(s);
     let start = lowerBound(all, ids[0]);
+    /** @type {{id: string, top: number} | null} */
+    let noted = null;
     if (start === 0) {
       if (loadingOlder || !store.older.get(id)) return false;
+      // The page's arrival first redraws the edges (the history note goes),
+      // which cannot be made up for while the list is scrolled to the very
+      // top: the place is kept against where the top message was now.
+      noted = topRow();
       loadingOlder = true;
       try {
         await client.loadHistory(id, true);
@@ -441,7 +457,7 @@ export function createHistory(client, options) {
     }
     const from = Math.max(0, start - STEP);
     const end = lowerBound(all, /** @type {string} */ (ids.at(-1))) + 1;
-    apply(s, from, Math.min(end, from + MAX_ROWS), true);
+    apply(s, from, Math.min(end, from + MAX_ROWS), true, noted);
     return true;
   }
 
