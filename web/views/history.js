@@ -11,12 +11,13 @@
 //
 // A conversation with unread messages opens at the first unread one, with
 // a "jump to latest" button; messages are marked read as they are seen
-// (IntersectionObserver), the marker following the newest message seen.
+// (./seen.js), the marker following the newest message seen.
 
 import { h, dayLabel, sameDayKey } from "../format.js";
 import { icon } from "../icons.js";
 import { attempt } from "./common.js";
 import { messageView, outgoingView } from "./messages.js";
+import { SeenTracker } from "./seen.js";
 
 /** @typedef {import("../client.js").Client} Client */
 /** @typedef {import("../types.js").Message} Message */
@@ -37,8 +38,6 @@ const RUN_MS = 5 * 60 * 1000;
 const UNREAD_PAGE = 100;
 /** Pages loaded at most to reach the first unread message (beyond, the list opens at the oldest loaded). */
 const UNREAD_PAGES = 20;
-/** How long the read marker waits for more messages to be seen, in ms. */
-const READ_DEBOUNCE_MS = 300;
 
 /**
  * What a row shows; the row is redrawn when any of it changes.
@@ -95,12 +94,6 @@ export function createHistory(client, options) {
   let pinned = true;
   let loadingOlder = false;
   let epoch = 0;
-  /** @type {Set<string>} ids of rows on screen now */
-  const visible = new Set();
-  /** @type {string | null} newest message seen on screen since the last read marker sent */
-  let seenMax = null;
-  /** @type {ReturnType<typeof setTimeout> | null} */
-  let readTimer = null;
   /** @type {Set<string>} */
   const pendingDeliveries = new Set();
 
@@ -117,7 +110,7 @@ export function createHistory(client, options) {
   jumpButton.hidden = true;
   const root = h("div", { class: "history" }, list, jumpButton);
 
-  const observer = new IntersectionObserver(onIntersect, { root: list, threshold: [0, 0.1, 0.25, 0.5, 0.75, 1] });
+  const seen = new SeenTracker(client, list, summary);
 
   function summary() {
     return shown ? store.summaries.get(shown) || null : null;
@@ -190,13 +183,9 @@ export function createHistory(client, options) {
   }
 
   function clear() {
-    for (const row of rows.values()) observer.unobserve(row.el);
+    seen.reset();
     rows.clear();
     ids = [];
-    visible.clear();
-    seenMax = null;
-    if (readTimer) clearTimeout(readTimer);
-    readTimer = null;
     rowsBox.replaceChildren();
     pendingBox.replaceChildren();
     note.textContent = "";
@@ -254,10 +243,9 @@ export function createHistory(client, options) {
     for (let i = start; i < end; i++) wanted.add(all[i].id);
     for (const [id, row] of rows) {
       if (!wanted.has(id)) {
-        observer.unobserve(row.el);
+        seen.forget(row.el);
         row.el.remove();
         rows.delete(id);
-        visible.delete(id);
       }
     }
     /** @type {Element | null} */
@@ -269,12 +257,12 @@ export function createHistory(client, options) {
       if (!row || !sameShape(row.shape, shape)) {
         const el = drawRow(s, shape);
         if (row) {
-          observer.unobserve(row.el);
+          seen.forget(row.el);
           row.el.replaceWith(el);
         }
         row = { el, shape };
         rows.set(m.id, row);
-        observer.observe(el);
+        seen.watch(el);
       }
       const next = previous ? previous.nextElementSibling : rowsBox.firstElementChild;
       if (row.el !== next) rowsBox.insertBefore(row.el, next);
@@ -535,41 +523,6 @@ export function createHistory(client, options) {
   function toBottom() {
     jumpToLatest();
   }
-
-  // ----- read as seen -----
-
-  /** @param {IntersectionObserverEntry[]} entries */
-  function onIntersect(entries) {
-    for (const entry of entries) {
-      const id = /** @type {HTMLElement} */ (entry.target).dataset.row;
-      if (!id) continue;
-      const height = entry.rootBounds ? entry.rootBounds.height : 0;
-      const seen = entry.isIntersecting && (entry.intersectionRatio > 0.95 || entry.intersectionRect.height >= height * 0.5);
-      if (seen) visible.add(id);
-      else visible.delete(id);
-    }
-    noteSeen();
-  }
-
-  /** Notes the newest message on screen and sends the read marker a little later. */
-  function noteSeen() {
-    if (document.visibilityState !== "visible") return;
-    for (const id of visible) if (!seenMax || id > seenMax) seenMax = id;
-    if (!seenMax || readTimer) return;
-    readTimer = setTimeout(sendRead, READ_DEBOUNCE_MS);
-  }
-
-  function sendRead() {
-    readTimer = null;
-    const s = summary();
-    const newest = seenMax;
-    if (!s || !newest || document.visibilityState !== "visible") return;
-    if (s.last_read && s.last_read >= newest) return;
-    // Nothing to clear: one's own messages need no marker.
-    if (s.unread === 0 && s.last_read) return;
-    client.markRead(s.conversation.id, newest).catch(() => {});
-  }
-  document.addEventListener("visibilitychange", noteSeen);
 
   /**
    * Asks for the delivery state of one's latest messages to remote members.
