@@ -15,8 +15,8 @@ async fn main_js(s: &TestServer) -> String {
     let page = s.request(Method::GET, "/").send().await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
     let html = page.text().await.unwrap();
-    let start = html.find("/assets/").expect("the page names its assets");
-    let end = start + html[start..].find("main.js").expect("main.js") + "main.js".len();
+    let end = html.find("/main.js").expect("the page names main.js") + "/main.js".len();
+    let start = html[..end].rfind("/assets/").expect("under /assets/");
     html[start..end].to_owned()
 }
 
