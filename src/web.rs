@@ -9,21 +9,34 @@
 //! the origins of `web_embed_origins` may frame it and hand it a token (the
 //! page names them in a `<meta>` the client reads).
 //!
+//! Text assets are also embedded gzipped and brotli-compressed, made by
+//! `build.rs`; each request gets the smallest encoding its
+//! `Accept-Encoding` allows (`Vary: Accept-Encoding` on every asset). The
+//! page itself (under 1 KB, and filled in at start) goes out as it is.
+//!
 //! Must not import `chat`, `db`, `api`, `ws` or `apub`: the client talks to
 //! the server only through the public REST API and WebSocket protocol.
 
 use crate::error::Error;
+use axum::body::Body;
 use axum::extract::Path;
 use axum::http::header::{
-    CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
+    ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_SECURITY_POLICY, CONTENT_TYPE,
+    REFERRER_POLICY, VARY, X_CONTENT_TYPE_OPTIONS,
 };
-use axum::http::HeaderValue;
+use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use rust_embed::RustEmbed;
+use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hasher};
 use std::sync::Arc;
+
+mod compressed {
+    //! The table `build.rs` writes: compressed copies of the client's text files.
+    include!(concat!(env!("OUT_DIR"), "/web_compressed.rs"));
+}
 
 /// Every file under `web/`, in the binary (also in debug builds, so tests
 /// exercise what ships).
@@ -55,6 +68,22 @@ struct Site {
     csp: HeaderValue,
     /// Hex hash of every embedded file's name and content.
     version: String,
+    /// Compressed copies of the text assets, by path.
+    compressed: HashMap<&'static str, Compressed>,
+}
+
+/// The precompressed forms of one asset.
+struct Compressed {
+    gzip: &'static [u8],
+    brotli: &'static [u8],
+}
+
+/// A content coding the server has an asset in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Coding {
+    Brotli,
+    Gzip,
+    Identity,
 }
 
 impl Site {
@@ -83,10 +112,15 @@ impl Site {
         let csp = format!("{CSP}; frame-ancestors 'self' {origins}");
         let csp = HeaderValue::from_str(csp.trim_end())
             .unwrap_or_else(|_| HeaderValue::from_static("frame-ancestors 'none'"));
+        let compressed = compressed::COMPRESSED
+            .iter()
+            .map(|&(path, gzip, brotli)| (path, Compressed { gzip, brotli }))
+            .collect();
         Site {
             index,
             csp,
             version,
+            compressed,
         }
     }
 }
@@ -101,8 +135,8 @@ pub fn router<S: Clone + Send + Sync + 'static>(embed_origins: &[String]) -> Rou
         .route(
             "/assets/{version}/{*path}",
             get(
-                move |Path((version, path)): Path<(String, String)>| async move {
-                    asset(&site, &version, &path)
+                move |Path((version, path)): Path<(String, String)>, headers: HeaderMap| async move {
+                    asset(&site, &version, &path, &headers)
                 },
             ),
         )
@@ -129,15 +163,33 @@ fn index(site: &Site) -> Response {
 /// # `GET /assets/{version}/{*path}`
 ///
 /// Only the current version exists: an old page asking for assets of an
-/// earlier build gets 404 and is reloaded by the user.
-fn asset(site: &Site, version: &str, path: &str) -> Response {
+/// earlier build gets 404 and is reloaded by the user. Text assets come
+/// brotli-compressed or gzipped when the request accepts it.
+fn asset(site: &Site, version: &str, path: &str, headers: &HeaderMap) -> Response {
     if version != site.version || path == "index.html" {
         return Error::NoRoute.into_response();
     }
     let Some(file) = Files::get(path) else {
         return Error::NoRoute.into_response();
     };
-    (
+    let accept = headers
+        .get_all(ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>()
+        .join(",");
+    let packed = site.compressed.get(path);
+    let coding = if packed.is_some() {
+        choose_coding(&accept)
+    } else {
+        Coding::Identity
+    };
+    let (body, encoding) = match (coding, packed) {
+        (Coding::Brotli, Some(c)) => (Body::from(c.brotli), Some("br")),
+        (Coding::Gzip, Some(c)) => (Body::from(c.gzip), Some("gzip")),
+        _ => (Body::from(file.data), None),
+    };
+    let mut response = (
         [
             (CONTENT_TYPE, HeaderValue::from_static(content_type(path))),
             (
@@ -145,10 +197,49 @@ fn asset(site: &Site, version: &str, path: &str) -> Response {
                 HeaderValue::from_static("public, max-age=31536000, immutable"),
             ),
             (X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+            (VARY, HeaderValue::from_static("accept-encoding")),
         ],
-        file.data.into_owned(),
+        body,
     )
-        .into_response()
+        .into_response();
+    if let Some(encoding) = encoding {
+        response
+            .headers_mut()
+            .insert(CONTENT_ENCODING, HeaderValue::from_static(encoding));
+    }
+    response
+}
+
+/// The best coding an `Accept-Encoding` value allows: brotli, then gzip,
+/// then none. A coding is allowed when it, or `*`, is listed with a
+/// non-zero quality (RFC 9110, section 12.5.3); ties go to the smaller.
+fn choose_coding(accept: &str) -> Coding {
+    let mut brotli = None;
+    let mut gzip = None;
+    let mut any = None;
+    for item in accept.to_ascii_lowercase().split(',') {
+        let mut parts = item.split(';');
+        let name = parts.next().unwrap_or("").trim();
+        let quality = parts
+            .filter_map(|p| p.trim().strip_prefix("q="))
+            .find_map(|q| q.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        match name {
+            "br" => brotli = Some(quality),
+            "gzip" | "x-gzip" => gzip = Some(quality),
+            "*" => any = Some(quality),
+            _ => {}
+        }
+    }
+    let brotli = brotli.or(any).unwrap_or(0.0);
+    let gzip = gzip.or(any).unwrap_or(0.0);
+    if brotli > 0.0 && brotli >= gzip {
+        Coding::Brotli
+    } else if gzip > 0.0 {
+        Coding::Gzip
+    } else {
+        Coding::Identity
+    }
 }
 
 /// The media type of a client file, by its extension.
@@ -202,6 +293,32 @@ mod tests {
                 .ends_with("frame-ancestors 'self' https://auth.example http://127.0.0.1:9")),
             Some(true)
         );
+    }
+
+    #[test]
+    fn accept_encoding_picks_the_smallest_allowed_coding() {
+        assert_eq!(choose_coding("gzip, deflate, br, zstd"), Coding::Brotli);
+        assert_eq!(choose_coding("gzip, deflate"), Coding::Gzip);
+        assert_eq!(choose_coding("br;q=0, gzip"), Coding::Gzip);
+        assert_eq!(choose_coding("gzip;q=0.5, br;q=0.2"), Coding::Gzip);
+        assert_eq!(choose_coding("*"), Coding::Brotli);
+        assert_eq!(choose_coding("*;q=0, identity"), Coding::Identity);
+        assert_eq!(choose_coding("identity"), Coding::Identity);
+        assert_eq!(choose_coding(""), Coding::Identity);
+        assert_eq!(choose_coding("GZIP;Q=1"), Coding::Gzip);
+    }
+
+    #[test]
+    fn text_assets_are_embedded_compressed() {
+        let site = Site::build(&[]);
+        for name in ["main.js", "app.css", "views/chat.js", "icon.svg"] {
+            let packed = site.compressed.get(name);
+            let plain = Files::get(name).map(|f| f.data.len()).unwrap_or(0);
+            assert!(
+                packed.is_some_and(|c| c.brotli.len() < plain && c.gzip.len() < plain),
+                "{name} is embedded smaller"
+            );
+        }
     }
 
     #[test]

@@ -223,10 +223,11 @@ export class Client {
    * message held.
    * @param {string} conversation
    * @param {boolean} older
+   * @param {number} [limit] messages in the page (at most 100)
    */
-  async loadHistory(conversation, older) {
+  async loadHistory(conversation, older, limit = 50) {
     /** @type {{conversation: string, limit: number, before?: string}} */
-    const data = { conversation, limit: 50 };
+    const data = { conversation, limit };
     if (older) {
       const first = this.store.sortedMessages(conversation)[0];
       if (first) data.before = first.id;

@@ -45,6 +45,8 @@ export class Store extends EventTarget {
     this.summaries = new Map();
     /** @type {Map<string, Map<string, Message>>} conversation id -> message id -> message */
     this.messages = new Map();
+    /** @type {Map<string, Message[]>} conversation id -> its messages sorted by id, kept in step with `messages` */
+    this.sorted = new Map();
     /** @type {Map<string, boolean>} whether older history exists, per loaded conversation */
     this.older = new Map();
     /** @type {Map<string, User>} */
@@ -107,6 +109,7 @@ export class Store extends EventTarget {
   /** @param {string} conversation */
   forget(conversation) {
     this.messages.delete(conversation);
+    this.sorted.delete(conversation);
     this.older.delete(conversation);
     this.typing.delete(conversation);
   }
@@ -122,11 +125,38 @@ export class Store extends EventTarget {
   }
 
   /**
-   * Messages of a conversation, oldest first.
+   * Messages of a conversation, oldest first. The array is shared and
+   * kept up to date by the store: callers must not change it.
    * @param {string} conversation
+   * @returns {readonly Message[]}
    */
   sortedMessages(conversation) {
-    return [...(this.messages.get(conversation)?.values() || [])].sort((a, b) => (a.id < b.id ? -1 : 1));
+    let sorted = this.sorted.get(conversation);
+    if (!sorted) {
+      sorted = [...(this.messages.get(conversation)?.values() || [])].sort((a, b) => (a.id < b.id ? -1 : 1));
+      this.sorted.set(conversation, sorted);
+    }
+    return sorted;
+  }
+
+  /**
+   * Puts one message into the sorted list of its conversation, if that
+   * list was built: in place, without sorting again (a push is nearly
+   * always the newest, so this is usually an append).
+   * @param {Message} message
+   */
+  placeSorted(message) {
+    const sorted = this.sorted.get(message.conversation);
+    if (!sorted) return;
+    let lo = 0;
+    let hi = sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (sorted[mid].id < message.id) lo = mid + 1;
+      else hi = mid;
+    }
+    if (sorted[lo]?.id === message.id) sorted[lo] = message;
+    else sorted.splice(lo, 0, message);
   }
 
   /**
@@ -138,6 +168,7 @@ export class Store extends EventTarget {
     const map = this.messagesOf(message.conversation);
     const isNew = !map.has(message.id);
     map.set(message.id, message);
+    this.placeSorted(message);
     if (message.client_id) this.outbox.delete(message.client_id);
     if (how.live) this.lastSeen = maxId(this.lastSeen, message.id);
     const summary = this.summaries.get(message.conversation);
@@ -170,6 +201,7 @@ export class Store extends EventTarget {
   putPage(conversation, page, older) {
     const map = this.messagesOf(conversation);
     for (const m of page.messages) map.set(m.id, m);
+    this.sorted.delete(conversation);
     if (older || !this.older.has(conversation)) this.older.set(conversation, page.more);
     this.changed(`messages:${conversation}`);
   }

@@ -24,3 +24,4 @@ mod reports;
 mod roles;
 mod signatures;
 mod users;
+mod web;

@@ -168,7 +168,9 @@ test("history loads older pages as one scrolls up, and a reply jumps to its orig
   const sends = [["message.send", { conversation, body: "message number 1" }]];
   for (let n = 2; n <= 130; n++) sends.push(["message.send", { conversation, body: `message number ${n}` }]);
   sends.push(["message.send", { conversation, body: "an answer to the very first", reply_to: "$0.id" }]);
-  await wsRequests(bob.page, sends);
+  const sent = await wsRequests(bob.page, sends);
+  // Read elsewhere: the chat opens at the newest message, not the first unread.
+  await wsRequests(ada.page, [["message.read", { conversation, message: sent.at(-1).id }]]);
 
   // A fresh page holds none of them and loads pages of history instead.
   await ada.page.reload();

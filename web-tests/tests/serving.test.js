@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { ConfabServer } from "../lib/server.js";
 import { launch } from "../lib/browser.js";
-import { toBeVisible } from "../lib/expect.js";
+import { eventually, toBeVisible } from "../lib/expect.js";
 
 /** @type {ConfabServer} */
 let server;
@@ -67,6 +67,31 @@ async function token(name, on = server) {
   });
   return (await response.json()).access_token;
 }
+
+test("the browser gets the client's files compressed", async () => {
+  const context = await browser.newContext({ baseURL: server.url });
+  const page = await context.newPage();
+  /** @type {Map<string, {accept: string, headers: Record<string, string>}>} */
+  const seen = new Map();
+  page.on("response", async (response) => {
+    if (!response.url().includes("/assets/")) return;
+    const accept = (await response.request().allHeaders())["accept-encoding"] || "";
+    seen.set(new URL(response.url()).pathname.split("/").slice(3).join("/"), { accept, headers: response.headers() });
+  });
+  await page.goto("/");
+  await toBeVisible(page.getByRole("heading", { name: "Welcome back" }));
+  for (const file of ["main.js", "app.css", "views/chat.js", "store.js"]) {
+    const got = await eventually(async () => {
+      const entry = seen.get(file);
+      assert.ok(entry, `${file} loaded`);
+      return entry;
+    });
+    // Chromium offers brotli on secure origins only; over plain http it offers gzip.
+    assert.equal(got.headers["content-encoding"], /\bbr\b/.test(got.accept) ? "br" : "gzip", `${file} with ${got.accept}`);
+    assert.equal(got.headers["vary"], "accept-encoding", file);
+  }
+  await context.close();
+});
 
 test("a token handed over in the URL fragment signs in and leaves the address bar", async () => {
   const context = await browser.newContext({ baseURL: server.url });

@@ -1,13 +1,14 @@
 // The open conversation: header, history (older pages load as the person
 // scrolls up), day separators, the "new messages" line, typing notices and
-// the composer (send, reply, edit, game invitations). Read markers move as
-// messages are seen.
+// the composer (send, reply, edit, game invitations, drafts kept per
+// conversation). The message list itself is ./history.js.
 
-import { avatar, h, dayLabel, sameDayKey } from "../format.js";
+import { avatar, h } from "../format.js";
 import { RANK } from "../client.js";
 import { icon } from "../icons.js";
 import { attempt, confirmAction, field, nameOf, openDialog, presenceText } from "./common.js";
-import { messageView, outgoingView } from "./messages.js";
+import { createHistory } from "./history.js";
+import { Drafts } from "../drafts.js";
 import { conversationTitle } from "./sidebar.js";
 import { reportDialog } from "./reports.js";
 import { connectionNotice } from "./connection.js";
@@ -15,9 +16,6 @@ import { connectionNotice } from "./connection.js";
 /** @typedef {import("../client.js").Client} Client */
 /** @typedef {import("../types.js").Message} Message */
 /** @typedef {import("../types.js").Summary} Summary */
-
-/** Messages by one author within this many ms are drawn as one run. */
-const RUN_MS = 5 * 60 * 1000;
 
 /** The server's default `max_message_chars`: the longest message it takes, in characters. */
 export const MAX_MESSAGE_CHARS = 4000;
@@ -40,10 +38,7 @@ export function createChat(client, actions) {
   const store = client.store;
   /** @type {string | null} */
   let shown = null;
-  /** The read marker when the conversation was opened: the "new" line goes after it. */
-  /** @type {string | null} */
-  let markerAtOpen = null;
-  let loadingOlder = false;
+  const drafts = new Drafts();
   /** @type {{mode: "reply" | "edit", message: Message} | null} */
   let context = null;
   let draftBeforeEdit = "";
@@ -56,7 +51,7 @@ export function createChat(client, actions) {
   const title = h("h2", { class: "chat-title" });
   const subtitle = h("p", { class: "chat-subtitle" });
   const headTools = h("div", { class: "head-tools" });
-  const list = h("div", { class: "messages", attrs: { role: "log", "aria-label": "Messages", tabindex: "0" } });
+  const history = createHistory(client, { actions: () => messageActions });
   const typing = h("p", { class: "typing", attrs: { "aria-live": "polite" } });
   const contextBar = h("div", { class: "composer-context", attrs: { "aria-live": "polite" } });
   // No maxlength: text pasted beyond the limit stays whole, and the counter says how much is over.
@@ -69,7 +64,7 @@ export function createChat(client, actions) {
   const composer = h("footer", { class: "composer" }, contextBar, note, form, counter);
   const connection = connectionNotice(client, "in-chat");
   const emptyState = h("div", { class: "chat-empty" }, h("p", { text: "Pick a conversation, or find people under Contacts." }));
-  const body = h("div", { class: "chat-body" }, h("header", { class: "chat-head" }, back, headAvatar, h("div", { class: "chat-heading" }, title, subtitle), headTools), connection.root, list, typing, composer);
+  const body = h("div", { class: "chat-body" }, h("header", { class: "chat-head" }, back, headAvatar, h("div", { class: "chat-heading" }, title, subtitle), headTools), connection.root, history.root, typing, composer);
   const root = h("main", { class: "chat", attrs: { "aria-label": "Chat" } }, emptyState, body);
 
   function summary() {
@@ -82,44 +77,23 @@ export function createChat(client, actions) {
       // The others stop seeing "… is typing" here at once, not when it lapses.
       stopTyping();
       cancelContext();
-      input.value = "";
+      keepDraft();
+      input.value = id && store.me ? drafts.load(store.me.id, id) : "";
     }
     shown = id;
-    const s = summary();
-    markerAtOpen = s ? s.last_read : null;
+    // The list empties at once (before the first await), so it does not draw the old chat again.
+    const opening = history.open(id);
     render("all");
     resizeInput();
-    list.scrollTop = list.scrollHeight;
-    if (id && !store.older.has(id)) {
-      await attempt(() => client.loadHistory(id, false));
-      await fillViewport();
-    }
-    if (id === shown) {
-      list.scrollTop = list.scrollHeight;
-      markSeen();
-      if (matchMedia("(min-width: 761px)").matches) input.focus();
-    }
+    await opening;
+    if (id === shown && id && matchMedia("(min-width: 761px)").matches) input.focus();
   }
 
-  /** Loads older pages until the list scrolls or nothing older is left. */
-  async function fillViewport() {
-    while (shown && store.older.get(shown) && list.scrollHeight <= list.clientHeight + 40) {
-      if (!(await loadOlder())) break;
-    }
-  }
-
-  async function loadOlder() {
-    const id = shown;
-    if (!id || loadingOlder || !store.older.get(id)) return false;
-    loadingOlder = true;
-    try {
-      await client.loadHistory(id, true);
-      return true;
-    } catch {
-      return false;
-    } finally {
-      loadingOlder = false;
-    }
+  /** Stores the composer's text as the draft of the conversation shown. */
+  function keepDraft() {
+    if (!shown || !store.me || (context && context.mode === "edit")) return;
+    drafts.save(store.me.id, shown, input.value);
+    drafts.flush();
   }
 
   // On touch screens and phones a message's actions show when its bubble is
@@ -139,32 +113,12 @@ export function createChat(client, actions) {
     return !!open;
   }
   function markActions() {
-    for (const row of list.querySelectorAll(".msg")) row.classList.toggle("show-actions", !!actionsShown && row.getAttribute("data-id") === actionsShown);
+    for (const row of history.root.querySelectorAll(".msg")) row.classList.toggle("show-actions", !!actionsShown && row.getAttribute("data-id") === actionsShown);
   }
-  list.addEventListener("click", showActions);
-  list.addEventListener("contextmenu", (event) => {
+  history.root.addEventListener("click", showActions);
+  history.root.addEventListener("contextmenu", (event) => {
     if (showActions(event)) event.preventDefault();
   });
-
-  list.addEventListener("scroll", () => {
-    if (list.scrollTop < 150) loadOlder();
-    if (nearBottom()) markSeen();
-  });
-
-  function nearBottom() {
-    return list.scrollHeight - list.scrollTop - list.clientHeight < 80;
-  }
-
-  /** Moves the read marker to the newest message when it can be seen. */
-  function markSeen() {
-    const s = summary();
-    if (!s || document.visibilityState !== "visible" || !nearBottom()) return;
-    const newest = store.sortedMessages(s.conversation.id).at(-1);
-    if (!newest || (s.last_read && s.last_read >= newest.id)) return;
-    if (s.unread === 0 && s.last_read && newest.author === store.me?.id) return;
-    client.markRead(s.conversation.id, newest.id).catch(() => {});
-  }
-  document.addEventListener("visibilitychange", markSeen);
 
   /** @param {string} what */
   function render(what) {
@@ -174,7 +128,10 @@ export function createChat(client, actions) {
     if (!s) return;
     if (what === "all" || what === "connection") connection.render();
     if (what === "all" || what === "conversations" || what === "users" || what === "presence" || what === "contacts" || what === "connection") renderHead(s);
-    if (what === "all" || what.startsWith("messages:") || what === "users" || what === "deliveries" || what === "conversations") renderMessages(s);
+    if (what === "all" || what.startsWith("messages:") || what === "users" || what === "deliveries" || what === "conversations") {
+      history.update(what);
+      if (actionsShown) markActions();
+    }
     if (what === "all" || what.startsWith("typing:") || what === "users" || what === "connection") renderTyping(s);
     if (what === "all" || what === "conversations" || what === "contacts") renderComposer(s);
   }
@@ -250,71 +207,6 @@ export function createChat(client, actions) {
   }
 
   /** @param {Summary} s */
-  function renderMessages(s) {
-    const atBottom = nearBottom();
-    const fromBottom = list.scrollHeight - list.scrollTop;
-    const messages = store.sortedMessages(s.conversation.id);
-    /** @type {Node[]} */
-    const nodes = [];
-    if (store.older.get(s.conversation.id)) nodes.push(h("p", { class: "history-note", text: "Scroll up for older messages" }));
-    else if (store.older.has(s.conversation.id)) nodes.push(h("p", { class: "history-note", text: "This is the beginning of the conversation." }));
-    let day = "";
-    /** @type {Message | null} */
-    let previous = null;
-    let newLineDrawn = false;
-    for (const m of messages) {
-      const key = sameDayKey(m.created_at);
-      if (key !== day) {
-        day = key;
-        previous = null;
-        nodes.push(h("div", { class: "day-separator", attrs: { role: "separator" } }, h("span", { text: dayLabel(m.created_at) })));
-      }
-      if (!newLineDrawn && markerAtOpen && m.id > markerAtOpen && m.author !== store.me?.id && m.kind !== "system") {
-        newLineDrawn = true;
-        nodes.push(h("div", { class: "new-line", attrs: { role: "separator" } }, h("span", { text: "New messages" })));
-      }
-      const continued =
-        !!previous &&
-        previous.kind !== "system" &&
-        m.kind !== "system" &&
-        previous.author === m.author &&
-        Date.parse(m.created_at) - Date.parse(previous.created_at) < RUN_MS;
-      nodes.push(messageView(client, s, m, { continued, actions: messageActions }));
-      previous = m;
-    }
-    for (const out of store.outbox.values()) {
-      if (out.conversation === s.conversation.id) nodes.push(outgoingView(out, messageActions));
-    }
-    list.replaceChildren(...nodes);
-    if (actionsShown) markActions();
-    if (atBottom) list.scrollTop = list.scrollHeight;
-    else list.scrollTop = list.scrollHeight - fromBottom;
-    loadDeliveries(s, messages);
-    markSeen();
-  }
-
-  /**
-   * Asks for the delivery state of one's latest messages to remote members.
-   * @param {Summary} s
-   * @param {Message[]} messages
-   */
-  function loadDeliveries(s, messages) {
-    const remote = s.conversation.members.some((m) => store.users.get(m.user)?.domain);
-    if (!remote) return;
-    const own = messages.filter((m) => m.author === store.me?.id && !m.deleted).slice(-5);
-    for (const m of own) {
-      const known = store.deliveries.get(m.id);
-      if (!known || known.some((d) => d.state === "queued" || d.state === "retrying")) {
-        if (!pendingDeliveries.has(m.id)) {
-          pendingDeliveries.add(m.id);
-          setTimeout(() => client.loadDeliveries(m.id).finally(() => pendingDeliveries.delete(m.id)), known ? 5000 : 0);
-        }
-      }
-    }
-  }
-  /** @type {Set<string>} */
-  const pendingDeliveries = new Set();
-
   /** @type {ReturnType<typeof setTimeout> | null} */
   let typingLapse = null;
 
@@ -363,7 +255,7 @@ export function createChat(client, actions) {
         await attempt(() => client.request("message.delete", { message: m.id }));
       }
     },
-    jump,
+    jump: (id) => history.jump(id),
     answer(m, answer) {
       attempt(() => client.request("message.game_answer", { message: m.id, answer }));
     },
@@ -382,21 +274,6 @@ export function createChat(client, actions) {
       if (m.author) reportDialog(client, { user: m.author, message: m.id });
     },
   };
-
-  /** @param {string} id */
-  async function jump(id) {
-    const conversation = shown;
-    let target = list.querySelector(`[data-id="${CSS.escape(id)}"]`);
-    while (!target && conversation && conversation === shown && store.older.get(conversation)) {
-      if (!(await loadOlder())) break;
-      target = list.querySelector(`[data-id="${CSS.escape(id)}"]`);
-    }
-    if (!(target instanceof HTMLElement)) return;
-    target.scrollIntoView({ block: "center", behavior: "smooth" });
-    target.classList.add("highlight");
-    target.focus({ preventScroll: true });
-    setTimeout(() => target.classList.remove("highlight"), 2000);
-  }
 
   /** @param {{mode: "reply" | "edit", message: Message} | null} next */
   function setContext(next) {
@@ -448,6 +325,7 @@ export function createChat(client, actions) {
   input.addEventListener("input", () => {
     resizeInput();
     const s = summary();
+    if (s && store.me && !(context && context.mode === "edit")) drafts.save(store.me.id, s.conversation.id, input.value);
     if (!input.value.trim()) {
       stopTyping();
       return;
@@ -505,9 +383,10 @@ export function createChat(client, actions) {
       return;
     }
     input.value = "";
+    if (store.me) drafts.clear(store.me.id, s.conversation.id);
     resizeInput();
     setContext(null);
-    list.scrollTop = list.scrollHeight;
+    history.toBottom();
     await attempt(() => client.send(s.conversation.id, text, current ? current.message.id : null));
   });
 
