@@ -39,7 +39,10 @@ pub fn router(state: AppState) -> Router {
     let mut router = api::router()
         .route("/api/v1/ws", axum::routing::get(ws::upgrade))
         .merge(apub::routes::router())
-        .merge(web::router(&state.config.web_embed_origins));
+        .merge(web::router(
+            &state.config.web_embed_origins,
+            state.config.max_message_chars,
+        ));
     if state.config.metrics_bind.is_none() {
         router = router.merge(telemetry::routes());
     }

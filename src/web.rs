@@ -60,6 +60,11 @@ const ASSETS_PLACEHOLDER: &str = "/assets/VERSION";
 /// client; filled when the router is built.
 const ORIGINS_META: &str = r#"<meta name="confab-embed-origins" content="">"#;
 
+/// The `<meta>` of `index.html` that tells the client the longest message
+/// the server takes (`max_message_chars`), for the composer's counter;
+/// filled when the router is built.
+const LIMIT_META: &str = r#"<meta name="confab-max-message-chars" content="4000">"#;
+
 /// The page, ready to serve, and the version its asset URLs carry.
 struct Site {
     /// `index.html` with the placeholders filled.
@@ -89,7 +94,7 @@ enum Coding {
 impl Site {
     /// `embed_origins` are validated origins (`Config::validate`): they hold
     /// no spaces, quotes or semicolons.
-    fn build(embed_origins: &[String]) -> Self {
+    fn build(embed_origins: &[String], max_message_chars: usize) -> Self {
         let mut names: Vec<_> = Files::iter().collect();
         names.sort();
         let mut hasher = DefaultHasher::new();
@@ -108,6 +113,10 @@ impl Site {
             .replace(
                 ORIGINS_META,
                 &format!(r#"<meta name="confab-embed-origins" content="{origins}">"#),
+            )
+            .replace(
+                LIMIT_META,
+                &format!(r#"<meta name="confab-max-message-chars" content="{max_message_chars}">"#),
             );
         let csp = format!("{CSP}; frame-ancestors 'self' {origins}");
         let csp = HeaderValue::from_str(csp.trim_end())
@@ -126,9 +135,13 @@ impl Site {
 }
 
 /// `GET /` and `GET /assets/{version}/{*path}`; `embed_origins` may frame
-/// the page and post it a token.
-pub fn router<S: Clone + Send + Sync + 'static>(embed_origins: &[String]) -> Router<S> {
-    let site = Arc::new(Site::build(embed_origins));
+/// the page and post it a token; `max_message_chars` is named in the page
+/// for the composer.
+pub fn router<S: Clone + Send + Sync + 'static>(
+    embed_origins: &[String],
+    max_message_chars: usize,
+) -> Router<S> {
+    let site = Arc::new(Site::build(embed_origins, max_message_chars));
     let page = site.clone();
     Router::new()
         .route("/", get(move || async move { index(&page) }))
@@ -262,7 +275,7 @@ mod tests {
 
     #[test]
     fn index_names_the_current_asset_version() {
-        let site = Site::build(&[]);
+        let site = Site::build(&[], 4000);
         assert!(site
             .index
             .contains(&format!("/assets/{}/main.js", site.version)));
@@ -284,10 +297,13 @@ mod tests {
             "https://auth.example".to_string(),
             "http://127.0.0.1:9".to_string(),
         ];
-        let site = Site::build(&origins);
+        let site = Site::build(&origins, 1234);
         assert!(site.index.contains(
             r#"<meta name="confab-embed-origins" content="https://auth.example http://127.0.0.1:9">"#
         ));
+        assert!(site
+            .index
+            .contains(r#"<meta name="confab-max-message-chars" content="1234">"#));
         assert_eq!(
             site.csp.to_str().ok().map(|csp| csp
                 .ends_with("frame-ancestors 'self' https://auth.example http://127.0.0.1:9")),
@@ -310,7 +326,7 @@ mod tests {
 
     #[test]
     fn text_assets_are_embedded_compressed() {
-        let site = Site::build(&[]);
+        let site = Site::build(&[], 4000);
         for name in ["main.js", "app.css", "views/chat.js", "icon.svg"] {
             let packed = site.compressed.get(name);
             let plain = Files::get(name).map(|f| f.data.len()).unwrap_or(0);

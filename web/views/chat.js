@@ -17,8 +17,9 @@ import { connectionNotice } from "./connection.js";
 /** @typedef {import("../types.js").Message} Message */
 /** @typedef {import("../types.js").Summary} Summary */
 
-/** The server's default `max_message_chars`: the longest message it takes, in characters. */
-export const MAX_MESSAGE_CHARS = 4000;
+/** The longest message the server takes, in characters (`max_message_chars`, named in the page). */
+export const MAX_MESSAGE_CHARS =
+  Number(document.querySelector('meta[name="confab-max-message-chars"]')?.getAttribute("content")) || 4000;
 
 /** The counter shows from this many characters on. */
 const COUNTER_FROM = MAX_MESSAGE_CHARS - 500;
