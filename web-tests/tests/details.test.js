@@ -59,11 +59,13 @@ test("typing ends when the typist switches chats", async () => {
   await eventually(async () => assert.deepEqual(typingFrames.map((f) => f.typing), [true, false]));
   await toBeHidden(ada.page.getByText("Bob is typing…"));
 
-  // Emptying the box stops it too.
+  // Emptying the box stops it too (back in Ada's chat, his draft is there).
   await openChat(bob.page, "Ada");
   const box = bob.page.getByRole("textbox", { name: "Message" });
+  assert.equal(await box.inputValue(), "Hello Ad");
   await box.pressSequentially("x");
   await toBeVisible(ada.page.getByText("Bob is typing…"));
+  await box.press("Control+a");
   await box.press("Backspace");
   await eventually(async () => assert.deepEqual(typingFrames.map((f) => f.typing), [true, false, true, false]));
   await toBeHidden(ada.page.getByText("Bob is typing…"));
