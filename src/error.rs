@@ -104,6 +104,7 @@ impl Error {
                 ChatError::NotFound(_) => (S::NOT_FOUND, "not_found"),
                 ChatError::Conflict(_) => (S::CONFLICT, "conflict"),
                 ChatError::Invalid { .. } => (S::UNPROCESSABLE_ENTITY, "invalid"),
+                ChatError::InvalidQuery(_) => (S::BAD_REQUEST, "invalid_query"),
                 ChatError::Forbidden(_) => (S::FORBIDDEN, "forbidden"),
                 ChatError::Unauthenticated(_) => (S::UNAUTHORIZED, "unauthenticated"),
                 ChatError::Refused(_) => (S::FORBIDDEN, "refused"),

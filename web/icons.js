@@ -19,6 +19,7 @@ const PATHS = {
   flag: "M5 21V4M5 4h11l-2 4 2 4H5",
   down: "M12 5v14M6 13l6 6 6-6",
   block: "M12 3a9 9 0 1 0 0 18 9 9 0 0 0 0-18zM5.6 5.6l12.8 12.8",
+  search: "M10.5 4a6.5 6.5 0 1 0 0 13 6.5 6.5 0 0 0 0-13zM15.5 15.5L20 20",
 };
 
 /** @typedef {keyof typeof PATHS} IconName */

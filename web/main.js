@@ -16,6 +16,7 @@ import { groupSettingsDialog, joinGroupDialog, newGroupDialog } from "./views/gr
 import { attempt, nameOf, toast } from "./views/common.js";
 import { moderationDialog } from "./views/reports.js";
 import { notificationSettingsDialog } from "./views/notifications.js";
+import { searchDialog } from "./views/search.js";
 
 applyTheme();
 const root = /** @type {HTMLElement} */ (document.getElementById("app"));
@@ -78,11 +79,26 @@ function start(token) {
 
   /** @param {string} id */
   function openConversation(id) {
+    showConversation(id);
+    chat.open(id);
+  }
+
+  /**
+   * Opens a conversation at one of its messages (a search result).
+   * @param {string} id
+   * @param {string} message
+   */
+  function openAt(id, message) {
+    showConversation(id);
+    chat.openAt(id, message);
+  }
+
+  /** @param {string} id */
+  function showConversation(id) {
     store.current = id;
     root.classList.add("show-chat");
     sidebar.showTab("chats");
     sidebar.render();
-    chat.open(id);
   }
 
   /** Opens (or creates) the direct conversation with a contact. */
@@ -108,6 +124,7 @@ function start(token) {
     logout: () => signOut(),
     notifications: () => notificationSettingsDialog(),
     moderation: () => moderationDialog(c),
+    searchMessages: () => searchDialog(c, openAt),
     tab: (tab) => sidebar.showTab(tab),
   });
   const contacts = createContacts(c, sidebar.contactsPane, { profile, message: messageUser });

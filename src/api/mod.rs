@@ -15,6 +15,7 @@ mod health;
 mod invitations;
 mod ip_rules;
 mod reports;
+mod search;
 mod users;
 
 use crate::error::ErrorBody;
@@ -156,6 +157,7 @@ pub fn router() -> Router<AppState> {
         .routes(routes!(conversations::history))
         .routes(routes!(conversations::contacts))
         .routes(routes!(conversations::blocks))
+        .routes(routes!(search::search))
         .routes(routes!(federation::deliveries))
         .routes(routes!(
             federation::list_instance_blocks,

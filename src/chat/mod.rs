@@ -23,6 +23,7 @@ pub mod presence;
 pub mod principal;
 pub mod profiles;
 pub mod reports;
+pub mod search;
 pub mod users;
 pub mod validate;
 pub mod views;
@@ -43,6 +44,9 @@ pub enum ChatError {
     /// 409: a unique value is already taken.
     #[error("{0}")]
     Conflict(String),
+    /// 400: a search query or its paging cannot be run (`invalid_query`).
+    #[error("{0}")]
+    InvalidQuery(String),
     /// 422: the request is well-formed but a value breaks a rule.
     #[error("{field}: {message}")]
     Invalid { field: String, message: String },

@@ -19,6 +19,7 @@ pub mod messages;
 mod open;
 pub mod reports;
 pub mod schema;
+pub mod search;
 pub mod sent_join_requests;
 pub mod settings;
 pub mod users;

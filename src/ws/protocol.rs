@@ -8,6 +8,7 @@ use crate::apub::lookup;
 use crate::chat::games::{GameAnswer, NewGameInvite};
 use crate::chat::groups::{GroupChanges, NewGroup};
 use crate::chat::messages::{NewMessage, PageRequest};
+use crate::chat::search::SearchRequest;
 use crate::chat::views::{Rights, Status};
 use crate::chat::{Chat, ChatError};
 use crate::db::ids::{ConversationId, MessageId, UserId};
@@ -431,6 +432,7 @@ pub async fn dispatch(caller: &Caller<'_>, frame: ClientFrame) -> Result<Value, 
             let unread = chat.mark_read(user, r.conversation, r.message).await?;
             Ok(json!({"conversation": r.conversation, "message": r.message, "unread": unread}))
         }
+        "message.search" => to_value(chat.search(user, data::<SearchRequest>(d)?).await?),
         "message.sync" => {
             let r: Since = data(d)?;
             to_value(chat.messages_since(user, r.since).await?)

@@ -214,6 +214,17 @@ async fn ws_examples(s: &TestServer, real: &mut Captured) {
     .await;
     real.result(&mut ada, "message.sync", json!({"since": first["id"]}))
         .await;
+    real.result(
+        &mut ada,
+        "message.search",
+        json!({"q": "hello", "limit": 5}),
+    )
+    .await;
+    real.rest(
+        "search-page",
+        StatusCode::OK,
+        s.get("/api/v1/search?q=hello&limit=5", &ada_token).await,
+    );
     real.rest(
         "message-page",
         StatusCode::OK,

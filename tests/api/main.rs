@@ -22,6 +22,7 @@ mod operations;
 mod ordering;
 mod reports;
 mod roles;
+mod search;
 mod signatures;
 mod users;
 mod web;

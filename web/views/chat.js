@@ -398,7 +398,17 @@ export function createChat(client, actions) {
 
   setContext(null);
   render("all");
-  return { root, open, render, get shown() { return shown; } };
+  /**
+   * Opens a conversation at a message (a search result), highlighted.
+   * @param {string} id
+   * @param {string} message
+   */
+  async function openAt(id, message) {
+    await open(id);
+    if (shown === id) await history.jump(message);
+  }
+
+  return { root, open, openAt, render, get shown() { return shown; } };
 }
 
 /**

@@ -22,6 +22,7 @@ import { connectionNotice } from "./connection.js";
  * @property {() => void} logout
  * @property {() => void} notifications
  * @property {() => void} moderation opens the moderators' queue
+ * @property {() => void} searchMessages opens the message search
  * @property {(tab: "chats" | "contacts") => void} tab
  */
 
@@ -34,6 +35,7 @@ export function createSidebar(client, actions) {
   const connection = connectionNotice(client, "in-sidebar");
   const me = h("button", { class: "me", attrs: { type: "button", title: "Your profile" }, on: { click: actions.profile } });
   const notify = h("button", { class: "icon-button", attrs: { type: "button", "aria-label": "Notification settings", title: "Notification settings" }, on: { click: actions.notifications } }, icon("bell"));
+  const searchMessages = h("button", { class: "icon-button", attrs: { type: "button", "aria-label": "Search messages", title: "Search messages" }, on: { click: actions.searchMessages } }, icon("search"));
   const logout = h("button", { class: "icon-button", attrs: { type: "button", "aria-label": "Log out", title: "Log out" }, on: { click: actions.logout } }, icon("logout"));
   const moderation = h("button", { class: "icon-button", attrs: { type: "button", "aria-label": "Reports", title: "Reports (moderators)", hidden: "" }, on: { click: actions.moderation } }, icon("flag"));
   const chatsTab = h("button", { class: "tab", text: "Chats", attrs: { type: "button", role: "tab", id: "tab-chats", "aria-controls": "pane-chats" }, on: { click: () => actions.tab("chats") } });
@@ -63,7 +65,7 @@ export function createSidebar(client, actions) {
     "aside",
     { class: "sidebar", attrs: { "aria-label": "Conversations and contacts" } },
     h("h1", { class: "visually-hidden", text: "Confab" }),
-    h("header", { class: "sidebar-head" }, me, h("div", { class: "head-tools" }, moderation, notify, themeToggle(), logout)),
+    h("header", { class: "sidebar-head" }, me, h("div", { class: "head-tools" }, searchMessages, moderation, notify, themeToggle(), logout)),
     connection.root,
     tabs,
     chatsPane,
