@@ -26,8 +26,10 @@ async fn peers_fixtures_are_handled_and_what_we_emit_has_their_fields() {
     let AdaAndBob {
         ada_token,
         mut ada,
+        mut bob,
         bob_on_alpha,
         conv_ada,
+        conv_bob,
         ..
     } = ada_and_bob(&rig).await;
     beta.register("carl").await;
@@ -136,6 +138,7 @@ async fn peers_fixtures_are_handled_and_what_we_emit_has_their_fields() {
     assert_eq!(note["content"], "<p>fields &lt;check&gt;</p>");
     assert_eq!(note["mediaType"], "text/html");
     assert_eq!(note["source"]["content"], "fields <check>");
+    assert_eq!(note["source"]["mediaType"], "text/markdown");
     assert!(note["published"].is_string());
     assert_eq!(note["tag"][0]["type"], "Mention");
     assert_eq!(note["tag"][0]["href"], bob_id.as_str());
@@ -146,6 +149,35 @@ async fn peers_fixtures_are_handled_and_what_we_emit_has_their_fields() {
         format!("{}/inbox", beta.base()),
         "the shared inbox"
     );
+
+    // A formatted message: its Markdown as `source`, sanitized HTML as
+    // `content`; beta stores the Markdown as it was written.
+    let markdown = "**bold** *it* `code` [docs](https://example.org/d)\n\n> quoted <img src=x onerror=alert(1)>\n\n```rust\nlet x = 1;\n```";
+    let sent = ada
+        .ok(
+            "message.send",
+            json!({"conversation": conv_ada, "body": markdown}),
+        )
+        .await;
+    let message =
+        confab::db::ids::MessageId(uuid::Uuid::parse_str(sent["id"].as_str().unwrap()).unwrap());
+    let rows = confab::db::deliveries::for_message(&mut db.read().await.unwrap(), message)
+        .await
+        .unwrap();
+    let create: Value = serde_json::from_str(&rows[0].body).unwrap();
+    let note = &create["object"];
+    assert_eq!(
+        note["content"],
+        "<p><strong>bold</strong> <em>it</em> <code>code</code> <a href=\"https://example.org/d\" rel=\"nofollow noopener noreferrer\">docs</a></p>\n\
+         <blockquote>\n<p>quoted &lt;img src=x onerror=alert(1)&gt;</p>\n</blockquote>\n\
+         <pre><code class=\"language-rust\">let x = 1;\n</code></pre>"
+    );
+    assert_eq!(note["source"]["content"], markdown);
+    assert_eq!(note["source"]["mediaType"], "text/markdown");
+    let got = bob
+        .push_where("message.created", |m| m["body"] == markdown)
+        .await;
+    assert_eq!(got["conversation"], conv_bob.as_str());
 
     // What a chat server ignores: a public post, a boost and a pin reach
     // ada's server because she and bob follow each other. Each is

@@ -1,7 +1,9 @@
 //! Plain text to the HTML peers expect in `content` and `summary`, and back.
-//! Everything we emit is escaped; everything we receive is reduced to text,
-//! so no remote markup ever reaches a client.
+//! Everything we emit is escaped; everything we receive is reduced to text
+//! or to the Markdown subset of messages (see [`super::markdown`]), so no
+//! remote markup ever reaches a client.
 
+use super::markdown;
 use html5ever::tendril::StrTendril;
 use html5ever::tokenizer::states::RawKind;
 use html5ever::tokenizer::{
@@ -48,7 +50,23 @@ pub fn paragraphs(text: &str) -> String {
 /// in chunks, and the text ends where a single tag, comment or doctype has
 /// run on for more than [`MAX_TOKEN_BYTES`].
 pub fn to_text(html: &str) -> String {
-    let tokenizer = Tokenizer::new(TextSink::default(), TokenizerOpts::default());
+    convert(html, false)
+}
+
+/// The Markdown of an HTML fragment, for messages: as [`to_text`], but
+/// `<strong>`/`<b>`, `<em>`/`<i>`, `<del>`/`<s>`, `<code>`, `<pre>` (with
+/// its `language-*`), `<blockquote>`, lists and http(s)/mailto links
+/// become their Markdown, and text that would read as Markdown is escaped.
+/// Mentions and hashtags (links of class `mention` or `hashtag`) stay
+/// their text (`@ada`), as mentions are written in a source.
+pub fn to_markdown(html: &str) -> String {
+    convert(html, true)
+}
+
+fn convert(html: &str, markdown: bool) -> String {
+    let sink = TextSink::default();
+    sink.text.borrow_mut().markdown = markdown;
+    let tokenizer = Tokenizer::new(sink, TokenizerOpts::default());
     let input = BufferQueue::default();
     let (mut fed, mut since_token, mut tokens) = (0, 0, 0);
     while fed < html.len() {
@@ -82,9 +100,14 @@ const CHUNK_BYTES: usize = 1024;
 /// duplicate attributes stays cheap (with at most a few thousand per tag).
 pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
 
-/// List items deeper than this are not indented further, so the output
-/// stays linear in the input however deep the nesting.
+/// List items and quotes deeper than this are not indented further, so
+/// the output stays linear in the input however deep the nesting.
 const MAX_INDENT: usize = 8;
+
+/// How far back a line's start is looked for, to know whether a character
+/// could start a Markdown block (past this, it cannot: list markers and
+/// quote prefixes are shorter).
+const LINE_START_LOOKBACK: usize = 64;
 
 /// Elements whose content is raw text that is never shown.
 const HIDDEN_RAW: &[&str] = &["script", "style", "title", "iframe", "noembed", "noframes"];
@@ -135,6 +158,86 @@ const LINES: &[&str] = &[
     "textarea",
 ];
 
+/// Elements that become Markdown around their content.
+const MARKED: &[&str] = &[
+    "strong",
+    "b",
+    "em",
+    "i",
+    "del",
+    "s",
+    "strike",
+    "code",
+    "pre",
+    "a",
+    "blockquote",
+];
+
+/// The Markdown of an emphasis element.
+fn emphasis(element: &str) -> &'static str {
+    match element {
+        "strong" | "b" => "**",
+        "del" | "s" | "strike" => "~~",
+        _ => "*",
+    }
+}
+
+/// A link to an http(s) or mailto URL, or text only: for mentions and
+/// hashtags (which stay `@ada`, `#tag`), other schemes and bad URLs.
+fn link_kind(href: Option<String>, class: Option<String>, rel: Option<String>) -> MarkKind {
+    let words = |v: &Option<String>| v.clone().unwrap_or_default();
+    let class = words(&class);
+    let tagged = class
+        .split_whitespace()
+        .any(|c| c == "mention" || c == "hashtag")
+        || words(&rel).split_whitespace().any(|r| r == "tag");
+    let url = href.and_then(|h| url::Url::parse(h.trim()).ok());
+    match url {
+        Some(url)
+            if !tagged
+                && markdown::SCHEMES.contains(&url.scheme())
+                && !url
+                    .as_str()
+                    .contains(|c: char| c == '<' || c == '>' || c.is_whitespace()) =>
+        {
+            MarkKind::Link(url.to_string())
+        }
+        _ => MarkKind::Plain,
+    }
+}
+
+/// The language of `class="language-NAME"`, if it is a plain name.
+fn code_language(class: &str) -> Option<String> {
+    class
+        .split_whitespace()
+        .filter_map(|c| c.strip_prefix("language-"))
+        .find(|name| markdown::is_language(name))
+        .map(str::to_string)
+}
+
+/// The longest run of backticks in `text`.
+fn longest_run(text: &str) -> usize {
+    let (mut longest, mut run) = (0, 0);
+    for ch in text.chars() {
+        run = if ch == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    longest
+}
+
+/// Markdown text without its backslash escapes.
+fn unescape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(ch) = chars.next() {
+        if ch == '\\' && chars.peek().is_some_and(|c| c.is_ascii_punctuation()) {
+            continue;
+        }
+        out.push(ch);
+    }
+    out
+}
+
 /// A break owed before the next visible character; a stronger one wins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 enum Break {
@@ -165,6 +268,45 @@ struct Text {
     /// A newline right after `<pre>` is not part of its content.
     pre_start: bool,
     lists: Vec<List>,
+    /// Where the last list marker ended: a paragraph opening right after
+    /// it stays on its line, so `<li><p>a</p></li>` reads `- a`.
+    marker_end: usize,
+    /// Writing Markdown rather than text.
+    markdown: bool,
+    /// Open `<blockquote>`s (Markdown): each line starts with `>`.
+    quote: usize,
+    /// Open `<code>`/`<pre>` (Markdown): their text is not escaped.
+    code: usize,
+    /// Open emphasis, code spans, links and code blocks (Markdown).
+    marks: Vec<Mark>,
+    /// Inside a link (Markdown): links in it are their text.
+    in_link: bool,
+    /// Where the last `&` of text was written (Markdown).
+    amp: Option<usize>,
+}
+
+/// Markdown around a span of output, written when the element ends.
+#[derive(Debug)]
+struct Mark {
+    /// The element that ends it.
+    element: &'static str,
+    /// Where its content starts in the output.
+    at: usize,
+    kind: MarkKind,
+}
+
+#[derive(Debug)]
+enum MarkKind {
+    /// `**`, `*` or `~~`, already written before `at`.
+    Emphasis(&'static str),
+    /// A code span: fenced with enough backticks when it ends.
+    Code,
+    /// A code block with its language.
+    Block(Option<String>),
+    /// A link to an allowed URL.
+    Link(String),
+    /// A mention, hashtag or link to another scheme: its text only.
+    Plain,
 }
 
 impl Text {
@@ -175,9 +317,13 @@ impl Text {
     /// Writes the owed break before visible content.
     fn flush(&mut self) {
         let pending = std::mem::take(&mut self.pending);
-        if self.out.is_empty() {
-            return;
+        if !self.out.is_empty() {
+            self.write_break(pending);
         }
+        self.quote_prefix();
+    }
+
+    fn write_break(&mut self, pending: Break) {
         match pending {
             Break::None => {}
             Break::Space => {
@@ -194,6 +340,49 @@ impl Text {
                 }
             }
         }
+    }
+
+    /// `>` for each open quote, at the start of a line of Markdown.
+    fn quote_prefix(&mut self) {
+        if self.markdown && self.quote > 0 && (self.out.is_empty() || self.out.ends_with('\n')) {
+            for _ in 0..self.quote.min(MAX_INDENT) {
+                self.out.push('>');
+            }
+            self.out.push(' ');
+        }
+    }
+
+    /// Whether the output is at the start of a line, but for quote
+    /// prefixes, indentation and list markers.
+    fn at_line_start(&self) -> bool {
+        let tail = self.out.bytes().rev().take(LINE_START_LOOKBACK + 1);
+        for (i, byte) in tail.enumerate() {
+            if byte == b'\n' {
+                return true;
+            }
+            if i == LINE_START_LOOKBACK || !b" >-+*.)0123456789".contains(&byte) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// A visible character; in Markdown, escaped if it could be markup
+    /// (a `&` once the next character shows it could start an entity).
+    fn push_visible(&mut self, ch: char) {
+        if self.markdown && self.code == 0 {
+            let after_amp = self.amp.is_some_and(|at| at + 1 == self.out.len());
+            if let (true, Some(at)) = (after_amp, self.amp) {
+                if ch.is_alphanumeric() || ch == '#' {
+                    self.out.insert(at, '\\');
+                }
+            }
+            self.amp = (ch == '&').then_some(self.out.len());
+            if markdown::needs_escape(ch, self.at_line_start()) {
+                self.out.push('\\');
+            }
+        }
+        self.out.push(ch);
     }
 
     fn trim_line_end(&mut self) {
@@ -222,7 +411,7 @@ impl Text {
                 self.out.push(' ');
             } else if !ch.is_control() {
                 self.flush();
-                self.out.push(ch);
+                self.push_visible(ch);
             }
         }
     }
@@ -265,11 +454,17 @@ impl Text {
             };
         }
         if PARAGRAPHS.contains(&name) {
-            self.want(Break::Paragraph);
+            // A paragraph opening a list item stays on the marker's line.
+            if !(start && self.out.len() == self.marker_end && self.pending == Break::None) {
+                self.want(Break::Paragraph);
+            }
         } else if LINES.contains(&name) {
             self.want(Break::Line);
         } else if matches!(name, "td" | "th") {
             self.want(Break::Space);
+        }
+        if self.markdown {
+            self.markdown_tag(tag, start);
         }
         match (start, name) {
             (_, "br") => self.line_break(),
@@ -323,6 +518,137 @@ impl Text {
         TokenSinkResult::Continue
     }
 
+    /// The Markdown an element opens or closes.
+    fn markdown_tag(&mut self, tag: &Tag, start: bool) {
+        let Some(element) = MARKED.iter().copied().find(|e| **e == *tag.name) else {
+            return;
+        };
+        if !start {
+            return self.end_mark(element);
+        }
+        let attr = |name: &str| {
+            tag.attrs
+                .iter()
+                .find(|a| &*a.name.local == name)
+                .map(|a| a.value.to_string())
+        };
+        let kind = match element {
+            "blockquote" => {
+                self.quote += 1;
+                return;
+            }
+            "code" if self.pre > 0 => {
+                if let Some(Mark {
+                    kind: MarkKind::Block(language @ None),
+                    at,
+                    ..
+                }) = self.marks.last_mut()
+                {
+                    if *at == self.out.len() {
+                        *language = attr("class").and_then(|c| code_language(&c));
+                    }
+                }
+                return;
+            }
+            _ if self.code > 0 => return,
+            "pre" => MarkKind::Block(None),
+            "code" => MarkKind::Code,
+            "a" if self.in_link => return,
+            "a" => link_kind(attr("href"), attr("class"), attr("rel")),
+            _ => MarkKind::Emphasis(emphasis(element)),
+        };
+        self.flush();
+        if let MarkKind::Emphasis(marker) = kind {
+            self.out.push_str(marker);
+        }
+        match kind {
+            MarkKind::Code | MarkKind::Block(_) => self.code += 1,
+            MarkKind::Link(_) | MarkKind::Plain => self.in_link = true,
+            MarkKind::Emphasis(_) => {}
+        }
+        let at = self.out.len();
+        self.marks.push(Mark { element, at, kind });
+    }
+
+    /// Closes the innermost open `element` (and what misnested inside it);
+    /// an end tag with nothing open near the top is ignored.
+    fn end_mark(&mut self, element: &'static str) {
+        if element == "blockquote" {
+            self.quote = self.quote.saturating_sub(1);
+            return;
+        }
+        let Some(found) = self
+            .marks
+            .iter()
+            .rev()
+            .take(MAX_INDENT)
+            .position(|m| m.element == element)
+        else {
+            return;
+        };
+        for _ in 0..=found {
+            if let Some(mark) = self.marks.pop() {
+                self.close(mark);
+            }
+        }
+    }
+
+    /// Writes the Markdown around the output since `mark` opened.
+    fn close(&mut self, mark: Mark) {
+        match mark.kind {
+            MarkKind::Emphasis(marker) if self.out.len() == mark.at => {
+                self.out.truncate(mark.at - marker.len());
+            }
+            MarkKind::Emphasis(marker) => self.out.push_str(marker),
+            MarkKind::Code => {
+                self.code = self.code.saturating_sub(1);
+                let content = self.out.split_off(mark.at);
+                if content.trim().is_empty() {
+                    return;
+                }
+                let fence = "`".repeat(longest_run(&content) + 1);
+                let pad = if content.starts_with('`') || content.ends_with('`') {
+                    " "
+                } else {
+                    ""
+                };
+                self.out
+                    .push_str(&format!("{fence}{pad}{content}{pad}{fence}"));
+            }
+            MarkKind::Block(language) => {
+                self.code = self.code.saturating_sub(1);
+                let content = self.out.split_off(mark.at);
+                let fence = "`".repeat(longest_run(&content).max(2) + 1);
+                self.out.push_str(&fence);
+                self.out.push_str(language.as_deref().unwrap_or(""));
+                self.out.push('\n');
+                self.out.push_str(content.trim_end_matches('\n'));
+                self.out.push('\n');
+                self.quote_prefix();
+                self.out.push_str(&fence);
+            }
+            MarkKind::Link(href) => {
+                self.in_link = false;
+                let content = self.out.split_off(mark.at);
+                let text = unescape(&content);
+                let bare = href
+                    .split_once("://")
+                    .map_or(href.as_str(), |(_, rest)| rest);
+                if text.is_empty()
+                    || text == href
+                    || text.trim_end_matches('/') == bare.trim_end_matches('/')
+                {
+                    self.out.push_str(&format!("<{href}>"));
+                } else if content.contains('\n') {
+                    self.out.push_str(&content);
+                } else {
+                    self.out.push_str(&format!("[{content}](<{href}>)"));
+                }
+            }
+            MarkKind::Plain => self.in_link = false,
+        }
+    }
+
     /// A list stands apart as a paragraph; a list inside one, as lines.
     fn list_break(&self) -> Break {
         if self.lists.is_empty() {
@@ -349,13 +675,18 @@ impl Text {
         };
         // A list item opens a line even at the very start of the text.
         self.flush();
+        let indent = if self.markdown { "   " } else { "  " };
         for _ in 1..depth {
-            self.out.push_str("  ");
+            self.out.push_str(indent);
         }
         self.out.push_str(&marker);
+        self.marker_end = self.out.len();
     }
 
-    fn finish(self) -> String {
+    fn finish(mut self) -> String {
+        while let Some(mark) = self.marks.pop() {
+            self.close(mark);
+        }
         // Spaces at the start are kept: they can only come from `<pre>` or
         // `&nbsp;`, which keep them on purpose.
         self.out.trim_start_matches('\n').trim_end().to_string()
@@ -391,6 +722,9 @@ impl TokenSink for TextSink {
         TokenSinkResult::Continue
     }
 }
+
+#[cfg(test)]
+mod markdown_tests;
 
 #[cfg(test)]
 mod tests {

@@ -21,6 +21,7 @@ pub mod instance;
 pub mod joins;
 pub mod keys;
 pub mod lookup;
+pub mod markdown;
 pub mod objects;
 pub mod outbox;
 pub mod port;

@@ -16,6 +16,7 @@ mod auth;
 mod chat;
 mod docs;
 mod errors;
+mod formatting;
 mod ip_rules;
 mod limits;
 mod operations;

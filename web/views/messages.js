@@ -1,8 +1,10 @@
 // One message as the chat view draws it: a bubble (own or other's) with
-// author, reply quote, linkified text and state; a game invitation card;
+// author, reply quote, text (its Markdown subset and tone indicators, see
+// ../markdown.js) and state; a game invitation card;
 // or a line for a system message. Text goes in as text nodes only.
 
-import { avatar, h, linkify, timeLabel } from "../format.js";
+import { avatar, h, timeLabel } from "../format.js";
+import { messageBody, plain } from "../markdown.js";
 import { nameOf } from "./common.js";
 import { RANK } from "../client.js";
 import { icon } from "../icons.js";
@@ -81,7 +83,7 @@ export function messageView(client, summary, message, options) {
   } else if (message.kind === "game_invite" && message.game) {
     bubble.append(gameCard(client, summary, message, actions));
   } else {
-    bubble.append(h("p", { class: "body" }, linkify(message.body)));
+    bubble.append(h("div", { class: "body" }, messageBody(message.body)));
   }
   const meta = h("div", { class: "meta" }, h("time", { text: timeLabel(message.created_at), attrs: { datetime: message.created_at } }));
   if (message.edited_at && !message.deleted) meta.append(h("span", { text: "edited" }));
@@ -137,7 +139,7 @@ function tool(name, label, act) {
 function quote(client, conversation, id, actions) {
   const original = client.store.messages.get(conversation)?.get(id);
   const who = original ? nameOf(client.store, original.author) : "";
-  const text = !original ? "Earlier message" : original.deleted ? "Deleted message" : original.kind === "game_invite" ? "Game invitation" : original.body;
+  const text = !original ? "Earlier message" : original.deleted ? "Deleted message" : original.kind === "game_invite" ? "Game invitation" : plain(original.body);
   return h(
     "button",
     { class: "quote", attrs: { type: "button", title: "Jump to the message this replies to" }, on: { click: () => actions.jump(id) } },
@@ -223,5 +225,5 @@ export function outgoingView(out, actions) {
       h("button", { class: "link-button", text: "Discard", attrs: { type: "button" }, on: { click: () => actions.discard(out.id) } }),
     );
   }
-  return h("article", { class: `msg own pending${out.failed ? " failed" : ""}` }, h("div", { class: "bubble" }, h("p", { class: "body" }, linkify(out.body)), meta));
+  return h("article", { class: `msg own pending${out.failed ? " failed" : ""}` }, h("div", { class: "bubble" }, h("div", { class: "body" }, messageBody(out.body)), meta));
 }

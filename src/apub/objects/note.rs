@@ -3,7 +3,7 @@
 //! in `cc`, and a `Mention` of the recipient, so Mastodon shows it as a
 //! direct message and Lemmy accepts it as a private message.
 
-use crate::apub::{html, wire};
+use crate::apub::{html, markdown, wire};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -134,19 +134,27 @@ pub struct GameCard {
 }
 
 impl Note {
-    /// The message text: `source` when it is plain text or markdown,
-    /// otherwise the HTML `content` reduced to text.
+    /// The message's Markdown source: `source` when it is Markdown (as
+    /// Confab and Lemmy send it), `source` escaped when it is plain text
+    /// (Akkoma, older Confab), otherwise the HTML `content` turned into
+    /// Markdown (Mastodon, Misskey, Pleroma chats, ...). Whatever the
+    /// source holds, it is only ever shown rendered and sanitized.
     pub fn text(&self) -> String {
         if let Some(source) = &self.source {
-            let plain = source
-                .media_type
-                .as_deref()
-                .is_none_or(|t| t.starts_with("text/plain") || t.starts_with("text/markdown"));
-            if plain && !source.content.trim().is_empty() {
-                return source.content.clone();
+            if !source.content.trim().is_empty() {
+                match source.media_type.as_deref() {
+                    Some(t) if t.starts_with(markdown::MEDIA_TYPE) => {
+                        return source.content.clone()
+                    }
+                    Some(t) if t.starts_with("text/plain") => {
+                        return markdown::escape(&source.content).into_owned()
+                    }
+                    None => return markdown::escape(&source.content).into_owned(),
+                    Some(_) => {}
+                }
             }
         }
-        html::to_text(&self.content)
+        html::to_markdown(&self.content)
     }
 }
 

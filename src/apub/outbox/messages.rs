@@ -8,7 +8,7 @@ use crate::apub::activities::announce::{Announce, Relayed};
 use crate::apub::activities::create::Create;
 use crate::apub::activities::delete::Delete;
 use crate::apub::activities::update::Update;
-use crate::apub::html;
+use crate::apub::markdown;
 use crate::apub::objects::note::{Mention, Note, NoteKind, Source};
 use crate::apub::objects::person::{host_with_port, ApubUser};
 use crate::apub::urls;
@@ -63,11 +63,11 @@ impl Queue {
             attributed_to: author.ap_id.clone(),
             to,
             cc: vec![],
-            content: html::paragraphs(&row.body),
+            content: markdown::to_html(&row.body),
             media_type: Some("text/html".into()),
             source: Some(Source {
                 content: row.body.clone(),
-                media_type: Some("text/plain".into()),
+                media_type: Some(markdown::MEDIA_TYPE.into()),
             }),
             in_reply_to,
             context: Some(context),
