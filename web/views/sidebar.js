@@ -7,6 +7,7 @@ import { themeToggle } from "../theme.js";
 import { icon } from "../icons.js";
 import { nameOf, presenceText, srOnly } from "./common.js";
 import { describeSystem } from "./messages.js";
+import { plain } from "../markdown.js";
 import { isModerator } from "./reports.js";
 import { connectionNotice } from "./connection.js";
 
@@ -216,7 +217,7 @@ export function previewOf(client, message) {
   if (message.deleted) return "Message deleted";
   if (message.kind === "system") return describeSystem(store, message);
   const who = message.author === store.me?.id ? "You" : nameOf(store, message.author);
-  const text = message.kind === "game_invite" && message.game ? `invites to play ${message.game.game}` : message.body;
+  const text = message.kind === "game_invite" && message.game ? `invites to play ${message.game.game}` : plain(message.body);
   return `${who}: ${text.replace(/\s+/g, " ")}`;
 }
 
