@@ -243,7 +243,10 @@ async fn reactions_are_checked_and_bounded(s: &TestServer) {
         .ws
         .err("message.react", react(&mid, &emoji[20]), "limit_reached")
         .await;
-    assert!(refused["message"].as_str().unwrap().contains("20 different emoji"));
+    assert!(refused["message"]
+        .as_str()
+        .unwrap()
+        .contains("20 different emoji"));
     cy.ws.ok("message.react", react(&mid, &emoji[0])).await;
     let page = bob
         .ws
