@@ -16,6 +16,7 @@ use crate::db::pins::{self as rows, Added, PinRow};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use utoipa::ToSchema;
@@ -134,8 +135,8 @@ impl Chat {
         let all = rows::list(&mut self.db.read().await?, conversation).await?;
         let mut blockers = HashMap::new();
         for author in all.iter().filter_map(|(_, m)| m.author_id) {
-            if !blockers.contains_key(&author) {
-                blockers.insert(author, self.blockers(author).await?);
+            if let Entry::Vacant(slot) = blockers.entry(author) {
+                slot.insert(self.blockers(author).await?);
             }
         }
         Ok(PinSet {
