@@ -108,6 +108,7 @@ impl Error {
                 ChatError::Forbidden(_) => (S::FORBIDDEN, "forbidden"),
                 ChatError::Unauthenticated(_) => (S::UNAUTHORIZED, "unauthenticated"),
                 ChatError::Refused(_) => (S::FORBIDDEN, "refused"),
+                ChatError::LimitReached(_) => (S::CONFLICT, "limit_reached"),
                 ChatError::RateLimited(_) => (S::TOO_MANY_REQUESTS, "rate_limited"),
                 ChatError::Denied(denial) if denial.is_unauthenticated() => {
                     (S::UNAUTHORIZED, denial.code())

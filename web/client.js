@@ -137,7 +137,16 @@ export class Client {
         if (store.putMessage(data, { live: true }) && data.author !== store.me?.id) this.hooks.notify(data);
         break;
       case "message.updated":
-        store.putMessage(data, { live: true });
+        // Edits and answers leave reactions as they were (the push does not
+        // carry them); a deletion drops them.
+        store.putMessage(data.deleted ? data : store.withReactions(data), { live: true });
+        break;
+      case "conversation.pins":
+        store.putPins(data);
+        break;
+      case "message.reactions":
+        this.needUsers(data.reactions.flatMap((/** @type {{users: string[]}} */ r) => r.users));
+        store.putReactions(data);
         break;
       case "message.read":
         store.putRead(data);
@@ -301,6 +310,34 @@ export class Client {
       if (type.startsWith("conversation.") && result.members) this.store.putConversation(result);
     }
     return result;
+  }
+
+  /**
+   * Adds (`on`) or removes the user's reaction `emoji` to `message`.
+   * @param {import("./types.js").Message} message
+   * @param {string} emoji
+   * @param {boolean} on
+   */
+  async react(message, emoji, on) {
+    const result = await this.socket.request(on ? "message.react" : "message.unreact", { message: message.id, emoji });
+    this.store.putReactions(result);
+  }
+
+  /**
+   * Pins (`on`) or unpins a message of a group.
+   * @param {string} message
+   * @param {boolean} on
+   */
+  async pin(message, on) {
+    this.store.putPins(await this.socket.request(on ? "message.pin" : "message.unpin", { message }));
+  }
+
+  /**
+   * Loads a group's pinned messages.
+   * @param {string} conversation
+   */
+  async loadPins(conversation) {
+    this.store.putPins(await this.socket.request("conversation.pins", { conversation }));
   }
 
   /**

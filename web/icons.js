@@ -20,6 +20,8 @@ const PATHS = {
   down: "M12 5v14M6 13l6 6 6-6",
   block: "M12 3a9 9 0 1 0 0 18 9 9 0 0 0 0-18zM5.6 5.6l12.8 12.8",
   search: "M10.5 4a6.5 6.5 0 1 0 0 13 6.5 6.5 0 0 0 0-13zM15.5 15.5L20 20",
+  pin: "M9 4h6l-1 5 3 3H7l3-3zM12 12v8",
+  smile: "M12 3a9 9 0 1 0 0 18 9 9 0 0 0 0-18zM8.5 14a4 4 0 0 0 7 0M9 9.5h.01M15 9.5h.01",
 };
 
 /** @typedef {keyof typeof PATHS} IconName */

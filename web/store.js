@@ -47,6 +47,8 @@ export class Store extends EventTarget {
     this.messages = new Map();
     /** @type {Map<string, Message[]>} conversation id -> its messages sorted by id, kept in step with `messages` */
     this.sorted = new Map();
+    /** @type {Map<string, import("./types.js").Pin[]>} group id -> its pinned messages, once loaded */
+    this.pins = new Map();
     /** @type {Map<string, boolean>} whether older history exists, per loaded conversation */
     this.older = new Map();
     /** @type {Map<string, User>} */
@@ -194,6 +196,43 @@ export class Store extends EventTarget {
   }
 
   /**
+   * A group's pinned messages (a `conversation.pins` push or a reply).
+   * @param {{conversation: string, pins: import("./types.js").Pin[]}} list
+   */
+  putPins(list) {
+    this.pins.set(list.conversation, list.pins);
+    this.changed("pins");
+  }
+
+  /**
+   * `message` with the reactions of the copy held, if any (for pushes that
+   * do not carry them).
+   * @param {Message} message
+   * @returns {Message}
+   */
+  withReactions(message) {
+    const held = this.messages.get(message.conversation)?.get(message.id);
+    return held?.reactions ? { ...message, reactions: held.reactions } : message;
+  }
+
+  /**
+   * A message's new reactions (a `message.reactions` push or the result
+   * of reacting): the held copy is replaced, so only its row is redrawn.
+   * @param {{message: string, conversation: string, reactions: import("./types.js").Reaction[]}} change
+   */
+  putReactions(change) {
+    const map = this.messages.get(change.conversation);
+    const held = map?.get(change.message);
+    if (!map || !held) return;
+    const message = { ...held, reactions: change.reactions };
+    map.set(change.message, message);
+    this.placeSorted(message);
+    const summary = this.summaries.get(change.conversation);
+    if (summary?.last_message?.id === change.message) summary.last_message = message;
+    this.changed(`messages:${change.conversation}`);
+  }
+
+  /**
    * @param {string} conversation
    * @param {import("./types.js").MessagePage} page
    * @param {boolean} older whether the page was asked for with `before`
@@ -247,6 +286,7 @@ export class Store extends EventTarget {
     this.summaries.delete(conversation);
     this.forget(conversation);
     this.joinRequests.delete(conversation);
+    this.pins.delete(conversation);
     if (this.current === conversation) this.current = null;
     this.changed("all");
   }

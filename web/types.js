@@ -62,6 +62,24 @@
  * @property {string} created_at
  * @property {string | null} edited_at
  * @property {boolean} deleted
+ * @property {Reaction[]} [reactions] left out when there are none
+ */
+
+/**
+ * A pinned message of a group.
+ * @typedef {object} Pin
+ * @property {Message} message
+ * @property {string | null} pinned_by
+ * @property {string} pinned_at
+ */
+
+/**
+ * One emoji's reactions on a message, as this user sees them.
+ * @typedef {object} Reaction
+ * @property {string} emoji
+ * @property {number} count
+ * @property {boolean} me
+ * @property {string[]} users the first few, oldest first
  */
 
 /**

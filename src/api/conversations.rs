@@ -5,6 +5,7 @@ use super::extract::{ApiQuery, Auth};
 use super::ReadErrors;
 use crate::chat::joins::{JoinRequest, SentJoinRequest};
 use crate::chat::messages::{MessagePage, PageRequest, HISTORY_MAX};
+use crate::chat::pins::Pins;
 use crate::chat::principal::Principal;
 use crate::chat::views::{Contact, ConversationSummary, Member};
 use crate::chat::ChatError;
@@ -132,6 +133,20 @@ pub async fn history(
         limit,
     };
     Ok(Json(state.chat.history(user_of(&caller)?, id, page).await?))
+}
+
+/// # `GET /api/v1/conversations/{conversation}/pins`
+/// A group's pinned messages, oldest pin first (members).
+#[utoipa::path(get, path = "/api/v1/conversations/{conversation}/pins", tag = "chat", security(("bearer" = [])),
+    params(("conversation" = String, Path, description = "Conversation id")),
+    responses((status = 200, description = "Pinned messages", body = Pins), ReadErrors))]
+pub async fn pins(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Path(conversation): Path<String>,
+) -> Result<Json<Pins>, Error> {
+    let id = conversation_id(&conversation)?;
+    Ok(Json(state.chat.pins(user_of(&caller)?, id).await?))
 }
 
 /// # `GET /api/v1/join-requests`

@@ -155,6 +155,7 @@ pub fn router() -> Router<AppState> {
         .routes(routes!(conversations::join_requests))
         .routes(routes!(conversations::sent_join_requests))
         .routes(routes!(conversations::history))
+        .routes(routes!(conversations::pins))
         .routes(routes!(conversations::contacts))
         .routes(routes!(conversations::blocks))
         .routes(routes!(search::search))

@@ -77,6 +77,12 @@ pub enum Notice {
     /// Edited, deleted (tombstone) or a game invitation answered.
     #[serde(rename = "message.updated")]
     MessageUpdated(Message),
+    /// A message's reactions changed: the summary its receiver sees.
+    #[serde(rename = "message.reactions")]
+    MessageReactions(super::reactions::MessageReactions),
+    /// A group's pinned messages changed: the list its receiver sees.
+    #[serde(rename = "conversation.pins")]
+    Pins(super::pins::Pins),
     #[serde(rename = "conversation.created")]
     ConversationCreated(Conversation),
     /// Renamed, new topic, members or rights changed, read-only changed.

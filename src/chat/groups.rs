@@ -563,7 +563,7 @@ impl Chat {
     }
 
     /// Stores and pushes a `system` message describing a change.
-    async fn system_message(
+    pub(super) async fn system_message(
         &self,
         conversation: &Conversation,
         actor: UserId,

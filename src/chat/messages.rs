@@ -11,6 +11,7 @@ use super::{Chat, ChatError, ChatResult};
 use crate::db::conversations as conversation_rows;
 use crate::db::ids::{ConversationId, MessageId, UserId};
 use crate::db::messages::{self as rows, MessageRow};
+use crate::db::reactions as reaction_rows;
 use crate::db::{contacts as contact_rows, deliveries as delivery_rows, DbConn};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -119,24 +120,27 @@ impl Chat {
         members: Vec<UserId>,
         author: UserId,
     ) -> ChatResult<Vec<UserId>> {
-        let blockers = match self.cache.blockers(author) {
-            Some(blockers) => blockers,
-            None => {
-                let epoch = self.cache.epoch();
-                let mut conn = self.db.read().await?;
-                let loaded: HashSet<UserId> = contact_rows::blockers_of(&mut conn, author)
-                    .await?
-                    .into_iter()
-                    .collect();
-                let loaded = Arc::new(loaded);
-                self.cache.put_blockers(author, loaded.clone(), epoch);
-                loaded
-            }
-        };
+        let blockers = self.blockers(author).await?;
         Ok(members
             .into_iter()
             .filter(|m| !blockers.contains(m))
             .collect())
+    }
+
+    /// The users who block `user`, cached.
+    pub(super) async fn blockers(&self, user: UserId) -> ChatResult<Arc<HashSet<UserId>>> {
+        if let Some(blockers) = self.cache.blockers(user) {
+            return Ok(blockers);
+        }
+        let epoch = self.cache.epoch();
+        let mut conn = self.db.read().await?;
+        let loaded: HashSet<UserId> = contact_rows::blockers_of(&mut conn, user)
+            .await?
+            .into_iter()
+            .collect();
+        let loaded = Arc::new(loaded);
+        self.cache.put_blockers(user, loaded.clone(), epoch);
+        Ok(loaded)
     }
 
     /// Stores a text message and pushes it; `client_id` makes a resend
@@ -427,9 +431,13 @@ impl Chat {
         if row.deleted_at.is_some() {
             return Ok(Message::try_from(row)?);
         }
-        let gone = rows::tombstone(&mut self.db.write().await?, row.id, Utc::now().naive_utc())
+        let mut conn = self.db.write().await?;
+        let gone = rows::tombstone(&mut conn, row.id, Utc::now().naive_utc())
             .await?
             .ok_or(ChatError::NotFound("message"))?;
+        reaction_rows::clear(&mut conn, row.id).await?;
+        drop(conn);
+        self.unpin_deleted(conv, row.id).await?;
         let gone = Message::try_from(gone)?;
         let audience = self.audience_of(conv.member_ids(), row.author_id).await?;
         self.federate_message(&gone, MessageChange::Deleted, &audience, None)
@@ -470,7 +478,8 @@ impl Chat {
         Ok(MessagePage { messages, more })
     }
 
-    /// Rows as messages, minus those whose author `reader` blocks.
+    /// Rows as messages, minus those whose author `reader` blocks, with the
+    /// reactions `reader` sees.
     async fn visible(
         &self,
         conn: &mut DbConn<'_>,
@@ -481,10 +490,14 @@ impl Chat {
             .await?
             .into_iter()
             .collect();
-        rows.into_iter()
+        let mut messages = rows
+            .into_iter()
             .filter(|r| !r.author_id.is_some_and(|a| blocked.contains(&a)))
-            .map(|r| Message::try_from(r).map_err(ChatError::from))
-            .collect()
+            .map(Message::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        self.attach_reactions(conn, reader, &blocked, &mut messages)
+            .await?;
+        Ok(messages)
     }
 
     /// Everything in `user`'s conversations created or changed after the

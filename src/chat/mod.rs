@@ -19,9 +19,11 @@ pub mod ip_rules;
 pub mod joins;
 pub mod messages;
 pub mod mirrors;
+pub mod pins;
 pub mod presence;
 pub mod principal;
 pub mod profiles;
+pub mod reactions;
 pub mod reports;
 pub mod search;
 pub mod users;
@@ -60,6 +62,10 @@ pub enum ChatError {
     /// instance, a private address).
     #[error("{0}")]
     Refused(String),
+    /// 409 `limit_reached`: a bound on stored things would be passed
+    /// (reactions on a message).
+    #[error("{0}")]
+    LimitReached(String),
     /// 429: too many requests.
     #[error("{0}")]
     RateLimited(String),

@@ -196,6 +196,10 @@ pub struct Message {
     pub edited_at: Option<DateTime<Utc>>,
     /// A deleted message is a tombstone: empty body, `deleted: true`.
     pub deleted: bool,
+    /// The reactions the reader sees, by emoji in the order first used;
+    /// left out when there are none (so always in a new message's push).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reactions: Vec<super::reactions::Reaction>,
 }
 
 impl TryFrom<MessageRow> for Message {
@@ -227,6 +231,7 @@ impl TryFrom<MessageRow> for Message {
             created_at: row.created_at.and_utc(),
             edited_at: row.edited_at.map(|t| t.and_utc()),
             deleted: row.deleted_at.is_some(),
+            reactions: vec![],
         })
     }
 }

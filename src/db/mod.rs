@@ -17,6 +17,8 @@ pub mod ip_rules;
 pub mod join_requests;
 pub mod messages;
 mod open;
+pub mod pins;
+pub mod reactions;
 pub mod reports;
 pub mod schema;
 pub mod search;

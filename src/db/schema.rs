@@ -275,9 +275,37 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::ids::DbUuid;
+
+    /// Emoji reactions: one per (message, user, emoji).
+    reactions (message_id, user_id, emoji) {
+        message_id -> DbUuid,
+        user_id -> DbUuid,
+        emoji -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::ids::DbUuid;
+
+    /// Pinned messages of groups.
+    pins (conversation_id, message_id) {
+        conversation_id -> DbUuid,
+        message_id -> DbUuid,
+        pinned_by -> Nullable<DbUuid>,
+        pinned_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(members -> conversations (conversation_id));
 diesel::joinable!(members -> users (user_id));
 diesel::joinable!(messages -> conversations (conversation_id));
+diesel::joinable!(reactions -> messages (message_id));
+diesel::joinable!(pins -> messages (message_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     conversations,
@@ -289,5 +317,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     join_requests,
     sent_join_requests,
     invitations,
-    reports
+    reports,
+    reactions,
+    pins
 );

@@ -9,6 +9,7 @@ use crate::chat::games::{GameAnswer, NewGameInvite};
 use crate::chat::groups::{GroupChanges, NewGroup};
 use crate::chat::messages::{NewMessage, PageRequest};
 use crate::chat::search::SearchRequest;
+use crate::chat::reactions::ReactionChange;
 use crate::chat::views::{Rights, Status};
 use crate::chat::{Chat, ChatError};
 use crate::db::ids::{ConversationId, MessageId, UserId};
@@ -417,6 +418,20 @@ pub async fn dispatch(caller: &Caller<'_>, frame: ClientFrame) -> Result<Value, 
         "message.delete" => {
             let r: MessageRef = data(d)?;
             to_value(chat.delete_message(user, r.message).await?)
+        }
+        "message.react" => to_value(chat.react(user, data::<ReactionChange>(d)?).await?),
+        "message.unreact" => to_value(chat.unreact(user, data::<ReactionChange>(d)?).await?),
+        "message.pin" => {
+            let r: MessageRef = data(d)?;
+            to_value(chat.pin(user, r.message).await?)
+        }
+        "message.unpin" => {
+            let r: MessageRef = data(d)?;
+            to_value(chat.unpin(user, r.message).await?)
+        }
+        "conversation.pins" => {
+            let r: ConversationRef = data(d)?;
+            to_value(chat.pins(user, r.conversation).await?)
         }
         "message.history" => {
             let r: History = data(d)?;

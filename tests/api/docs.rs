@@ -259,6 +259,25 @@ async fn ws_examples(s: &TestServer, real: &mut Captured) {
         json!({"handle": "@bob@confab.test"}),
     )
     .await;
+    // Reactions (after the captures above, whose messages have none).
+    let reacted = real
+        .result(
+            &mut bob,
+            "message.react",
+            json!({"message": first["id"], "emoji": "👍"}),
+        )
+        .await;
+    real.put("reaction", reacted["reactions"][0].clone());
+    real.push(&mut ada, "message.reactions", |r| {
+        r["message"] == first["id"]
+    })
+    .await;
+    real.result(
+        &mut bob,
+        "message.unreact",
+        json!({"message": first["id"], "emoji": "👍"}),
+    )
+    .await;
 
     // A group: created, renamed, left by one, deleted.
     let group = ada
@@ -280,6 +299,23 @@ async fn ws_examples(s: &TestServer, real: &mut Captured) {
         c["id"] == gid.as_str()
     })
     .await;
+    let scones = bob
+        .ok(
+            "message.send",
+            json!({"conversation": gid, "body": "Scones at four"}),
+        )
+        .await;
+    real.result(&mut ada, "message.pin", json!({"message": scones["id"]}))
+        .await;
+    real.push(&mut bob, "conversation.pins", |_| true).await;
+    real.result(&mut bob, "conversation.pins", json!({"conversation": gid}))
+        .await;
+    real.rest(
+        "pins",
+        StatusCode::OK,
+        s.get(&format!("/api/v1/conversations/{gid}/pins"), &bob_token)
+            .await,
+    );
     ada.ok(
         "conversation.members.remove",
         json!({"conversation": gid, "user": cy_id}),

@@ -21,6 +21,8 @@ mod ip_rules;
 mod limits;
 mod operations;
 mod ordering;
+mod pins;
+mod reactions;
 mod reports;
 mod roles;
 mod search;

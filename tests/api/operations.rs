@@ -55,6 +55,7 @@ async fn openapi_describes_every_route(s: &TestServer) {
             vec!["get"],
         ),
         ("/api/v1/conversations/{conversation}/messages", vec!["get"]),
+        ("/api/v1/conversations/{conversation}/pins", vec!["get"]),
         ("/api/v1/join-requests", vec!["get"]),
         ("/api/v1/contacts", vec!["get"]),
         ("/api/v1/blocks", vec!["get"]),
@@ -94,6 +95,12 @@ async fn openapi_describes_every_route(s: &TestServer) {
         }
     }
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    for schema in ["Message", "Reaction", "Pins", "Pin"] {
+        assert!(
+            doc["components"]["schemas"][schema].is_object(),
+            "schema {schema} missing"
+        );
+    }
     let name = &doc["components"]["schemas"]["Registration"]["properties"]["name"];
     assert_eq!(
         name["pattern"],

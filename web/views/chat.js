@@ -6,11 +6,12 @@
 import { avatar, h } from "../format.js";
 import { RANK } from "../client.js";
 import { icon } from "../icons.js";
-import { attempt, confirmAction, field, nameOf, openDialog, presenceText } from "./common.js";
+import { attempt, confirmAction, field, nameOf, openDialog, presenceText, toast } from "./common.js";
 import { createHistory } from "./history.js";
 import { Drafts } from "../drafts.js";
 import { conversationTitle } from "./sidebar.js";
 import { reportDialog } from "./reports.js";
+import { pickEmoji } from "./reactions.js";
 import { connectionNotice } from "./connection.js";
 
 /** @typedef {import("../client.js").Client} Client */
@@ -273,6 +274,16 @@ export function createChat(client, actions) {
     },
     report(m) {
       if (m.author) reportDialog(client, { user: m.author, message: m.id });
+    },
+    react(m, emoji, on) {
+      attempt(() => client.react(m, emoji, on));
+    },
+    pin(m) {
+      attempt(() => client.pin(m.id, true)).then((ok) => ok && toast("Message pinned"));
+    },
+    async pickReaction(m) {
+      const emoji = await pickEmoji();
+      if (emoji) attempt(() => client.react(m, emoji, true));
     },
   };
 

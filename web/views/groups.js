@@ -1,6 +1,6 @@
 // Groups: create one, join one hosted on another server, and manage one
-// (name, topic, invitation link, join requests, members and their rights,
-// leave, delete) within what the caller's rights allow.
+// (name, topic, invitation link, join requests, pinned messages, members
+// and their rights, leave, delete) within what the caller's rights allow.
 
 import { avatar, h, listTime } from "../format.js";
 import { RANK } from "../client.js";
@@ -135,7 +135,8 @@ export function groupSettingsDialog(client, id, profile) {
   });
   const hostedNote = h("p", { class: "muted", text: "This group is hosted on another server: changes are sent there and show once it applies them. Deleting the group or handing over ownership is done there." });
   const requests = joinRequestsSection(client, id, profile);
-  body.append(details, invitationLink(client, id), requests.root, membersHeading, memberList, addForm, h("div", { class: "actions spread" }, leave, remove), hostedNote);
+  const pins = pinsSection(client, id);
+  body.append(details, invitationLink(client, id), requests.root, pins.root, membersHeading, memberList, addForm, h("div", { class: "actions spread" }, leave, remove), hostedNote);
 
   details.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -158,6 +159,7 @@ export function groupSettingsDialog(client, id, profile) {
     const c = s.conversation;
     const mine = RANK[s.rights];
     requests.render();
+    pins.render();
     if (!filled) {
       name.value = c.name || "";
       topic.value = c.topic;
@@ -231,6 +233,50 @@ function invitationLink(client, id) {
     copy,
     h("p", { class: "muted", text: "People on other servers can ask to join with this link." }),
   );
+}
+
+/**
+ * The group's pinned messages, for every member (admins may unpin): loaded
+ * when the settings open, then kept live by `conversation.pins`. A group
+ * hosted elsewhere keeps its pins there, so none show here.
+ * @param {Client} client
+ * @param {string} id
+ */
+function pinsSection(client, id) {
+  const store = client.store;
+  const heading = h("h3");
+  const list = h("ul", { class: "pins", attrs: { "aria-label": "Pinned messages" } });
+  const root = h("div", {}, heading, list);
+  let loaded = false;
+  /** @type {unknown} */
+  let drawn = null;
+
+  function render() {
+    const s = store.summaries.get(id);
+    root.hidden = !s || !!s.conversation.hosted_by;
+    if (!s || root.hidden) return;
+    if (!loaded) {
+      loaded = true;
+      attempt(() => client.loadPins(id));
+    }
+    const pins = store.pins.get(id) || [];
+    const admin = RANK[s.rights] >= RANK.admin;
+    const signature = JSON.stringify([pins.map((p) => p.message.id), pins.map((p) => nameOf(store, p.message.author)), admin]);
+    if (signature === drawn) return;
+    drawn = signature;
+    heading.textContent = `Pinned messages (${pins.length})`;
+    const rows = pins.map((p) => {
+      const who = nameOf(store, p.message.author);
+      const text = p.message.kind === "game_invite" ? "Game invitation" : p.message.body;
+      const unpin = admin
+        ? h("button", { class: "small", text: "Unpin", attrs: { type: "button", "aria-label": `Unpin: ${text.slice(0, 60)}` }, on: { click: () => attempt(() => client.pin(p.message.id, false)) } })
+        : null;
+      return h("li", { class: "pin" }, h("span", { class: "item-text" }, h("strong", { text: who }), h("span", { text: text.length > 140 ? `${text.slice(0, 140)}…` : text })), unpin);
+    });
+    list.replaceChildren(...(rows.length ? rows : [h("li", { class: "empty-note", text: admin ? "No pinned messages. Pin one from its actions in the chat." : "No pinned messages." })]));
+  }
+
+  return { root, render };
 }
 
 /**

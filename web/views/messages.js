@@ -8,6 +8,7 @@ import { messageBody, plain } from "../markdown.js";
 import { nameOf } from "./common.js";
 import { RANK } from "../client.js";
 import { icon } from "../icons.js";
+import { reactionBar } from "./reactions.js";
 
 /** @typedef {import("../client.js").Client} Client */
 /** @typedef {import("../types.js").Message} Message */
@@ -25,6 +26,9 @@ import { icon } from "../icons.js";
  * @property {(id: string) => void} discard
  * @property {(user: string) => void} profile
  * @property {(m: Message) => void} report
+ * @property {(m: Message, emoji: string, on: boolean) => void} react
+ * @property {(m: Message) => void} pickReaction
+ * @property {(m: Message) => void} pin
  */
 
 /**
@@ -54,6 +58,10 @@ export function describeSystem(store, message) {
       return `${who} changed ${subject === "you" ? "your" : `${subject}’s`} rights to ${change.rights}`;
     case "owner_changed":
       return `${who} made ${subject} the owner`;
+    case "message_pinned":
+      return `${who} pinned a message`;
+    case "message_unpinned":
+      return `${who} unpinned a message`;
     default:
       return "The group changed";
   }
@@ -92,14 +100,21 @@ export function messageView(client, summary, message, options) {
     if (delivery) meta.append(h("span", { class: "delivery", text: delivery }));
   }
   bubble.append(meta);
+  // Readers may react too; not in a read-only conversation.
+  const canReact = !message.deleted && !summary.conversation.read_only;
+  const bar = message.deleted ? null : reactionBar(store, message, canReact, (emoji, on) => actions.react(message, emoji, on));
+  if (bar) bubble.append(bar);
 
   const tools = h("div", { class: "msg-actions" });
   const canWrite = !summary.conversation.read_only && RANK[summary.rights] >= RANK.write;
   if (!message.deleted) {
+    if (canReact) tools.append(tool("smile", "Add reaction", () => actions.pickReaction(message)));
     if (canWrite) tools.append(tool("reply", "Reply", () => actions.reply(message)));
     if (own && message.kind === "text" && canWrite) tools.append(tool("edit", "Edit message", () => actions.edit(message)));
     if (own || (group && RANK[summary.rights] >= RANK.admin)) tools.append(tool("trash", "Delete message", () => actions.remove(message)));
     if (!own && message.author) tools.append(tool("flag", "Report message", () => actions.report(message)));
+    // Pins are kept by the group's host: only groups hosted here take them.
+    if (group && !summary.conversation.hosted_by && RANK[summary.rights] >= RANK.admin) tools.append(tool("pin", "Pin message", () => actions.pin(message)));
   }
   const row = h(
     "article",
