@@ -187,7 +187,8 @@ async fn fedify_note_dm_arrives_live_and_in_history() {
     dm_from_fedify_arrives(
         "Note",
         "<p>hi ada, from <em>fedify</em></p>",
-        "hi ada, from fedify",
+        // Received HTML becomes Confab's Markdown subset.
+        "hi ada, from *fedify*",
         "create-note",
     )
     .await;
