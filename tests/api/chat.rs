@@ -2,7 +2,7 @@
 //! rights, blocks, multi-session sync, presence, catch-up and bad input.
 
 use crate::backend_tests;
-use crate::common::TestServer;
+use crate::common::{person, Person, TestServer};
 use crate::ws_client::WsClient;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -91,19 +91,6 @@ async fn deleting_an_account_ends_its_sessions(s: &TestServer) {
         seen["status"], "offline",
         "contacts see a deleted account go"
     );
-}
-
-/// A registered user with one open session.
-struct Person {
-    token: String,
-    id: String,
-    ws: WsClient,
-}
-
-async fn person(s: &TestServer, name: &str) -> Person {
-    let (token, id) = s.register(name).await;
-    let ws = WsClient::connect(s, &token).await;
-    Person { token, id, ws }
 }
 
 /// Whether a pushed message is a system message about `action`.

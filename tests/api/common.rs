@@ -278,3 +278,17 @@ impl crate::ws_client::WsServer for TestServer {
         self.base.replace("http://", "ws://")
     }
 }
+
+/// A registered user with one open session.
+pub struct Person {
+    pub token: String,
+    pub id: String,
+    pub ws: crate::ws_client::WsClient,
+}
+
+/// Registers `name` on `s` and opens a session for them.
+pub async fn person(s: &TestServer, name: &str) -> Person {
+    let (token, id) = s.register(name).await;
+    let ws = crate::ws_client::WsClient::connect(s, &token).await;
+    Person { token, id, ws }
+}

@@ -4,7 +4,7 @@
 //! the reply to any later request in the other sessions.
 
 use crate::backend_tests;
-use crate::common::TestServer;
+use crate::common::{person, TestServer};
 use crate::ws_client::WsClient;
 use serde_json::{json, Value};
 
@@ -17,19 +17,6 @@ backend_tests!(
 /// How often the ordering of a request's pushes is checked; each round is
 /// a fresh chance for a push to fall behind a reply.
 const ROUNDS: usize = 200;
-
-/// A registered user with one open session.
-struct Person {
-    token: String,
-    id: String,
-    ws: WsClient,
-}
-
-async fn person(s: &TestServer, name: &str) -> Person {
-    let (token, id) = s.register(name).await;
-    let ws = WsClient::connect(s, &token).await;
-    Person { token, id, ws }
-}
 
 /// `type` of each push, and for `message.created` also the system
 /// action (`message.created:renamed`), in arrival order.

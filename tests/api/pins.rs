@@ -2,23 +2,10 @@
 //! unpin, members read and are told, the bound, blocks and deletions.
 
 use crate::backend_tests;
-use crate::common::TestServer;
-use crate::ws_client::WsClient;
+use crate::common::{person, TestServer};
 use serde_json::{json, Value};
 
 backend_tests!(pins_are_kept_by_admins_and_seen_by_members);
-
-struct Person {
-    token: String,
-    id: String,
-    ws: WsClient,
-}
-
-async fn person(s: &TestServer, name: &str) -> Person {
-    let (token, id) = s.register(name).await;
-    let ws = WsClient::connect(s, &token).await;
-    Person { token, id, ws }
-}
 
 fn pinned(list: &Value) -> Vec<String> {
     list["pins"]

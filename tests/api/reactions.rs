@@ -2,7 +2,7 @@
 //! reader gets, the bounds, blocks, history, catch-up and REST reads.
 
 use crate::backend_tests;
-use crate::common::TestServer;
+use crate::common::{person, Person, TestServer};
 use crate::ws_client::WsClient;
 use serde_json::{json, Value};
 
@@ -11,18 +11,6 @@ backend_tests!(
     reactions_are_checked_and_bounded,
     reactions_follow_blocks_and_deletions,
 );
-
-struct Person {
-    token: String,
-    id: String,
-    ws: WsClient,
-}
-
-async fn person(s: &TestServer, name: &str) -> Person {
-    let (token, id) = s.register(name).await;
-    let ws = WsClient::connect(s, &token).await;
-    Person { token, id, ws }
-}
 
 /// A group of `owner` with `members` (each gets the conversation), then a
 /// message from `owner` in it; returns (group id, message id).

@@ -3,7 +3,7 @@
 //! blocks, leaving, and hostile query strings.
 
 use crate::backend_tests;
-use crate::common::{Reply, TestServer};
+use crate::common::{person, Person, Reply, TestServer};
 use crate::ws_client::WsClient;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -15,18 +15,6 @@ backend_tests!(
     only_readable_conversations_are_searched,
     hostile_queries_never_fail_the_server,
 );
-
-struct Person {
-    token: String,
-    id: String,
-    ws: WsClient,
-}
-
-async fn person(s: &TestServer, name: &str) -> Person {
-    let (token, id) = s.register(name).await;
-    let ws = WsClient::connect(s, &token).await;
-    Person { token, id, ws }
-}
 
 /// A group created by `owner` with the members named.
 async fn group(owner: &mut Person, name: &str, members: &[&str]) -> String {
