@@ -2,6 +2,7 @@
 // takes in the client that every test needs (signing up, opening a chat).
 
 import { chromium } from "playwright-core";
+import { ConfabServer } from "./server.js";
 import { mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -138,4 +139,24 @@ export function messages(page) {
 export async function shot(page, name) {
   mkdirSync(screenshots, { recursive: true });
   await page.screenshot({ path: join(screenshots, `${name}.png`) });
+}
+
+/**
+ * Starts a Confab server and a browser for the tests of one file.
+ * @returns {Promise<{ server: ConfabServer, browser: import("playwright-core").Browser }>}
+ */
+export async function startServerAndBrowser() {
+  const server = await new ConfabServer().start();
+  return { server, browser: await launch() };
+}
+
+/**
+ * Closes what `startServerAndBrowser` started; either may be missing when
+ * starting failed.
+ * @param {ConfabServer | undefined} server
+ * @param {import("playwright-core").Browser | undefined} browser
+ */
+export async function stopServerAndBrowser(server, browser) {
+  await browser?.close();
+  await server?.dispose();
 }

@@ -9,7 +9,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import { ConfabServer } from "../lib/server.js";
-import { becomeContacts, launch, messages, openChat, signUp } from "../lib/browser.js";
+import { becomeContacts, messages, openChat, signUp, startServerAndBrowser, stopServerAndBrowser } from "../lib/browser.js";
 import { toBeVisible } from "../lib/expect.js";
 import { patchProfile, wsRequests } from "../lib/seed.js";
 
@@ -20,15 +20,8 @@ let server;
 /** @type {import("playwright-core").Browser} */
 let browser;
 
-before(async () => {
-  server = await new ConfabServer().start();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.dispose();
-});
+before(async () => ({ server, browser } = await startServerAndBrowser()));
+after(() => stopServerAndBrowser(server, browser));
 
 /**
  * The serious and critical violations axe finds on the page as it is.

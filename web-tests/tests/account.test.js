@@ -6,7 +6,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { ConfabServer } from "../lib/server.js";
-import { launch, problems, signUp, watch } from "../lib/browser.js";
+import { problems, signUp, startServerAndBrowser, stopServerAndBrowser, watch } from "../lib/browser.js";
 import { toBeVisible } from "../lib/expect.js";
 
 /** @type {ConfabServer} */
@@ -14,15 +14,8 @@ let server;
 /** @type {import("playwright-core").Browser} */
 let browser;
 
-before(async () => {
-  server = await new ConfabServer().start();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.dispose();
-});
+before(async () => ({ server, browser } = await startServerAndBrowser()));
+after(() => stopServerAndBrowser(server, browser));
 
 /**
  * Logs `name` in from a fresh browser context.

@@ -5,7 +5,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { ConfabServer } from "../lib/server.js";
-import { becomeContacts, launch, messages, openChat, problems, send, signUp } from "../lib/browser.js";
+import { becomeContacts, messages, openChat, problems, send, signUp, startServerAndBrowser, stopServerAndBrowser } from "../lib/browser.js";
 import { eventually, toBeDisabled, toBeHidden, toBeVisible, toHaveCount } from "../lib/expect.js";
 import { rawSend, wsRequests } from "../lib/seed.js";
 
@@ -14,15 +14,8 @@ let server;
 /** @type {import("playwright-core").Browser} */
 let browser;
 
-before(async () => {
-  server = await new ConfabServer().start();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.dispose();
-});
+before(async () => ({ server, browser } = await startServerAndBrowser()));
+after(() => stopServerAndBrowser(server, browser));
 
 test("two users chat live: contacts, messages, reply, edit, delete, block", async () => {
   const ada = await signUp(browser, server.url, "ada", { displayName: "Ada Lovelace" });

@@ -6,7 +6,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { ConfabServer } from "../lib/server.js";
-import { becomeContacts, launch, messages, openChat, problems, signUp } from "../lib/browser.js";
+import { becomeContacts, messages, openChat, problems, signUp, startServerAndBrowser, stopServerAndBrowser } from "../lib/browser.js";
 import { wsRequests } from "../lib/seed.js";
 import { toBeDisabled, toBeVisible, toHaveCount } from "../lib/expect.js";
 
@@ -15,15 +15,8 @@ let server;
 /** @type {import("playwright-core").Browser} */
 let browser;
 
-before(async () => {
-  server = await new ConfabServer().start();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.dispose();
-});
+before(async () => ({ server, browser } = await startServerAndBrowser()));
+after(() => stopServerAndBrowser(server, browser));
 
 test("block and remove contact ask first; on a phone Block has a text label", async () => {
   const phone = { width: 390, height: 844 };

@@ -9,7 +9,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { ConfabServer } from "../lib/server.js";
-import { becomeContacts, launch, messages, openChat, problems, signUp } from "../lib/browser.js";
+import { becomeContacts, messages, openChat, problems, signUp, startServerAndBrowser, stopServerAndBrowser } from "../lib/browser.js";
 import { eventually, toBeDisabled, toBeHidden, toBeVisible, toHaveCount } from "../lib/expect.js";
 import { wsRequests } from "../lib/seed.js";
 
@@ -18,15 +18,8 @@ let server;
 /** @type {import("playwright-core").Browser} */
 let browser;
 
-before(async () => {
-  server = await new ConfabServer().start();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.dispose();
-});
+before(async () => ({ server, browser } = await startServerAndBrowser()));
+after(() => stopServerAndBrowser(server, browser));
 
 test("typing ends when the typist switches chats", async () => {
   const ada = await signUp(browser, server.url, "ada_y", { displayName: "Ada" });

@@ -6,7 +6,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { ConfabServer } from "../lib/server.js";
-import { launch, messages, openChat, problems, send, signUp } from "../lib/browser.js";
+import { messages, openChat, problems, send, signUp, startServerAndBrowser, stopServerAndBrowser } from "../lib/browser.js";
 import { toBeDisabled, toBeVisible, toHaveCount } from "../lib/expect.js";
 import { rawSend } from "../lib/seed.js";
 
@@ -15,15 +15,8 @@ let server;
 /** @type {import("playwright-core").Browser} */
 let browser;
 
-before(async () => {
-  server = await new ConfabServer().start();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.dispose();
-});
+before(async () => ({ server, browser } = await startServerAndBrowser()));
+after(() => stopServerAndBrowser(server, browser));
 
 test("a group of three with a read-only member", async () => {
   const ada = await signUp(browser, server.url, "ada", { displayName: "Ada" });

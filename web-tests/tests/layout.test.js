@@ -8,7 +8,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { ConfabServer } from "../lib/server.js";
-import { becomeContacts, launch, messages, openChat, problems, send, signUp } from "../lib/browser.js";
+import { becomeContacts, messages, openChat, problems, send, signUp, startServerAndBrowser, stopServerAndBrowser } from "../lib/browser.js";
 import { eventually, toBeVisible } from "../lib/expect.js";
 
 /** @type {ConfabServer} */
@@ -20,15 +20,8 @@ const phone = { width: 390, height: 844 };
 // 60 characters; display names may have 64.
 const LONG = "Bartholomew Maximilian Fitzgerald-Montgomery of Upper Wallop";
 
-before(async () => {
-  server = await new ConfabServer().start();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.dispose();
-});
+before(async () => ({ server, browser } = await startServerAndBrowser()));
+after(() => stopServerAndBrowser(server, browser));
 
 /**
  * The message box shows its whole content (the placeholder when empty).

@@ -9,7 +9,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { ConfabServer } from "../lib/server.js";
-import { becomeContacts, launch, openChat, problems, signUp } from "../lib/browser.js";
+import { becomeContacts, openChat, problems, signUp, startServerAndBrowser, stopServerAndBrowser } from "../lib/browser.js";
 import { eventually, toBeHidden, toBeVisible, toHaveCount } from "../lib/expect.js";
 
 /** @type {ConfabServer} */
@@ -17,15 +17,8 @@ let server;
 /** @type {import("playwright-core").Browser} */
 let browser;
 
-before(async () => {
-  server = await new ConfabServer().start();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.dispose();
-});
+before(async () => ({ server, browser } = await startServerAndBrowser()));
+after(() => stopServerAndBrowser(server, browser));
 
 test("on a phone the open chat says it is offline, presence is unknown, and Retry now reconnects", async () => {
   const phone = { width: 390, height: 844 };

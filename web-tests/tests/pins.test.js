@@ -6,7 +6,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { ConfabServer } from "../lib/server.js";
-import { launch, messages, openChat, problems, send, signUp } from "../lib/browser.js";
+import { messages, openChat, problems, send, signUp, startServerAndBrowser, stopServerAndBrowser } from "../lib/browser.js";
 import { toBeVisible, toHaveCount } from "../lib/expect.js";
 
 /** @type {ConfabServer} */
@@ -14,15 +14,8 @@ let server;
 /** @type {import("playwright-core").Browser} */
 let browser;
 
-before(async () => {
-  server = await new ConfabServer().start();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.dispose();
-});
+before(async () => ({ server, browser } = await startServerAndBrowser()));
+after(() => stopServerAndBrowser(server, browser));
 
 test("the owner pins and unpins a message; members see the list live", async () => {
   const ada = await signUp(browser, server.url, "ada", { displayName: "Ada" });

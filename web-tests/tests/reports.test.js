@@ -7,7 +7,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { ConfabServer } from "../lib/server.js";
-import { launch, messages, openChat, problems, signUp } from "../lib/browser.js";
+import { messages, openChat, problems, signUp, startServerAndBrowser, stopServerAndBrowser } from "../lib/browser.js";
 import { toBeHidden, toBeVisible, toHaveCount } from "../lib/expect.js";
 import { wsRequests } from "../lib/seed.js";
 
@@ -16,15 +16,8 @@ let server;
 /** @type {import("playwright-core").Browser} */
 let browser;
 
-before(async () => {
-  server = await new ConfabServer().start();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.dispose();
-});
+before(async () => ({ server, browser } = await startServerAndBrowser()));
+after(() => stopServerAndBrowser(server, browser));
 
 test("a reported message is deleted from the moderators' queue", async () => {
   // The first account of a server is its admin.

@@ -5,7 +5,7 @@
 
 import { after, before, test } from "node:test";
 import { ConfabServer } from "../lib/server.js";
-import { becomeContacts, launch, messages, openChat, shot, signUp } from "../lib/browser.js";
+import { becomeContacts, messages, openChat, shot, signUp, startServerAndBrowser, stopServerAndBrowser } from "../lib/browser.js";
 import { toBeVisible } from "../lib/expect.js";
 import { patchProfile, wsRequests } from "../lib/seed.js";
 
@@ -14,15 +14,8 @@ let server;
 /** @type {import("playwright-core").Browser} */
 let browser;
 
-before(async () => {
-  server = await new ConfabServer().start();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.dispose();
-});
+before(async () => ({ server, browser } = await startServerAndBrowser()));
+after(() => stopServerAndBrowser(server, browser));
 
 test("screenshots of the main screens", async () => {
   const ada = await signUp(browser, server.url, "ada", { displayName: "Ada Lovelace" });

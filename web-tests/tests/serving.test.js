@@ -7,7 +7,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { ConfabServer } from "../lib/server.js";
-import { launch } from "../lib/browser.js";
+import { startServerAndBrowser, stopServerAndBrowser } from "../lib/browser.js";
 import { eventually, toBeVisible } from "../lib/expect.js";
 
 /** @type {ConfabServer} */
@@ -15,15 +15,8 @@ let server;
 /** @type {import("playwright-core").Browser} */
 let browser;
 
-before(async () => {
-  server = await new ConfabServer().start();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.dispose();
-});
+before(async () => ({ server, browser } = await startServerAndBrowser()));
+after(() => stopServerAndBrowser(server, browser));
 
 test("the page, its assets and what is not there", async () => {
   const page = await fetch(`${server.url}/`);

@@ -6,7 +6,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { ConfabServer } from "../lib/server.js";
-import { becomeContacts, launch, messages, openChat, send, signUp } from "../lib/browser.js";
+import { becomeContacts, messages, openChat, send, signUp, startServerAndBrowser, stopServerAndBrowser } from "../lib/browser.js";
 import { toBeHidden, toBeVisible, toHaveCount } from "../lib/expect.js";
 import { sendWithToken } from "../lib/seed.js";
 
@@ -15,15 +15,8 @@ let server;
 /** @type {import("playwright-core").Browser} */
 let browser;
 
-before(async () => {
-  server = await new ConfabServer().start();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.dispose();
-});
+before(async () => ({ server, browser } = await startServerAndBrowser()));
+after(() => stopServerAndBrowser(server, browser));
 
 /** @param {import("playwright-core").Page} page @param {string} title */
 function listItem(page, title) {

@@ -5,7 +5,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { ConfabServer } from "../lib/server.js";
-import { becomeContacts, launch, messages, openChat, problems, send, signUp } from "../lib/browser.js";
+import { becomeContacts, messages, openChat, problems, send, signUp, startServerAndBrowser, stopServerAndBrowser } from "../lib/browser.js";
 import { toBeVisible, toHaveCount } from "../lib/expect.js";
 
 /** @type {ConfabServer} */
@@ -13,15 +13,8 @@ let server;
 /** @type {import("playwright-core").Browser} */
 let browser;
 
-before(async () => {
-  server = await new ConfabServer().start();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.dispose();
-});
+before(async () => ({ server, browser } = await startServerAndBrowser()));
+after(() => stopServerAndBrowser(server, browser));
 
 test("messages with <script> and <img onerror> render as text", async () => {
   const ada = await signUp(browser, server.url, "ada", { displayName: "Ada" });
