@@ -161,6 +161,11 @@ async fn forged_unsigned_stale_and_replayed_activities_are_refused() {
     // The same request again is a no-op.
     let (status, _) = send(&rig, &good).await;
     assert_eq!(status, 202);
+    // So is the same note in a new activity (a re-sent Create).
+    let mut resent = note(1, "signed by bob");
+    resent["id"] = json!(format!("{bob_id}/handmade/1/activity-again"));
+    let (status, _) = send(&rig, &signed(&key, &key_id, &inbox, &resent)).await;
+    assert_eq!(status, 202);
 
     // Unsigned.
     let mut unsigned = signed(&key, &key_id, &inbox, &note(2, "unsigned"));

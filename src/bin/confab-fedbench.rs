@@ -47,8 +47,9 @@ struct Args {
     messages: usize,
     /// Users on alpha who send the direct messages, each on their own
     /// WebSocket (a session answers its requests one at a time, so one
-    /// sender measures the latency of one message's path, not the server).
-    #[arg(long, default_value_t = 16)]
+    /// sender measures the latency of one message's path, not the server;
+    /// 16 senders still leave alpha waiting on their round trips, 64 do not).
+    #[arg(long, default_value_t = 64)]
     senders: usize,
     /// Activities for the inbox run.
     #[arg(long, default_value_t = 5000)]
@@ -56,8 +57,8 @@ struct Args {
     /// Inbox requests in flight.
     #[arg(long, default_value_t = 32)]
     concurrency: usize,
-    /// Requests in flight per host when alpha delivers.
-    #[arg(long, default_value_t = 16)]
+    /// Requests in flight per host when alpha delivers (Confab's default).
+    #[arg(long, default_value_t = 32)]
     host_concurrency: usize,
     /// Signature schemes to measure: `cavage`, `rfc9421` or both.
     #[arg(long, value_delimiter = ',', default_value = "cavage,rfc9421")]

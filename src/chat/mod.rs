@@ -135,6 +135,8 @@ pub struct Chat {
     cache: cache::AccessCache,
     /// The batching message writer.
     writer: writer::MessageWriter,
+    /// Brings SQLite's search index up to date, off the send path.
+    search_index: Arc<search::index::SearchIndexer>,
     /// Where changes by local users that concern remote users go.
     federation: Option<Arc<dyn federation::Federation>>,
     /// The instance blocklist, read on every inbox request.
@@ -155,6 +157,7 @@ impl Chat {
         federation: Option<Arc<dyn federation::Federation>>,
     ) -> Self {
         let writer = writer::MessageWriter::start(db.clone(), events.clone());
+        let search_index = search::index::SearchIndexer::start(db.clone());
         Self {
             db,
             events,
@@ -164,6 +167,7 @@ impl Chat {
             presence: presence::Presence::default(),
             cache: cache::AccessCache::default(),
             writer,
+            search_index,
             federation,
             blocklist: instances::BlocklistCache::default(),
             ip_rules: ip_rules::IpRuleCache::default(),

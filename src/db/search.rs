@@ -1,8 +1,9 @@
-//! Full-text search of `messages`: the FTS5 table `messages_fts` on SQLite
-//! (mirroring every body, kept by triggers), the generated
-//! `messages.search` tsvector (GIN index; live text messages only) on
-//! PostgreSQL. See the `message_search` migrations. Either way the query
-//! itself keeps only live text messages.
+//! Full-text search of `messages`: the contentless FTS5 table
+//! `messages_fts` on SQLite, filled in batches from `messages_fts_pending`
+//! (which triggers keep: see the `search_index_off_the_send_path`
+//! migration), the generated `messages.search` tsvector (GIN index; live
+//! text messages only) on PostgreSQL. See the `message_search` migrations.
+//! Either way the query itself keeps only live text messages.
 //!
 //! Must not import anything above `db`.
 
@@ -169,4 +170,56 @@ pub async fn search(
     })?;
     rows.sort_by_key(|r| ids.iter().position(|id| *id == r.id));
     Ok(rows)
+}
+
+/// Whether messages wait to be indexed (SQLite; PostgreSQL indexes a row as
+/// it stores it, so never).
+pub async fn has_pending(conn: &mut DbConn<'_>) -> Result<bool, DbError> {
+    let DbConn::Sqlite(c) = conn else {
+        return Ok(false);
+    };
+    let found: Pending =
+        diesel::sql_query("SELECT EXISTS (SELECT 1 FROM messages_fts_pending) AS pending")
+            .get_result(&mut **c)
+            .await?;
+    Ok(found.pending)
+}
+
+#[derive(QueryableByName)]
+struct Pending {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pending: bool,
+}
+
+/// Indexes up to `max` waiting messages, oldest first, in one transaction
+/// (one FTS5 segment for all of them); returns how many were waiting and
+/// are now indexed. A no-op on PostgreSQL.
+pub async fn index_pending(conn: &mut DbConn<'_>, max: i64) -> Result<usize, DbError> {
+    let DbConn::Sqlite(c) = conn else {
+        return Ok(0);
+    };
+    let done = c
+        .spawn_blocking(move |sync| {
+            diesel::Connection::transaction(sync, |sync| {
+                let oldest = "SELECT message_rowid FROM messages_fts_pending \
+                              ORDER BY message_rowid LIMIT ?";
+                diesel::RunQueryDsl::execute(
+                    diesel::sql_query(format!(
+                        "INSERT INTO messages_fts (rowid, body) \
+                         SELECT rowid, body FROM messages WHERE rowid IN ({oldest})"
+                    ))
+                    .bind::<BigInt, _>(max),
+                    sync,
+                )?;
+                diesel::RunQueryDsl::execute(
+                    diesel::sql_query(format!(
+                        "DELETE FROM messages_fts_pending WHERE message_rowid IN ({oldest})"
+                    ))
+                    .bind::<BigInt, _>(max),
+                    sync,
+                )
+            })
+        })
+        .await?;
+    Ok(done)
 }

@@ -182,10 +182,27 @@ async fn edits_and_deletions_are_reflected(s: &TestServer) {
     ada.ws.ok("message.delete", json!({"message": mid})).await;
     assert!(bodies(s, &ada, "wording", &[]).await.is_empty());
 
+    // The same after the message was indexed (a search indexes first).
+    let m = send(&mut ada, &g, "first draft").await;
+    assert_eq!(bodies(s, &ada, "draft", &[]).await, ["first draft"]);
+    ada.ws
+        .ok(
+            "message.edit",
+            json!({"message": m["id"], "body": "second draft"}),
+        )
+        .await;
+    assert!(bodies(s, &ada, "first", &[]).await.is_empty());
+    assert_eq!(bodies(s, &ada, "draft", &[]).await, ["second draft"]);
+    ada.ws
+        .ok("message.delete", json!({"message": m["id"]}))
+        .await;
+    assert!(bodies(s, &ada, "draft", &[]).await.is_empty());
+
     // Deleting a conversation takes its messages out of the index.
     let g2 = group(&mut ada, "Doomed", &[]).await;
     send(&mut ada, &g2, "doomed words").await;
     send(&mut ada, &g, "surviving words").await;
+    assert_eq!(bodies(s, &ada, "words", &[]).await.len(), 2);
     ada.ws
         .ok("conversation.delete", json!({"conversation": g2}))
         .await;
@@ -205,6 +222,27 @@ async fn edits_and_deletions_are_reflected(s: &TestServer) {
     assert_eq!(r.status, StatusCode::NO_CONTENT);
     assert_eq!(bodies(s, &ada, "farewell", &[]).await, ["farewell words"]);
     fts_index_is_intact(s).await;
+
+    // The rebuild of docs/operations.md: an emptied index comes back.
+    rebuild_fts_index(s).await;
+    assert_eq!(bodies(s, &ada, "farewell", &[]).await, ["farewell words"]);
+    assert_eq!(bodies(s, &ada, "words", &[]).await.len(), 2);
+    fts_index_is_intact(s).await;
+}
+
+/// On SQLite, what docs/operations.md gives to rebuild the index after a
+/// restore: empty it and mark every message as waiting.
+async fn rebuild_fts_index(s: &TestServer) {
+    use diesel_async::SimpleAsyncConnection;
+    if let confab::db::Db::Sqlite { writer, .. } = s.state.chat.db() {
+        let mut conn = writer.get().await.unwrap();
+        conn.batch_execute(
+            "INSERT INTO messages_fts (messages_fts) VALUES ('delete-all');
+             INSERT OR IGNORE INTO messages_fts_pending SELECT rowid FROM messages;",
+        )
+        .await
+        .unwrap();
+    }
 }
 
 /// On SQLite, FTS5's own check that the index matches `messages`.

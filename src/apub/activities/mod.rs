@@ -2,7 +2,8 @@
 //! its `impl Activity` (`verify` checks, `receive` only applies through
 //! `chat`, under the same rules as a local user's action). [`InboxActivity`]
 //! is what an inbox accepts; it drops replays by activity id, except for
-//! Confab's ephemeral `Presence` and `Typing`, which are never stored.
+//! Confab's ephemeral `Presence` and `Typing`, which are never stored, and
+//! `Create`, whose message is stored once under its object's id.
 
 pub mod accept;
 pub mod add;
@@ -148,6 +149,15 @@ impl InboxActivity {
             _ => false,
         }
     }
+
+    /// Whether applying the activity twice stores nothing twice on its
+    /// own, so its id need not be recorded. A `Create` is stored under its
+    /// object's id as the message's request id (unique per author), and a
+    /// second delivery finds the first message; skipping the record saves
+    /// a write per received message.
+    pub fn is_idempotent(&self) -> bool {
+        matches!(self, Self::Create(_))
+    }
 }
 
 macro_rules! each_variant {
@@ -191,9 +201,9 @@ impl Activity for InboxActivity {
 
     /// Applies the activity once: its id is recorded first, so a replay is
     /// a no-op; if applying fails the record is removed again. Ephemeral
-    /// activities are applied without a record.
+    /// and idempotent activities are applied without a record.
     async fn receive(self, data: &Data) -> Result<(), Error> {
-        if self.is_ephemeral() {
+        if self.is_ephemeral() || self.is_idempotent() {
             return each_variant!(self, a => a.receive(data).await);
         }
         let id = self.id().to_string();

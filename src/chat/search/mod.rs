@@ -2,11 +2,14 @@
 //! of the conversations they are a member of, without those whose author
 //! they block (the same rules as history), newest first, in pages.
 //! The index itself is the database's (FTS5 on SQLite, a `tsvector` on
-//! PostgreSQL), kept current by the database on every send, edit and
-//! deletion; see `db::search`.
+//! PostgreSQL). PostgreSQL keeps it current on every send, edit and
+//! deletion; on SQLite edits and deletions leave it at once and new text
+//! enters it through [`index::SearchIndexer`], in batches off the send
+//! path and before every search; see `db::search`.
 //!
 //! Must not import axum, activitypub_federation, `api`, `ws` or `apub`.
 
+pub mod index;
 pub mod query;
 
 use super::views::Message;
@@ -104,6 +107,7 @@ impl Chat {
             cursor: request.cursor,
             limit: limit + 1,
         };
+        self.search_index.catch_up().await?;
         let mut conn = self.db.read().await?;
         let mut found = rows::search(&mut conn, &filter).await?;
         let more = found.len() as i64 > limit;
