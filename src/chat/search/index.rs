@@ -39,9 +39,11 @@ impl SearchIndexer {
         indexer
     }
 
-    /// Indexes everything pending now; returns once it is searchable.
+    /// Indexes everything pending now; returns once it is searchable. A
+    /// read answers whether anything waits, so a search on a quiet
+    /// database does not queue for the writer.
     pub async fn catch_up(&self) -> Result<(), DbError> {
-        if self.db.backend() != Backend::Sqlite {
+        if self.db.backend() != Backend::Sqlite || !self.has_pending().await? {
             return Ok(());
         }
         let _running = self.running.lock().await;
@@ -64,11 +66,7 @@ async fn run(indexer: Weak<SearchIndexer>) {
         let Some(indexer) = indexer.upgrade() else {
             return;
         };
-        let result = match indexer.has_pending().await {
-            Ok(true) => indexer.catch_up().await,
-            other => other.map(|_| ()),
-        };
-        if let Err(e) = result {
+        if let Err(e) = indexer.catch_up().await {
             tracing::warn!(error = %e, "indexing messages for search failed");
         }
     }
