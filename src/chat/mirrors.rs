@@ -181,6 +181,7 @@ impl Chat {
             conversation,
             body,
             reply_to,
+            attachments: vec![],
         };
         self.store_remote(author, new, ap_id).await
     }

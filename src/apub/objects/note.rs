@@ -115,6 +115,75 @@ pub struct Note {
     /// fallback for everyone else).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub game_invite: Option<GameCard>,
+    /// Files and images, in Mastodon's shape; entries that cannot be read
+    /// are left out.
+    #[serde(
+        default,
+        deserialize_with = "wire::each_that_parses",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub attachment: Vec<Attachment>,
+}
+
+/// A `Document` (or `Image`, `Video`, `Audio`) attached to a message, as
+/// Mastodon, Pleroma, Misskey and Lemmy send it: `url` a string, a `Link`
+/// or a list of `Link`s; `name` the alt text; `blurhash` Mastodon's
+/// extension.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Attachment {
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(
+        default,
+        deserialize_with = "wire::lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub media_type: Option<String>,
+    #[serde(deserialize_with = "href")]
+    pub url: Url,
+    #[serde(
+        default,
+        deserialize_with = "wire::lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub name: Option<String>,
+    #[serde(
+        default,
+        deserialize_with = "wire::lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub width: Option<i32>,
+    #[serde(
+        default,
+        deserialize_with = "wire::lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub height: Option<i32>,
+    #[serde(
+        default,
+        deserialize_with = "wire::lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub blurhash: Option<String>,
+}
+
+/// A URL given as a string, a `Link` with `href`, or a list of either (the
+/// first that reads is taken).
+fn href<'de, D>(deserializer: D) -> Result<Url, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    fn of(value: &Value) -> Option<Url> {
+        match value {
+            Value::String(s) => Url::parse(s).ok(),
+            Value::Object(map) => map.get("href").and_then(of),
+            Value::Array(values) => values.iter().find_map(of),
+            _ => None,
+        }
+    }
+    let value = Value::deserialize(deserializer)?;
+    of(&value).ok_or_else(|| serde::de::Error::custom("expected a URL or a Link"))
 }
 
 /// The `gameInvite` extension: which game, its settings, until when it can
