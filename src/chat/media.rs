@@ -140,6 +140,19 @@ pub struct MediaItem {
     pub alt_text: Option<String>,
 }
 
+/// An attachment of a message received from another server: kept as a
+/// link to it (not fetched).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteAttachment {
+    /// An `http(s)` URL on the sender's side.
+    pub url: String,
+    pub content_type: Option<String>,
+    pub alt_text: Option<String>,
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+    pub blurhash: Option<String>,
+}
+
 /// Who asks for a media item.
 #[derive(Debug, Clone, Copy)]
 pub enum Reader {
@@ -408,6 +421,59 @@ impl Chat {
                 alt_text: alt_text.clone(),
             });
             attached.views.push(media.view(row, alt_text));
+        }
+        Ok(attached)
+    }
+
+    /// Stores the attachments of a received message as remote links (at
+    /// most [`ATTACHMENTS_MAX`]; other than `http(s)` URLs are dropped),
+    /// ready for the writer to attach.
+    pub(super) async fn remote_attachments(
+        &self,
+        attachments: Vec<RemoteAttachment>,
+    ) -> ChatResult<Attached> {
+        let mut attached = Attached::default();
+        let usable = attachments
+            .into_iter()
+            .filter(|a| a.url.starts_with("https://") || a.url.starts_with("http://"))
+            .take(ATTACHMENTS_MAX);
+        for (position, a) in usable.enumerate() {
+            let content_type = a
+                .content_type
+                .filter(|t| t.len() <= 100 && t.contains('/'))
+                .unwrap_or_else(|| "application/octet-stream".into());
+            let kind = match content_type.split('/').next() {
+                Some("image") => "image",
+                Some("video") => "video",
+                Some("audio") => "audio",
+                _ => "file",
+            };
+            let alt_text: Option<String> = a
+                .alt_text
+                .map(|t| t.chars().take(ALT_TEXT_MAX_CHARS).collect())
+                .filter(|t: &String| !t.trim().is_empty());
+            let row = MediaRow {
+                id: MediaId(uuid::Uuid::new_v4()),
+                uploader_id: None,
+                kind: kind.to_owned(),
+                content_type,
+                size_bytes: 0,
+                width: a.width.filter(|w| *w > 0),
+                height: a.height.filter(|h| *h > 0),
+                blurhash: a.blurhash.filter(|b| b.len() <= 100),
+                has_thumbnail: false,
+                storage_key: None,
+                remote_url: Some(a.url.chars().take(2000).collect()),
+                created_at: chrono::Utc::now().naive_utc(),
+            };
+            rows::insert(&mut self.db.write().await?, &row).await?;
+            attached.rows.push(AttachmentRow {
+                media_id: row.id,
+                message_id: crate::db::ids::MessageId::new(),
+                position: position as i32,
+                alt_text: alt_text.clone(),
+            });
+            attached.views.push(self.media()?.view(&row, alt_text));
         }
         Ok(attached)
     }

@@ -186,6 +186,7 @@ impl Chat {
         body: String,
         ap_id: &str,
         reply_to: Option<MessageId>,
+        attachments: Vec<super::media::RemoteAttachment>,
     ) -> ChatResult<Message> {
         let conversation = self.direct_conversation(author, recipient).await?;
         let new = NewMessage {
@@ -194,7 +195,7 @@ impl Chat {
             reply_to,
             attachments: vec![],
         };
-        self.store_remote(author, new, ap_id).await
+        self.store_remote(author, new, ap_id, attachments).await
     }
 
     /// The direct chat of `a` and `b` (cached); 403 if they have none.
@@ -219,9 +220,15 @@ impl Chat {
         author: UserId,
         new: NewMessage,
         ap_id: &str,
+        attachments: Vec<super::media::RemoteAttachment>,
     ) -> ChatResult<Message> {
-        self.check_body(&new.body)?;
-        self.store(
+        if attachments.is_empty() || !new.body.trim().is_empty() {
+            self.check_body(&new.body)?;
+        }
+        // Checked before the attachments are stored.
+        self.writable(new.conversation, author).await?;
+        let attached = self.remote_attachments(attachments).await?;
+        self.store_with(
             author,
             new.conversation,
             "text",
@@ -229,6 +236,7 @@ impl Chat {
             new.reply_to,
             None,
             Some(ap_id.to_owned()),
+            attached,
         )
         .await
     }

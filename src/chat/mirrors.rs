@@ -176,6 +176,7 @@ impl Chat {
         body: String,
         ap_id: &str,
         reply_to: Option<MessageId>,
+        attachments: Vec<super::media::RemoteAttachment>,
     ) -> ChatResult<Message> {
         let new = NewMessage {
             conversation,
@@ -183,7 +184,7 @@ impl Chat {
             reply_to,
             attachments: vec![],
         };
-        self.store_remote(author, new, ap_id).await
+        self.store_remote(author, new, ap_id, attachments).await
     }
 }
 

@@ -7,8 +7,8 @@ use super::{DbConn, DbError};
 use crate::with_conn;
 use chrono::NaiveDateTime;
 use diesel::dsl::sql;
-use diesel::sql_types::{BigInt, Nullable};
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
 /// One media item as stored.
