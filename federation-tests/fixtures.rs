@@ -7,7 +7,7 @@ use crate::rig::Rig;
 use crate::security::signed_post_as;
 use serde_json::{json, Value};
 
-fn fixture(name: &str, actor: &str, recipient: &str, id: &str) -> Value {
+pub fn fixture(name: &str, actor: &str, recipient: &str, id: &str) -> Value {
     let path = format!("{}/tests/fixtures/apub/{name}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(path)
         .unwrap()

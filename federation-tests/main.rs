@@ -19,6 +19,7 @@ mod fixtures;
 mod games;
 mod groups;
 mod guard;
+mod media;
 mod presence;
 mod proofs;
 mod reports;

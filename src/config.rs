@@ -393,6 +393,75 @@ pub struct Config {
     #[arg(long, env = "CONFAB_MAX_BODY_BYTES", default_value_t = 64 * 1024, global = true)]
     pub max_body_bytes: usize,
 
+    /// Directory of uploaded media on the local filesystem (created on the
+    /// first upload). Default: `media/` beside the SQLite file, or in the
+    /// working directory with PostgreSQL. Ignored when `media_url` is set.
+    #[arg(long, env = "CONFAB_MEDIA_DIR", global = true)]
+    pub media_dir: Option<PathBuf>,
+
+    /// Store media in S3-compatible object storage instead:
+    /// `s3://bucket/prefix` (the prefix may be empty).
+    #[arg(long, env = "CONFAB_MEDIA_URL", global = true)]
+    pub media_url: Option<String>,
+
+    /// Endpoint of a non-AWS S3 server (`http://127.0.0.1:9000`); path-style
+    /// requests. Unset: AWS.
+    #[arg(long, env = "CONFAB_MEDIA_S3_ENDPOINT", global = true)]
+    pub media_s3_endpoint: Option<String>,
+
+    /// Region of the S3 bucket.
+    #[arg(
+        long,
+        env = "CONFAB_MEDIA_S3_REGION",
+        default_value = "us-east-1",
+        global = true
+    )]
+    pub media_s3_region: String,
+
+    /// Access key id for the S3 bucket (unset: the AWS_* environment).
+    #[arg(
+        long,
+        env = "CONFAB_MEDIA_S3_ACCESS_KEY_ID",
+        hide_env_values = true,
+        global = true
+    )]
+    pub media_s3_access_key_id: Option<String>,
+
+    /// Secret access key for the S3 bucket.
+    #[arg(
+        long,
+        env = "CONFAB_MEDIA_S3_SECRET_ACCESS_KEY",
+        hide_env_values = true,
+        global = true
+    )]
+    pub media_s3_secret_access_key: Option<String>,
+
+    /// Largest upload accepted, in bytes (413 past it).
+    #[arg(long, env = "CONFAB_MAX_UPLOAD_BYTES", default_value_t = 25 * 1024 * 1024, global = true)]
+    pub max_upload_bytes: u64,
+
+    /// Bytes of media each user may have stored.
+    #[arg(long, env = "CONFAB_MEDIA_QUOTA_BYTES", default_value_t = 1024 * 1024 * 1024, global = true)]
+    pub media_quota_bytes: u64,
+
+    /// Most pixels (width x height) of an image that is decoded; larger
+    /// images are refused.
+    #[arg(
+        long,
+        env = "CONFAB_MEDIA_MAX_PIXELS",
+        default_value_t = 50_000_000,
+        global = true
+    )]
+    pub media_max_pixels: u64,
+
+    /// How long an upload no message carries is kept, in seconds.
+    #[arg(long, env = "CONFAB_MEDIA_ORPHAN_TTL_S", default_value_t = 24 * 3600, global = true)]
+    pub media_orphan_ttl_s: u64,
+
+    /// How long a signed media link stays valid, in seconds.
+    #[arg(long, env = "CONFAB_MEDIA_LINK_TTL_S", default_value_t = 7 * 24 * 3600, global = true)]
+    pub media_link_ttl_s: u64,
+
     /// Longest message body, in characters.
     #[arg(
         long,
@@ -793,6 +862,19 @@ impl Config {
         }
         if self.max_connections == 0 {
             return Err(ConfigError("max_connections must be at least 1".into()));
+        }
+        if self.max_upload_bytes == 0 || self.media_link_ttl_s == 0 || self.media_orphan_ttl_s == 0
+        {
+            return Err(ConfigError(
+                "max_upload_bytes, media_link_ttl_s and media_orphan_ttl_s must be positive".into(),
+            ));
+        }
+        if self
+            .media_url
+            .as_deref()
+            .is_some_and(|u| !u.starts_with("s3://"))
+        {
+            return Err(ConfigError("media_url must be s3://bucket/prefix".into()));
         }
         if self.max_body_bytes < 1024 {
             return Err(ConfigError("max_body_bytes must be at least 1024".into()));

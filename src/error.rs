@@ -110,6 +110,10 @@ impl Error {
                 ChatError::Refused(_) => (S::FORBIDDEN, "refused"),
                 ChatError::LimitReached(_) => (S::CONFLICT, "limit_reached"),
                 ChatError::RateLimited(_) => (S::TOO_MANY_REQUESTS, "rate_limited"),
+                ChatError::TooLarge(_) => (S::PAYLOAD_TOO_LARGE, "payload_too_large"),
+                ChatError::RangeNotSatisfiable => {
+                    (S::RANGE_NOT_SATISFIABLE, "range_not_satisfiable")
+                }
                 ChatError::Denied(denial) if denial.is_unauthenticated() => {
                     (S::UNAUTHORIZED, denial.code())
                 }

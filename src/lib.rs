@@ -9,6 +9,8 @@
 //! - [`api`]: REST API v1 and its OpenAPI document.
 //! - [`ws`]: the WebSocket protocol: sessions, the hub, fan-out.
 //! - [`apub`]: ActivityPub discovery and actors (federation in progress).
+//! - [`media`]: media storage (local directory or S3), type sniffing,
+//!   image processing, signed capability links.
 //! - [`outgoing`]: the one HTTP client for requests to other servers,
 //!   guarded against internal addresses.
 //! - [`web`]: the browser client of `web/`, embedded and served at `/`.
@@ -32,6 +34,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod logging;
+pub mod media;
 pub mod outgoing;
 pub mod ratelimit;
 pub mod server;

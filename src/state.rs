@@ -93,7 +93,12 @@ impl AppState {
             game_invite_ttl_s: config.game_invite_ttl_s,
         };
         let config = Arc::new(config);
-        let queue = Arc::new(apub::outbox::Queue::new(db.clone(), config.clone()));
+        let links = Arc::new(media_links(&config, &db).await?);
+        let queue = Arc::new(apub::outbox::Queue::new(
+            db.clone(),
+            config.clone(),
+            links.clone(),
+        ));
         let outgoing = crate::outgoing::Outgoing::new(&config)
             .map_err(|e| StartupError::Federation(e.to_string()))?;
         let delivery = Arc::new(apub::delivery::Delivery::new(
@@ -118,7 +123,8 @@ impl AppState {
             limits,
             hashing,
             Some(port.clone()),
-        );
+        )
+        .with_media(media_service(&config, links)?);
         chat.promote_configured_admins().await?;
         chat.reload_ip_rules().await?;
         let chat = Arc::new(chat);
@@ -129,6 +135,10 @@ impl AppState {
         tokio::spawn(crate::chat::presence::presence_ticker(
             Arc::downgrade(&chat),
             Duration::from_secs(config.federation_presence_refresh_s),
+        ));
+        tokio::spawn(crate::chat::media::sweep_periodically(
+            Arc::downgrade(&chat),
+            Duration::from_secs(MEDIA_SWEEP_S),
         ));
         tokio::spawn(delivery.run());
         tokio::spawn(apub::inbox::forget_old_activities(chat.db().clone()));
@@ -155,6 +165,46 @@ impl AppState {
             metrics,
         })
     }
+}
+
+/// Key of the media link secret in `instance_settings`.
+const MEDIA_LINK_KEY: &str = "media_link_secret";
+/// How often orphaned media is looked for, in seconds.
+const MEDIA_SWEEP_S: u64 = 600;
+
+/// The signer of media links, whose key is generated once and kept in the
+/// database (so links survive restarts and work on every node).
+async fn media_links(
+    config: &Config,
+    db: &Db,
+) -> Result<crate::media::capability::Signer, StartupError> {
+    let secret =
+        settings::get_or_insert(&mut db.write().await?, MEDIA_LINK_KEY, random_secret).await?;
+    Ok(crate::media::capability::Signer::new(
+        secret.as_bytes(),
+        config.public_base(),
+    ))
+}
+
+/// The media store of the configuration, with the link signer.
+fn media_service(
+    config: &Config,
+    signer: Arc<crate::media::capability::Signer>,
+) -> Result<crate::chat::media::MediaService, StartupError> {
+    use crate::media::{MediaStore, StoreSettings};
+    let media_error =
+        |e: crate::media::MediaError| StartupError::Config(ConfigError(e.to_string()));
+    let store = MediaStore::open(&StoreSettings::from_config(config).map_err(media_error)?)
+        .map_err(media_error)?;
+    tracing::info!(location = store.location(), "media store");
+    let limits = crate::chat::media::MediaLimits {
+        max_upload_bytes: config.max_upload_bytes,
+        quota_bytes: config.media_quota_bytes,
+        max_pixels: config.media_max_pixels,
+        orphan_ttl_s: config.media_orphan_ttl_s,
+        link_ttl_s: config.media_link_ttl_s,
+    };
+    Ok(crate::chat::media::MediaService::new(store, signer, limits))
 }
 
 fn external_issuer(config: &Config) -> Result<Option<ExternalIssuer>, ConfigError> {

@@ -14,6 +14,7 @@ mod federation;
 mod health;
 mod invitations;
 mod ip_rules;
+mod media;
 mod reports;
 mod search;
 mod users;
@@ -159,6 +160,7 @@ pub fn router() -> Router<AppState> {
         .routes(routes!(conversations::contacts))
         .routes(routes!(conversations::blocks))
         .routes(routes!(search::search))
+        .routes(routes!(media::upload))
         .routes(routes!(federation::deliveries))
         .routes(routes!(
             federation::list_instance_blocks,
@@ -176,11 +178,14 @@ pub fn router() -> Router<AppState> {
         .routes(routes!(reports::resolve))
         .routes(routes!(health::healthz))
         .split_for_parts();
-    router.route(
-        "/api/v1/openapi.json",
-        get(move || {
-            let doc = openapi.clone();
-            async move { Json(doc) }
-        }),
-    )
+    router
+        .route("/media/{id}", get(media::original))
+        .route("/media/{id}/thumbnail", get(media::thumbnail))
+        .route(
+            "/api/v1/openapi.json",
+            get(move || {
+                let doc = openapi.clone();
+                async move { Json(doc) }
+            }),
+        )
 }

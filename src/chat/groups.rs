@@ -573,7 +573,7 @@ impl Chat {
         // agree; the caller has released its write connection.
         let row = MessageRow::new(conversation.id, Some(actor), "system", what.to_string());
         match self.writer.write(row, conversation.member_ids()).await? {
-            Stored::New(row) | Stored::Existing(row) => Ok(Message::try_from(row)?),
+            Stored::New(row, _) | Stored::Existing(row) => Ok(Message::try_from(row)?),
         }
     }
 }

@@ -6,7 +6,7 @@ use super::events::Notice;
 use super::federation::{MessageChange, Outgoing, Signal};
 use super::validate;
 use super::views::{ConversationKind, Message, Rights};
-use super::writer::Stored;
+use super::writer::{Attached, Stored};
 use super::{Chat, ChatError, ChatResult};
 use crate::db::conversations as conversation_rows;
 use crate::db::ids::{ConversationId, MessageId, UserId};
@@ -37,6 +37,11 @@ pub struct NewMessage {
     pub body: String,
     #[serde(default)]
     pub reply_to: Option<MessageId>,
+    /// Up to [`super::media::ATTACHMENTS_MAX`] of the sender's uploads,
+    /// each a media id or `{"media", "alt_text"}`; with them the body may
+    /// be empty.
+    #[serde(default)]
+    pub attachments: Vec<super::media::NewAttachment>,
 }
 
 /// One page of history, oldest first.
@@ -151,9 +156,12 @@ impl Chat {
         new: NewMessage,
         client_id: Option<&str>,
     ) -> ChatResult<Message> {
-        self.check_body(&new.body)?;
+        if new.attachments.is_empty() || !new.body.is_empty() {
+            self.check_body(&new.body)?;
+        }
         let client_id = checked_client_id(client_id)?;
-        self.store(
+        let attached = self.prepare_attachments(author, &new.attachments).await?;
+        self.store_with(
             author,
             new.conversation,
             "text",
@@ -161,6 +169,7 @@ impl Chat {
             new.reply_to,
             None,
             client_id,
+            attached,
         )
         .await
     }
@@ -177,14 +186,16 @@ impl Chat {
         body: String,
         ap_id: &str,
         reply_to: Option<MessageId>,
+        attachments: Vec<super::media::RemoteAttachment>,
     ) -> ChatResult<Message> {
         let conversation = self.direct_conversation(author, recipient).await?;
         let new = NewMessage {
             conversation,
             body,
             reply_to,
+            attachments: vec![],
         };
-        self.store_remote(author, new, ap_id).await
+        self.store_remote(author, new, ap_id, attachments).await
     }
 
     /// The direct chat of `a` and `b` (cached); 403 if they have none.
@@ -209,9 +220,15 @@ impl Chat {
         author: UserId,
         new: NewMessage,
         ap_id: &str,
+        attachments: Vec<super::media::RemoteAttachment>,
     ) -> ChatResult<Message> {
-        self.check_body(&new.body)?;
-        self.store(
+        if attachments.is_empty() || !new.body.trim().is_empty() {
+            self.check_body(&new.body)?;
+        }
+        // Checked before the attachments are stored.
+        self.writable(new.conversation, author).await?;
+        let attached = self.remote_attachments(attachments).await?;
+        self.store_with(
             author,
             new.conversation,
             "text",
@@ -219,6 +236,7 @@ impl Chat {
             new.reply_to,
             None,
             Some(ap_id.to_owned()),
+            attached,
         )
         .await
     }
@@ -289,6 +307,33 @@ impl Chat {
         game: Option<(String, Option<UserId>)>,
         client_id: Option<String>,
     ) -> ChatResult<Message> {
+        let none = Attached::default();
+        self.store_with(
+            author,
+            conversation,
+            kind,
+            body,
+            reply_to,
+            game,
+            client_id,
+            none,
+        )
+        .await
+    }
+
+    /// [`Chat::store`] with attachments.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn store_with(
+        &self,
+        author: UserId,
+        conversation: ConversationId,
+        kind: &str,
+        body: String,
+        reply_to: Option<MessageId>,
+        game: Option<(String, Option<UserId>)>,
+        client_id: Option<String>,
+        attached: Attached,
+    ) -> ChatResult<Message> {
         // Rights come from the access cache; a resend with a used request
         // id is caught by the writer (unique index), not by a read here.
         let audience = self.writable(conversation, author).await?;
@@ -316,15 +361,25 @@ impl Chat {
         // The writer commits (batched with other sends), publishes in commit
         // order, then answers; deliveries to remote members are queued
         // before the sender hears back.
-        match self.writer.write(row, audience.clone()).await? {
-            Stored::New(row) => {
-                let message = Message::try_from(row.clone())?;
+        match self
+            .writer
+            .write_with(row, audience.clone(), attached)
+            .await?
+        {
+            Stored::New(row, attachments) => {
+                let mut message = Message::try_from(row.clone())?;
+                message.attachments = attachments;
                 self.federate_message(&message, MessageChange::Created, &audience, Some(row))
                     .await?;
                 Ok(message)
             }
             Stored::Existing(row) => {
-                let message = Message::try_from(row.clone())?;
+                let mut message = Message::try_from(row.clone())?;
+                self.attach_media(
+                    &mut self.db.read().await?,
+                    std::slice::from_mut(&mut message),
+                )
+                .await?;
                 if self.deliveries_missing(&row).await? {
                     // The first attempt stored the message but died before
                     // its deliveries were queued (and was never answered):
@@ -436,7 +491,9 @@ impl Chat {
             .await?
             .ok_or(ChatError::NotFound("message"))?;
         reaction_rows::clear(&mut conn, row.id).await?;
+        let media = crate::db::media::detach_message(&mut conn, row.id).await?;
         drop(conn);
+        self.delete_media(&media).await?;
         self.unpin_deleted(conv, row.id).await?;
         let gone = Message::try_from(gone)?;
         let audience = self.audience_of(conv.member_ids(), row.author_id).await?;
@@ -497,6 +554,7 @@ impl Chat {
             .collect::<Result<Vec<_>, _>>()?;
         self.attach_reactions(conn, reader, &blocked, &mut messages)
             .await?;
+        self.attach_media(conn, &mut messages).await?;
         Ok(messages)
     }
 

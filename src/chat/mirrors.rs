@@ -176,13 +176,15 @@ impl Chat {
         body: String,
         ap_id: &str,
         reply_to: Option<MessageId>,
+        attachments: Vec<super::media::RemoteAttachment>,
     ) -> ChatResult<Message> {
         let new = NewMessage {
             conversation,
             body,
             reply_to,
+            attachments: vec![],
         };
-        self.store_remote(author, new, ap_id).await
+        self.store_remote(author, new, ap_id, attachments).await
     }
 }
 

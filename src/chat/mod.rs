@@ -17,6 +17,7 @@ pub mod instances;
 pub mod invitations;
 pub mod ip_rules;
 pub mod joins;
+pub mod media;
 pub mod messages;
 pub mod mirrors;
 pub mod pins;
@@ -69,6 +70,12 @@ pub enum ChatError {
     /// 429: too many requests.
     #[error("{0}")]
     RateLimited(String),
+    /// 413 `payload_too_large`: an upload past `max_upload_bytes`.
+    #[error("{0}")]
+    TooLarge(String),
+    /// 416 `range_not_satisfiable`: a byte range outside a media item.
+    #[error("the requested range is outside the file")]
+    RangeNotSatisfiable,
     /// 401 or 403 with a code of its own: a suspended account, a wrong
     /// current password, a revoked token (see [`accounts::Denial`]).
     #[error("{}", .0.message())]
@@ -143,6 +150,8 @@ pub struct Chat {
     blocklist: instances::BlocklistCache,
     /// The IP rules in force, read on every API request.
     ip_rules: ip_rules::IpRuleCache,
+    /// Media storage and links; `None` only in tests that build a bare chat.
+    media: Option<media::MediaService>,
     /// Typing notices crossing the server's edge, per user.
     typing_limits: crate::ratelimit::RateLimiter<crate::db::ids::UserId>,
 }
@@ -171,11 +180,18 @@ impl Chat {
             federation,
             blocklist: instances::BlocklistCache::default(),
             ip_rules: ip_rules::IpRuleCache::default(),
+            media: None,
             typing_limits: crate::ratelimit::RateLimiter::new(
                 messages::TYPING_QUOTA,
                 TYPING_LIMIT_KEYS,
             ),
         }
+    }
+
+    /// Gives the chat its media storage.
+    pub fn with_media(mut self, media: media::MediaService) -> Self {
+        self.media = Some(media);
+        self
     }
 
     /// Hands a local user's change to federation (a no-op without it).

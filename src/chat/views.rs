@@ -200,6 +200,10 @@ pub struct Message {
     /// left out when there are none (so always in a new message's push).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reactions: Vec<super::reactions::Reaction>,
+    /// Files and images, in the order sent, with links valid for a while
+    /// (`media_link_ttl_s`); left out when there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<super::media::MediaItem>,
 }
 
 impl TryFrom<MessageRow> for Message {
@@ -232,6 +236,7 @@ impl TryFrom<MessageRow> for Message {
             edited_at: row.edited_at.map(|t| t.and_utc()),
             deleted: row.deleted_at.is_some(),
             reactions: vec![],
+            attachments: vec![],
         })
     }
 }

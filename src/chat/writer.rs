@@ -8,9 +8,11 @@
 //! ascend in commit order and catch-up by id has no gaps.
 
 use super::events::{ChatEvent, EventBus, Notice};
+use super::media::MediaItem;
 use super::views::Message;
 use super::{ChatError, ChatResult};
 use crate::db::ids::UserId;
+use crate::db::media::{self as media_rows, AttachmentRow};
 use crate::db::messages::{self as rows, MessageRow};
 use crate::db::{Db, DbError};
 use std::sync::Arc;
@@ -25,17 +27,27 @@ const QUEUE: usize = 8192;
 /// What the writer answers: the stored row, or the one already stored under
 /// the same request id (then nothing was published).
 pub enum Stored {
-    New(MessageRow),
+    /// Stored now, with the attachments readers are shown.
+    New(MessageRow, Vec<MediaItem>),
     Existing(MessageRow),
 }
 
 struct Job {
     row: MessageRow,
     audience: Vec<UserId>,
+    attached: Attached,
     reply: oneshot::Sender<Result<Stored, DbError>>,
 }
 
 /// Handle to the writer task.
+/// Media a message carries: the rows stored with it (their message id is
+/// set when the row gets its final id) and what readers are shown.
+#[derive(Debug, Clone, Default)]
+pub struct Attached {
+    pub rows: Vec<AttachmentRow>,
+    pub views: Vec<MediaItem>,
+}
+
 pub struct MessageWriter {
     jobs: mpsc::Sender<Job>,
 }
@@ -50,11 +62,23 @@ impl MessageWriter {
 
     /// Stores `row`, publishes it to `audience`, and returns once durable.
     pub async fn write(&self, row: MessageRow, audience: Vec<UserId>) -> ChatResult<Stored> {
+        self.write_with(row, audience, Attached::default()).await
+    }
+
+    /// [`MessageWriter::write`] for a message with attachments, stored
+    /// right after it on the same connection, before it is published.
+    pub async fn write_with(
+        &self,
+        row: MessageRow,
+        audience: Vec<UserId>,
+        attached: Attached,
+    ) -> ChatResult<Stored> {
         let (reply, answer) = oneshot::channel();
         self.jobs
             .send(Job {
                 row,
                 audience,
+                attached,
                 reply,
             })
             .await
@@ -84,11 +108,20 @@ async fn run(db: Db, events: Arc<dyn EventBus>, mut jobs: mpsc::Receiver<Job>) {
 async fn commit(db: &Db, events: &dyn EventBus, mut batch: Vec<Job>) {
     for job in &mut batch {
         job.row.stamp();
+        for attachment in &mut job.attached.rows {
+            attachment.message_id = job.row.id;
+        }
     }
     let rows: Vec<MessageRow> = batch.iter().map(|j| j.row.clone()).collect();
     let started = Instant::now();
     let result = match db.write().await {
-        Ok(mut conn) => rows::insert_all(&mut conn, &rows).await,
+        Ok(mut conn) => match rows::insert_all(&mut conn, &rows).await {
+            Ok(()) => {
+                attach(&mut conn, &mut batch).await;
+                Ok(())
+            }
+            Err(e) => Err(e),
+        },
         Err(e) => Err(e),
     };
     metrics::histogram!("confab_writer_batch_size").record(rows.len() as f64);
@@ -103,8 +136,15 @@ async fn commit(db: &Db, events: &dyn EventBus, mut batch: Vec<Job>) {
         }
         Err(_) => {
             for job in batch {
+                let mut job = job;
                 let single = match db.write().await {
-                    Ok(mut conn) => rows::insert(&mut conn, &job.row).await,
+                    Ok(mut conn) => match rows::insert(&mut conn, &job.row).await {
+                        Ok(()) => {
+                            attach(&mut conn, std::slice::from_mut(&mut job)).await;
+                            Ok(())
+                        }
+                        Err(e) => Err(e),
+                    },
                     Err(e) => Err(e),
                 };
                 match single {
@@ -116,17 +156,38 @@ async fn commit(db: &Db, events: &dyn EventBus, mut batch: Vec<Job>) {
     }
 }
 
+/// Stores the attachments of stored messages. The media was checked
+/// before the send (the sender's own, in no message); one that another
+/// message took meanwhile leaves this message without its attachments
+/// (logged), never with another's.
+async fn attach(conn: &mut crate::db::DbConn<'_>, batch: &mut [Job]) {
+    for job in batch.iter_mut().filter(|j| !j.attached.rows.is_empty()) {
+        match media_rows::attach(conn, &job.attached.rows).await {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!(message = %job.row.id, "an attachment was taken by another message");
+                job.attached = Attached::default();
+            }
+            Err(e) => {
+                tracing::error!(message = %job.row.id, "storing attachments failed: {e}");
+                job.attached = Attached::default();
+            }
+        }
+    }
+}
+
 fn publish(events: &dyn EventBus, job: Job) {
     metrics::counter!("confab_messages_stored_total").increment(1);
     match Message::try_from(job.row.clone()) {
-        Ok(message) => {
+        Ok(mut message) => {
+            message.attachments = job.attached.views.clone();
             if !job.audience.is_empty() {
                 events.publish(ChatEvent::Notify {
                     audience: job.audience,
                     notice: Box::new(Notice::MessageCreated(message)),
                 });
             }
-            let _ = job.reply.send(Ok(Stored::New(job.row)));
+            let _ = job.reply.send(Ok(Stored::New(job.row, job.attached.views)));
         }
         Err(e) => {
             let _ = job.reply.send(Err(e));

@@ -127,3 +127,9 @@ typed_id!(
     /// Identifies a report in the moderators' queue.
     ReportId
 );
+
+typed_id!(
+    /// Identifies an uploaded or received media item (v4: unguessable, it
+    /// appears in capability URLs).
+    MediaId
+);

@@ -301,11 +301,47 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::ids::DbUuid;
+
+    /// Uploaded and received media.
+    media (id) {
+        id -> DbUuid,
+        uploader_id -> Nullable<DbUuid>,
+        kind -> Text,
+        content_type -> Text,
+        size_bytes -> BigInt,
+        width -> Nullable<Integer>,
+        height -> Nullable<Integer>,
+        blurhash -> Nullable<Text>,
+        has_thumbnail -> Bool,
+        storage_key -> Nullable<Text>,
+        remote_url -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::ids::DbUuid;
+
+    /// Which message carries which media.
+    message_attachments (media_id) {
+        media_id -> DbUuid,
+        message_id -> DbUuid,
+        position -> Integer,
+        alt_text -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(members -> conversations (conversation_id));
 diesel::joinable!(members -> users (user_id));
 diesel::joinable!(messages -> conversations (conversation_id));
 diesel::joinable!(reactions -> messages (message_id));
 diesel::joinable!(pins -> messages (message_id));
+diesel::joinable!(message_attachments -> media (media_id));
+diesel::joinable!(message_attachments -> messages (message_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     conversations,
@@ -319,5 +355,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     invitations,
     reports,
     reactions,
-    pins
+    pins,
+    media,
+    message_attachments
 );

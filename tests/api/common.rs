@@ -117,6 +117,9 @@ impl TestServer {
                 (url, Some(name))
             }
         };
+        // Media of PostgreSQL servers would otherwise go to the working
+        // directory.
+        let media = dir.path().join("media").display().to_string();
         let mut argv = vec![
             "confab",
             "--bind",
@@ -127,6 +130,8 @@ impl TestServer {
             "warn",
             "--database-url",
             &url,
+            "--media-dir",
+            &media,
         ];
         argv.extend_from_slice(args);
         let cli = Cli::load_from(argv).unwrap();

@@ -60,6 +60,7 @@ async fn openapi_describes_every_route(s: &TestServer) {
         ("/api/v1/contacts", vec!["get"]),
         ("/api/v1/blocks", vec!["get"]),
         ("/api/v1/search", vec!["get"]),
+        ("/api/v1/media", vec!["post"]),
         ("/api/v1/messages/{message}/deliveries", vec!["get"]),
         ("/api/v1/admin/instance-blocks", vec!["get", "post"]),
         ("/api/v1/admin/instance-blocks/{domain}", vec!["delete"]),

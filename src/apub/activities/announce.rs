@@ -126,6 +126,7 @@ impl Activity for Announce {
                         note.text(),
                         note.id.as_str(),
                         reply_to,
+                        note.remote_attachments(),
                     )
                     .await?;
             }

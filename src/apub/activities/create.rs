@@ -137,6 +137,7 @@ impl Activity for Create {
                     self.object.text(),
                     self.object.id.as_str(),
                     reply_to,
+                    self.object.remote_attachments(),
                 )
                 .await?;
             return Ok(());
@@ -162,6 +163,7 @@ impl Activity for Create {
                 self.object.text(),
                 self.object.id.as_str(),
                 reply_to,
+                self.object.remote_attachments(),
             )
             .await?;
         Ok(())

@@ -295,7 +295,7 @@ pub async fn local_user(url: &Url, data: &Data) -> Result<crate::db::ids::UserId
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// A fixture with its placeholders filled in.

@@ -115,6 +115,75 @@ pub struct Note {
     /// fallback for everyone else).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub game_invite: Option<GameCard>,
+    /// Files and images, in Mastodon's shape; entries that cannot be read
+    /// are left out.
+    #[serde(
+        default,
+        deserialize_with = "wire::each_that_parses",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub attachment: Vec<Attachment>,
+}
+
+/// A `Document` (or `Image`, `Video`, `Audio`) attached to a message, as
+/// Mastodon, Pleroma, Misskey and Lemmy send it: `url` a string, a `Link`
+/// or a list of `Link`s; `name` the alt text; `blurhash` Mastodon's
+/// extension.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Attachment {
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(
+        default,
+        deserialize_with = "wire::lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub media_type: Option<String>,
+    #[serde(deserialize_with = "href")]
+    pub url: Url,
+    #[serde(
+        default,
+        deserialize_with = "wire::lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub name: Option<String>,
+    #[serde(
+        default,
+        deserialize_with = "wire::lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub width: Option<i32>,
+    #[serde(
+        default,
+        deserialize_with = "wire::lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub height: Option<i32>,
+    #[serde(
+        default,
+        deserialize_with = "wire::lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub blurhash: Option<String>,
+}
+
+/// A URL given as a string, a `Link` with `href`, or a list of either (the
+/// first that reads is taken).
+fn href<'de, D>(deserializer: D) -> Result<Url, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    fn of(value: &Value) -> Option<Url> {
+        match value {
+            Value::String(s) => Url::parse(s).ok(),
+            Value::Object(map) => map.get("href").and_then(of),
+            Value::Array(values) => values.iter().find_map(of),
+            _ => None,
+        }
+    }
+    let value = Value::deserialize(deserializer)?;
+    of(&value).ok_or_else(|| serde::de::Error::custom("expected a URL or a Link"))
 }
 
 /// The `gameInvite` extension: which game, its settings, until when it can
@@ -134,6 +203,23 @@ pub struct GameCard {
 }
 
 impl Note {
+    /// The attachments as the chat keeps them: links to the sender's
+    /// files, with their alt text (`name`) and what Mastodon tells of
+    /// images.
+    pub fn remote_attachments(&self) -> Vec<crate::chat::media::RemoteAttachment> {
+        self.attachment
+            .iter()
+            .map(|a| crate::chat::media::RemoteAttachment {
+                url: a.url.to_string(),
+                content_type: a.media_type.clone(),
+                alt_text: a.name.clone(),
+                width: a.width,
+                height: a.height,
+                blurhash: a.blurhash.clone(),
+            })
+            .collect()
+    }
+
     /// The message's Markdown source: `source` when it is Markdown (as
     /// Confab and Lemmy send it), `source` escaped when it is plain text
     /// (Akkoma, older Confab), otherwise the HTML `content` turned into
@@ -195,5 +281,54 @@ impl ObjectRef {
             ObjectRef::Id(id) => id,
             ObjectRef::Object(object) => &object.id,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn object_of(name: &str) -> Note {
+        let text = crate::apub::activities::tests::fixture(name);
+        let activity: Value = serde_json::from_str(&text).unwrap();
+        serde_json::from_value(activity["object"].clone()).unwrap()
+    }
+
+    #[test]
+    fn mastodon_and_pleroma_attachments_are_read() {
+        let note = object_of("mastodon-create-note-with-attachments.json");
+        let got = note.remote_attachments();
+        assert_eq!(got.len(), 2);
+        assert_eq!(
+            got[0].url,
+            "https://files.remote.example/media_attachments/files/113/original/photo.jpg"
+        );
+        assert_eq!(got[0].alt_text.as_deref(), Some("A harbour at dusk"));
+        assert_eq!((got[0].width, got[0].height), (Some(1200), Some(800)));
+        assert!(got[0].blurhash.is_some());
+        assert_eq!(got[1].content_type.as_deref(), Some("application/pdf"));
+        assert_eq!(got[1].alt_text, None);
+
+        // Pleroma: one attachment as an object, `url` a list of Links, no
+        // content at all.
+        let note = object_of("pleroma-chat-message-with-attachment.json");
+        let got = note.remote_attachments();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].url, "https://remote.example/media/5f1e.png");
+        assert_eq!(got[0].content_type.as_deref(), Some("image/png"));
+        assert!(note.content.is_empty());
+    }
+
+    #[test]
+    fn unreadable_attachments_are_left_out() {
+        let note: Note = serde_json::from_value(serde_json::json!({
+            "id": "https://r.example/n/1", "type": "Note",
+            "attributedTo": "https://r.example/u/a", "content": "x",
+            "attachment": [{"type": "Document"}, {"type": "Image", "url": "not a url"},
+                {"type": "Image", "url": {"href": "https://r.example/i.png"}}]
+        }))
+        .unwrap();
+        assert_eq!(note.attachment.len(), 1);
+        assert_eq!(note.attachment[0].url.as_str(), "https://r.example/i.png");
     }
 }

@@ -16,11 +16,16 @@ use crate::chat::federation::MessageChange;
 use crate::chat::{ChatError, ChatResult};
 use crate::db::conversations::{self as conversation_rows};
 use crate::db::ids::{MessageId, UserId};
+use crate::db::media as media_rows;
 use crate::db::messages as message_rows;
 use crate::db::users as user_rows;
 use chrono::Utc;
 use serde_json::{json, Value};
 use url::Url;
+
+/// How long the media links in federated messages work, in seconds: remote
+/// servers may fetch attachments late (a year).
+pub const FEDERATION_LINK_TTL_S: i64 = 365 * 24 * 3600;
 
 impl Queue {
     /// The ActivityPub id of a message: ours, or the remote one it came with.
@@ -76,7 +81,42 @@ impl Queue {
             updated: row.edited_at.map(|t| t.and_utc()),
             tag,
             game_invite: self.game_card(row).await?,
+            attachment: self.attachments(row).await?,
         })
+    }
+
+    /// The `attachment` of a stored message: each item as a `Document`
+    /// with a signed link valid for [`FEDERATION_LINK_TTL_S`] (remote
+    /// servers fetch it without a session), or the remote URL it came with.
+    async fn attachments(
+        &self,
+        row: &message_rows::MessageRow,
+    ) -> ChatResult<Vec<crate::apub::objects::note::Attachment>> {
+        use crate::media::capability::Variant;
+        let items = media_rows::of_messages(&mut self.db.read().await?, &[row.id]).await?;
+        let exp = Utc::now().timestamp() + FEDERATION_LINK_TTL_S;
+        let mut out = vec![];
+        for (attachment, item) in items {
+            let link = match &item.remote_url {
+                Some(remote) => remote.clone(),
+                None => self.links.link(item.id, Variant::Original, exp),
+            };
+            out.push(crate::apub::objects::note::Attachment {
+                kind: if item.kind == "image" {
+                    "Image"
+                } else {
+                    "Document"
+                }
+                .to_owned(),
+                media_type: Some(item.content_type.clone()),
+                url: url(&link)?,
+                name: attachment.alt_text.clone(),
+                width: item.width,
+                height: item.height,
+                blurhash: item.blurhash.clone(),
+            });
+        }
+        Ok(out)
     }
 
     /// The ActivityPub id of the message `reply` answers, if it exists.

@@ -59,6 +59,8 @@ pub enum Published {
 pub struct Queue {
     pub(super) db: Db,
     config: Arc<Config>,
+    /// Signs the media links of federated attachments.
+    links: Arc<crate::media::capability::Signer>,
     /// Where stored rows go to the delivery worker.
     pub handoff: Arc<Handoff>,
     /// The task that stores rows, many changes per transaction.
@@ -148,13 +150,14 @@ pub(super) fn url(text: &str) -> Result<Url, ChatError> {
 
 impl Queue {
     /// Also starts the task that stores rows (inside a Tokio runtime).
-    pub fn new(db: Db, config: Arc<Config>) -> Self {
+    pub fn new(db: Db, config: Arc<Config>, links: Arc<crate::media::capability::Signer>) -> Self {
         let handoff = Arc::new(Handoff::default());
         let (inserts, pending) = mpsc::unbounded_channel();
         tokio::spawn(store_batches(db.clone(), handoff.clone(), pending));
         Self {
             db,
             config,
+            links,
             handoff,
             inserts,
             actors: Mutex::default(),

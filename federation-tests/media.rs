@@ -1,0 +1,109 @@
+//! Attachments across servers: a message with an image sent on alpha
+//! reaches beta with its `attachment` (a signed link beta's user can open,
+//! alt text, size, blurhash); a Mastodon-shaped attachment received is kept
+//! as a link to the sender's file.
+
+use crate::contacts::{ada_and_bob, AdaAndBob};
+use crate::fixtures::fixture;
+use crate::rig::Rig;
+use crate::security::signed_post_as;
+use image::{Rgb, RgbImage};
+use serde_json::json;
+
+fn png(w: u32, h: u32) -> Vec<u8> {
+    let img = RgbImage::from_fn(w, h, |x, y| Rgb([(x * 9) as u8, (y * 5) as u8, 120]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attachments_cross_servers_both_ways() {
+    let Some(rig) = Rig::start().await else {
+        return;
+    };
+    let [alpha, beta] = [&rig.instances[0], &rig.instances[1]];
+    let AdaAndBob {
+        ada_token,
+        mut ada,
+        mut bob,
+        conv_ada,
+        ..
+    } = ada_and_bob(&rig).await;
+
+    let item: serde_json::Value = rig
+        .client
+        .post(format!("{}/api/v1/media", alpha.base()))
+        .bearer_auth(&ada_token)
+        .body(png(30, 20))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(item["kind"], "image", "{item}");
+    ada.ok(
+        "message.send",
+        json!({"conversation": conv_ada, "body": "a picture",
+               "attachments": [{"media": item["id"], "alt_text": "stripes"}]}),
+    )
+    .await;
+    let got = bob
+        .push_where("message.created", |m| m["body"] == "a picture")
+        .await;
+    let attachment = &got["attachments"][0];
+    assert_eq!(attachment["alt_text"], "stripes", "{got}");
+    assert_eq!(
+        (attachment["width"].as_i64(), attachment["height"].as_i64()),
+        (Some(30), Some(20))
+    );
+    assert_eq!(attachment["blurhash"], item["blurhash"]);
+    assert_eq!(attachment["content_type"], "image/png");
+    // The link is alpha's signed capability URL: it opens without a session.
+    let url = attachment["url"].as_str().unwrap();
+    assert!(
+        url.starts_with(&format!("{}/media/", alpha.base())),
+        "{url}"
+    );
+    let response = rig.client.get(url).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let bytes = response.bytes().await.unwrap();
+    assert_eq!(image::load_from_memory(&bytes).unwrap().width(), 30);
+
+    // Mastodon's shape, received: kept as links to the sender's files.
+    let bob_id = format!("{}/users/bob", beta.base());
+    let ada_id = format!("{}/users/ada", alpha.base());
+    let activity = fixture(
+        "mastodon-create-note-with-attachments.json",
+        &bob_id,
+        &ada_id,
+        "att1",
+    );
+    let inbox = format!("{}/inbox", alpha.base());
+    let (status, body) = signed_post_as(beta, "bob", &inbox, &activity, &rig).await;
+    assert_eq!(status, 202, "{body}");
+    let got = ada
+        .push_where("message.created", |m| {
+            m["body"]
+                .as_str()
+                .is_some_and(|b| b.contains("a photo and a file"))
+        })
+        .await;
+    let list = got["attachments"].as_array().unwrap();
+    assert_eq!(list.len(), 2, "{got}");
+    assert_eq!(
+        list[0]["url"],
+        "https://files.remote.example/media_attachments/files/113/original/photo.jpg"
+    );
+    assert_eq!(list[0]["alt_text"], "A harbour at dusk");
+    assert_eq!(
+        (list[0]["kind"].as_str(), list[0]["width"].as_i64()),
+        (Some("image"), Some(1200))
+    );
+    assert_eq!(
+        (list[1]["kind"].as_str(), list[1]["content_type"].as_str()),
+        (Some("file"), Some("application/pdf"))
+    );
+    rig.stop().await;
+}
