@@ -231,7 +231,7 @@ async fn seed_messages(
         batch.push(row);
         if batch.len() == args.batch || i + 1 == args.messages {
             let mut conn = db.write().await.map_err(|e| e.to_string())?;
-            message_rows::insert_all(&mut conn, &batch)
+            message_rows::insert_all(&mut conn, &batch, &[])
                 .await
                 .map_err(|e| e.to_string())?;
             batch.clear();

@@ -12,7 +12,7 @@ use super::media::MediaItem;
 use super::views::Message;
 use super::{ChatError, ChatResult};
 use crate::db::ids::UserId;
-use crate::db::media::{self as media_rows, AttachmentRow};
+use crate::db::media::AttachmentRow;
 use crate::db::messages::{self as rows, MessageRow};
 use crate::db::{Db, DbError};
 use std::sync::Arc;
@@ -65,8 +65,9 @@ impl MessageWriter {
         self.write_with(row, audience, Attached::default()).await
     }
 
-    /// [`MessageWriter::write`] for a message with attachments, stored
-    /// right after it on the same connection, before it is published.
+    /// [`MessageWriter::write`] for a message with attachments, stored in
+    /// the same transaction (a media item another message took meanwhile
+    /// fails the send with a conflict).
     pub async fn write_with(
         &self,
         row: MessageRow,
@@ -113,15 +114,13 @@ async fn commit(db: &Db, events: &dyn EventBus, mut batch: Vec<Job>) {
         }
     }
     let rows: Vec<MessageRow> = batch.iter().map(|j| j.row.clone()).collect();
+    let attachments: Vec<AttachmentRow> = batch
+        .iter()
+        .flat_map(|j| j.attached.rows.iter().cloned())
+        .collect();
     let started = Instant::now();
     let result = match db.write().await {
-        Ok(mut conn) => match rows::insert_all(&mut conn, &rows).await {
-            Ok(()) => {
-                attach(&mut conn, &mut batch).await;
-                Ok(())
-            }
-            Err(e) => Err(e),
-        },
+        Ok(mut conn) => rows::insert_all(&mut conn, &rows, &attachments).await,
         Err(e) => Err(e),
     };
     metrics::histogram!("confab_writer_batch_size").record(rows.len() as f64);
@@ -136,41 +135,17 @@ async fn commit(db: &Db, events: &dyn EventBus, mut batch: Vec<Job>) {
         }
         Err(_) => {
             for job in batch {
-                let mut job = job;
                 let single = match db.write().await {
-                    Ok(mut conn) => match rows::insert(&mut conn, &job.row).await {
-                        Ok(()) => {
-                            attach(&mut conn, std::slice::from_mut(&mut job)).await;
-                            Ok(())
-                        }
-                        Err(e) => Err(e),
-                    },
+                    Ok(mut conn) => {
+                        let row = std::slice::from_ref(&job.row);
+                        rows::insert_all(&mut conn, row, &job.attached.rows).await
+                    }
                     Err(e) => Err(e),
                 };
                 match single {
                     Ok(()) => publish(events, job),
                     Err(e) => answer_failure(db, job, e).await,
                 }
-            }
-        }
-    }
-}
-
-/// Stores the attachments of stored messages. The media was checked
-/// before the send (the sender's own, in no message); one that another
-/// message took meanwhile leaves this message without its attachments
-/// (logged), never with another's.
-async fn attach(conn: &mut crate::db::DbConn<'_>, batch: &mut [Job]) {
-    for job in batch.iter_mut().filter(|j| !j.attached.rows.is_empty()) {
-        match media_rows::attach(conn, &job.attached.rows).await {
-            Ok(true) => {}
-            Ok(false) => {
-                tracing::warn!(message = %job.row.id, "an attachment was taken by another message");
-                job.attached = Attached::default();
-            }
-            Err(e) => {
-                tracing::error!(message = %job.row.id, "storing attachments failed: {e}");
-                job.attached = Attached::default();
             }
         }
     }

@@ -1,7 +1,8 @@
 //! The `messages` table.
 
 use super::ids::{ConversationId, MessageId, UserId};
-use super::schema::{blocks, members, messages};
+use super::media::AttachmentRow;
+use super::schema::{blocks, members, message_attachments, messages};
 use super::{DbConn, DbError};
 use crate::with_conn;
 use chrono::NaiveDateTime;
@@ -64,29 +65,57 @@ impl MessageRow {
 
 /// Stores one message.
 pub async fn insert(conn: &mut DbConn<'_>, row: &MessageRow) -> Result<(), DbError> {
-    insert_all(conn, std::slice::from_ref(row)).await
+    insert_all(conn, std::slice::from_ref(row), &[]).await
 }
 
-/// Stores `rows` with one commit for all: one multi-row statement on
-/// PostgreSQL; on SQLite one statement per row in one transaction run in a
-/// single blocking call (diesel-async cannot batch rows with NULLs there).
-pub async fn insert_all(conn: &mut DbConn<'_>, rows: &[MessageRow]) -> Result<(), DbError> {
+/// Stores `rows` and the `attachments` they carry with one commit for all:
+/// on PostgreSQL one multi-row statement per table (in a transaction when
+/// there are attachments); on SQLite one statement per row in one
+/// transaction run in a single blocking call (diesel-async cannot batch
+/// rows with NULLs there). An attachment whose media is in a message
+/// already fails the whole commit (`UniqueViolation`).
+pub async fn insert_all(
+    conn: &mut DbConn<'_>,
+    rows: &[MessageRow],
+    attachments: &[AttachmentRow],
+) -> Result<(), DbError> {
     match conn {
-        DbConn::Postgres(c) => {
+        DbConn::Postgres(c) if attachments.is_empty() => {
             diesel::insert_into(messages::table)
                 .values(rows)
                 .execute(&mut **c)
                 .await?;
         }
+        DbConn::Postgres(c) => {
+            use diesel_async::AsyncConnection;
+            c.transaction(async |c| {
+                diesel::insert_into(messages::table)
+                    .values(rows)
+                    .execute(c)
+                    .await?;
+                diesel::insert_into(message_attachments::table)
+                    .values(attachments)
+                    .execute(c)
+                    .await
+            })
+            .await?;
+        }
         DbConn::Sqlite(c) => {
             // The whole transaction in one blocking call, not one thread
             // hop per statement.
             let rows = rows.to_vec();
+            let attachments = attachments.to_vec();
             c.spawn_blocking(move |sync| {
                 diesel::Connection::transaction(sync, |sync| {
                     for row in &rows {
                         diesel::RunQueryDsl::execute(
                             diesel::insert_into(messages::table).values(row),
+                            sync,
+                        )?;
+                    }
+                    for attachment in &attachments {
+                        diesel::RunQueryDsl::execute(
+                            diesel::insert_into(message_attachments::table).values(attachment),
                             sync,
                         )?;
                     }
