@@ -176,13 +176,14 @@ impl Chat {
         body: String,
         ap_id: &str,
         reply_to: Option<MessageId>,
+        mentions: &[UserId],
     ) -> ChatResult<Message> {
         let new = NewMessage {
             conversation,
             body,
             reply_to,
         };
-        self.store_remote(author, new, ap_id).await
+        self.store_remote(author, new, ap_id, mentions).await
     }
 }
 

@@ -23,6 +23,7 @@ pub mod pins;
 pub mod presence;
 pub mod principal;
 pub mod profiles;
+pub mod mentions;
 pub mod reactions;
 pub mod reports;
 pub mod search;
@@ -108,6 +109,9 @@ pub struct AccountPolicy {
     pub registration: crate::config::RegistrationMode,
     /// Names that get the admin role (besides the first registered user).
     pub admins: Vec<String>,
+    /// This server's host (and port) as it appears in handles:
+    /// `@name@{domain}` is the local user `name`.
+    pub domain: String,
 }
 
 /// Limits on chat content that come from configuration.

@@ -200,6 +200,11 @@ pub struct Message {
     /// left out when there are none (so always in a new message's push).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reactions: Vec<super::reactions::Reaction>,
+    /// The members it mentions (`@name`, `@name@host`), in the order
+    /// named; left out when it mentions nobody. A mentioned member's
+    /// client notifies them even in a muted conversation.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mentions: Vec<UserId>,
 }
 
 impl TryFrom<MessageRow> for Message {
@@ -232,6 +237,12 @@ impl TryFrom<MessageRow> for Message {
             edited_at: row.edited_at.map(|t| t.and_utc()),
             deleted: row.deleted_at.is_some(),
             reactions: vec![],
+            mentions: match &row.mentions {
+                Some(json) => serde_json::from_str(json).map_err(|e| {
+                    DbError::Corrupt(format!("messages.mentions of {}: {e}", row.id))
+                })?,
+                None => vec![],
+            },
         })
     }
 }

@@ -19,6 +19,7 @@ mod errors;
 mod formatting;
 mod ip_rules;
 mod limits;
+mod mentions;
 mod operations;
 mod ordering;
 mod pins;
