@@ -273,6 +273,6 @@ async fn reactions_in_each_peers_shape_are_applied_and_undone() {
     let (status, body) = signed_post_as(beta, "carl", &inbox, &stranger, &rig).await;
     assert_eq!(status, 404, "{body}");
     let page = in_history(&mut ada, &conv_ada, &id).await;
-    assert_eq!(page["reactions"], json!([]));
+    assert!(page.get("reactions").is_none(), "{page}");
     rig.stop().await;
 }
