@@ -421,7 +421,10 @@ async fn fedify_reactions_arrive_live_and_are_undone() {
         return;
     };
     let Contacts {
-        mut ada, conv, fedi, ..
+        mut ada,
+        conv,
+        fedi,
+        ..
     } = ada_invites(&peer, &solo, "fedi").await;
     let sent = ada
         .ok(

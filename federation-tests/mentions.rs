@@ -27,13 +27,12 @@ async fn mentions_in_a_group_are_recognised_on_every_server() {
     let ada_on_gamma = id_on(cy, &alpha.handle("ada")).await;
     let cy_id = id_on(cy, &gamma.handle("cy")).await;
 
-    let body = format!(
-        "{} and {}: lunch?",
-        alpha.handle("ada"),
-        gamma.handle("cy")
-    );
+    let body = format!("{} and {}: lunch?", alpha.handle("ada"), gamma.handle("cy"));
     let sent = bob
-        .ok("message.send", json!({"conversation": on_beta, "body": body}))
+        .ok(
+            "message.send",
+            json!({"conversation": on_beta, "body": body}),
+        )
         .await;
     assert_eq!(sent["mentions"], json!([ada_on_beta, cy_on_beta]), "{sent}");
     // The host reads the tags (its own user and a remote one)…

@@ -71,20 +71,14 @@ async fn reactions_in_a_direct_chat_travel_live_and_into_history() {
     let on_beta = copy["id"].as_str().unwrap().to_owned();
 
     // bob reacts on beta: ada sees it live on alpha, named as bob.
-    bob.ok(
-        "message.react",
-        json!({"message": on_beta, "emoji": "👍"}),
-    )
-    .await;
+    bob.ok("message.react", json!({"message": on_beta, "emoji": "👍"}))
+        .await;
     let seen = reactions_push(&mut ada, &on_alpha, "👍", 1).await;
     assert_eq!(seen["reactions"][0]["users"], json!([bob_on_alpha]));
     assert_eq!(seen["reactions"][0]["me"], false);
     // ada reacts to her own message: bob sees both.
-    ada.ok(
-        "message.react",
-        json!({"message": on_alpha, "emoji": "🎉"}),
-    )
-    .await;
+    ada.ok("message.react", json!({"message": on_alpha, "emoji": "🎉"}))
+        .await;
     let both = reactions_push(&mut bob, &on_beta, "🎉", 1).await;
     assert_eq!(count_of(&both["reactions"], "👍"), 1);
     // In history on both sides.
@@ -102,11 +96,8 @@ async fn reactions_in_a_direct_chat_travel_live_and_into_history() {
     )
     .await;
     reactions_push(&mut ada, &on_alpha, "👍", 0).await;
-    bob.ok(
-        "message.react",
-        json!({"message": on_beta, "emoji": "👍"}),
-    )
-    .await;
+    bob.ok("message.react", json!({"message": on_beta, "emoji": "👍"}))
+        .await;
     reactions_push(&mut ada, &on_alpha, "👍", 1).await;
     bob.ok(
         "message.unreact",
@@ -163,11 +154,8 @@ async fn reactions_in_a_group_are_relayed_by_its_host() {
     let relayed = reactions_push(cy, &at_cy, "🔥", 1).await;
     assert_eq!(relayed["reactions"][0]["users"], json!([bob_on_gamma]));
     // ada (the host's user) reacts: both members' servers hear it.
-    ada.ok(
-        "message.react",
-        json!({"message": on_alpha, "emoji": "👀"}),
-    )
-    .await;
+    ada.ok("message.react", json!({"message": on_alpha, "emoji": "👀"}))
+        .await;
     reactions_push(bob, &at_bob, "👀", 1).await;
     reactions_push(cy, &at_cy, "👀", 1).await;
     // cy (gamma) reacts and takes it back: alpha and beta follow.
@@ -179,11 +167,8 @@ async fn reactions_in_a_group_are_relayed_by_its_host() {
         .unwrap()
         .contains(&json!(cy_on_alpha)));
     reactions_push(bob, &at_bob, "🔥", 2).await;
-    cy.ok(
-        "message.unreact",
-        json!({"message": at_cy, "emoji": "🔥"}),
-    )
-    .await;
+    cy.ok("message.unreact", json!({"message": at_cy, "emoji": "🔥"}))
+        .await;
     reactions_push(ada, &on_alpha, "🔥", 1).await;
     reactions_push(bob, &at_bob, "🔥", 1).await;
     let at_gamma = in_history(cy, &on_gamma, &at_cy).await;
@@ -230,7 +215,11 @@ async fn reactions_in_each_peers_shape_are_applied_and_undone() {
     let message = format!("{}/messages/{id}", alpha.base());
 
     for (n, (made, undone, emoji)) in [
-        ("pleroma-emoji-react.json", "akkoma-undo-emoji-react.json", "🔥"),
+        (
+            "pleroma-emoji-react.json",
+            "akkoma-undo-emoji-react.json",
+            "🔥",
+        ),
         ("misskey-like-reaction.json", "misskey-undo-like.json", "🎉"),
         ("mastodon-like.json", "mastodon-undo-like.json", "❤️"),
     ]

@@ -193,7 +193,10 @@ mod tests {
         assert_ne!(urls.new_block("ada"), urls.new_block("ada"));
         let reaction = urls.reaction("ada", message, 1_700_000_000_000_001);
         assert!(reaction.starts_with("https://c.example/users/ada/reactions/"));
-        assert_ne!(reaction, urls.reaction("ada", message, 1_700_000_000_000_002));
+        assert_ne!(
+            reaction,
+            urls.reaction("ada", message, 1_700_000_000_000_002)
+        );
         assert_eq!(
             urls.follower(&url("https://o.example/users/a/follows/1")),
             None

@@ -154,7 +154,10 @@ mod tests {
         assert_eq!(names("(@ada) @ada @ADA"), ["ada"]);
         assert_eq!(names("mail ada@example.com or a@b"), Vec::<String>::new());
         assert_eq!(names("`@ada` and\n```\n@bob\n```\n@cy"), ["cy"]);
-        assert_eq!(names("@ @. @@ada https://x.example/@bob"), Vec::<String>::new());
+        assert_eq!(
+            names("@ @. @@ada https://x.example/@bob"),
+            Vec::<String>::new()
+        );
         assert_eq!(names("**@ada**: hi"), ["ada"]);
         assert_eq!(names("@bob@ hi"), ["bob"]);
         let many: String = (0..30).map(|i| format!("@u{i} ")).collect();

@@ -390,7 +390,12 @@ impl Chat {
         }
         // A local author's mentions are read again from the new text; a
         // remote author's stay those their server named.
-        let mentions = if self.access(row.conversation_id).await?.remote.contains(&user) {
+        let mentions = if self
+            .access(row.conversation_id)
+            .await?
+            .remote
+            .contains(&user)
+        {
             row.mentions.clone()
         } else {
             let mut mentions = self.mentioned_in(&body, &audience).await?;

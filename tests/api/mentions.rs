@@ -56,10 +56,7 @@ async fn mentions_name_members_in_every_view(s: &TestServer) {
         .ws
         .ok("message.history", json!({"conversation": gid}))
         .await;
-    assert_eq!(
-        message_in(&page, &mid)["mentions"],
-        json!([bob.id, cy.id])
-    );
+    assert_eq!(message_in(&page, &mid)["mentions"], json!([bob.id, cy.id]));
 
     // An edit reads them again.
     let edited = ada
@@ -86,9 +83,6 @@ async fn mentions_name_members_in_every_view(s: &TestServer) {
         .await;
     assert!(plain.get("mentions").is_none(), "{plain}");
     // Deleted: the tombstone names nobody.
-    let gone = ada
-        .ws
-        .ok("message.delete", json!({"message": mid}))
-        .await;
+    let gone = ada.ws.ok("message.delete", json!({"message": mid})).await;
     assert!(gone.get("mentions").is_none(), "{gone}");
 }

@@ -71,8 +71,19 @@ pub struct OtherActivity {
 /// listed: other servers use them for boosts and pinned posts, which Confab
 /// ignores.)
 const HANDLED: [&str; 13] = [
-    "Follow", "Accept", "Reject", "Undo", "Block", "Create", "Update", "Delete", "Flag",
-    "Presence", "Typing", "EmojiReact", "Like",
+    "Follow",
+    "Accept",
+    "Reject",
+    "Undo",
+    "Block",
+    "Create",
+    "Update",
+    "Delete",
+    "Flag",
+    "Presence",
+    "Typing",
+    "EmojiReact",
+    "Like",
 ];
 
 /// Object types that Confab reads in the activities above. One of those
@@ -389,7 +400,10 @@ mod tests {
         let InboxActivity::EmojiReact(react) = parse("pleroma-emoji-react.json") else {
             panic!("Pleroma's EmojiReact is an EmojiReact");
         };
-        assert_eq!((react.content.as_str(), react.object.as_str()), ("🔥", message));
+        assert_eq!(
+            (react.content.as_str(), react.object.as_str()),
+            ("🔥", message)
+        );
         let InboxActivity::EmojiReact(custom) = parse("akkoma-emoji-react-custom.json") else {
             panic!("Akkoma's EmojiReact is an EmojiReact");
         };

@@ -5,8 +5,8 @@
 
 use super::block::Block;
 use super::emoji_react::{apply_reaction, EmojiReact};
-use super::like::Like;
 use super::follow::Follow;
+use super::like::Like;
 use super::{local_group, local_user, same_origin};
 use crate::apub::context::{Context, Data};
 use crate::apub::objects::person::ApubUser;

@@ -76,8 +76,7 @@ impl Queue {
                 let reactor_host = host_with_port(&reactor.ap_id);
                 remote.retain(|r| host_with_port(&r.ap_id) != reactor_host);
                 let inner_id = if reactor.is_local() {
-                    self.urls()
-                        .reaction(&reactor.row.name, row.id, made_at_us)
+                    self.urls().reaction(&reactor.row.name, row.id, made_at_us)
                 } else {
                     urls::relayed_reaction(&group.ap_id, row.id, reactor.id(), made_at_us)
                 };
@@ -85,14 +84,8 @@ impl Queue {
                 let id = url(&urls::relay(&group.ap_id, inner.id()))?;
                 let to: Vec<Url> = remote.iter().map(|m| m.ap_id.clone()).collect();
                 let announce = Announce::relay(id.clone(), group.ap_id.clone(), to, inner);
-                self.enqueue(
-                    &group.ap_id,
-                    with_context(announce)?,
-                    &id,
-                    &remote,
-                    None,
-                )
-                .await
+                self.enqueue(&group.ap_id, with_context(announce)?, &id, &remote, None)
+                    .await
             }
             ("group", Some(group)) if reactor.is_local() => {
                 self.ensure_key(&reactor).await?;
@@ -116,14 +109,8 @@ impl Queue {
                 let id = url(&self.urls().reaction(&reactor.row.name, row.id, made_at_us))?;
                 let activity = activity(id, to)?;
                 let id = activity.id().clone();
-                self.enqueue(
-                    &reactor.ap_id,
-                    with_context(activity)?,
-                    &id,
-                    &remote,
-                    None,
-                )
-                .await
+                self.enqueue(&reactor.ap_id, with_context(activity)?, &id, &remote, None)
+                    .await
             }
             // A remote reactor outside a group hosted here: its own server
             // federates it.
