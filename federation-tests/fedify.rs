@@ -412,3 +412,62 @@ async fn an_actor_without_preferred_username_can_invite() {
     assert_eq!(user["id"], incoming["user"], "{user}");
     assert_eq!(user["display_name"], "Nameless Peer", "{user}");
 }
+
+/// Fedify sends ada an `EmojiReact` and a `Like` with content (Misskey's
+/// way) on her message, then takes them back: each arrives live.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fedify_reactions_arrive_live_and_are_undone() {
+    let Some((solo, peer)) = start(None).await else {
+        return;
+    };
+    let Contacts {
+        mut ada,
+        conv,
+        fedi,
+        ..
+    } = ada_invites(&peer, &solo, "fedi").await;
+    let sent = ada
+        .ok(
+            "message.send",
+            json!({"conversation": conv, "body": "react, fedi"}),
+        )
+        .await;
+    let id = sent["id"].as_str().unwrap().to_owned();
+    let object = format!("{}/messages/{id}", solo.instance.base());
+    let count = |p: &Value, emoji: &str| {
+        p["reactions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["emoji"] == emoji)
+            .map_or(0, |r| r["count"].as_i64().unwrap())
+    };
+    for (kind, emoji) in [("EmojiReact", "🔥"), ("Like", "🎉")] {
+        let made = peer
+            .send(
+                "react",
+                json!({"to": solo.instance.handle("ada"), "object": object,
+                       "content": emoji, "kind": kind}),
+            )
+            .await;
+        let seen = tokio::time::timeout(
+            Duration::from_secs(20),
+            ada.push_where("message.reactions", |p| count(p, emoji) == 1),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("Fedify's {kind} never arrived"));
+        assert_eq!(seen["reactions"][0]["users"], json!([fedi]), "{kind}");
+        peer.send(
+            "react",
+            json!({"to": solo.instance.handle("ada"), "object": object,
+                   "content": emoji, "kind": kind, "undo": made["reaction"]}),
+        )
+        .await;
+        tokio::time::timeout(
+            Duration::from_secs(20),
+            ada.push_where("message.reactions", |p| count(p, emoji) == 0),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("Fedify's Undo{{{kind}}} never arrived"));
+    }
+}

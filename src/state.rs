@@ -87,6 +87,7 @@ impl AppState {
         let policy = AccountPolicy {
             registration: config.registration_mode(),
             admins: config.admins.clone(),
+            domain: config.domain.clone(),
         };
         let limits = ChatLimits {
             max_message_chars: config.max_message_chars,

@@ -67,7 +67,8 @@ function start(token) {
     tokenChanged: storeToken,
     notify: (message) => {
       const s = c.store.summaries.get(message.conversation);
-      if (!s || s.muted) return;
+      // A muted conversation stays quiet, except for a mention of this user.
+      if (!s || (s.muted && !(message.mentions || []).includes(c.store.me?.id || ""))) return;
       if (document.visibilityState === "hidden" || c.store.current !== message.conversation) chime();
       notify(conversationTitle(c, s.conversation), previewOf(c, message), message.conversation, () => openConversation(message.conversation));
     },

@@ -63,6 +63,7 @@
  * @property {string | null} edited_at
  * @property {boolean} deleted
  * @property {Reaction[]} [reactions] left out when there are none
+ * @property {string[]} [mentions] ids of the members it mentions; left out when none
  */
 
 /**

@@ -31,8 +31,10 @@ import {
   ChatMessage,
   Create,
   Delete,
+  EmojiReact,
   Endpoints,
   Follow,
+  Like,
   Mention,
   Note,
   Person,
@@ -306,6 +308,24 @@ const controls = {
     });
     await ctx.sendActivity({ identifier: from }, actor, create);
     return { id: create.id.href, object: objectId.href, actor: actor.id.href };
+  },
+  // { from, to, object, content, kind: "EmojiReact" | "Like", undo } -> a
+  // reaction to `object` (a message URL), or with `undo` its Undo.
+  async react(ctx, { from = "fedi", to, object, content, kind = "EmojiReact", undo = null }) {
+    const actor = await resolveActor(ctx, to);
+    const values = {
+      id: undo ? new URL(undo) : newId(from, "reactions"),
+      actor: ctx.getActorUri(from),
+      object: new URL(object),
+      to: actor.id,
+      ...(content ? { content } : {}),
+    };
+    const reaction = kind === "Like" ? new Like(values) : new EmojiReact(values);
+    const activity = undo
+      ? new Undo({ id: newId(from, "undos"), actor: ctx.getActorUri(from), to: actor.id, object: reaction })
+      : reaction;
+    await ctx.sendActivity({ identifier: from }, actor, activity);
+    return { id: activity.id.href, reaction: reaction.id.href };
   },
   // { from, to } -> Block
   async block(ctx, { from = "fedi", to }) {

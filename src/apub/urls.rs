@@ -1,11 +1,12 @@
 //! The local URL scheme: every id this server gives its users, groups,
 //! messages and activities, and the reading back of those ids. Nothing else
 //! in Confab writes or parses `/users/…`, `/groups/…`, `/messages/…`,
-//! `…/follows/…` or `…/joins/…`, so the scheme can change in one place.
+//! `…/follows/…`, `…/joins/…` or `…/reactions/…`, so the scheme can change
+//! in one place.
 //!
 //! Imports only `db::ids`.
 
-use crate::db::ids::{ConversationId, MessageId};
+use crate::db::ids::{ConversationId, MessageId, UserId};
 use url::Url;
 
 /// The URLs of one server, from its public base (`https://host[:port]`).
@@ -100,6 +101,13 @@ impl LocalUrls {
         format!("{}/{kind}/{}", self.user(user), uuid::Uuid::now_v7())
     }
 
+    /// The id of local `user`'s reaction to `message`, made at `made_at_us`
+    /// (microseconds since the epoch): stable, so that the `Undo` of its
+    /// removal names it again, and new each time it is made again.
+    pub fn reaction(&self, user: &str, message: MessageId, made_at_us: i64) -> String {
+        format!("{}/reactions/{message}/{made_at_us}", self.user(user))
+    }
+
     /// The local follower whose `Follow` (of a user or a group) `id` is.
     pub fn follower<'u>(&self, id: &'u Url) -> Option<&'u str> {
         let rest = self.rest(id, "/users/")?;
@@ -129,6 +137,13 @@ impl LocalUrls {
 pub fn relay(group: &Url, inner: &Url) -> String {
     let inner = percent_encoding::utf8_percent_encode(inner.as_str(), UNRESERVED_ONLY);
     format!("{group}/relays/{inner}")
+}
+
+/// The id under which a group hosted here relays remote `user`'s reaction
+/// to `message` made at `made_at_us` (its own server's id is not known
+/// here: the reaction is stored by actor, message and emoji).
+pub fn relayed_reaction(group: &Url, message: MessageId, user: UserId, made_at_us: i64) -> String {
+    format!("{group}/reactions/{message}/{user}/{made_at_us}")
 }
 
 /// Everything but RFC 3986's unreserved characters is escaped.
@@ -176,6 +191,12 @@ mod tests {
         assert_eq!(urls.follower(&join), Some("bob"));
         assert!(urls.is_join(&join));
         assert_ne!(urls.new_block("ada"), urls.new_block("ada"));
+        let reaction = urls.reaction("ada", message, 1_700_000_000_000_001);
+        assert!(reaction.starts_with("https://c.example/users/ada/reactions/"));
+        assert_ne!(
+            reaction,
+            urls.reaction("ada", message, 1_700_000_000_000_002)
+        );
         assert_eq!(
             urls.follower(&url("https://o.example/users/a/follows/1")),
             None

@@ -64,6 +64,19 @@ pub enum Outgoing {
         /// Remote members who may see it (blocks applied).
         recipients: Vec<UserId>,
     },
+    /// `actor` added (or removed) the reaction `emoji` to `message`: a
+    /// local user, or a remote member of a group hosted here (relayed).
+    Reaction {
+        message: MessageId,
+        actor: UserId,
+        emoji: String,
+        /// When the reaction was made (names its activity, also in the
+        /// `Undo` of a removal).
+        made_at: chrono::NaiveDateTime,
+        added: bool,
+        /// Remote members who may see it (blocks applied).
+        recipients: Vec<UserId>,
+    },
     /// A local user answered a remote user's game invitation.
     GameAnswer {
         message: MessageId,

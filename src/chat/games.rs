@@ -133,6 +133,7 @@ impl Chat {
             None,
             Some((to_json(&card)?, invite.invitee)),
             client_id,
+            Some(&[]),
         )
         .await
     }
@@ -182,6 +183,7 @@ impl Chat {
             None,
             Some((to_json(&card)?, invitee)),
             Some(ap_id.to_owned()),
+            Some(&[]),
         )
         .await
     }

@@ -169,6 +169,7 @@ impl Chat {
             new.reply_to,
             None,
             client_id,
+            None,
             attached,
         )
         .await
@@ -186,6 +187,7 @@ impl Chat {
         body: String,
         ap_id: &str,
         reply_to: Option<MessageId>,
+        mentions: &[UserId],
         attachments: Vec<super::media::RemoteAttachment>,
     ) -> ChatResult<Message> {
         let conversation = self.direct_conversation(author, recipient).await?;
@@ -195,7 +197,8 @@ impl Chat {
             reply_to,
             attachments: vec![],
         };
-        self.store_remote(author, new, ap_id, attachments).await
+        self.store_remote(author, new, ap_id, mentions, attachments)
+            .await
     }
 
     /// The direct chat of `a` and `b` (cached); 403 if they have none.
@@ -214,12 +217,14 @@ impl Chat {
 
     /// Stores a remote author's message under the same rules as a local
     /// send; `ap_id` is kept as its request id (a second delivery returns
-    /// the stored message).
+    /// the stored message). `mentions` are the users its `Mention` tags
+    /// name (those who are members count).
     pub(crate) async fn store_remote(
         &self,
         author: UserId,
         new: NewMessage,
         ap_id: &str,
+        mentions: &[UserId],
         attachments: Vec<super::media::RemoteAttachment>,
     ) -> ChatResult<Message> {
         if attachments.is_empty() || !new.body.trim().is_empty() {
@@ -236,6 +241,7 @@ impl Chat {
             new.reply_to,
             None,
             Some(ap_id.to_owned()),
+            Some(mentions),
             attached,
         )
         .await
@@ -306,6 +312,7 @@ impl Chat {
         reply_to: Option<MessageId>,
         game: Option<(String, Option<UserId>)>,
         client_id: Option<String>,
+        named: Option<&[UserId]>,
     ) -> ChatResult<Message> {
         let none = Attached::default();
         self.store_with(
@@ -316,6 +323,7 @@ impl Chat {
             reply_to,
             game,
             client_id,
+            named,
             none,
         )
         .await
@@ -332,11 +340,19 @@ impl Chat {
         reply_to: Option<MessageId>,
         game: Option<(String, Option<UserId>)>,
         client_id: Option<String>,
+        named: Option<&[UserId]>,
         attached: Attached,
     ) -> ChatResult<Message> {
         // Rights come from the access cache; a resend with a used request
         // id is caught by the writer (unique index), not by a read here.
         let audience = self.writable(conversation, author).await?;
+        // Mentions: read from a local author's text, or named by a remote
+        // author's server; only members who see the message count.
+        let mut mentions = match named {
+            None => self.mentioned_in(&body, &audience).await?,
+            Some(ids) => ids.to_vec(),
+        };
+        mentions.retain(|id| *id != author && audience.contains(id));
         let (game, invitee) = game.map_or((None, None), |(g, i)| (Some(g), i));
         if let Some(invitee) = invitee {
             if !audience.contains(&invitee) {
@@ -356,6 +372,7 @@ impl Chat {
             reply_to,
             game,
             client_id,
+            mentions: super::mentions::stored(&mentions),
             ..MessageRow::new(conversation, Some(author), kind, body)
         };
         // The writer commits (batched with other sends), publishes in commit
@@ -429,10 +446,25 @@ impl Chat {
         if row.deleted_at.is_some() {
             return Err(ChatError::NotFound("message"));
         }
+        // A local author's mentions are read again from the new text; a
+        // remote author's stay those their server named.
+        let mentions = if self
+            .access(row.conversation_id)
+            .await?
+            .remote
+            .contains(&user)
+        {
+            row.mentions.clone()
+        } else {
+            let mut mentions = self.mentioned_in(&body, &audience).await?;
+            mentions.retain(|id| *id != user);
+            super::mentions::stored(&mentions)
+        };
         let edited = rows::edit(
             &mut self.db.write().await?,
             message,
             &body,
+            mentions.as_deref(),
             Utc::now().naive_utc(),
         )
         .await?

@@ -176,6 +176,7 @@ impl Chat {
         body: String,
         ap_id: &str,
         reply_to: Option<MessageId>,
+        mentions: &[UserId],
         attachments: Vec<super::media::RemoteAttachment>,
     ) -> ChatResult<Message> {
         let new = NewMessage {
@@ -184,7 +185,8 @@ impl Chat {
             reply_to,
             attachments: vec![],
         };
-        self.store_remote(author, new, ap_id, attachments).await
+        self.store_remote(author, new, ap_id, mentions, attachments)
+            .await
     }
 }
 

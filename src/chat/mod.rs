@@ -18,6 +18,7 @@ pub mod invitations;
 pub mod ip_rules;
 pub mod joins;
 pub mod media;
+pub mod mentions;
 pub mod messages;
 pub mod mirrors;
 pub mod pins;
@@ -115,6 +116,9 @@ pub struct AccountPolicy {
     pub registration: crate::config::RegistrationMode,
     /// Names that get the admin role (besides the first registered user).
     pub admins: Vec<String>,
+    /// This server's host (and port) as it appears in handles:
+    /// `@name@{domain}` is the local user `name`.
+    pub domain: String,
 }
 
 /// Limits on chat content that come from configuration.

@@ -8,19 +8,27 @@
 //! chat closed by a block or a removed contact). A reaction is one Unicode
 //! emoji, stored in its fully-qualified form. A reader does not see the
 //! reactions of users they block (as Element hides ignored users' events),
-//! nor may anyone react to a message they cannot see. Reactions stay on
-//! this server for now (they do not federate).
+//! nor may anyone react to a message they cannot see.
+//!
+//! Reactions federate like messages: a local user's reaction (and its
+//! removal) goes to the conversation's remote members, and a group hosted
+//! here relays those of its remote members ([`Outgoing::Reaction`]).
+//! Reactions received from other servers come in through [`Chat::react`]
+//! and [`Chat::unreact`] too, under the same rules.
 //!
 //! Must not import axum, activitypub_federation, `api`, `ws` or `apub`.
 
 use super::cache::Access;
 use super::events::Notice;
+use super::federation::Outgoing;
+use super::views::ConversationKind;
 use super::views::Message;
 use super::{Chat, ChatError, ChatResult};
 use crate::db::ids::{ConversationId, MessageId, UserId};
 use crate::db::messages::{self as message_rows, MessageRow};
 use crate::db::reactions::{self as rows, Added, Bounds, ReactionRow};
 use crate::db::DbConn;
+use chrono::{NaiveDateTime, SubsecRound};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -117,11 +125,14 @@ impl Chat {
     ) -> ChatResult<MessageReactions> {
         let emoji = checked_emoji(&change.emoji)?;
         let (message, access) = self.reactable(user, change.message).await?;
+        // Microseconds, which both backends keep: the time names the
+        // reaction's activity, and its removal must name it again.
+        let made_at = chrono::Utc::now().naive_utc().trunc_subsecs(6);
         let row = ReactionRow {
             message_id: message.id,
             user_id: user,
-            emoji,
-            created_at: chrono::Utc::now().naive_utc(),
+            emoji: emoji.clone(),
+            created_at: made_at,
         };
         let bounds = Bounds {
             emoji_per_message: EMOJI_PER_MESSAGE_MAX,
@@ -129,7 +140,13 @@ impl Chat {
         };
         let added = rows::add(&mut self.db.write().await?, &row, bounds).await?;
         match added {
-            Added::New => self.publish_reactions(&message, &access, user).await,
+            Added::New => {
+                let summary = self.publish_reactions(&message, &access, user).await?;
+                let change = (emoji, made_at, true);
+                self.federate_reaction(&message, &access, user, change)
+                    .await?;
+                Ok(summary)
+            }
             Added::Already => self.reactions_of(&message, user).await,
             Added::NoMessage => Err(ChatError::NotFound("message")),
             Added::TooManyEmoji => Err(ChatError::LimitReached(format!(
@@ -153,8 +170,12 @@ impl Chat {
         let at = chrono::Utc::now().naive_utc();
         let removed =
             rows::remove(&mut self.db.write().await?, message.id, user, &emoji, at).await?;
-        if removed {
-            self.publish_reactions(&message, &access, user).await
+        if let Some(made_at) = removed {
+            let summary = self.publish_reactions(&message, &access, user).await?;
+            let change = (emoji, made_at, false);
+            self.federate_reaction(&message, &access, user, change)
+                .await?;
+            Ok(summary)
         } else {
             self.reactions_of(&message, user).await
         }
@@ -193,6 +214,43 @@ impl Chat {
             ));
         }
         Ok((row, access))
+    }
+
+    /// Tells federation about `actor`'s reaction `(emoji, made at, added)`
+    /// when this server speaks for it: the actor is local, or a remote
+    /// member of a group hosted here (which relays it). The remote members
+    /// who block the message's author or the actor are left out.
+    async fn federate_reaction(
+        &self,
+        message: &MessageRow,
+        access: &Access,
+        actor: UserId,
+        (emoji, made_at, added): (String, NaiveDateTime, bool),
+    ) -> ChatResult<()> {
+        if access.remote.is_empty() {
+            return Ok(());
+        }
+        let relays = access.kind == ConversationKind::Group && !access.mirror;
+        if access.remote.contains(&actor) && !relays {
+            return Ok(());
+        }
+        let mut recipients = self.audience(access.remote.clone(), actor).await?;
+        if let Some(author) = message.author_id {
+            recipients = self.audience(recipients, author).await?;
+        }
+        recipients.retain(|u| *u != actor);
+        if recipients.is_empty() && !access.mirror {
+            return Ok(());
+        }
+        self.federate(Outgoing::Reaction {
+            message: message.id,
+            actor,
+            emoji,
+            made_at,
+            added,
+            recipients,
+        })
+        .await
     }
 
     /// The summary `user` sees now.

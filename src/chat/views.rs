@@ -204,6 +204,11 @@ pub struct Message {
     /// (`media_link_ttl_s`); left out when there are none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<super::media::MediaItem>,
+    /// The members it mentions (`@name`, `@name@host`), in the order
+    /// named; left out when it mentions nobody. A mentioned member's
+    /// client notifies them even in a muted conversation.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mentions: Vec<UserId>,
 }
 
 impl TryFrom<MessageRow> for Message {
@@ -237,6 +242,12 @@ impl TryFrom<MessageRow> for Message {
             deleted: row.deleted_at.is_some(),
             reactions: vec![],
             attachments: vec![],
+            mentions: match &row.mentions {
+                Some(json) => serde_json::from_str(json).map_err(|e| {
+                    DbError::Corrupt(format!("messages.mentions of {}: {e}", row.id))
+                })?,
+                None => vec![],
+            },
         })
     }
 }

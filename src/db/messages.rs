@@ -27,6 +27,8 @@ pub struct MessageRow {
     pub edited_at: Option<NaiveDateTime>,
     pub deleted_at: Option<NaiveDateTime>,
     pub updated_at: NaiveDateTime,
+    /// JSON array of the ids of the members it mentions; `None`: nobody.
+    pub mentions: Option<String>,
 }
 
 impl MessageRow {
@@ -51,6 +53,7 @@ impl MessageRow {
             edited_at: None,
             deleted_at: None,
             updated_at: now,
+            mentions: None,
         }
     }
 
@@ -260,11 +263,13 @@ pub async fn since(
     Ok(rows)
 }
 
-/// Replaces the body of a message (an edit); `None` if it is deleted.
+/// Replaces the body (and mentions) of a message (an edit); `None` if it
+/// is deleted.
 pub async fn edit(
     conn: &mut DbConn<'_>,
     id: MessageId,
     body: &str,
+    mentions: Option<&str>,
     at: NaiveDateTime,
 ) -> Result<Option<MessageRow>, DbError> {
     let row = with_conn!(conn, |c| {
@@ -275,6 +280,7 @@ pub async fn edit(
         )
         .set((
             messages::body.eq(body),
+            messages::mentions.eq(mentions),
             messages::edited_at.eq(at),
             messages::updated_at.eq(at),
         ))
@@ -286,7 +292,8 @@ pub async fn edit(
     Ok(row)
 }
 
-/// Turns a message into a tombstone: body and game cleared, row kept.
+/// Turns a message into a tombstone: body, game and mentions cleared, row
+/// kept.
 pub async fn tombstone(
     conn: &mut DbConn<'_>,
     id: MessageId,
@@ -297,6 +304,7 @@ pub async fn tombstone(
             .set((
                 messages::body.eq(""),
                 messages::game.eq(None::<String>),
+                messages::mentions.eq(None::<String>),
                 messages::deleted_at.eq(at),
                 messages::updated_at.eq(at),
             ))

@@ -98,21 +98,24 @@ pub async fn add(
     Ok(added)
 }
 
-/// Removes a reaction; whether there was one. The message's `updated_at`
-/// moves when one was removed.
+/// Removes a reaction; when it was made, if there was one. The message's
+/// `updated_at` moves when one was removed.
 pub async fn remove(
     conn: &mut DbConn<'_>,
     message: MessageId,
     user: UserId,
     emoji: &str,
     at: NaiveDateTime,
-) -> Result<bool, DbError> {
+) -> Result<Option<NaiveDateTime>, DbError> {
     let removed = with_conn!(conn, |c| {
         c.transaction(async |c| {
-            let n = diesel::delete(reactions::table.find((message, user, emoji)))
-                .execute(c)
-                .await?;
-            if n > 0 {
+            let made: Option<NaiveDateTime> =
+                diesel::delete(reactions::table.find((message, user, emoji)))
+                    .returning(reactions::created_at)
+                    .get_result(c)
+                    .await
+                    .optional()?;
+            if made.is_some() {
                 diesel::update(
                     messages::table
                         .find(message)
@@ -122,7 +125,7 @@ pub async fn remove(
                 .execute(c)
                 .await?;
             }
-            Ok::<_, diesel::result::Error>(n > 0)
+            Ok::<_, diesel::result::Error>(made)
         })
         .await
     })?;

@@ -112,6 +112,8 @@ diesel::table! {
         edited_at -> Nullable<Timestamp>,
         deleted_at -> Nullable<Timestamp>,
         updated_at -> Timestamp,
+        /// JSON array of the ids of the members the message mentions.
+        mentions -> Nullable<Text>,
     }
 }
 

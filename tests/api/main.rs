@@ -20,6 +20,7 @@ mod formatting;
 mod ip_rules;
 mod limits;
 mod media;
+mod mentions;
 mod operations;
 mod ordering;
 mod pins;

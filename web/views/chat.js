@@ -13,6 +13,7 @@ import { conversationTitle } from "./sidebar.js";
 import { reportDialog } from "./reports.js";
 import { pickEmoji } from "./reactions.js";
 import { connectionNotice } from "./connection.js";
+import { mentionAutocomplete } from "../mentions.js";
 
 /** @typedef {import("../client.js").Client} Client */
 /** @typedef {import("../types.js").Message} Message */
@@ -62,8 +63,13 @@ export function createChat(client, actions) {
   const send = h("button", { class: "primary send", text: "Send", attrs: { type: "submit", "aria-label": "Send" } });
   const gameButton = h("button", { class: "icon-button", attrs: { type: "button", "aria-label": "Invite to a game", title: "Invite to a game" } }, icon("game"));
   const form = h("form", { class: "composer-row" }, gameButton, input, send);
+  const mentions = mentionAutocomplete(input, () => {
+    const s = summary();
+    if (!s) return [];
+    return s.conversation.members.flatMap((m) => (m.user === store.me?.id ? [] : store.users.get(m.user) || []));
+  });
   const note = h("p", { class: "readonly-note", attrs: { role: "note" } });
-  const composer = h("footer", { class: "composer" }, contextBar, note, form, counter);
+  const composer = h("footer", { class: "composer" }, contextBar, note, mentions.root, form, counter);
   const connection = connectionNotice(client, "in-chat");
   const emptyState = h("div", { class: "chat-empty" }, h("p", { text: "Pick a conversation, or find people under Contacts." }));
   const body = h("div", { class: "chat-body" }, h("header", { class: "chat-head" }, back, headAvatar, h("div", { class: "chat-heading" }, title, subtitle), headTools), connection.root, history.root, typing, composer);
@@ -81,6 +87,7 @@ export function createChat(client, actions) {
       cancelContext();
       keepDraft();
       input.value = id && store.me ? drafts.load(store.me.id, id) : "";
+      mentions.close();
     }
     shown = id;
     // The list empties at once (before the first await), so it does not draw the old chat again.
@@ -364,6 +371,7 @@ export function createChat(client, actions) {
   document.addEventListener("visibilitychange", () => document.visibilityState === "hidden" && stopTyping());
 
   input.addEventListener("keydown", (event) => {
+    if (mentions.handles(event)) return;
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
       form.requestSubmit();

@@ -5,6 +5,7 @@
 
 import { avatar, h, timeLabel } from "../format.js";
 import { messageBody, plain } from "../markdown.js";
+import { markMentions } from "../mentions.js";
 import { nameOf } from "./common.js";
 import { RANK } from "../client.js";
 import { icon } from "../icons.js";
@@ -91,7 +92,10 @@ export function messageView(client, summary, message, options) {
   } else if (message.kind === "game_invite" && message.game) {
     bubble.append(gameCard(client, summary, message, actions));
   } else {
-    bubble.append(h("div", { class: "body" }, messageBody(message.body)));
+    const body = h("div", { class: "body" }, messageBody(message.body));
+    const mentioned = (message.mentions || []).flatMap((id) => store.users.get(id) || []);
+    markMentions(body, mentioned, store.me?.id, (id) => actions.profile(id));
+    bubble.append(body);
   }
   const meta = h("div", { class: "meta" }, h("time", { text: timeLabel(message.created_at), attrs: { datetime: message.created_at } }));
   if (message.edited_at && !message.deleted) meta.append(h("span", { text: "edited" }));

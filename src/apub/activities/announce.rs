@@ -3,14 +3,17 @@
 //! or `Reject` of a game invitation that won, to every member's server.
 //! The host is trusted for what is said in its group: it checked the
 //! author's rights before relaying. It also relays members' `Typing`
-//! (ephemeral: not recorded).
+//! (ephemeral: not recorded), and their reactions (`EmojiReact`, and
+//! `Undo{EmojiReact}` for a removal).
 
 use super::accept::{Accept, FollowRef};
-use super::create::{reply_target, Create};
+use super::create::{mentioned_users, reply_target, Create};
 use super::delete::Delete;
+use super::emoji_react::{apply_reaction, EmojiReact};
 use super::reject::Reject;
 use super::same_origin;
 use super::typing::Typing;
+use super::undo::{Undo, Undoable};
 use super::update::{Update, UpdateObject};
 use crate::apub::context::{Context, Data};
 use crate::apub::games;
@@ -35,6 +38,8 @@ pub enum Relayed {
     Accept(Accept),
     Reject(Reject),
     Typing(Typing),
+    EmojiReact(EmojiReact),
+    Undo(Undo),
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -59,6 +64,8 @@ impl Relayed {
             Relayed::Accept(a) => &a.id,
             Relayed::Reject(a) => &a.id,
             Relayed::Typing(a) => &a.id,
+            Relayed::EmojiReact(a) => &a.id,
+            Relayed::Undo(a) => &a.id,
         }
     }
 }
@@ -119,6 +126,7 @@ impl Activity for Announce {
                         .await?;
                     return Ok(());
                 }
+                let mentions = mentioned_users(&note, data).await?;
                 data.chat
                     .receive_group_message(
                         author.id(),
@@ -126,6 +134,7 @@ impl Activity for Announce {
                         note.text(),
                         note.id.as_str(),
                         reply_to,
+                        &mentions,
                         note.remote_attachments(),
                     )
                     .await?;
@@ -181,7 +190,22 @@ impl Activity for Announce {
                     .typing(typist.id(), conversation, typing.typing)
                     .await?;
             }
-            Relayed::Accept(_) | Relayed::Reject(_) => {}
+            Relayed::EmojiReact(react) => {
+                if data.config.is_local(react.actor.inner()) {
+                    return Ok(()); // our own member, relayed back
+                }
+                apply_reaction(&react.actor, &react.object, &react.content, true, data).await?;
+            }
+            Relayed::Undo(Undo {
+                object: Undoable::EmojiReact(react),
+                ..
+            }) => {
+                if data.config.is_local(react.actor.inner()) {
+                    return Ok(());
+                }
+                apply_reaction(&react.actor, &react.object, &react.content, false, data).await?;
+            }
+            Relayed::Accept(_) | Relayed::Reject(_) | Relayed::Undo(_) => {}
         }
         Ok(())
     }

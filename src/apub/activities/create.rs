@@ -1,7 +1,8 @@
 //! `Create{Note}` (Mastodon, Lemmy ≥ 0.20, Confab) or `Create{ChatMessage}`
 //! (Pleroma, Lemmy < 0.20): a direct message to one local user, or a
 //! member's message to a group hosted here. Notes addressed to nobody here
-//! (public posts sent to followers) are acknowledged and ignored.
+//! (public posts sent to followers) are acknowledged and ignored. Its
+//! `Mention` tags that name users known here become the message's mentions.
 
 use super::{local_group, local_user, same_origin};
 use crate::apub::context::{Context, Data};
@@ -10,7 +11,9 @@ use crate::apub::objects::note::{GameCard, Note};
 use crate::apub::objects::person::ApubUser;
 use crate::apub::wire;
 use crate::chat::games::InviteTarget;
-use crate::db::ids::MessageId;
+use crate::chat::ChatError;
+use crate::db::ids::{MessageId, UserId};
+use crate::db::users as user_rows;
 use crate::error::Error;
 use activitypub_federation::fetch::object_id::ObjectId;
 use activitypub_federation::kinds::activity::CreateType;
@@ -76,6 +79,46 @@ pub(super) fn check_note(note: &Note, actor: &Url, data: &Data) -> Result<Option
     }
 }
 
+/// The users this server knows whom `note`'s `Mention` tags name (local
+/// users, and remote users already stored: nobody is fetched). A tag counts
+/// only when its name is written in the text (`@ada` for `@ada@host`), so
+/// the `Mention` of the recipient that every direct message carries (for
+/// Mastodon) does not make each one a mention.
+pub(super) async fn mentioned_users(note: &Note, data: &Data) -> Result<Vec<UserId>, Error> {
+    let tags = note.mentions();
+    if tags.is_empty() {
+        return Ok(vec![]);
+    }
+    let written = crate::chat::mentions::written(&note.text());
+    let mut ids = vec![];
+    for tag in tags.iter().take(crate::chat::mentions::MENTIONS_MAX) {
+        let name = tag
+            .name
+            .trim_start_matches('@')
+            .split('@')
+            .next()
+            .unwrap_or_default();
+        if !written.iter().any(|w| w.name.eq_ignore_ascii_case(name)) {
+            continue;
+        }
+        let id = if data.config.is_local(&tag.href) {
+            match local_user(&tag.href, data).await {
+                Ok(id) => Some(id),
+                Err(Error::Chat(ChatError::NotFound(_)) | Error::InvalidActivity(_)) => None,
+                Err(e) => return Err(e),
+            }
+        } else {
+            user_rows::find_by_ap_id(&mut data.chat.db().read().await?, tag.href.as_str())
+                .await?
+                .map(|row| row.id)
+        };
+        if let Some(id) = id.filter(|id| !ids.contains(id)) {
+            ids.push(id);
+        }
+    }
+    Ok(ids)
+}
+
 /// The message written here that `url` names (`/messages/{id}`).
 pub(crate) fn local_message(url: &Url, data: &Data) -> Option<MessageId> {
     data.urls().message_id(url)
@@ -130,6 +173,7 @@ impl Activity for Create {
                     .await?;
                 return Ok(());
             }
+            let mentions = mentioned_users(&self.object, data).await?;
             data.chat
                 .receive_group_message(
                     author.id(),
@@ -137,6 +181,7 @@ impl Activity for Create {
                     self.object.text(),
                     self.object.id.as_str(),
                     reply_to,
+                    &mentions,
                     self.object.remote_attachments(),
                 )
                 .await?;
@@ -156,6 +201,7 @@ impl Activity for Create {
                 .await?;
             return Ok(());
         }
+        let mentions = mentioned_users(&self.object, data).await?;
         data.chat
             .receive_direct_message(
                 author.id(),
@@ -163,6 +209,7 @@ impl Activity for Create {
                 self.object.text(),
                 self.object.id.as_str(),
                 reply_to,
+                &mentions,
                 self.object.remote_attachments(),
             )
             .await?;

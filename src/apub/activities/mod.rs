@@ -11,8 +11,10 @@ pub mod announce;
 pub mod block;
 pub mod create;
 pub mod delete;
+pub mod emoji_react;
 pub mod flag;
 pub mod follow;
+pub mod like;
 pub mod presence;
 pub mod reject;
 pub mod remove;
@@ -39,6 +41,8 @@ pub enum InboxActivity {
     Update(update::Update),
     Delete(delete::Delete),
     Flag(flag::Flag),
+    EmojiReact(emoji_react::EmojiReact),
+    Like(like::Like),
     Announce(announce::Announce),
     Add(add::Add),
     Remove(remove::Remove),
@@ -47,7 +51,7 @@ pub enum InboxActivity {
     Other(OtherActivity),
 }
 
-/// An activity of a type Confab does not act on (`Like`, `Move`, …), or
+/// An activity of a type Confab does not act on (`Move`, `Question`, …), or
 /// one of a handled type in a shape Confab does not use (a boost is an
 /// `Announce` of a post's URL; a pin is an `Add` to a featured collection).
 #[derive(Debug, Deserialize, Serialize)]
@@ -67,16 +71,27 @@ pub struct OtherActivity {
 /// the activity was malformed. (`Announce`, `Add` and `Remove` are not
 /// listed: other servers use them for boosts and pinned posts, which Confab
 /// ignores.)
-const HANDLED: [&str; 11] = [
-    "Follow", "Accept", "Reject", "Undo", "Block", "Create", "Update", "Delete", "Flag",
-    "Presence", "Typing",
+const HANDLED: [&str; 13] = [
+    "Follow",
+    "Accept",
+    "Reject",
+    "Undo",
+    "Block",
+    "Create",
+    "Update",
+    "Delete",
+    "Flag",
+    "Presence",
+    "Typing",
+    "EmojiReact",
+    "Like",
 ];
 
 /// Object types that Confab reads in the activities above. One of those
 /// activities about an embedded object of any other type (`Create{Question}`,
-/// `Update{Article}`, `Undo{Like}`, `Undo{Announce}`…) is about something
+/// `Update{Article}`, `Undo{Announce}`…) is about something
 /// Confab does not keep and is ignored.
-const HANDLED_OBJECTS: [&str; 9] = [
+const HANDLED_OBJECTS: [&str; 11] = [
     "Note",
     "ChatMessage",
     "Person",
@@ -86,6 +101,8 @@ const HANDLED_OBJECTS: [&str; 9] = [
     "Group",
     "Follow",
     "Block",
+    "EmojiReact",
+    "Like",
 ];
 
 impl OtherActivity {
@@ -126,6 +143,8 @@ impl InboxActivity {
             Some("Update") => serde_json::from_slice(json).map(Self::Update),
             Some("Delete") => serde_json::from_slice(json).map(Self::Delete),
             Some("Flag") => serde_json::from_slice(json).map(Self::Flag),
+            Some("EmojiReact") => serde_json::from_slice(json).map(Self::EmojiReact),
+            Some("Like") => serde_json::from_slice(json).map(Self::Like),
             Some("Announce") => serde_json::from_slice(json).map(Self::Announce),
             Some("Add") => serde_json::from_slice(json).map(Self::Add),
             Some("Remove") => serde_json::from_slice(json).map(Self::Remove),
@@ -172,6 +191,8 @@ macro_rules! each_variant {
             InboxActivity::Update($a) => $body,
             InboxActivity::Delete($a) => $body,
             InboxActivity::Flag($a) => $body,
+            InboxActivity::EmojiReact($a) => $body,
+            InboxActivity::Like($a) => $body,
             InboxActivity::Announce($a) => $body,
             InboxActivity::Add($a) => $body,
             InboxActivity::Remove($a) => $body,
@@ -384,6 +405,95 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn reactions_of_each_peer_parse_with_their_emoji() {
+        let message = "https://alpha.example/messages/0193a6f0-0000-7000-8000-000000000001";
+        let InboxActivity::EmojiReact(react) = parse("pleroma-emoji-react.json") else {
+            panic!("Pleroma's EmojiReact is an EmojiReact");
+        };
+        assert_eq!(
+            (react.content.as_str(), react.object.as_str()),
+            ("🔥", message)
+        );
+        let InboxActivity::EmojiReact(custom) = parse("akkoma-emoji-react-custom.json") else {
+            panic!("Akkoma's EmojiReact is an EmojiReact");
+        };
+        // Custom emoji are refused (422), with a reason.
+        let Err(Error::Chat(crate::chat::ChatError::Invalid { message: why, .. })) =
+            emoji_react::reaction_emoji(&custom.content)
+        else {
+            panic!("a custom emoji is refused");
+        };
+        assert!(why.contains("custom emoji"), "{why}");
+        for (name, emoji) in [
+            ("misskey-like-reaction.json", "🎉"),
+            ("mastodon-like.json", like::PLAIN_LIKE),
+        ] {
+            let InboxActivity::Like(like) = parse(name) else {
+                panic!("{name} is a Like");
+            };
+            assert_eq!(like.emoji(), emoji, "{name}");
+            assert_eq!(like.object.as_str(), message, "{name}");
+            assert!(emoji_react::reaction_emoji(like.emoji()).is_ok(), "{name}");
+        }
+        // Misskey's own field alone is enough.
+        let only_misskey = fixture("misskey-like-reaction.json").replace(r#""content": "🎉","#, "");
+        let InboxActivity::Like(like) = InboxActivity::from_json(only_misskey.as_bytes()).unwrap()
+        else {
+            panic!("a Like without content is a Like");
+        };
+        assert_eq!(like.emoji(), "🎉");
+        for (name, emoji) in [
+            ("misskey-undo-like.json", "🎉"),
+            ("mastodon-undo-like.json", like::PLAIN_LIKE),
+            ("akkoma-undo-emoji-react.json", "🔥"),
+        ] {
+            let InboxActivity::Undo(undo) = parse(name) else {
+                panic!("{name} is an Undo");
+            };
+            let undone = match &undo.object {
+                undo::Undoable::Like(l) => l.emoji().to_owned(),
+                undo::Undoable::EmojiReact(r) => r.content.clone(),
+                other => panic!("{name} undoes {other:?}"),
+            };
+            assert_eq!(undone, emoji, "{name}");
+        }
+        // What Confab sends reads back the same, also relayed by a group.
+        let sent = emoji_react::EmojiReact::new(
+            Url::parse("https://beta.example/users/bob/reactions/1/2").unwrap(),
+            Url::parse("https://beta.example/users/bob").unwrap(),
+            Url::parse(message).unwrap(),
+            "👍".into(),
+            vec![Url::parse("https://alpha.example/users/ada").unwrap()],
+        );
+        let json = serde_json::to_value(&sent).unwrap();
+        assert_eq!(json["type"], "EmojiReact");
+        assert_eq!(json["content"], "👍");
+        let undo = undo::Undo::of(
+            Url::parse("https://beta.example/users/bob/reactions/1/2/undo").unwrap(),
+            sent.actor.inner().clone(),
+            undo::Undoable::EmojiReact(sent.clone()),
+        );
+        let announce = announce::Announce::relay(
+            Url::parse("https://alpha.example/groups/1/relays/x").unwrap(),
+            Url::parse("https://alpha.example/groups/1").unwrap(),
+            vec![],
+            announce::Relayed::Undo(undo),
+        );
+        let json = serde_json::to_string(&announce).unwrap();
+        let InboxActivity::Announce(read) = InboxActivity::from_json(json.as_bytes()).unwrap()
+        else {
+            panic!("an Announce is an Announce");
+        };
+        assert!(matches!(
+            read.object,
+            announce::Relayed::Undo(undo::Undo {
+                object: undo::Undoable::EmojiReact(_),
+                ..
+            })
+        ));
+    }
+
+    #[test]
     fn mastodons_flag_names_the_reported_actor_then_its_posts() {
         let InboxActivity::Flag(flag) = parse("mastodon-flag.json") else {
             panic!("a Flag is a Flag");
@@ -531,11 +641,13 @@ pub(crate) mod tests {
 
     #[test]
     fn unknown_types_are_other_and_malformed_known_types_are_refused() {
-        let like = r#"{"id": "https://r.example/1", "type": "Like", "actor": "https://r.example/u", "object": "https://x/1"}"#;
-        let InboxActivity::Other(other) = InboxActivity::from_json(like.as_bytes()).unwrap() else {
-            panic!("a Like is not handled");
+        let listen = r#"{"id": "https://r.example/1", "type": "Listen", "actor": "https://r.example/u", "object": "https://x/1"}"#;
+        let InboxActivity::Other(other) = InboxActivity::from_json(listen.as_bytes()).unwrap()
+        else {
+            panic!("a Listen is not handled");
         };
-        assert_eq!(other.kind, "Like");
+        assert_eq!(other.kind, "Listen");
+        assert!(!other.is_malformed());
         // A Create without an object falls through to Other, whose verify
         // refuses it (a malformed Create must not be acknowledged silently).
         let broken =

@@ -1,8 +1,12 @@
-//! `Undo{Follow}` (an invitation withdrawn, a contact ended, a group left)
-//! and `Undo{Block}`.
+//! `Undo{Follow}` (an invitation withdrawn, a contact ended, a group left),
+//! `Undo{Block}`, and `Undo{EmojiReact}` / `Undo{Like}` (a reaction taken
+//! back; the undone activity must be embedded, as Misskey and Confab send
+//! it: reactions are matched by actor, message and emoji, not by id).
 
 use super::block::Block;
+use super::emoji_react::{apply_reaction, EmojiReact};
 use super::follow::Follow;
+use super::like::Like;
 use super::{local_group, local_user, same_origin};
 use crate::apub::context::{Context, Data};
 use crate::apub::objects::person::ApubUser;
@@ -21,6 +25,8 @@ use url::Url;
 pub enum Undoable {
     Follow(Follow),
     Block(Block),
+    EmojiReact(EmojiReact),
+    Like(Like),
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -63,6 +69,8 @@ impl Activity for Undo {
         let undone_actor = match &self.object {
             Undoable::Follow(f) => f.actor.inner(),
             Undoable::Block(b) => b.actor.inner(),
+            Undoable::EmojiReact(r) => r.actor.inner(),
+            Undoable::Like(l) => l.actor.inner(),
         };
         if undone_actor != self.actor.inner() {
             return Err(Error::InvalidActivity(
@@ -73,6 +81,15 @@ impl Activity for Undo {
     }
 
     async fn receive(self, data: &Data) -> Result<(), Error> {
+        match &self.object {
+            Undoable::EmojiReact(r) => {
+                return apply_reaction(&r.actor, &r.object, &r.content, false, data).await;
+            }
+            Undoable::Like(l) => {
+                return apply_reaction(&l.actor, &l.object, l.emoji(), false, data).await;
+            }
+            Undoable::Follow(_) | Undoable::Block(_) => {}
+        }
         let actor = self.actor.dereference(data).await?;
         match self.object {
             Undoable::Follow(follow) => {
@@ -90,6 +107,7 @@ impl Activity for Undo {
                     Err(e) => return Err(e.into()),
                 }
             }
+            Undoable::EmojiReact(_) | Undoable::Like(_) => {}
         }
         Ok(())
     }

@@ -225,6 +225,16 @@ impl Note {
     /// (Akkoma, older Confab), otherwise the HTML `content` turned into
     /// Markdown (Mastodon, Misskey, Pleroma chats, ...). Whatever the
     /// source holds, it is only ever shown rendered and sanitized.
+    /// Its `Mention` tags (other tags, and mentions that do not parse,
+    /// are skipped).
+    pub fn mentions(&self) -> Vec<Mention> {
+        self.tag
+            .iter()
+            .filter(|t| t.get("type").and_then(Value::as_str) == Some("Mention"))
+            .filter_map(|t| serde_json::from_value(t.clone()).ok())
+            .collect()
+    }
+
     pub fn text(&self) -> String {
         if let Some(source) = &self.source {
             if !source.content.trim().is_empty() {

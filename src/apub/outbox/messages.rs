@@ -41,7 +41,8 @@ impl Queue {
     }
 
     /// The `Note` of a stored message addressed to `to`, with a `Mention`
-    /// of each user in `mentioned`.
+    /// of each user in `mentioned` (a direct message's recipients) and of
+    /// each member the message mentions.
     pub(super) async fn note(
         &self,
         row: &message_rows::MessageRow,
@@ -54,10 +55,22 @@ impl Queue {
             Some(reply) => self.reply_url(reply).await?,
             None => None,
         };
-        let tag = mentioned
+        let mut tag: Vec<Value> = mentioned
             .iter()
             .map(|r| Mention::tag(r.ap_id.clone(), r.handle()))
             .collect();
+        let named: Vec<UserId> = match &row.mentions {
+            Some(json) => serde_json::from_str(json)
+                .map_err(|e| ChatError::Internal(format!("mentions of {}: {e}", row.id)))?,
+            None => vec![],
+        };
+        for user in named {
+            if mentioned.iter().any(|r| r.id() == user) {
+                continue;
+            }
+            let actor = self.actor(user).await?;
+            tag.push(Mention::tag(actor.ap_id.clone(), actor.handle()));
+        }
         let context = match &audience {
             Some(group) => group.clone(),
             None => url(&self.urls().conversation(row.conversation_id))?,

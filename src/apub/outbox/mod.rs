@@ -2,11 +2,12 @@
 //! activities and stores one delivery row per (activity, inbox) before the
 //! user is answered. Recipients on one host share its shared inbox. The
 //! delivery worker (`delivery.rs`) sends the rows. One file per kind of
-//! change: `contacts`, `messages`, `groups`, `reports`.
+//! change: `contacts`, `messages`, `reactions`, `groups`, `reports`.
 
 mod contacts;
 mod groups;
 mod messages;
+mod reactions;
 mod reports;
 
 use super::delivery::Handoff;
@@ -313,6 +314,23 @@ impl Queue {
                     change,
                     recipients,
                 } => self.message(message, stored, change, &recipients).await,
+                Outgoing::Reaction {
+                    message,
+                    actor,
+                    emoji,
+                    made_at,
+                    added,
+                    recipients,
+                } => {
+                    let change = reactions::ReactionChange {
+                        message,
+                        actor,
+                        emoji,
+                        made_at,
+                        added,
+                    };
+                    self.reaction(change, &recipients).await
+                }
                 Outgoing::Group {
                     conversation,
                     removed,
