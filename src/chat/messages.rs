@@ -44,6 +44,19 @@ pub struct NewMessage {
     pub attachments: Vec<super::media::NewAttachment>,
 }
 
+/// A text message as another server sent it.
+#[derive(Debug)]
+pub struct RemoteMessage<'a> {
+    pub body: String,
+    /// Its ActivityPub id, kept as its request id.
+    pub ap_id: &'a str,
+    pub reply_to: Option<MessageId>,
+    /// The users its `Mention` tags name (those who are members count).
+    pub mentions: Vec<UserId>,
+    /// Its media, as links to the sender's server.
+    pub attachments: Vec<super::media::RemoteAttachment>,
+}
+
 /// One page of history, oldest first.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct MessagePage {
@@ -176,29 +189,18 @@ impl Chat {
     }
 
     /// Stores a direct message that the remote user `author` sent to the
-    /// local user `recipient` (ActivityPub id `ap_id`, which also makes a
-    /// second delivery of it return the stored one). The same rules as a
-    /// local send apply: they must be contacts and neither may block the
-    /// other (otherwise the direct chat is missing or read-only).
+    /// local user `recipient` (its ActivityPub id also makes a second
+    /// delivery of it return the stored one). The same rules as a local
+    /// send apply: they must be contacts and neither may block the other
+    /// (otherwise the direct chat is missing or read-only).
     pub async fn receive_direct_message(
         &self,
         author: UserId,
         recipient: UserId,
-        body: String,
-        ap_id: &str,
-        reply_to: Option<MessageId>,
-        mentions: &[UserId],
-        attachments: Vec<super::media::RemoteAttachment>,
+        message: RemoteMessage<'_>,
     ) -> ChatResult<Message> {
         let conversation = self.direct_conversation(author, recipient).await?;
-        let new = NewMessage {
-            conversation,
-            body,
-            reply_to,
-            attachments: vec![],
-        };
-        self.store_remote(author, new, ap_id, mentions, attachments)
-            .await
+        self.store_remote(author, conversation, message).await
     }
 
     /// The direct chat of `a` and `b` (cached); 403 if they have none.
@@ -216,32 +218,29 @@ impl Chat {
     }
 
     /// Stores a remote author's message under the same rules as a local
-    /// send; `ap_id` is kept as its request id (a second delivery returns
-    /// the stored message). `mentions` are the users its `Mention` tags
-    /// name (those who are members count).
+    /// send; its ActivityPub id is kept as its request id (a second
+    /// delivery returns the stored message).
     pub(crate) async fn store_remote(
         &self,
         author: UserId,
-        new: NewMessage,
-        ap_id: &str,
-        mentions: &[UserId],
-        attachments: Vec<super::media::RemoteAttachment>,
+        conversation: ConversationId,
+        message: RemoteMessage<'_>,
     ) -> ChatResult<Message> {
-        if attachments.is_empty() || !new.body.trim().is_empty() {
-            self.check_body(&new.body)?;
+        if message.attachments.is_empty() || !message.body.trim().is_empty() {
+            self.check_body(&message.body)?;
         }
         // Checked before the attachments are stored.
-        self.writable(new.conversation, author).await?;
-        let attached = self.remote_attachments(attachments).await?;
+        self.writable(conversation, author).await?;
+        let attached = self.remote_attachments(message.attachments).await?;
         self.store_with(
             author,
-            new.conversation,
+            conversation,
             "text",
-            new.body,
-            new.reply_to,
+            message.body,
+            message.reply_to,
             None,
-            Some(ap_id.to_owned()),
-            Some(mentions),
+            Some(message.ap_id.to_owned()),
+            Some(&message.mentions),
             attached,
         )
         .await

@@ -5,11 +5,11 @@
 //! Messages written here go to the host, which checks rights again.
 
 use super::events::Notice;
-use super::messages::NewMessage;
+use super::messages::RemoteMessage;
 use super::views::{Message, Rights};
 use super::{Chat, ChatError, ChatResult};
 use crate::db::conversations::{self as rows, ConversationRow, MemberRow};
-use crate::db::ids::{ConversationId, MessageId, UserId};
+use crate::db::ids::{ConversationId, UserId};
 use crate::db::sent_join_requests as sent_rows;
 use crate::db::users as user_rows;
 use chrono::NaiveDateTime;
@@ -173,20 +173,9 @@ impl Chat {
         &self,
         author: UserId,
         conversation: ConversationId,
-        body: String,
-        ap_id: &str,
-        reply_to: Option<MessageId>,
-        mentions: &[UserId],
-        attachments: Vec<super::media::RemoteAttachment>,
+        message: RemoteMessage<'_>,
     ) -> ChatResult<Message> {
-        let new = NewMessage {
-            conversation,
-            body,
-            reply_to,
-            attachments: vec![],
-        };
-        self.store_remote(author, new, ap_id, mentions, attachments)
-            .await
+        self.store_remote(author, conversation, message).await
     }
 }
 

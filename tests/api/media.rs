@@ -86,10 +86,7 @@ pub async fn fetch(
     (status, headers, resp.bytes().await.unwrap().to_vec())
 }
 
-fn h<'a>(
-    headers: &'a reqwest::header::HeaderMap,
-    name: impl reqwest::header::AsHeaderName,
-) -> &'a str {
+fn h(headers: &reqwest::header::HeaderMap, name: impl reqwest::header::AsHeaderName) -> &str {
     headers
         .get(name)
         .and_then(|v| v.to_str().ok())

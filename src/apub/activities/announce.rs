@@ -21,6 +21,7 @@ use crate::apub::objects::group::{self, ApubGroup};
 use crate::apub::objects::note::Note;
 use crate::apub::wire;
 use crate::chat::games::{GameAnswer, InviteTarget};
+use crate::chat::messages::RemoteMessage;
 use crate::error::Error;
 use activitypub_federation::fetch::object_id::ObjectId;
 use activitypub_federation::kinds::activity::AnnounceType;
@@ -131,11 +132,13 @@ impl Activity for Announce {
                     .receive_group_message(
                         author.id(),
                         conversation,
-                        note.text(),
-                        note.id.as_str(),
-                        reply_to,
-                        &mentions,
-                        note.remote_attachments(),
+                        RemoteMessage {
+                            body: note.text(),
+                            ap_id: note.id.as_str(),
+                            reply_to,
+                            mentions,
+                            attachments: note.remote_attachments(),
+                        },
                     )
                     .await?;
             }

@@ -11,6 +11,7 @@ use crate::apub::objects::note::{GameCard, Note};
 use crate::apub::objects::person::ApubUser;
 use crate::apub::wire;
 use crate::chat::games::InviteTarget;
+use crate::chat::messages::RemoteMessage;
 use crate::chat::ChatError;
 use crate::db::ids::{MessageId, UserId};
 use crate::db::users as user_rows;
@@ -178,11 +179,13 @@ impl Activity for Create {
                 .receive_group_message(
                     author.id(),
                     group,
-                    self.object.text(),
-                    self.object.id.as_str(),
-                    reply_to,
-                    &mentions,
-                    self.object.remote_attachments(),
+                    RemoteMessage {
+                        body: self.object.text(),
+                        ap_id: self.object.id.as_str(),
+                        reply_to,
+                        mentions,
+                        attachments: self.object.remote_attachments(),
+                    },
                 )
                 .await?;
             return Ok(());
@@ -206,11 +209,13 @@ impl Activity for Create {
             .receive_direct_message(
                 author.id(),
                 recipient,
-                self.object.text(),
-                self.object.id.as_str(),
-                reply_to,
-                &mentions,
-                self.object.remote_attachments(),
+                RemoteMessage {
+                    body: self.object.text(),
+                    ap_id: self.object.id.as_str(),
+                    reply_to,
+                    mentions,
+                    attachments: self.object.remote_attachments(),
+                },
             )
             .await?;
         Ok(())
