@@ -108,7 +108,6 @@ export function mentionAutocomplete(input, members) {
     list.hidden = true;
     list.replaceChildren();
     input.removeAttribute("aria-activedescendant");
-    input.setAttribute("aria-expanded", "false");
   }
 
   function draw() {
@@ -129,7 +128,6 @@ export function mentionAutocomplete(input, members) {
       ),
     );
     list.hidden = shown.length === 0;
-    input.setAttribute("aria-expanded", String(shown.length > 0));
     if (shown.length) input.setAttribute("aria-activedescendant", `mention-option-${active}`);
     else input.removeAttribute("aria-activedescendant");
   }
@@ -158,8 +156,9 @@ export function mentionAutocomplete(input, members) {
   }
 
   input.setAttribute("aria-controls", "mention-list");
+  // aria-expanded is not allowed on a textarea (its role is textbox, not
+  // combobox); the open list is announced through aria-activedescendant.
   input.setAttribute("aria-autocomplete", "list");
-  input.setAttribute("aria-expanded", "false");
   input.addEventListener("input", update);
   input.addEventListener("blur", close);
 
