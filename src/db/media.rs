@@ -151,6 +151,25 @@ pub async fn find_all(conn: &mut DbConn<'_>, ids: &[MediaId]) -> Result<Vec<Medi
     Ok(rows)
 }
 
+/// The attachments of one message with their media, in order (a query
+/// whose text never changes, so it is prepared once per connection; the
+/// `eq_any` of [`of_messages`] is prepared again on every call).
+pub async fn of_message(
+    conn: &mut DbConn<'_>,
+    id: MessageId,
+) -> Result<Vec<(AttachmentRow, MediaRow)>, DbError> {
+    let rows = with_conn!(conn, |c| {
+        message_attachments::table
+            .inner_join(media::table)
+            .filter(message_attachments::message_id.eq(id))
+            .order(message_attachments::position.asc())
+            .select((AttachmentRow::as_select(), MediaRow::as_select()))
+            .load(c)
+            .await
+    })?;
+    Ok(rows)
+}
+
 /// The attachments of `messages` with their media, in message order.
 pub async fn of_messages(
     conn: &mut DbConn<'_>,

@@ -106,7 +106,7 @@ impl Queue {
         row: &message_rows::MessageRow,
     ) -> ChatResult<Vec<crate::apub::objects::note::Attachment>> {
         use crate::media::capability::Variant;
-        let items = media_rows::of_messages(&mut self.db.read().await?, &[row.id]).await?;
+        let items = media_rows::of_message(&mut self.db.read().await?, row.id).await?;
         let exp = Utc::now().timestamp() + FEDERATION_LINK_TTL_S;
         let mut out = vec![];
         for (attachment, item) in items {
