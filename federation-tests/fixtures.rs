@@ -8,12 +8,19 @@ use crate::security::signed_post_as;
 use serde_json::{json, Value};
 
 pub fn fixture(name: &str, actor: &str, recipient: &str, id: &str) -> Value {
+    fixture_with(
+        name,
+        &[("{actor}", actor), ("{recipient}", recipient), ("{id}", id)],
+    )
+}
+
+/// A fixture with each `{placeholder}` of `substitutions` filled in.
+pub fn fixture_with(name: &str, substitutions: &[(&str, &str)]) -> Value {
     let path = format!("{}/tests/fixtures/apub/{name}", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(path)
-        .unwrap()
-        .replace("{actor}", actor)
-        .replace("{recipient}", recipient)
-        .replace("{id}", id);
+    let text = substitutions.iter().fold(
+        std::fs::read_to_string(path).unwrap(),
+        |text, (from, to)| text.replace(from, to),
+    );
     serde_json::from_str(&text).unwrap()
 }
 

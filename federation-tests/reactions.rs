@@ -180,14 +180,15 @@ async fn reactions_in_a_group_are_relayed_by_its_host() {
 }
 
 fn fixture(name: &str, actor: &str, recipient: &str, id: &str, message: &str) -> Value {
-    let path = format!("{}/tests/fixtures/apub/{name}", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(path)
-        .unwrap()
-        .replace("{actor}", actor)
-        .replace("{recipient}", recipient)
-        .replace("{id}", id)
-        .replace("{message}", message);
-    serde_json::from_str(&text).unwrap()
+    crate::fixtures::fixture_with(
+        name,
+        &[
+            ("{actor}", actor),
+            ("{recipient}", recipient),
+            ("{id}", id),
+            ("{message}", message),
+        ],
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
