@@ -297,3 +297,13 @@ pub async fn person(s: &TestServer, name: &str) -> Person {
     let ws = crate::ws_client::WsClient::connect(s, &token).await;
     Person { token, id, ws }
 }
+
+/// The message `id` of a history page.
+pub fn message_in<'a>(page: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    page["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == id)
+        .unwrap()
+}

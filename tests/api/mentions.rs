@@ -4,20 +4,10 @@
 //! do not count.
 
 use crate::backend_tests;
-use crate::common::{person, TestServer};
-use serde_json::{json, Value};
+use crate::common::{message_in, person, TestServer};
+use serde_json::json;
 
 backend_tests!(mentions_name_members_in_every_view);
-
-/// The message `id` of a history page.
-fn message_in<'a>(page: &'a Value, id: &str) -> &'a Value {
-    page["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["id"] == id)
-        .unwrap()
-}
 
 async fn mentions_name_members_in_every_view(s: &TestServer) {
     let mut ada = person(s, "ada").await;

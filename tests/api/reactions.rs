@@ -2,7 +2,7 @@
 //! reader gets, the bounds, blocks, history, catch-up and REST reads.
 
 use crate::backend_tests;
-use crate::common::{person, Person, TestServer};
+use crate::common::{message_in, person, Person, TestServer};
 use crate::ws_client::WsClient;
 use serde_json::{json, Value};
 
@@ -53,16 +53,6 @@ fn find<'a>(reactions: &'a Value, emoji: &str) -> Option<&'a Value> {
         .unwrap()
         .iter()
         .find(|r| r["emoji"] == emoji)
-}
-
-/// The message `id` of a history page.
-fn message_in<'a>(page: &'a Value, id: &str) -> &'a Value {
-    page["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["id"] == id)
-        .unwrap()
 }
 
 async fn reactions_reach_every_reader(s: &TestServer) {
