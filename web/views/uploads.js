@@ -1,0 +1,149 @@
+// The files waiting above the composer: each is uploaded as soon as it is
+// picked, dropped or pasted (POST /api/v1/media), shown as a card with its
+// progress, a remove button (which also cancels a running upload), an alt
+// text field (a description for other files, filled with the file's name,
+// which the server does not keep) and, if the server refused it, the
+// server's reason. The chat sends the uploaded ones with the message.
+
+import { h, safeUrl } from "../format.js";
+import { icon } from "../icons.js";
+import { toast } from "./common.js";
+import { formatBytes } from "./attachments.js";
+
+/** @typedef {import("../client.js").Client} Client */
+/** @typedef {import("../types.js").Media} Media */
+
+/** Most attachments of one message (the server's limit). */
+export const MAX_ATTACHMENTS = 10;
+/** Longest alt text the server takes, in characters. */
+const MAX_ALT_CHARS = 1500;
+
+/**
+ * @typedef {object} Upload
+ * @property {File} file
+ * @property {"uploading" | "done" | "failed"} state
+ * @property {Media | null} media the server's answer, once uploaded
+ * @property {AbortController} abort
+ * @property {HTMLInputElement} alt
+ * @property {HTMLElement} el
+ */
+
+/**
+ * @param {Client} client
+ * @param {() => void} changed called whenever an upload starts, ends or goes
+ */
+export function createUploads(client, changed) {
+  /** @type {Upload[]} */
+  let items = [];
+  const list = h("ul", { class: "uploads", attrs: { "aria-label": "Attachments" } });
+  list.hidden = true;
+
+  /**
+   * Starts uploading files (beyond the limit of a message, they are refused).
+   * @param {Iterable<File>} files
+   */
+  function add(files) {
+    for (const file of files) {
+      if (items.length >= MAX_ATTACHMENTS) {
+        toast(`A message carries at most ${MAX_ATTACHMENTS} files.`);
+        break;
+      }
+      start(file);
+    }
+  }
+
+  /** @param {File} file */
+  function start(file) {
+    const image = file.type.startsWith("image/");
+    const name = file.name || (image ? "Pasted image" : "File");
+    const alt = h("input", {
+      class: "upload-alt",
+      attrs: { type: "text", maxlength: String(MAX_ALT_CHARS), "aria-label": `${image ? "Alt text" : "Description"} for ${name}`, placeholder: image ? "Alt text (describe the image)" : "Description" },
+    });
+    if (!image) alt.value = name;
+    const bar = h("progress", { attrs: { max: "100", value: "0", "aria-label": `Uploading ${name}` } });
+    const status = h("span", { class: "upload-status", text: "Uploading…" });
+    const preview = h("span", { class: "upload-preview" }, icon(image ? "image" : "file"));
+    const remove = h("button", { class: "icon-button small", attrs: { type: "button", "aria-label": `Remove ${name}`, title: "Remove" } }, icon("close"));
+    const el = h(
+      "li",
+      { class: "upload uploading" },
+      preview,
+      h("div", { class: "upload-main" }, h("div", { class: "upload-head" }, h("strong", { class: "upload-name", text: name }), h("span", { class: "upload-size", text: formatBytes(file.size) })), bar, status, alt),
+      remove,
+    );
+    /** @type {Upload} */
+    const item = { file, state: "uploading", media: null, abort: new AbortController(), alt, el };
+    items.push(item);
+    remove.addEventListener("click", () => drop(item));
+    list.append(el);
+    render();
+    client
+      .upload(file, {
+        signal: item.abort.signal,
+        progress(sent, total) {
+          const percent = total > 0 ? Math.min(100, Math.round((sent / total) * 100)) : 0;
+          bar.value = percent;
+          status.textContent = `Uploading… ${percent}%`;
+        },
+      })
+      .then((media) => {
+        item.state = "done";
+        item.media = media;
+        bar.value = 100;
+        bar.hidden = true;
+        status.textContent = "Uploaded";
+        const thumb = media.kind === "image" ? safeUrl(media.thumbnail_url || "") : null;
+        if (thumb) preview.replaceChildren(h("img", { attrs: { src: thumb, alt: "" } }));
+      })
+      .catch((/** @type {Error} */ e) => {
+        if (item.abort.signal.aborted) return;
+        item.state = "failed";
+        bar.hidden = true;
+        status.textContent = e.message;
+        status.setAttribute("role", "alert");
+        alt.hidden = true;
+      })
+      .finally(() => {
+        el.classList.remove("uploading");
+        el.classList.toggle("failed", item.state === "failed");
+        render();
+      });
+  }
+
+  /** @param {Upload} item */
+  function drop(item) {
+    item.abort.abort();
+    items = items.filter((i) => i !== item);
+    item.el.remove();
+    render();
+  }
+
+  function render() {
+    list.hidden = items.length === 0;
+    changed();
+  }
+
+  return {
+    root: list,
+    add,
+    /** Whether an upload is still running (the message waits for it). */
+    busy: () => items.some((i) => i.state === "uploading"),
+    /** Whether a file is waiting at all. */
+    any: () => items.length > 0,
+    /**
+     * The uploaded media with their alt text, in the order added (failed
+     * ones are left out: their card said why).
+     * @returns {Media[]}
+     */
+    ready: () =>
+      items.flatMap((i) => (i.state === "done" && i.media ? [{ ...i.media, alt_text: i.alt.value.trim() || null }] : [])),
+    /** Empties the tray, cancelling running uploads. */
+    clear() {
+      for (const item of items) item.abort.abort();
+      items = [];
+      list.replaceChildren();
+      render();
+    },
+  };
+}
