@@ -13,6 +13,7 @@ import { readFileSync } from "node:fs";
 import { ConfabServer } from "../lib/server.js";
 import { becomeContacts, launch, messages, openChat, problems, signUp } from "../lib/browser.js";
 import { eventually, toBeDisabled, toBeHidden, toBeVisible, toHaveCount } from "../lib/expect.js";
+import { png } from "../lib/seed.js";
 
 /** The largest upload the server takes here. */
 const MAX_UPLOAD = 300_000;
@@ -30,33 +31,6 @@ after(async () => {
   await browser?.close();
   await server?.dispose();
 });
-
-/**
- * A PNG of one colour with a square of another, drawn by the page's canvas.
- * @param {import("playwright-core").Page} page
- * @param {number} width
- * @param {number} height
- * @param {string} color
- * @returns {Promise<Buffer>}
- */
-async function png(page, width, height, color) {
-  const base64 = await page.evaluate(
-    async ({ width, height, color }) => {
-      const canvas = new OffscreenCanvas(width, height);
-      const g = /** @type {OffscreenCanvasRenderingContext2D} */ (canvas.getContext("2d"));
-      g.fillStyle = color;
-      g.fillRect(0, 0, width, height);
-      g.fillStyle = "#c00";
-      g.fillRect(width / 4, height / 4, width / 2, height / 2);
-      const bytes = new Uint8Array(await (await canvas.convertToBlob({ type: "image/png" })).arrayBuffer());
-      let text = "";
-      for (const b of bytes) text += String.fromCharCode(b);
-      return btoa(text);
-    },
-    { width, height, color },
-  );
-  return Buffer.from(base64, "base64");
-}
 
 /**
  * Puts files on a DataTransfer in the page, for a drop or a paste.

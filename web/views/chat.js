@@ -388,6 +388,14 @@ export function createChat(client, actions) {
     uploads.add(event.dataTransfer.files);
     input.focus();
   });
+  // Files dropped anywhere else are not opened in place of the app.
+  for (const type of /** @type {const} */ (["dragover", "drop"])) {
+    window.addEventListener(type, (event) => {
+      if (event.defaultPrevented || !event.dataTransfer || ![...event.dataTransfer.types].includes("Files")) return;
+      event.preventDefault();
+      event.dataTransfer.dropEffect = "none";
+    });
+  }
 
   input.addEventListener("input", () => {
     resizeInput();

@@ -473,7 +473,7 @@ export function createHistory(client, options) {
     const away = !atEnd || list.scrollHeight - list.scrollTop - list.clientHeight > list.clientHeight / 2;
     jumpButton.hidden = !s || !away;
     const count = s && s.unread > 0 ? String(s.unread) : "";
-    const label = count ? `Jump to latest (${count} unread)` : "Jump to latest";
+    const label = count ? `Jump to latest, ${count} unread` : "Jump to latest";
     const badge = /** @type {HTMLElement} */ (jumpButton.lastElementChild);
     if (badge.textContent !== count) badge.textContent = count;
     if (jumpButton.getAttribute("aria-label") !== label) jumpButton.setAttribute("aria-label", label);
