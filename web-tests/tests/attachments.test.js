@@ -3,8 +3,10 @@
 // (with the page's upload throttled) while Send waits; alt text sent and
 // shown as the image's `alt`; thumbnails with their space reserved, the
 // viewer (Esc, focus back, arrow keys); a file card that downloads the
-// file; a file over the server's `max_upload_bytes` showing the server's
-// reason; and the other member seeing it all live.
+// file; a file over the server's `max_upload_bytes` or past the user's
+// `media_quota_bytes`, or an image that cannot be decoded, showing the
+// server's reason; and the other member
+// seeing it all live.
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -17,6 +19,8 @@ import { png } from "../lib/seed.js";
 
 /** The largest upload the server takes here. */
 const MAX_UPLOAD = 300_000;
+/** The bytes of media each user may keep here. */
+const QUOTA = 400_000;
 
 /** @type {ConfabServer} */
 let server;
@@ -24,7 +28,7 @@ let server;
 let browser;
 
 before(async () => {
-  server = await new ConfabServer({ CONFAB_MAX_UPLOAD_BYTES: String(MAX_UPLOAD) }).start();
+  server = await new ConfabServer({ CONFAB_MAX_UPLOAD_BYTES: String(MAX_UPLOAD), CONFAB_MEDIA_QUOTA_BYTES: String(QUOTA) }).start();
   browser = await launch();
 });
 after(async () => {
@@ -226,6 +230,19 @@ test("upload progress, Send waiting, removing, and the server's refusal", async 
   await (await chooser2).setFiles([{ name: "huge.bin", mimeType: "application/octet-stream", buffer: randomBytes(MAX_UPLOAD + 1) }]);
   await toBeVisible(card(cy.page, "huge.bin").getByRole("alert").getByText(`uploads are limited to ${MAX_UPLOAD} bytes`));
   await toHaveCount(card(cy.page, "huge.bin").getByRole("textbox"), 0);
+
+  // Past the quota (the removed 200 kB upload still counts until the sweep): 409 and its reason.
+  const chooser3 = cy.page.waitForEvent("filechooser");
+  await cy.page.getByRole("button", { name: "Attach files" }).click();
+  await (await chooser3).setFiles([{ name: "more.bin", mimeType: "application/octet-stream", buffer: randomBytes(250_000) }]);
+  await toBeVisible(card(cy.page, "more.bin").getByRole("alert").getByText(`your media quota of ${QUOTA} bytes is used up`));
+
+  // An image that cannot be decoded (a PNG signature, then noise): 422 and its reason.
+  const chooser4 = cy.page.waitForEvent("filechooser");
+  await cy.page.getByRole("button", { name: "Attach files" }).click();
+  const broken = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), randomBytes(500)]);
+  await (await chooser4).setFiles([{ name: "broken.png", mimeType: "image/png", buffer: broken }]);
+  await toBeVisible(card(cy.page, "broken.png").getByRole("alert").getByText(/cannot read the image/));
 
   // Sending leaves the failed file out: the message goes with its text alone.
   await send.click();
