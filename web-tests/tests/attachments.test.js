@@ -170,10 +170,16 @@ test("attach by button, drop and paste; see them live; view and download", async
   await box.evaluate((el, dt) => el.dispatchEvent(new ClipboardEvent("paste", { clipboardData: dt, bubbles: true, cancelable: true })), pasted);
   await toBeVisible(card(ada.page, "clip.png").getByText("Uploaded"));
   assert.equal(await box.inputValue(), "", "a pasted file adds no text");
-  await ada.page.getByRole("textbox", { name: "Alt text for clip.png" }).fill("Pasted yellow");
+  // Alt text is text: markup in it stays as typed.
+  const hostile = 'Pasted <b>yellow</b> "><img src=x onerror="window.pwned=1">';
+  await ada.page.getByRole("textbox", { name: "Alt text for clip.png" }).fill(hostile);
   await send.click();
-  const clip = messages(bob.page).getByRole("img", { name: "Pasted yellow" });
+  const clip = messages(bob.page).getByRole("img", { name: hostile, exact: true });
   await toBeVisible(clip);
+  assert.equal(await clip.getAttribute("alt"), hostile);
+  await toHaveCount(messages(bob.page).locator("b"), 0);
+  await toHaveCount(messages(bob.page).locator('img[src="x"]'), 0);
+  assert.equal(await bob.page.evaluate(() => "pwned" in window), false);
   // Small images keep their own size.
   assert.equal(await clip.getAttribute("width"), "120");
   // The conversation list previews a message of attachments alone.

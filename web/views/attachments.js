@@ -52,7 +52,7 @@ export function describeAttachments(list) {
  * @param {Media} media
  * @param {number} max
  */
-export function thumbSize(media, max) {
+function thumbSize(media, max) {
   const w = media.width || 0;
   const hgt = media.height || 0;
   if (w <= 0 || hgt <= 0) return { width: max, height: max };
@@ -124,7 +124,7 @@ function fileCard(media) {
  * @param {number} start
  * @param {HTMLElement} opener
  */
-export function openViewer(images, start, opener) {
+function openViewer(images, start, opener) {
   let index = start;
   const img = h("img", { class: "viewer-image" });
   const caption = h("figcaption", { class: "viewer-caption" });

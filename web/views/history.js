@@ -7,7 +7,8 @@
 // the store, else with a page from the server) and shrinks at the far
 // edge; the message at the top of the viewport keeps its place on screen
 // when rows come or go above it. Rows keep their natural height: nothing
-// is estimated, so attachments and formatting fit.
+// is estimated, so attachments and formatting fit (image thumbnails take
+// their final size before they load, ./attachments.js).
 //
 // A conversation with unread messages opens at the first unread one, with
 // a "jump to latest" button; messages are marked read as they are seen

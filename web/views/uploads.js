@@ -129,8 +129,6 @@ export function createUploads(client, changed) {
     add,
     /** Whether an upload is still running (the message waits for it). */
     busy: () => items.some((i) => i.state === "uploading"),
-    /** Whether a file is waiting at all. */
-    any: () => items.length > 0,
     /**
      * The uploaded media with their alt text, in the order added (failed
      * ones are left out: their card said why).
