@@ -66,10 +66,8 @@ export function createChat(client, actions) {
   const counter = h("p", { class: "counter", attrs: { id: "composer-counter", hidden: true } });
   const send = h("button", { class: "primary send", text: "Send", attrs: { type: "submit", "aria-label": "Send" } });
   const gameButton = h("button", { class: "icon-button", attrs: { type: "button", "aria-label": "Invite to a game", title: "Invite to a game" } }, icon("game"));
-  const attachButton = h("button", { class: "icon-button", attrs: { type: "button", "aria-label": "Attach files", title: "Attach files" } }, icon("attach"));
-  const filePicker = h("input", { attrs: { type: "file", multiple: true, hidden: true, "aria-label": "Files to attach" } });
-  const form = h("form", { class: "composer-row" }, gameButton, attachButton, filePicker, input, send);
   const uploads = createUploads(client, () => renderCounter());
+  const form = h("form", { class: "composer-row" }, gameButton, uploads.button, uploads.picker, input, send);
   const mentions = mentionAutocomplete(input, () => {
     const s = summary();
     if (!s) return [];
@@ -79,9 +77,7 @@ export function createChat(client, actions) {
   const composer = h("footer", { class: "composer" }, contextBar, note, mentions.root, uploads.root, form, counter);
   const connection = connectionNotice(client, "in-chat");
   const emptyState = h("div", { class: "chat-empty" }, h("p", { text: "Pick a conversation, or find people under Contacts." }));
-  const dropHint = h("div", { class: "drop-hint", attrs: { "aria-hidden": "true" } }, icon("attach"), h("span", { text: "Drop files to attach them" }));
-  dropHint.hidden = true;
-  const body = h("div", { class: "chat-body" }, h("header", { class: "chat-head" }, back, headAvatar, h("div", { class: "chat-heading" }, title, subtitle), headTools), connection.root, history.root, typing, composer, dropHint);
+  const body = h("div", { class: "chat-body" }, h("header", { class: "chat-head" }, back, headAvatar, h("div", { class: "chat-heading" }, title, subtitle), headTools), connection.root, history.root, typing, composer, uploads.dropHint);
   const root = h("main", { class: "chat", attrs: { "aria-label": "Chat" } }, emptyState, body);
 
   function summary() {
@@ -255,7 +251,7 @@ export function createChat(client, actions) {
     input.disabled = !!reason;
     renderCounter();
     gameButton.disabled = !!reason;
-    attachButton.disabled = !!reason;
+    uploads.button.disabled = !!reason;
     if (reason) {
       cancelContext();
       uploads.clear();
@@ -356,46 +352,8 @@ export function createChat(client, actions) {
     send.disabled = over || input.disabled || uploads.busy();
   }
 
-  attachButton.addEventListener("click", () => filePicker.click());
-  filePicker.addEventListener("change", () => {
-    if (filePicker.files) uploads.add(filePicker.files);
-    filePicker.value = "";
-    input.focus();
-  });
-  // Images (or files) pasted into the box are attached; text pastes as usual.
-  input.addEventListener("paste", (event) => {
-    const files = event.clipboardData ? [...event.clipboardData.files] : [];
-    if (files.length === 0 || input.disabled) return;
-    event.preventDefault();
-    uploads.add(files);
-  });
-  // Files dragged over the conversation show a hint; dropped, they are attached.
-  /** @param {DragEvent} event */
-  const carriesFiles = (event) => !!event.dataTransfer && [...event.dataTransfer.types].includes("Files") && !input.disabled && !!summary();
-  body.addEventListener("dragover", (event) => {
-    if (!carriesFiles(event)) return;
-    event.preventDefault();
-    if (event.dataTransfer) event.dataTransfer.dropEffect = "copy";
-    dropHint.hidden = false;
-  });
-  body.addEventListener("dragleave", (event) => {
-    if (!event.relatedTarget || !body.contains(/** @type {Node} */ (event.relatedTarget))) dropHint.hidden = true;
-  });
-  body.addEventListener("drop", (event) => {
-    dropHint.hidden = true;
-    if (!carriesFiles(event) || !event.dataTransfer) return;
-    event.preventDefault();
-    uploads.add(event.dataTransfer.files);
-    input.focus();
-  });
-  // Files dropped anywhere else are not opened in place of the app.
-  for (const type of /** @type {const} */ (["dragover", "drop"])) {
-    window.addEventListener(type, (event) => {
-      if (event.defaultPrevented || !event.dataTransfer || ![...event.dataTransfer.types].includes("Files")) return;
-      event.preventDefault();
-      event.dataTransfer.dropEffect = "none";
-    });
-  }
+  // Files come by the button, pasted into the box or dropped on the conversation.
+  uploads.accept(input, body, () => !input.disabled && !!summary());
 
   input.addEventListener("input", () => {
     resizeInput();
@@ -466,7 +424,9 @@ export function createChat(client, actions) {
     resizeInput();
     setContext(null);
     history.toBottom();
-    await attempt(() => client.send(s.conversation.id, text, current ? current.message.id : null, media));
+    // With attachments, blank text is no text.
+    const sent = text.trim() ? text : "";
+    await attempt(() => client.send(s.conversation.id, sent, current ? current.message.id : null, media));
   });
 
   gameButton.addEventListener("click", () => {

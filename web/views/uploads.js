@@ -1,9 +1,11 @@
-// The files waiting above the composer: each is uploaded as soon as it is
-// picked, dropped or pasted (POST /api/v1/media), shown as a card with its
-// progress, a remove button (which also cancels a running upload), an alt
-// text field (a description for other files, filled with the file's name,
-// which the server does not keep) and, if the server refused it, the
-// server's reason. The chat sends the uploaded ones with the message.
+// The files waiting above the composer, and the ways they come: the
+// attach button's file picker, a paste into the message box, a drop on
+// the conversation. Each is uploaded as soon as it comes (POST
+// /api/v1/media), shown as a card with its progress, a remove button
+// (which also cancels a running upload), an alt text field (a description
+// for other files, filled with the file's name, which the server does not
+// keep) and, if the server refused it, the server's reason. The chat sends
+// the uploaded ones with the message.
 
 import { h, safeUrl } from "../format.js";
 import { icon } from "../icons.js";
@@ -37,6 +39,15 @@ export function createUploads(client, changed) {
   let items = [];
   const list = h("ul", { class: "uploads", attrs: { "aria-label": "Attachments" } });
   list.hidden = true;
+  const button = h("button", { class: "icon-button", attrs: { type: "button", "aria-label": "Attach files", title: "Attach files" } }, icon("attach"));
+  const picker = h("input", { attrs: { type: "file", multiple: true, hidden: true, "aria-label": "Files to attach" } });
+  const dropHint = h("div", { class: "drop-hint", attrs: { "aria-hidden": "true" } }, icon("attach"), h("span", { text: "Drop files to attach them" }));
+  dropHint.hidden = true;
+  button.addEventListener("click", () => picker.click());
+  picker.addEventListener("change", () => {
+    if (picker.files) add(picker.files);
+    picker.value = "";
+  });
 
   /**
    * Starts uploading files (beyond the limit of a message, they are refused).
@@ -124,9 +135,58 @@ export function createUploads(client, changed) {
     changed();
   }
 
+  /**
+   * Takes files pasted into `input` (text pastes as usual) and dropped on
+   * `area` (showing the drop hint while they are dragged over it), while
+   * `open()` says files may come.
+   * @param {HTMLTextAreaElement} input
+   * @param {HTMLElement} area
+   * @param {() => boolean} open
+   */
+  function accept(input, area, open) {
+    input.addEventListener("paste", (event) => {
+      const files = event.clipboardData ? [...event.clipboardData.files] : [];
+      if (files.length === 0 || !open()) return;
+      event.preventDefault();
+      add(files);
+    });
+    /** @param {DragEvent} event */
+    const carriesFiles = (event) => !!event.dataTransfer && [...event.dataTransfer.types].includes("Files");
+    area.addEventListener("dragover", (event) => {
+      if (!carriesFiles(event) || !open()) return;
+      event.preventDefault();
+      if (event.dataTransfer) event.dataTransfer.dropEffect = "copy";
+      dropHint.hidden = false;
+    });
+    area.addEventListener("dragleave", (event) => {
+      if (!event.relatedTarget || !area.contains(/** @type {Node} */ (event.relatedTarget))) dropHint.hidden = true;
+    });
+    area.addEventListener("drop", (event) => {
+      dropHint.hidden = true;
+      if (!carriesFiles(event) || !open() || !event.dataTransfer) return;
+      event.preventDefault();
+      add(event.dataTransfer.files);
+      input.focus();
+    });
+    // Files dropped anywhere else are not opened in place of the app.
+    for (const type of /** @type {const} */ (["dragover", "drop"])) {
+      window.addEventListener(type, (event) => {
+        if (event.defaultPrevented || !carriesFiles(event) || !event.dataTransfer) return;
+        event.preventDefault();
+        event.dataTransfer.dropEffect = "none";
+      });
+    }
+  }
+
   return {
     root: list,
-    add,
+    /** The paper clip that opens the file picker. */
+    button,
+    /** The hidden file input behind the button. */
+    picker,
+    /** The frame shown while files are dragged over the conversation. */
+    dropHint,
+    accept,
     /** Whether an upload is still running (the message waits for it). */
     busy: () => items.some((i) => i.state === "uploading"),
     /**
