@@ -1,9 +1,11 @@
-// The REST API v1 (docs/api.md): accounts, profiles, user lookup and the
-// delivery state of messages; and the public id of a group (its ActivityPub
-// document, docs/federation.md). Chat changes go through the WebSocket.
+// The REST API v1 (docs/api.md): accounts, profiles, user lookup, media
+// uploads and the delivery state of messages; and the public id of a group
+// (its ActivityPub document, docs/federation.md). Chat changes go through
+// the WebSocket.
 
 /** @typedef {import("./types.js").User} User */
 /** @typedef {import("./types.js").Delivery} Delivery */
+/** @typedef {import("./types.js").Media} Media */
 /** @typedef {import("./types.js").Report} Report */
 /** @typedef {import("./types.js").ReportDetail} ReportDetail */
 /** @typedef {import("./types.js").ReportAction} ReportAction */
@@ -46,11 +48,48 @@ async function call(method, path, token, body) {
   }
   if (response.status === 204) return null;
   const json = await response.json().catch(() => null);
-  if (!response.ok) {
-    const error = json && json.error;
-    throw new ApiError(response.status, error ? error.code : "http", error ? error.message : response.statusText);
-  }
+  if (!response.ok) throw answerError(response.status, response.statusText, json);
   return json;
+}
+
+/**
+ * The error of a failed answer: the server's `{"error": {code, message}}`,
+ * or the status text when the body is not that.
+ * @param {number} status
+ * @param {string} statusText
+ * @param {any} json
+ */
+function answerError(status, statusText, json) {
+  const error = json && json.error;
+  return new ApiError(status, error ? error.code : "http", error ? error.message : statusText || `HTTP ${status}`);
+}
+
+/**
+ * Uploads a file as the raw body of `POST /api/v1/media`. It goes through
+ * XMLHttpRequest, whose `upload.onprogress` reports the bytes sent (fetch
+ * has no upload progress).
+ * @param {string} token
+ * @param {Blob} file
+ * @param {{progress: (sent: number, total: number) => void, signal?: AbortSignal}} options
+ * @returns {Promise<Media>}
+ */
+export function uploadMedia(token, file, options) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", "/api/v1/media");
+    xhr.setRequestHeader("Authorization", `Bearer ${token}`);
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.responseType = "json";
+    xhr.upload.addEventListener("progress", (event) => options.progress(event.loaded, event.lengthComputable ? event.total : file.size));
+    xhr.addEventListener("load", () => {
+      if (xhr.status === 201 || xhr.status === 200) resolve(xhr.response);
+      else reject(answerError(xhr.status, xhr.statusText, xhr.response));
+    });
+    xhr.addEventListener("error", () => reject(new ApiError(0, "network", "The server cannot be reached.")));
+    xhr.addEventListener("abort", () => reject(new ApiError(0, "aborted", "The upload was cancelled.")));
+    options.signal?.addEventListener("abort", () => xhr.abort());
+    xhr.send(file);
+  });
 }
 
 /**

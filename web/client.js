@@ -251,18 +251,21 @@ export class Client {
   }
 
   /**
-   * Sends a text message; it shows as pending until the server confirms it.
+   * Sends a text message, with uploaded media if any; it shows as pending
+   * until the server confirms it.
    * @param {string} conversation
    * @param {string} body
    * @param {string | null} replyTo
+   * @param {import("./types.js").Media[]} [attachments] uploads, each with the alt text to send
    */
-  async send(conversation, body, replyTo) {
+  async send(conversation, body, replyTo, attachments = []) {
     const id = newRequestId();
     this.store.outbox.set(id, {
       id,
       conversation,
       body,
       reply_to: replyTo,
+      attachments,
       created_at: new Date().toISOString(),
       failed: false,
     });
@@ -274,9 +277,10 @@ export class Client {
   async deliver(id) {
     const out = this.store.outbox.get(id);
     if (!out) return;
-    /** @type {{conversation: string, body: string, reply_to?: string}} */
+    /** @type {{conversation: string, body: string, reply_to?: string, attachments?: (string | {media: string, alt_text: string})[]}} */
     const data = { conversation: out.conversation, body: out.body };
     if (out.reply_to) data.reply_to = out.reply_to;
+    if (out.attachments.length) data.attachments = out.attachments.map((a) => (a.alt_text ? { media: a.id, alt_text: a.alt_text } : a.id));
     try {
       const message = await this.socket.request("message.send", data, id);
       this.store.putMessage(message, { live: true });
@@ -288,6 +292,15 @@ export class Client {
         throw e;
       }
     }
+  }
+
+  /**
+   * Uploads a file for a message to come, reporting the bytes sent.
+   * @param {Blob} file
+   * @param {{progress: (sent: number, total: number) => void, signal?: AbortSignal}} options
+   */
+  upload(file, options) {
+    return api.uploadMedia(this.token, file, options);
   }
 
   /** @param {string} id */

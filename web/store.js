@@ -20,6 +20,7 @@
  * @property {string} conversation
  * @property {string} body
  * @property {string | null} reply_to
+ * @property {import("./types.js").Media[]} attachments uploads it carries (with their alt text)
  * @property {string} created_at
  * @property {boolean} failed
  */

@@ -64,6 +64,22 @@
  * @property {boolean} deleted
  * @property {Reaction[]} [reactions] left out when there are none
  * @property {string[]} [mentions] ids of the members it mentions; left out when none
+ * @property {Media[]} [attachments] the media it carries, in the order sent; left out when none
+ */
+
+/**
+ * An uploaded file (`POST /api/v1/media`, and a message's `attachments`).
+ * @typedef {object} Media
+ * @property {string} id
+ * @property {"image" | "video" | "audio" | "file"} kind
+ * @property {string} content_type the sniffed type
+ * @property {number} size_bytes
+ * @property {number | null} [width] images only
+ * @property {number | null} [height] images only
+ * @property {string | null} [blurhash] images only
+ * @property {string} url a signed link to the file
+ * @property {string | null} [thumbnail_url] images only (not for remote ones)
+ * @property {string | null} [alt_text] in a message's attachments, when given
  */
 
 /**

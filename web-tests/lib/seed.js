@@ -109,3 +109,48 @@ export async function sendWithToken({ token, conversation, body }) {
     ws.onclose = (event) => reject(new Error(`socket closed: ${event.code}`));
   });
 }
+
+/**
+ * A PNG of one colour with a red square in the middle, drawn by the page's canvas.
+ * @param {import("playwright-core").Page} page
+ * @param {number} width
+ * @param {number} height
+ * @param {string} color
+ * @returns {Promise<Buffer>}
+ */
+export async function png(page, width, height, color) {
+  const base64 = await page.evaluate(
+    async ({ width, height, color }) => {
+      const canvas = new OffscreenCanvas(width, height);
+      const g = /** @type {OffscreenCanvasRenderingContext2D} */ (canvas.getContext("2d"));
+      g.fillStyle = color;
+      g.fillRect(0, 0, width, height);
+      g.fillStyle = "#c00";
+      g.fillRect(width / 4, height / 4, width / 2, height / 2);
+      const bytes = new Uint8Array(await (await canvas.convertToBlob({ type: "image/png" })).arrayBuffer());
+      let text = "";
+      for (const b of bytes) text += String.fromCharCode(b);
+      return btoa(text);
+    },
+    { width, height, color },
+  );
+  return Buffer.from(base64, "base64");
+}
+
+/**
+ * Uploads bytes as the signed-in user (`POST /api/v1/media`) and returns the media object.
+ * @param {import("playwright-core").Page} page
+ * @param {Buffer} bytes
+ * @returns {Promise<any>}
+ */
+export function uploadMedia(page, bytes) {
+  return page.evaluate(async (base64) => {
+    const response = await fetch("/api/v1/media", {
+      method: "POST",
+      headers: { Authorization: `Bearer ${localStorage.getItem("confab.token")}` },
+      body: Uint8Array.from(atob(base64), (c) => c.charCodeAt(0)),
+    });
+    if (response.status !== 201) throw new Error(await response.text());
+    return response.json();
+  }, bytes.toString("base64"));
+}

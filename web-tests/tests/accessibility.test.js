@@ -1,4 +1,5 @@
-// axe-core checks the main screens (sign-in, chat, contacts, group
+// axe-core checks the main screens (sign-in, chat with attachments and a
+// file waiting in the composer, the image viewer, contacts, group
 // settings, a profile) at desktop and phone size, in the light and the
 // dark theme: no serious or critical violation (among them text contrast
 // below 4.5:1, controls without names, ARIA misuse). Also the landmarks
@@ -11,7 +12,7 @@ import { createRequire } from "node:module";
 import { ConfabServer } from "../lib/server.js";
 import { becomeContacts, messages, openChat, signUp, startServerAndBrowser, stopServerAndBrowser } from "../lib/browser.js";
 import { toBeVisible } from "../lib/expect.js";
-import { patchProfile, wsRequests } from "../lib/seed.js";
+import { patchProfile, png, uploadMedia, wsRequests } from "../lib/seed.js";
 
 const axePath = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
 
@@ -59,6 +60,9 @@ test("the main screens have no serious or critical axe violations", async () => 
     ["message.send", { conversation: group.id, body: "Bring tea" }],
     ["message.game_invite", { conversation: group.id, game: "chess" }],
   ]);
+  const photo = await uploadMedia(bob.page, await png(bob.page, 400, 300, "#36c"));
+  const notes = await uploadMedia(bob.page, Buffer.from("notes"));
+  await wsRequests(bob.page, [["message.send", { conversation: group.id, body: "", attachments: [{ media: photo.id, alt_text: "The engine" }, notes.id] }]]);
   await ada.context.close();
 
   /** @type {string[]} */
@@ -80,7 +84,17 @@ test("the main screens have no serious or critical axe violations", async () => 
       await openChat(page, "Tea & cake");
       await toBeVisible(messages(page).getByRole("group", { name: "Game invitation: chess" }));
       await page.getByRole("textbox", { name: "Message" }).fill("Scones too");
+      // A file waiting in the composer, and a message with an image and a file.
+      const chooser = page.waitForEvent("filechooser");
+      await page.getByRole("button", { name: "Attach files" }).click();
+      await (await chooser).setFiles([{ name: "menu.txt", mimeType: "text/plain", buffer: Buffer.from("scones") }]);
+      await toBeVisible(page.getByRole("list", { name: "Attachments" }).getByText("Uploaded"));
+      await toBeVisible(messages(page).getByRole("img", { name: "The engine" }));
       found.push(...(await audit(page, `chat ${tag}`)));
+      await messages(page).getByRole("button", { name: "View image: The engine" }).click();
+      await toBeVisible(page.getByRole("dialog", { name: "Image" }).getByRole("img", { name: "The engine" }));
+      found.push(...(await audit(page, `image viewer ${tag}`)));
+      await page.keyboard.press("Escape");
 
       await page.getByRole("button", { name: "Group settings" }).click();
       await toBeVisible(page.getByRole("combobox", { name: "Rights of Cy Hopper" }));

@@ -1,13 +1,14 @@
 // Screenshots of the main screens for docs/web-client.md, at desktop and
 // phone width, in the light and dark themes: sign-in, conversation list
-// and chat, group management, contacts, and a profile. Each step also
+// and chat, attachments (in messages and waiting in the composer), group
+// management, contacts, and a profile. Each step also
 // checks that the screen shows what it should.
 
 import { after, before, test } from "node:test";
 import { ConfabServer } from "../lib/server.js";
 import { becomeContacts, messages, openChat, shot, signUp, startServerAndBrowser, stopServerAndBrowser } from "../lib/browser.js";
 import { toBeVisible } from "../lib/expect.js";
-import { patchProfile, wsRequests } from "../lib/seed.js";
+import { patchProfile, png, uploadMedia, wsRequests } from "../lib/seed.js";
 
 /** @type {ConfabServer} */
 let server;
@@ -45,6 +46,14 @@ test("screenshots of the main screens", async () => {
     ["message.send", { conversation: group.id, body: "Yes, bring tea and the notes from Tuesday" }],
     ["message.game_invite", { conversation: group.id, game: "chess", settings: { clock: "10+5" } }],
   ]);
+  const [direct] = await wsRequests(bob.page, [["conversation.create", { kind: "direct", with: "ada" }]]);
+  const photo = await uploadMedia(bob.page, await png(bob.page, 640, 420, "#3a6ea5"));
+  const sketch = await uploadMedia(bob.page, await png(bob.page, 300, 420, "#5a9e6f"));
+  const plans = await uploadMedia(bob.page, Buffer.from("Card reader, revision 4\n"));
+  await wsRequests(bob.page, [
+    ["message.send", { conversation: direct.id, body: "The new card reader, front and side", attachments: [{ media: photo.id, alt_text: "The card reader from the front" }, { media: sketch.id, alt_text: "Side view" }] }],
+    ["message.send", { conversation: direct.id, body: "", attachments: [{ media: plans.id, alt_text: "card-reader-plans.txt" }] }],
+  ]);
   await ada.page.close();
   await ada.context.close();
 
@@ -65,6 +74,23 @@ test("screenshots of the main screens", async () => {
       await toBeVisible(messages(page).getByRole("link", { name: "https://example.org/engine/cards" }));
       await page.getByRole("textbox", { name: "Message" }).fill("Bringing scones too");
       await shot(page, `chat-${tag}`);
+
+      if (device === "phone") await page.getByRole("button", { name: "Back to conversations" }).click();
+      // By its id: the group's preview names Bob too.
+      await page.locator(`[data-conversation="${direct.id}"]`).click();
+      await page.getByRole("heading", { name: "Bob Babbage", level: 2 }).waitFor();
+      await toBeVisible(messages(page).getByRole("img", { name: "Side view" }));
+      await toBeVisible(messages(page).getByRole("group", { name: "File: card-reader-plans.txt" }));
+      const chooser = page.waitForEvent("filechooser");
+      await page.getByRole("button", { name: "Attach files" }).click();
+      await (await chooser).setFiles([{ name: "scones.png", mimeType: "image/png", buffer: await png(page, 200, 200, "#e0b050") }]);
+      await toBeVisible(page.getByRole("list", { name: "Attachments" }).getByText("Uploaded"));
+      await page.getByRole("textbox", { name: "Alt text for scones.png" }).fill("A plate of scones");
+      await page.getByRole("textbox", { name: "Message" }).fill("And these for Tuesday");
+      await shot(page, `attachments-${tag}`);
+      await page.getByRole("button", { name: "Remove scones.png" }).click();
+      if (device === "phone") await page.getByRole("button", { name: "Back to conversations" }).click();
+      await openChat(page, "Analytical Engine");
 
       await page.getByRole("button", { name: "Group settings" }).click();
       await toBeVisible(page.getByRole("combobox", { name: "Rights of Cy Hopper" }));

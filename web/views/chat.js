@@ -1,7 +1,9 @@
 // The open conversation: header, history (older pages load as the person
 // scrolls up), day separators, the "new messages" line, typing notices and
 // the composer (send, reply, edit, game invitations, drafts kept per
-// conversation). The message list itself is ./history.js.
+// conversation, files attached by the button, by dropping them on the
+// conversation or by pasting). The message list itself is ./history.js,
+// the files waiting to be sent ./uploads.js.
 
 import { avatar, h } from "../format.js";
 import { RANK } from "../client.js";
@@ -14,6 +16,8 @@ import { reportDialog } from "./reports.js";
 import { pickEmoji } from "./reactions.js";
 import { connectionNotice } from "./connection.js";
 import { mentionAutocomplete } from "../mentions.js";
+import { createUploads } from "./uploads.js";
+import { describeAttachments } from "./attachments.js";
 
 /** @typedef {import("../client.js").Client} Client */
 /** @typedef {import("../types.js").Message} Message */
@@ -62,17 +66,18 @@ export function createChat(client, actions) {
   const counter = h("p", { class: "counter", attrs: { id: "composer-counter", hidden: true } });
   const send = h("button", { class: "primary send", text: "Send", attrs: { type: "submit", "aria-label": "Send" } });
   const gameButton = h("button", { class: "icon-button", attrs: { type: "button", "aria-label": "Invite to a game", title: "Invite to a game" } }, icon("game"));
-  const form = h("form", { class: "composer-row" }, gameButton, input, send);
+  const uploads = createUploads(client, () => renderCounter());
+  const form = h("form", { class: "composer-row" }, gameButton, uploads.button, uploads.picker, input, send);
   const mentions = mentionAutocomplete(input, () => {
     const s = summary();
     if (!s) return [];
     return s.conversation.members.flatMap((m) => (m.user === store.me?.id ? [] : store.users.get(m.user) || []));
   });
   const note = h("p", { class: "readonly-note", attrs: { role: "note" } });
-  const composer = h("footer", { class: "composer" }, contextBar, note, mentions.root, form, counter);
+  const composer = h("footer", { class: "composer" }, contextBar, note, mentions.root, uploads.root, form, counter);
   const connection = connectionNotice(client, "in-chat");
   const emptyState = h("div", { class: "chat-empty" }, h("p", { text: "Pick a conversation, or find people under Contacts." }));
-  const body = h("div", { class: "chat-body" }, h("header", { class: "chat-head" }, back, headAvatar, h("div", { class: "chat-heading" }, title, subtitle), headTools), connection.root, history.root, typing, composer);
+  const body = h("div", { class: "chat-body" }, h("header", { class: "chat-head" }, back, headAvatar, h("div", { class: "chat-heading" }, title, subtitle), headTools), connection.root, history.root, typing, composer, uploads.dropHint);
   const root = h("main", { class: "chat", attrs: { "aria-label": "Chat" } }, emptyState, body);
 
   function summary() {
@@ -88,6 +93,7 @@ export function createChat(client, actions) {
       keepDraft();
       input.value = id && store.me ? drafts.load(store.me.id, id) : "";
       mentions.close();
+      uploads.clear();
     }
     shown = id;
     // The list empties at once (before the first await), so it does not draw the old chat again.
@@ -245,7 +251,11 @@ export function createChat(client, actions) {
     input.disabled = !!reason;
     renderCounter();
     gameButton.disabled = !!reason;
-    if (reason) cancelContext();
+    uploads.button.disabled = !!reason;
+    if (reason) {
+      cancelContext();
+      uploads.clear();
+    }
   }
 
   /** @type {import("./messages.js").MessageActions} */
@@ -300,7 +310,7 @@ export function createChat(client, actions) {
     contextBar.replaceChildren();
     if (next) {
       const label = next.mode === "reply" ? `Replying to ${nameOf(store, next.message.author)}` : "Editing your message";
-      const text = next.message.kind === "game_invite" ? "Game invitation" : next.message.body;
+      const text = next.message.kind === "game_invite" ? "Game invitation" : next.message.body || describeAttachments(next.message.attachments);
       contextBar.append(
         h("div", { class: "context-text" }, h("strong", { text: label }), h("span", { text: text.length > 120 ? `${text.slice(0, 120)}…` : text })),
         h("button", { class: "icon-button small", attrs: { type: "button", "aria-label": next.mode === "reply" ? "Cancel reply" : "Cancel editing" }, on: { click: cancelContext } }, icon("close")),
@@ -338,8 +348,12 @@ export function createChat(client, actions) {
     counter.textContent = over
       ? `${(length - MAX_MESSAGE_CHARS).toLocaleString()} characters too long (${length.toLocaleString()} / ${MAX_MESSAGE_CHARS.toLocaleString()})`
       : `${length.toLocaleString()} / ${MAX_MESSAGE_CHARS.toLocaleString()}`;
-    send.disabled = over || input.disabled;
+    // Send waits for running uploads.
+    send.disabled = over || input.disabled || uploads.busy();
   }
+
+  // Files come by the button, pasted into the box or dropped on the conversation.
+  uploads.accept(input, body, () => !input.disabled && !!summary());
 
   input.addEventListener("input", () => {
     resizeInput();
@@ -385,7 +399,9 @@ export function createChat(client, actions) {
     event.preventDefault();
     const s = summary();
     const text = input.value;
-    if (!s || !text.trim() || [...text].length > MAX_MESSAGE_CHARS) return;
+    const editing = !!context && context.mode === "edit";
+    const media = editing ? [] : uploads.ready();
+    if (!s || (!text.trim() && media.length === 0) || [...text].length > MAX_MESSAGE_CHARS || (!editing && uploads.busy())) return;
     const current = context;
     stopTyping();
     if (current && current.mode === "edit") {
@@ -403,11 +419,14 @@ export function createChat(client, actions) {
       return;
     }
     input.value = "";
+    uploads.clear();
     if (store.me) drafts.clear(store.me.id, s.conversation.id);
     resizeInput();
     setContext(null);
     history.toBottom();
-    await attempt(() => client.send(s.conversation.id, text, current ? current.message.id : null));
+    // With attachments, blank text is no text.
+    const sent = text.trim() ? text : "";
+    await attempt(() => client.send(s.conversation.id, sent, current ? current.message.id : null, media));
   });
 
   gameButton.addEventListener("click", () => {

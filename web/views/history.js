@@ -7,7 +7,8 @@
 // the store, else with a page from the server) and shrinks at the far
 // edge; the message at the top of the viewport keeps its place on screen
 // when rows come or go above it. Rows keep their natural height: nothing
-// is estimated, so attachments and formatting fit.
+// is estimated, so attachments and formatting fit (image thumbnails take
+// their final size before they load, ./attachments.js).
 //
 // A conversation with unread messages opens at the first unread one, with
 // a "jump to latest" button; messages are marked read as they are seen
@@ -473,7 +474,7 @@ export function createHistory(client, options) {
     const away = !atEnd || list.scrollHeight - list.scrollTop - list.clientHeight > list.clientHeight / 2;
     jumpButton.hidden = !s || !away;
     const count = s && s.unread > 0 ? String(s.unread) : "";
-    const label = count ? `Jump to latest (${count} unread)` : "Jump to latest";
+    const label = count ? `Jump to latest, ${count} unread` : "Jump to latest";
     const badge = /** @type {HTMLElement} */ (jumpButton.lastElementChild);
     if (badge.textContent !== count) badge.textContent = count;
     if (jumpButton.getAttribute("aria-label") !== label) jumpButton.setAttribute("aria-label", label);

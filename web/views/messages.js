@@ -1,6 +1,7 @@
 // One message as the chat view draws it: a bubble (own or other's) with
 // author, reply quote, text (its Markdown subset and tone indicators, see
-// ../markdown.js) and state; a game invitation card;
+// ../markdown.js), attachments (./attachments.js) and state; a game
+// invitation card;
 // or a line for a system message. Text goes in as text nodes only.
 
 import { avatar, h, timeLabel } from "../format.js";
@@ -10,6 +11,7 @@ import { nameOf } from "./common.js";
 import { RANK } from "../client.js";
 import { icon } from "../icons.js";
 import { reactionBar } from "./reactions.js";
+import { attachmentList, describeAttachments } from "./attachments.js";
 
 /** @typedef {import("../client.js").Client} Client */
 /** @typedef {import("../types.js").Message} Message */
@@ -92,10 +94,15 @@ export function messageView(client, summary, message, options) {
   } else if (message.kind === "game_invite" && message.game) {
     bubble.append(gameCard(client, summary, message, actions));
   } else {
-    const body = h("div", { class: "body" }, messageBody(message.body));
-    const mentioned = (message.mentions || []).flatMap((id) => store.users.get(id) || []);
-    markMentions(body, mentioned, store.me?.id, (id) => actions.profile(id));
-    bubble.append(body);
+    // A message of attachments alone has no text to draw.
+    if (message.body || !message.attachments?.length) {
+      const body = h("div", { class: "body" }, messageBody(message.body));
+      const mentioned = (message.mentions || []).flatMap((id) => store.users.get(id) || []);
+      markMentions(body, mentioned, store.me?.id, (id) => actions.profile(id));
+      bubble.append(body);
+    }
+    const attachments = attachmentList(message.attachments);
+    if (attachments) bubble.append(attachments);
   }
   const meta = h("div", { class: "meta" }, h("time", { text: timeLabel(message.created_at), attrs: { datetime: message.created_at } }));
   if (message.edited_at && !message.deleted) meta.append(h("span", { text: "edited" }));
@@ -158,7 +165,13 @@ function tool(name, label, act) {
 function quote(client, conversation, id, actions) {
   const original = client.store.messages.get(conversation)?.get(id);
   const who = original ? nameOf(client.store, original.author) : "";
-  const text = !original ? "Earlier message" : original.deleted ? "Deleted message" : original.kind === "game_invite" ? "Game invitation" : plain(original.body);
+  const text = !original
+    ? "Earlier message"
+    : original.deleted
+      ? "Deleted message"
+      : original.kind === "game_invite"
+        ? "Game invitation"
+        : plain(original.body) || describeAttachments(original.attachments);
   return h(
     "button",
     { class: "quote", attrs: { type: "button", title: "Jump to the message this replies to" }, on: { click: () => actions.jump(id) } },
@@ -244,5 +257,6 @@ export function outgoingView(out, actions) {
       h("button", { class: "link-button", text: "Discard", attrs: { type: "button" }, on: { click: () => actions.discard(out.id) } }),
     );
   }
-  return h("article", { class: `msg own pending${out.failed ? " failed" : ""}` }, h("div", { class: "bubble" }, h("div", { class: "body" }, messageBody(out.body)), meta));
+  const body = out.body || out.attachments.length === 0 ? h("div", { class: "body" }, messageBody(out.body)) : null;
+  return h("article", { class: `msg own pending${out.failed ? " failed" : ""}` }, h("div", { class: "bubble" }, body, attachmentList(out.attachments), meta));
 }

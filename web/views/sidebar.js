@@ -8,6 +8,7 @@ import { icon } from "../icons.js";
 import { nameOf, presenceText, srOnly } from "./common.js";
 import { describeSystem } from "./messages.js";
 import { plain } from "../markdown.js";
+import { describeAttachments } from "./attachments.js";
 import { isModerator } from "./reports.js";
 import { connectionNotice } from "./connection.js";
 
@@ -208,7 +209,9 @@ export function conversationTitle(client, conversation) {
 }
 
 /**
- * One line about a message, for previews and notifications.
+ * One line about a message, for previews and notifications. A message
+ * without text carries attachments; the snapshot's last messages come
+ * without them, so those say "Attachment".
  * @param {Client} client
  * @param {import("../types.js").Message} message
  */
@@ -217,7 +220,7 @@ export function previewOf(client, message) {
   if (message.deleted) return "Message deleted";
   if (message.kind === "system") return describeSystem(store, message);
   const who = message.author === store.me?.id ? "You" : nameOf(store, message.author);
-  const text = message.kind === "game_invite" && message.game ? `invites to play ${message.game.game}` : plain(message.body);
+  const text = message.kind === "game_invite" && message.game ? `invites to play ${message.game.game}` : plain(message.body) || describeAttachments(message.attachments) || "Attachment";
   return `${who}: ${text.replace(/\s+/g, " ")}`;
 }
 
