@@ -177,6 +177,7 @@ impl Guarded {
             suspended_at: None,
             token_generation: 0,
             share_presence_remote: true,
+            share_read_receipts: true,
         };
         confab::db::users::upsert_remote(&mut db.write().await.unwrap(), &row)
             .await

@@ -174,6 +174,25 @@ export function updateProfile(token, fields) {
 }
 
 /**
+ * The caller's privacy settings.
+ * @param {string} token
+ * @returns {Promise<{share_presence_remote: boolean, share_read_receipts: boolean}>}
+ */
+export function settings(token) {
+  return call("GET", "/api/v1/account/settings", token);
+}
+
+/**
+ * Changes the caller's privacy settings present in `change`.
+ * @param {string} token
+ * @param {{share_presence_remote?: boolean, share_read_receipts?: boolean}} change
+ * @returns {Promise<{share_presence_remote: boolean, share_read_receipts: boolean}>}
+ */
+export function changeSettings(token, change) {
+  return call("PATCH", "/api/v1/account/settings", token, change);
+}
+
+/**
  * Delivery state of one's own message to remote inboxes.
  * @param {string} token
  * @param {string} message

@@ -151,6 +151,9 @@ export class Client {
       case "message.read":
         store.putRead(data);
         break;
+      case "conversation.read_by":
+        store.putReadReceipt(data);
+        break;
       case "conversation.created":
       case "conversation.updated":
         store.putConversation(data);
@@ -343,6 +346,32 @@ export class Client {
    */
   async pin(message, on) {
     this.store.putPins(await this.socket.request(on ? "message.pin" : "message.unpin", { message }));
+  }
+
+  /**
+   * Loads how far the other members of a conversation have read.
+   * @param {string} conversation
+   */
+  async loadReadBy(conversation) {
+    this.store.putReadBy(await this.socket.request("conversation.read_by", { conversation }));
+  }
+
+  /**
+   * The caller's privacy settings.
+   * @returns {Promise<{share_presence_remote: boolean, share_read_receipts: boolean}>}
+   */
+  settings() {
+    return api.settings(this.token);
+  }
+
+  /**
+   * Changes the caller's privacy settings; read receipts are read again.
+   * @param {{share_presence_remote?: boolean, share_read_receipts?: boolean}} change
+   */
+  async changeSettings(change) {
+    const settings = await api.changeSettings(this.token, change);
+    for (const conversation of [...this.store.readBy.keys()]) await this.loadReadBy(conversation);
+    return settings;
   }
 
   /**

@@ -50,6 +50,8 @@ export class Store extends EventTarget {
     this.sorted = new Map();
     /** @type {Map<string, import("./types.js").Pin[]>} group id -> its pinned messages, once loaded */
     this.pins = new Map();
+    /** @type {Map<string, Map<string, string>>} conversation id -> user id -> how far they have read (read receipts) */
+    this.readBy = new Map();
     /** @type {Map<string, boolean>} whether older history exists, per loaded conversation */
     this.older = new Map();
     /** @type {Map<string, User>} */
@@ -194,6 +196,36 @@ export class Store extends EventTarget {
     }
     this.changed(`messages:${message.conversation}`);
     return isNew;
+  }
+
+  /**
+   * The other members' read markers (a `conversation.read_by` reply).
+   * @param {{conversation: string, readers: {user: string, message: string}[]}} list
+   */
+  putReadBy(list) {
+    this.readBy.set(list.conversation, new Map(list.readers.map((r) => [r.user, r.message])));
+    this.changed(`messages:${list.conversation}`);
+  }
+
+  /**
+   * One member's read marker moved (a `conversation.read_by` push).
+   * @param {{conversation: string, user: string, message: string}} receipt
+   */
+  putReadReceipt(receipt) {
+    const map = this.readBy.get(receipt.conversation) || new Map();
+    map.set(receipt.user, receipt.message);
+    this.readBy.set(receipt.conversation, map);
+    this.changed(`messages:${receipt.conversation}`);
+  }
+
+  /**
+   * The users whose read marker is `message`, sorted.
+   * @param {string} conversation
+   * @param {string} message
+   */
+  readersAt(conversation, message) {
+    const map = this.readBy.get(conversation);
+    return map ? [...map].filter(([, m]) => m === message).map(([u]) => u).sort() : [];
   }
 
   /**

@@ -85,7 +85,8 @@ fn own_account(caller: &Principal) -> Result<crate::db::ids::UserId, Error> {
 
 /// # `GET /api/v1/account/settings`
 /// The caller's settings: whether contacts on other servers see their
-/// presence (`share_presence_remote`, on by default).
+/// presence (`share_presence_remote`) and whether other members see how
+/// far they have read (`share_read_receipts`); both on by default.
 #[utoipa::path(
     get,
     path = "/api/v1/account/settings",
@@ -109,7 +110,9 @@ pub async fn settings(
 /// Changes the caller's settings; absent fields stay. Turning
 /// `share_presence_remote` off tells the servers of the caller's remote
 /// contacts `offline` at once and sends them nothing more; turning it on
-/// tells them the caller's current status.
+/// tells them the caller's current status. Turning `share_read_receipts`
+/// off hides the caller's read markers from other members, and theirs
+/// from the caller.
 #[utoipa::path(
     patch,
     path = "/api/v1/account/settings",

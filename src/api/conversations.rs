@@ -7,6 +7,7 @@ use crate::chat::joins::{JoinRequest, SentJoinRequest};
 use crate::chat::messages::{MessagePage, PageRequest, HISTORY_MAX};
 use crate::chat::pins::Pins;
 use crate::chat::principal::Principal;
+use crate::chat::receipts::ReadBy;
 use crate::chat::views::{Contact, ConversationSummary, Member};
 use crate::chat::ChatError;
 use crate::db::ids::{ConversationId, MessageId, UserId};
@@ -147,6 +148,21 @@ pub async fn pins(
 ) -> Result<Json<Pins>, Error> {
     let id = conversation_id(&conversation)?;
     Ok(Json(state.chat.pins(user_of(&caller)?, id).await?))
+}
+
+/// # `GET /api/v1/conversations/{conversation}/read-by`
+/// How far the other members have read, for those who share read receipts
+/// (none while the caller does not share their own).
+#[utoipa::path(get, path = "/api/v1/conversations/{conversation}/read-by", tag = "chat", security(("bearer" = [])),
+    params(("conversation" = String, Path, description = "Conversation id")),
+    responses((status = 200, description = "Other members' read markers", body = ReadBy), ReadErrors))]
+pub async fn read_by(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Path(conversation): Path<String>,
+) -> Result<Json<ReadBy>, Error> {
+    let id = conversation_id(&conversation)?;
+    Ok(Json(state.chat.read_by(user_of(&caller)?, id).await?))
 }
 
 /// # `GET /api/v1/join-requests`

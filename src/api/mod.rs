@@ -157,6 +157,7 @@ pub fn router() -> Router<AppState> {
         .routes(routes!(conversations::sent_join_requests))
         .routes(routes!(conversations::history))
         .routes(routes!(conversations::pins))
+        .routes(routes!(conversations::read_by))
         .routes(routes!(conversations::contacts))
         .routes(routes!(conversations::blocks))
         .routes(routes!(search::search))

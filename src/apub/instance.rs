@@ -67,6 +67,7 @@ pub fn actor(config: &Config, (public, private): (String, String)) -> Result<Apu
         suspended_at: None,
         token_generation: 0,
         share_presence_remote: true,
+        share_read_receipts: true,
     };
     ApubUser::from_row(row, &config.public_base())
 }

@@ -101,6 +101,10 @@ pub enum Notice {
         message: MessageId,
         unread: i64,
     },
+    /// To the other members who may see it: a member's read marker moved
+    /// (`chat::receipts`).
+    #[serde(rename = "conversation.read_by")]
+    ReadReceipt(super::receipts::ReadReceipt),
     /// To a group's admins: someone on another server asks to join.
     #[serde(rename = "conversation.join_requested")]
     JoinRequested(super::joins::JoinRequest),

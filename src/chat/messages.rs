@@ -608,7 +608,7 @@ impl Chat {
     }
 
     /// Moves `user`'s read marker forward to `message`; their other
-    /// sessions are told. Returns the unread count after it.
+    /// sessions are told, and the members who see their receipts. Returns the unread count after it.
     pub async fn mark_read(
         &self,
         user: UserId,
@@ -628,6 +628,10 @@ impl Chat {
         conversation_rows::set_last_read(&mut conn, conversation, user, marker).await?;
         let unread =
             conversation_rows::unread_count(&mut conn, conversation, user, Some(marker)).await?;
+        drop(conn);
+        if member.last_read != Some(marker) {
+            self.push_read_receipt(user, conversation, marker).await?;
+        }
         self.notify(
             vec![user],
             Notice::ReadMarker {

@@ -26,6 +26,7 @@ pub mod presence;
 pub mod principal;
 pub mod profiles;
 pub mod reactions;
+pub mod receipts;
 pub mod reports;
 pub mod search;
 pub mod users;

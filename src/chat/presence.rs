@@ -140,12 +140,16 @@ impl Presence {
     }
 }
 
-/// A user's own presence settings (`/api/v1/account/settings`).
+/// A user's own privacy settings (`/api/v1/account/settings`).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct AccountSettings {
     /// Whether contacts on other servers see the user's status (online,
     /// away, offline). Off: they see the user offline.
     pub share_presence_remote: bool,
+    /// Whether the other members of the user's conversations see how far
+    /// the user has read. Off: they do not, and the user does not see
+    /// theirs either (`chat::receipts`).
+    pub share_read_receipts: bool,
 }
 
 /// A change to [`AccountSettings`]; absent fields stay as they are.
@@ -154,6 +158,8 @@ pub struct AccountSettings {
 pub struct AccountSettingsChange {
     #[serde(default)]
     pub share_presence_remote: Option<bool>,
+    #[serde(default)]
+    pub share_read_receipts: Option<bool>,
 }
 
 /// A contact's status (`status.get`).
@@ -324,30 +330,49 @@ impl Chat {
         Ok(())
     }
 
-    /// The caller's presence settings.
+    /// The caller's privacy settings.
     pub async fn account_settings(&self, user: UserId) -> ChatResult<AccountSettings> {
         let row = user_rows::find_by_id(&mut self.db.read().await?, user)
             .await?
             .ok_or(ChatError::NotFound("user"))?;
         Ok(AccountSettings {
             share_presence_remote: row.share_presence_remote,
+            share_read_receipts: row.share_read_receipts,
         })
     }
 
-    /// Changes the caller's presence settings. Turning sharing off tells
-    /// the remote contacts' servers `offline` now; turning it on tells them
-    /// the current status.
+    /// Changes the caller's privacy settings; answers all of them.
     pub async fn change_account_settings(
         &self,
         user: UserId,
         change: AccountSettingsChange,
     ) -> ChatResult<AccountSettings> {
         let before = self.account_settings(user).await?;
-        let Some(share) = change.share_presence_remote else {
-            return Ok(before);
-        };
+        if let Some(share) = change.share_presence_remote {
+            self.set_share_presence_remote(user, &before, share).await?;
+        }
+        if let Some(share) = change.share_read_receipts {
+            if share != before.share_read_receipts
+                && !user_rows::set_share_read_receipts(&mut self.db.write().await?, user, share)
+                    .await?
+            {
+                return Err(ChatError::NotFound("user"));
+            }
+        }
+        self.account_settings(user).await
+    }
+
+    /// Turns sharing presence with remote contacts on or off. Off tells the
+    /// remote contacts' servers `offline` now; on tells them the current
+    /// status.
+    async fn set_share_presence_remote(
+        &self,
+        user: UserId,
+        before: &AccountSettings,
+        share: bool,
+    ) -> ChatResult<()> {
         if share == before.share_presence_remote {
-            return Ok(before);
+            return Ok(());
         }
         if !user_rows::set_share_presence_remote(&mut self.db.write().await?, user, share).await? {
             return Err(ChatError::NotFound("user"));
@@ -358,9 +383,7 @@ impl Chat {
             let shown = if share { status } else { Status::Offline };
             self.send_presence(user, shown).await?;
         }
-        Ok(AccountSettings {
-            share_presence_remote: share,
-        })
+        Ok(())
     }
 
     pub fn status(&self, user: UserId) -> Status {

@@ -428,6 +428,7 @@ impl Chat {
             suspended_at: None,
             token_generation: 0,
             share_presence_remote: true,
+            share_read_receipts: true,
         };
         let row = match user_rows::insert(&mut conn, &row).await {
             Err(DbError::UniqueViolation) => {

@@ -347,6 +347,26 @@ pub async fn set_last_read(
     Ok(())
 }
 
+/// The local members of `conversation` who share read receipts, with
+/// their read markers (`None` before they first read).
+pub async fn receipt_members(
+    conn: &mut DbConn<'_>,
+    conversation: ConversationId,
+) -> Result<Vec<(UserId, Option<MessageId>)>, DbError> {
+    let rows = with_conn!(conn, |c| {
+        members::table
+            .inner_join(users::table)
+            .filter(members::conversation_id.eq(conversation))
+            .filter(users::domain.is_null())
+            .filter(users::share_read_receipts.eq(true))
+            .order(members::user_id)
+            .select((members::user_id, members::last_read))
+            .load(c)
+            .await
+    })?;
+    Ok(rows)
+}
+
 pub async fn set_muted(
     conn: &mut DbConn<'_>,
     conversation: ConversationId,

@@ -42,6 +42,8 @@ diesel::table! {
         token_generation -> BigInt,
         /// Whether the user's presence goes to contacts on other servers.
         share_presence_remote -> Bool,
+        /// Whether the user's read markers are shown to other members.
+        share_read_receipts -> Bool,
     }
 }
 

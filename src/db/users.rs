@@ -60,6 +60,10 @@ pub struct UserRow {
     /// Whether the user's presence goes to their contacts on other
     /// servers (a local user's setting; `true` for remote users).
     pub share_presence_remote: bool,
+    /// Whether the other members of the user's conversations see the
+    /// user's read markers, and the user theirs (a local user's setting;
+    /// `true` for remote users, whose markers this server never holds).
+    pub share_read_receipts: bool,
 }
 
 /// The profile fields a user (or an admin) may change.
@@ -271,6 +275,22 @@ pub async fn set_share_presence_remote(
     let n = with_conn!(conn, |c| {
         diesel::update(users::table.find(id))
             .set(users::share_presence_remote.eq(share))
+            .execute(c)
+            .await
+    })?;
+    Ok(n > 0)
+}
+
+/// Sets whether a user's read markers are shown to the other members of
+/// their conversations; `false` when there is no such user.
+pub async fn set_share_read_receipts(
+    conn: &mut DbConn<'_>,
+    id: UserId,
+    share: bool,
+) -> Result<bool, DbError> {
+    let n = with_conn!(conn, |c| {
+        diesel::update(users::table.find(id))
+            .set(users::share_read_receipts.eq(share))
             .execute(c)
             .await
     })?;

@@ -433,6 +433,10 @@ pub async fn dispatch(caller: &Caller<'_>, frame: ClientFrame) -> Result<Value, 
             let r: ConversationRef = data(d)?;
             to_value(chat.pins(user, r.conversation).await?)
         }
+        "conversation.read_by" => {
+            let r: ConversationRef = data(d)?;
+            to_value(chat.read_by(user, r.conversation).await?)
+        }
         "message.history" => {
             let r: History = data(d)?;
             let page = PageRequest {

@@ -423,15 +423,24 @@ async fn presence_sharing_is_a_setting_of_ones_own_account(s: &TestServer) {
     let path = "/api/v1/account/settings";
     let r = s.get(path, &ada).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-    assert_eq!(r.body, json!({"share_presence_remote": true}));
+    assert_eq!(
+        r.body,
+        json!({"share_presence_remote": true, "share_read_receipts": true})
+    );
     let patch = |body: Value| s.call(Method::PATCH, path, Some(body), Some(&ada));
     let r = patch(json!({"share_presence_remote": false})).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-    assert_eq!(r.body, json!({"share_presence_remote": false}));
+    assert_eq!(
+        r.body,
+        json!({"share_presence_remote": false, "share_read_receipts": true})
+    );
     assert_eq!(s.get(path, &ada).await.body["share_presence_remote"], false);
     // An empty change changes nothing.
     let r = patch(json!({})).await;
-    assert_eq!(r.body, json!({"share_presence_remote": false}));
+    assert_eq!(
+        r.body,
+        json!({"share_presence_remote": false, "share_read_receipts": true})
+    );
     // Bad input is a precise 422.
     let r = patch(json!({"share_presence_remote": "no"})).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", r.body);

@@ -25,6 +25,7 @@ mod operations;
 mod ordering;
 mod pins;
 mod reactions;
+mod receipts;
 mod reports;
 mod roles;
 mod search;

@@ -270,6 +270,7 @@ async fn resolving_by_suspension_refuses_a_remote_user(s: &TestServer) {
         suspended_at: None,
         token_generation: 0,
         share_presence_remote: true,
+        share_read_receipts: true,
     };
     let mut conn = s.state.chat.db().write().await.unwrap();
     let eve = confab::db::users::upsert_remote(&mut conn, &eve)

@@ -51,6 +51,7 @@ const UNREAD_PAGES = 20;
  * @property {string} delivery delivery state of one's own message
  * @property {Message | undefined} quoted the message it replies to, if held
  * @property {number} epoch bumped when users' names or pictures change
+ * @property {string} seenBy the other members whose read marker is this message
  */
 
 /** @typedef {{el: HTMLElement, shape: Shape}} Row */
@@ -139,6 +140,7 @@ export function createHistory(client, options) {
     // Never read anything: every message is after the marker.
     markerAtOpen = s ? s.last_read || (unread ? "" : null) : null;
     if (!store.older.has(id)) await attempt(() => client.loadHistory(id, false));
+    attempt(() => client.loadReadBy(id));
     if (shown !== id) return;
     if (unread && markerAtOpen !== null) await loadBackTo(id, markerAtOpen);
     if (shown !== id) return;
@@ -320,6 +322,7 @@ export function createHistory(client, options) {
       delivery: m.author === store.me?.id ? deliveryKey(m.id) : "",
       quoted: m.reply_to ? store.messages.get(c.id)?.get(m.reply_to) : undefined,
       epoch,
+      seenBy: store.readersAt(c.id, m.id).join(","),
     };
   }
 
@@ -327,6 +330,23 @@ export function createHistory(client, options) {
   function deliveryKey(id) {
     const list = store.deliveries.get(id);
     return list ? list.map((d) => d.state).join(",") : "";
+  }
+
+  /**
+   * "Seen by" initials under the last message each of `users` has read.
+   * @param {string[]} users
+   */
+  function seenByView(users) {
+    const names = users.map((u) => {
+      const user = store.users.get(u);
+      return user ? user.display_name || user.name : "someone";
+    });
+    const label = `Seen by ${names.join(", ")}`;
+    return h(
+      "div",
+      { class: "seen-by", attrs: { "aria-label": label, title: label } },
+      ...names.map((n) => h("span", { class: "seen-by-initial", text: n.slice(0, 1).toUpperCase(), attrs: { "aria-hidden": "true" } })),
+    );
   }
 
   /** @param {Shape} a @param {Shape} b */
@@ -339,7 +359,8 @@ export function createHistory(client, options) {
       a.rights === b.rights &&
       a.delivery === b.delivery &&
       a.quoted === b.quoted &&
-      a.epoch === b.epoch
+      a.epoch === b.epoch &&
+      a.seenBy === b.seenBy
     );
   }
 
@@ -353,6 +374,7 @@ export function createHistory(client, options) {
     if (shape.day) row.append(h("div", { class: "day-separator", attrs: { role: "separator" } }, h("span", { text: dayLabel(m.created_at) })));
     if (shape.fresh) row.append(h("div", { class: "new-line", attrs: { role: "separator" } }, h("span", { text: "New messages" })));
     row.append(messageView(client, s, m, { continued: shape.continued, actions: options.actions() }));
+    if (shape.seenBy) row.append(seenByView(shape.seenBy.split(",")));
     return row;
   }
 

@@ -43,7 +43,7 @@ export function ownProfileDialog(client, logout) {
     error,
     h("div", { class: "actions" }, h("button", { class: "danger-outline", text: "Log out", attrs: { type: "button" }, on: { click: logout } }), save),
   );
-  const dialog = openDialog("Your profile", [form, securitySection(client)]);
+  const dialog = openDialog("Your profile", [form, privacySection(client), securitySection(client)]);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     error.textContent = "";
@@ -63,6 +63,40 @@ export function ownProfileDialog(client, logout) {
       error.textContent = e instanceof Error ? e.message : String(e);
     }
   });
+}
+
+/**
+ * The privacy toggles of the account settings: read receipts (off, the
+ * others do not see how far one has read, nor one theirs).
+ * @param {Client} client
+ */
+function privacySection(client) {
+  const receipts = h("input", { attrs: { type: "checkbox", disabled: true } });
+  const status = h("p", { class: "muted", attrs: { role: "status" } });
+  const form = h(
+    "form",
+    { class: "profile-form", attrs: { "aria-label": "Privacy" } },
+    h("h3", { text: "Privacy" }),
+    h("label", { class: "check" }, receipts, " Share read receipts"),
+    h("p", { class: "muted", text: "Off: other members do not see how far you have read, and you do not see theirs." }),
+    status,
+  );
+  attempt(async () => {
+    receipts.checked = (await client.settings()).share_read_receipts;
+    receipts.disabled = false;
+  });
+  receipts.addEventListener("change", () =>
+    attempt(async () => {
+      receipts.disabled = true;
+      try {
+        receipts.checked = (await client.changeSettings({ share_read_receipts: receipts.checked })).share_read_receipts;
+        status.textContent = receipts.checked ? "Read receipts are shared." : "Read receipts are off.";
+      } finally {
+        receipts.disabled = false;
+      }
+    }),
+  );
+  return form;
 }
 
 /**

@@ -434,6 +434,7 @@ impl Object for ApubUser {
             suspended_at: None,
             token_generation: 0,
             share_presence_remote: true,
+            share_read_receipts: true,
         };
         let stored = user_rows::upsert_remote(&mut data.chat.db().write().await?, &row).await?;
         let actor = ApubUser::from_row(stored, &data.config.public_base())?;
@@ -602,6 +603,7 @@ mod tests {
             suspended_at: None,
             token_generation: 0,
             share_presence_remote: true,
+            share_read_receipts: true,
         };
         let urls = LocalUrls::new("https://c.example");
         let actor = ApubUser::from_row(row, "https://c.example").unwrap();

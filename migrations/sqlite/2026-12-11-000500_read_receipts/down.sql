@@ -1,0 +1,1 @@
+ALTER TABLE users DROP COLUMN share_read_receipts;
