@@ -25,6 +25,7 @@ mod operations;
 mod ordering;
 mod pins;
 mod reactions;
+mod remote_media;
 mod reports;
 mod roles;
 mod search;
