@@ -146,6 +146,17 @@ pub enum ExternalAlgorithm {
     EdDsa,
 }
 
+/// What happens to a file another server's message carries, when a
+/// client opens it (clients always get a link to this server).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RemoteMediaMode {
+    /// Fetched on the first request, then kept in the media store (images
+    /// get a thumbnail and a blurhash, like uploads) and served from it.
+    Cache,
+    /// Fetched and streamed through on every request; nothing is stored.
+    Proxy,
+}
+
 /// How the log is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
@@ -461,6 +472,19 @@ pub struct Config {
     /// How long a signed media link stays valid, in seconds.
     #[arg(long, env = "CONFAB_MEDIA_LINK_TTL_S", default_value_t = 7 * 24 * 3600, global = true)]
     pub media_link_ttl_s: u64,
+
+    /// Media of messages from other servers: `cache` (fetched through the
+    /// guarded client on the first request, then stored and served like an
+    /// upload) or `proxy` (fetched and streamed through on every request).
+    /// Either way clients get this server's links, never the remote URL.
+    #[arg(
+        long,
+        env = "CONFAB_REMOTE_MEDIA",
+        value_enum,
+        default_value = "cache",
+        global = true
+    )]
+    pub remote_media: RemoteMediaMode,
 
     /// Longest message body, in characters.
     #[arg(

@@ -118,6 +118,7 @@ impl Error {
                     (S::UNAUTHORIZED, denial.code())
                 }
                 ChatError::Denied(denial) => (S::FORBIDDEN, denial.code()),
+                ChatError::Upstream(_) => (S::BAD_GATEWAY, "bad_gateway"),
                 ChatError::Db(_) | ChatError::Internal(_) => (S::INTERNAL_SERVER_ERROR, "internal"),
             },
             Error::Auth(AuthError::Expired) => (S::UNAUTHORIZED, "token_expired"),

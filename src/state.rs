@@ -125,7 +125,7 @@ impl AppState {
             hashing,
             Some(port.clone()),
         )
-        .with_media(media_service(&config, links)?);
+        .with_media(media_service(&config, links, &outgoing)?);
         chat.promote_configured_admins().await?;
         chat.reload_ip_rules().await?;
         let chat = Arc::new(chat);
@@ -187,10 +187,12 @@ async fn media_links(
     ))
 }
 
-/// The media store of the configuration, with the link signer.
+/// The media store of the configuration, with the link signer and the
+/// fetcher of remote files.
 fn media_service(
     config: &Config,
     signer: Arc<crate::media::capability::Signer>,
+    outgoing: &crate::outgoing::Outgoing,
 ) -> Result<crate::chat::media::MediaService, StartupError> {
     use crate::media::{MediaStore, StoreSettings};
     let media_error =
@@ -205,7 +207,16 @@ fn media_service(
         orphan_ttl_s: config.media_orphan_ttl_s,
         link_ttl_s: config.media_link_ttl_s,
     };
-    Ok(crate::chat::media::MediaService::new(store, signer, limits))
+    let remote = crate::chat::media::RemoteMedia {
+        fetcher: crate::media::remote::RemoteFetcher::new(
+            outgoing.clone(),
+            config.max_upload_bytes,
+        ),
+        mode: config.remote_media,
+    };
+    Ok(crate::chat::media::MediaService::new(
+        store, signer, limits, remote,
+    ))
 }
 
 fn external_issuer(config: &Config) -> Result<Option<ExternalIssuer>, ConfigError> {

@@ -7,9 +7,10 @@
 
 use super::extract::{bearer_token, ApiQuery, Auth};
 use super::WriteErrors;
-use crate::chat::media::{MediaItem, Reader};
+use crate::chat::media::{MediaItem, Reader, Source};
 use crate::chat::ChatError;
 use crate::db::ids::MediaId;
+use crate::db::media::MediaRow;
 use crate::error::Error;
 use crate::media::capability::Variant;
 use crate::media::sniff::is_inline_safe;
@@ -127,6 +128,24 @@ async fn serve(
         }
     };
     let row = state.chat.readable_media(reader, id).await?;
+    match state.chat.media_source(row, variant).await? {
+        Source::Stored(row) => stored(&state, &row, id, variant, &headers).await,
+        Source::Streamed { content_type, body } => {
+            let mut response = Response::new(Body::from_stream(body));
+            protect(response.headers_mut(), content_type, id);
+            Ok(response)
+        }
+    }
+}
+
+/// `variant` of an item in the media store, or the range of it asked for.
+async fn stored(
+    state: &AppState,
+    row: &MediaRow,
+    id: MediaId,
+    variant: Variant,
+    headers: &HeaderMap,
+) -> Result<Response, Error> {
     let (content_type, size) = match variant {
         Variant::Original => (
             row.content_type.as_str(),
@@ -141,7 +160,7 @@ async fn serve(
     };
     let fetched = state
         .chat
-        .open_media(&row, variant, range.clone().map(GetRange::Bounded))
+        .open_media(row, variant, range.clone().map(GetRange::Bounded))
         .await?;
     let status = if range.is_some() {
         StatusCode::PARTIAL_CONTENT
@@ -151,23 +170,8 @@ async fn serve(
     let mut response = Response::new(Body::from_stream(fetched.body));
     *response.status_mut() = status;
     let h = response.headers_mut();
-    h.insert(CONTENT_TYPE, header(content_type));
-    h.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(MEDIA_CSP));
+    protect(h, content_type, id);
     h.insert(ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-    h.insert(
-        CACHE_CONTROL,
-        HeaderValue::from_static("private, max-age=3600"),
-    );
-    let disposition = if is_inline_safe(content_type) {
-        "inline"
-    } else {
-        "attachment"
-    };
-    h.insert(
-        CONTENT_DISPOSITION,
-        header(&format!("{disposition}; filename=\"{id}\"")),
-    );
     let served = fetched.range.end - fetched.range.start;
     h.insert(CONTENT_LENGTH, HeaderValue::from(served));
     if range.is_some() {
@@ -182,6 +186,28 @@ async fn serve(
         );
     }
     Ok(response)
+}
+
+/// The headers of every media response: its type, never sniffed, run or
+/// framed; inline only for types a browser shows safely, otherwise a
+/// download.
+fn protect(h: &mut HeaderMap, content_type: &str, id: MediaId) {
+    h.insert(CONTENT_TYPE, header(content_type));
+    h.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(MEDIA_CSP));
+    h.insert(
+        CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=3600"),
+    );
+    let disposition = if is_inline_safe(content_type) {
+        "inline"
+    } else {
+        "attachment"
+    };
+    h.insert(
+        CONTENT_DISPOSITION,
+        header(&format!("{disposition}; filename=\"{id}\"")),
+    );
 }
 
 fn header(value: &str) -> HeaderValue {

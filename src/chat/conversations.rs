@@ -109,10 +109,11 @@ impl Chat {
     ) -> ChatResult<ConversationSummary> {
         let members = rows::members(conn, row.id).await?;
         let read_only = self.direct_read_only(conn, &row, &members).await?;
-        let last_message = message_rows::latest(conn, row.id, Some(member.user_id))
+        let mut last_message = message_rows::latest(conn, row.id, Some(member.user_id))
             .await?
             .map(Message::try_from)
             .transpose()?;
+        self.attach_media(conn, last_message.as_mut_slice()).await?;
         let unread = rows::unread_count(conn, row.id, member.user_id, member.last_read).await?;
         let rights = Rights::from_level(member.rights)?;
         let answers_joins = row.kind == "group" && row.ap_id.is_none() && rights >= Rights::Admin;

@@ -1,15 +1,19 @@
 //! Media: uploads (quota, size limit, type from content, images processed
 //! on a few blocking threads), who may read an item (its uploader, the
 //! members of the conversation whose message carries it, or whoever holds
-//! a signed link), and the sweep of items no message carries.
+//! a signed link), files of other servers' messages (fetched on first use,
+//! then cached or proxied per `remote_media`), and the sweep of items no
+//! message carries.
 //!
 //! Must not import axum, activitypub_federation, `api`, `ws` or `apub`.
 
 use super::writer::Attached;
 use super::{Chat, ChatError, ChatResult};
+use crate::config::RemoteMediaMode;
 use crate::db::ids::{MediaId, UserId};
 use crate::db::media::{self as rows, AttachmentRow, MediaRow};
 use crate::media::capability::{Signer, Variant};
+use crate::media::remote::{RemoteBody, RemoteFetcher};
 use crate::media::sniff::{sniff, SNIFF_BYTES};
 use crate::media::{image, thumbnail_key, Fetched, MediaError, MediaStore};
 use bytes::{Bytes, BytesMut};
@@ -61,21 +65,94 @@ pub struct MediaLimits {
     pub link_ttl_s: u64,
 }
 
+/// How the files of other servers' messages are fetched, and whether they
+/// are kept.
+#[derive(Clone)]
+pub struct RemoteMedia {
+    pub fetcher: RemoteFetcher,
+    pub mode: RemoteMediaMode,
+}
+
 /// The media side of [`Chat`]: the store, the link signer, the limits.
 pub struct MediaService {
     store: MediaStore,
     signer: Arc<Signer>,
     limits: MediaLimits,
+    remote: RemoteMedia,
     /// Bounds concurrent image decoding.
     decoders: Arc<Semaphore>,
 }
 
+/// Where stored content comes from, which decides the errors it gets.
+enum Intake {
+    /// A user's upload, under `max_upload_bytes` and their quota.
+    Upload { max: u64, quota: u64 },
+    /// Another server's file (`remote_media = cache`): its failures are
+    /// that server's, 502.
+    Remote,
+}
+
+impl Intake {
+    /// The content passed its limit at `size` bytes.
+    fn over(&self, size: u64, limit: u64) -> ChatError {
+        match *self {
+            Intake::Upload { max, .. } if size > max => MediaError::TooLarge(max).into(),
+            Intake::Upload { quota, .. } => quota_error(quota),
+            Intake::Remote => {
+                ChatError::Upstream(format!("the remote file is larger than {limit} bytes"))
+            }
+        }
+    }
+
+    /// The body stream failed.
+    fn broken(&self, e: std::io::Error) -> ChatError {
+        match self {
+            Intake::Upload { .. } => MediaError::Body(e).into(),
+            Intake::Remote => ChatError::Upstream(e.to_string()),
+        }
+    }
+
+    fn empty(&self) -> ChatError {
+        match self {
+            Intake::Upload { .. } => ChatError::invalid("body", "the upload is empty"),
+            Intake::Remote => ChatError::Upstream("the remote file is empty".into()),
+        }
+    }
+
+    /// An image that cannot be decoded (or has too many pixels).
+    fn bad_image(&self, e: MediaError) -> ChatError {
+        match self {
+            Intake::Upload { .. } => e.into(),
+            Intake::Remote => ChatError::Upstream(format!("the remote image is unusable: {e}")),
+        }
+    }
+}
+
+/// Where the bytes of a readable item come from.
+pub enum Source {
+    /// The media store (uploads, and remote files cached there): the row
+    /// gives type and size, and ranges can be served.
+    Stored(MediaRow),
+    /// A remote file streamed through (`remote_media = proxy`), typed by
+    /// its first bytes; no ranges, no length known in advance.
+    Streamed {
+        content_type: &'static str,
+        body: RemoteBody,
+    },
+}
+
 impl MediaService {
-    pub fn new(store: MediaStore, signer: Arc<Signer>, limits: MediaLimits) -> Self {
+    pub fn new(
+        store: MediaStore,
+        signer: Arc<Signer>,
+        limits: MediaLimits,
+        remote: RemoteMedia,
+    ) -> Self {
         Self {
             store,
             signer,
             limits,
+            remote,
             decoders: Arc::new(Semaphore::new(DECODERS)),
         }
     }
@@ -86,17 +163,94 @@ impl MediaService {
             .check(id, variant, exp, sig, chrono::Utc::now().timestamp())
     }
 
+    /// Stores `body` under `row`'s id as key, filling in what the content
+    /// says: kind and type from its first bytes; images decoded, turned
+    /// upright, re-encoded without metadata, thumbnailed (on at most
+    /// [`DECODERS`] threads). At most `limit` bytes.
+    async fn store_content<S>(
+        &self,
+        row: &mut MediaRow,
+        mut body: S,
+        limit: u64,
+        intake: &Intake,
+    ) -> ChatResult<()>
+    where
+        S: Stream<Item = Result<Bytes, std::io::Error>> + Unpin + Send,
+    {
+        let mut head = BytesMut::new();
+        while head.len() < SNIFF_BYTES {
+            match body.next().await {
+                Some(chunk) => head.extend_from_slice(&chunk.map_err(|e| intake.broken(e))?),
+                None => break,
+            }
+            if head.len() as u64 > limit {
+                return Err(intake.over(head.len() as u64, limit));
+            }
+        }
+        if head.is_empty() {
+            return Err(intake.empty());
+        }
+        let sniffed = sniff(&head);
+        let key = row.id.to_string();
+        row.kind = sniffed.kind.to_owned();
+        row.content_type = sniffed.content_type.to_owned();
+        if sniffed.kind == "image" {
+            // Decoding needs the whole file; it is bounded by `limit`.
+            let mut data = head;
+            while let Some(chunk) = body.next().await {
+                data.extend_from_slice(&chunk.map_err(|e| intake.broken(e))?);
+                if data.len() as u64 > limit {
+                    return Err(intake.over(data.len() as u64, limit));
+                }
+            }
+            let permit = self
+                .decoders
+                .clone()
+                .acquire_owned()
+                .await
+                .map_err(|e| ChatError::Internal(e.to_string()))?;
+            let max_pixels = self.limits.max_pixels;
+            let processed = tokio::task::spawn_blocking(move || {
+                let _permit = permit;
+                image::process(&data, max_pixels)
+            })
+            .await
+            .map_err(|e| ChatError::Internal(format!("image task: {e}")))?
+            .map_err(|e| intake.bad_image(e))?;
+            self.store
+                .put(&thumbnail_key(&key), processed.thumbnail)
+                .await?;
+            row.size_bytes = processed.data.len() as i64;
+            self.store.put(&key, processed.data).await?;
+            row.content_type = processed.content_type.to_owned();
+            row.width = Some(processed.width as i32);
+            row.height = Some(processed.height as i32);
+            row.blurhash = Some(processed.blurhash);
+            row.has_thumbnail = true;
+        } else {
+            let stored = self
+                .store
+                .put_stream(&key, head.freeze(), body, limit)
+                .await
+                .map_err(|e| match e {
+                    MediaError::TooLarge(_) => intake.over(limit + 1, limit),
+                    MediaError::Body(e) => intake.broken(e),
+                    other => other.into(),
+                })?;
+            row.size_bytes = stored as i64;
+        }
+        row.storage_key = Some(key);
+        Ok(())
+    }
+
     /// The client's view of `row`, with links valid for `link_ttl_s`.
     pub fn view(&self, row: &MediaRow, alt_text: Option<String>) -> MediaItem {
         let exp = chrono::Utc::now().timestamp() + self.limits.link_ttl_s as i64;
-        let (url, thumbnail_url) = match &row.remote_url {
-            Some(remote) => (remote.clone(), None),
-            None => (
-                self.signer.link(row.id, Variant::Original, exp),
-                row.has_thumbnail
-                    .then(|| self.signer.link(row.id, Variant::Thumbnail, exp)),
-            ),
-        };
+        // Remote items too: clients never get another server's URL.
+        let url = self.signer.link(row.id, Variant::Original, exp);
+        let thumbnail_url = row
+            .has_thumbnail
+            .then(|| self.signer.link(row.id, Variant::Thumbnail, exp));
         MediaItem {
             id: row.id,
             kind: row.kind.clone(),
@@ -141,7 +295,7 @@ pub struct MediaItem {
 }
 
 /// An attachment of a message received from another server: kept as a
-/// link to it (not fetched).
+/// link to it, fetched when a client first opens it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RemoteAttachment {
     /// An `http(s)` URL on the sender's side.
@@ -174,6 +328,7 @@ impl From<MediaError> for ChatError {
             MediaError::Missing => ChatError::NotFound("media"),
             MediaError::Store(e) => ChatError::Internal(format!("media store: {e}")),
             MediaError::Config(m) => ChatError::Internal(m),
+            MediaError::Remote(m) => ChatError::Upstream(m),
         }
     }
 }
@@ -192,7 +347,7 @@ impl Chat {
         &self,
         user: UserId,
         declared_bytes: Option<u64>,
-        mut body: S,
+        body: S,
     ) -> ChatResult<MediaItem>
     where
         S: Stream<Item = Result<Bytes, std::io::Error>> + Unpin + Send,
@@ -207,89 +362,28 @@ impl Chat {
         if left == 0 || declared_bytes.is_some_and(|n| n > left) {
             return Err(quota_error(media.limits.quota_bytes));
         }
-        let limit = max.min(left);
-        let over = |size: u64| {
-            if size > max {
-                MediaError::TooLarge(max).into()
-            } else {
-                quota_error(media.limits.quota_bytes)
-            }
+        let intake = Intake::Upload {
+            max,
+            quota: media.limits.quota_bytes,
         };
-        // The first bytes, for the type.
-        let mut head = BytesMut::new();
-        while head.len() < SNIFF_BYTES {
-            match body.next().await {
-                Some(chunk) => head.extend_from_slice(&chunk.map_err(MediaError::Body)?),
-                None => break,
-            }
-            if head.len() as u64 > limit {
-                return Err(over(head.len() as u64));
-            }
-        }
-        if head.is_empty() {
-            return Err(ChatError::invalid("body", "the upload is empty"));
-        }
-        let sniffed = sniff(&head);
         let id = MediaId(uuid::Uuid::new_v4());
-        let key = id.to_string();
         let mut row = MediaRow {
             id,
             uploader_id: Some(user),
-            kind: sniffed.kind.to_owned(),
-            content_type: sniffed.content_type.to_owned(),
+            kind: String::new(),
+            content_type: String::new(),
             size_bytes: 0,
             width: None,
             height: None,
             blurhash: None,
             has_thumbnail: false,
-            storage_key: Some(key.clone()),
+            storage_key: None,
             remote_url: None,
             created_at: chrono::Utc::now().naive_utc(),
         };
-        if sniffed.kind == "image" {
-            // Decoding needs the whole file; it is bounded by `limit`.
-            let mut data = head;
-            while let Some(chunk) = body.next().await {
-                data.extend_from_slice(&chunk.map_err(MediaError::Body)?);
-                if data.len() as u64 > limit {
-                    return Err(over(data.len() as u64));
-                }
-            }
-            let permit = media
-                .decoders
-                .clone()
-                .acquire_owned()
-                .await
-                .map_err(|e| ChatError::Internal(e.to_string()))?;
-            let max_pixels = media.limits.max_pixels;
-            let processed = tokio::task::spawn_blocking(move || {
-                let _permit = permit;
-                image::process(&data, max_pixels)
-            })
-            .await
-            .map_err(|e| ChatError::Internal(format!("image task: {e}")))??;
-            media
-                .store
-                .put(&thumbnail_key(&key), processed.thumbnail)
-                .await?;
-            row.size_bytes = processed.data.len() as i64;
-            media.store.put(&key, processed.data).await?;
-            row.content_type = processed.content_type.to_owned();
-            row.width = Some(processed.width as i32);
-            row.height = Some(processed.height as i32);
-            row.blurhash = Some(processed.blurhash);
-            row.has_thumbnail = true;
-        } else {
-            let stored = media
-                .store
-                .put_stream(&key, head.freeze(), body, limit)
-                .await
-                .map_err(|e| match e {
-                    MediaError::TooLarge(_) => over(limit + 1),
-                    other => other.into(),
-                })?;
-            row.size_bytes = stored as i64;
-        }
+        media
+            .store_content(&mut row, body, max.min(left), &intake)
+            .await?;
         if let Err(e) = rows::insert(&mut self.db.write().await?, &row).await {
             self.remove_objects(&row).await;
             return Err(e.into());
@@ -305,7 +399,7 @@ impl Chat {
         let mut conn = self.db.read().await?;
         let row = rows::find(&mut conn, id)
             .await?
-            .filter(|row| row.storage_key.is_some())
+            .filter(|row| row.storage_key.is_some() || row.remote_url.is_some())
             .ok_or(ChatError::NotFound("media"))?;
         let user = match reader {
             Reader::Link => return Ok(row),
@@ -327,6 +421,44 @@ impl Chat {
         self.media
             .as_ref()
             .is_some_and(|m| m.check_link(id, variant, exp, sig))
+    }
+
+    /// Where the bytes of `variant` of a readable item come from: the store,
+    /// or for a remote file not stored yet, its server, through the
+    /// guarded client. With `remote_media = cache` the file is stored (and
+    /// an image thumbnailed) on this first request and the row updated;
+    /// with `proxy` it is streamed through. A failed fetch is 502.
+    pub async fn media_source(&self, row: MediaRow, variant: Variant) -> ChatResult<Source> {
+        let media = self.media()?;
+        let url = match (&row.storage_key, &row.remote_url) {
+            (Some(_), _) => return Ok(Source::Stored(row)),
+            (None, Some(url)) => url.clone(),
+            (None, None) => return Err(ChatError::NotFound("media")),
+        };
+        if variant == Variant::Thumbnail && media.remote.mode == RemoteMediaMode::Proxy {
+            return Err(ChatError::NotFound("thumbnail"));
+        }
+        let body = media.remote.fetcher.open(&url).await?;
+        if media.remote.mode == RemoteMediaMode::Proxy {
+            return streamed(body).await;
+        }
+        let mut cached = row;
+        let limit = media.remote.fetcher.limit_bytes();
+        media
+            .store_content(&mut cached, body, limit, &Intake::Remote)
+            .await?;
+        if rows::set_cached(&mut self.db.write().await?, &cached).await? {
+            return Ok(Source::Stored(cached));
+        }
+        // Cached by another request meanwhile (the same key, the same
+        // bytes), or deleted with its message.
+        match rows::find(&mut self.db.read().await?, cached.id).await? {
+            Some(row) if row.storage_key.is_some() => Ok(Source::Stored(row)),
+            _ => {
+                self.remove_objects(&cached).await;
+                Err(ChatError::NotFound("media"))
+            }
+        }
     }
 
     /// The bytes of `variant` of a readable item, or a range of them.
@@ -427,7 +559,8 @@ impl Chat {
 
     /// Stores the attachments of a received message as remote links (at
     /// most [`ATTACHMENTS_MAX`]; other than `http(s)` URLs are dropped),
-    /// ready for the writer to attach.
+    /// ready for the writer to attach. Nothing is fetched yet: clients get
+    /// this server's links, and the first request fetches the file.
     pub(super) async fn remote_attachments(
         &self,
         attachments: Vec<RemoteAttachment>,
@@ -478,7 +611,9 @@ impl Chat {
         Ok(attached)
     }
 
-    /// Fills in the attachments of `messages` (history, catch-up).
+    /// Fills in the attachments of `messages`: every view of a message
+    /// (history, catch-up, edits, pins, search, the last message of a
+    /// conversation, reported messages) shows them.
     pub(super) async fn attach_media(
         &self,
         conn: &mut crate::db::DbConn<'_>,
@@ -524,6 +659,26 @@ impl Chat {
         self.delete_media(&orphans).await?;
         Ok(orphans.len())
     }
+}
+
+/// A remote body typed by its first bytes, to be streamed on whole.
+async fn streamed(mut body: RemoteBody) -> ChatResult<Source> {
+    let mut head = BytesMut::new();
+    while head.len() < SNIFF_BYTES {
+        match body.next().await {
+            Some(chunk) => head.extend_from_slice(&chunk.map_err(|e| Intake::Remote.broken(e))?),
+            None => break,
+        }
+    }
+    if head.is_empty() {
+        return Err(Intake::Remote.empty());
+    }
+    let content_type = sniff(&head).content_type;
+    let head = futures_util::stream::once(async move { Ok(head.freeze()) });
+    Ok(Source::Streamed {
+        content_type,
+        body: head.chain(body).boxed(),
+    })
 }
 
 fn quota_error(quota: u64) -> ChatError {

@@ -468,7 +468,10 @@ impl Chat {
         )
         .await?
         .ok_or(ChatError::NotFound("message"))?;
-        let edited = Message::try_from(edited)?;
+        let mut edited = [Message::try_from(edited)?];
+        self.attach_media(&mut self.db.read().await?, &mut edited)
+            .await?;
+        let [edited] = edited;
         self.federate_message(&edited, MessageChange::Updated, &audience, None)
             .await?;
         self.notify(audience, Notice::MessageUpdated(edited.clone()));

@@ -82,6 +82,10 @@ pub enum ChatError {
     /// current password, a revoked token (see [`accounts::Denial`]).
     #[error("{}", .0.message())]
     Denied(accounts::Denial),
+    /// 502 `bad_gateway`: another server's file could not be fetched (the
+    /// message says why: a refused address, its HTTP status, a deadline).
+    #[error("{0}")]
+    Upstream(String),
     /// 500: storage failed; details are logged, never shown.
     #[error(transparent)]
     Db(#[from] DbError),

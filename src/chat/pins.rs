@@ -132,9 +132,18 @@ impl Chat {
 
     /// The pins of a conversation with, for each author, who blocks them.
     async fn pin_set(&self, conversation: ConversationId) -> ChatResult<PinSet> {
-        let all = rows::list(&mut self.db.read().await?, conversation).await?;
+        let mut conn = self.db.read().await?;
+        let rows = rows::list(&mut conn, conversation).await?;
+        let (pins, messages): (Vec<PinRow>, Vec<MessageRow>) = rows.into_iter().unzip();
+        let mut messages = messages
+            .into_iter()
+            .map(Message::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        self.attach_media(&mut conn, &mut messages).await?;
+        drop(conn);
+        let all: Vec<(PinRow, Message)> = pins.into_iter().zip(messages).collect();
         let mut blockers = HashMap::new();
-        for author in all.iter().filter_map(|(_, m)| m.author_id) {
+        for author in all.iter().filter_map(|(_, m)| m.author) {
             if let Entry::Vacant(slot) = blockers.entry(author) {
                 slot.insert(self.blockers(author).await?);
             }
@@ -164,18 +173,19 @@ impl Chat {
     }
 }
 
-/// A conversation's pins as stored, and who blocks each pinned author.
+/// A conversation's pins as stored (messages with their attachments), and
+/// who blocks each pinned author.
 struct PinSet {
     conversation: ConversationId,
-    all: Vec<(PinRow, MessageRow)>,
+    all: Vec<(PinRow, Message)>,
     blockers: HashMap<UserId, Arc<HashSet<UserId>>>,
 }
 
 impl PinSet {
     /// The pins whose author `reader` does not block.
-    fn seen_by(&self, reader: UserId) -> impl Iterator<Item = &(PinRow, MessageRow)> {
+    fn seen_by(&self, reader: UserId) -> impl Iterator<Item = &(PinRow, Message)> {
         self.all.iter().filter(move |(_, m)| {
-            !m.author_id
+            !m.author
                 .is_some_and(|a| self.blockers.get(&a).is_some_and(|b| b.contains(&reader)))
         })
     }
@@ -184,14 +194,12 @@ impl PinSet {
     fn view(&self, reader: UserId) -> ChatResult<Pins> {
         let pins = self
             .seen_by(reader)
-            .map(|(p, m)| {
-                Ok(Pin {
-                    message: Message::try_from(m.clone())?,
-                    pinned_by: p.pinned_by,
-                    pinned_at: p.pinned_at.and_utc(),
-                })
+            .map(|(p, m)| Pin {
+                message: m.clone(),
+                pinned_by: p.pinned_by,
+                pinned_at: p.pinned_at.and_utc(),
             })
-            .collect::<ChatResult<_>>()?;
+            .collect();
         Ok(Pins {
             conversation: self.conversation,
             pins,

@@ -434,6 +434,7 @@ impl Chat {
                 messages.push(Message::try_from(message)?);
             }
         }
+        self.attach_media(conn, &mut messages).await?;
         Ok(ReportDetail {
             report,
             messages,

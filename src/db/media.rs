@@ -30,7 +30,8 @@ pub struct MediaRow {
     pub has_thumbnail: bool,
     /// The object in the media store; `None` for a remote attachment.
     pub storage_key: Option<String>,
-    /// Where a remote attachment lives (not fetched).
+    /// Where a remote attachment lives; with `storage_key` also set, it
+    /// has been fetched and cached.
     pub remote_url: Option<String>,
     pub created_at: NaiveDateTime,
 }
@@ -82,6 +83,32 @@ pub async fn used_bytes(conn: &mut DbConn<'_>, uploader: UserId) -> Result<i64, 
             .await
     })?;
     Ok(total.unwrap_or(0))
+}
+
+/// Records that the remote item `row` has been fetched and stored: its
+/// key, and the type, size and image facts its content gave. `false` when
+/// it was not a remote item waiting for that (gone, or already cached).
+pub async fn set_cached(conn: &mut DbConn<'_>, row: &MediaRow) -> Result<bool, DbError> {
+    let n = with_conn!(conn, |c| {
+        diesel::update(
+            media::table
+                .find(row.id)
+                .filter(media::storage_key.is_null()),
+        )
+        .set((
+            media::storage_key.eq(&row.storage_key),
+            media::kind.eq(&row.kind),
+            media::content_type.eq(&row.content_type),
+            media::size_bytes.eq(row.size_bytes),
+            media::width.eq(row.width),
+            media::height.eq(row.height),
+            media::blurhash.eq(&row.blurhash),
+            media::has_thumbnail.eq(row.has_thumbnail),
+        ))
+        .execute(c)
+        .await
+    })?;
+    Ok(n == 1)
 }
 
 /// The conversation of the message that carries `id`, if one does.

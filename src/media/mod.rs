@@ -3,13 +3,16 @@
 //! s3://bucket/prefix`), both through the `object_store` crate; the type
 //! of an upload from its magic bytes ([`sniff`]); image processing
 //! ([`image`]: dimensions, thumbnail, blurhash, metadata stripped); and
-//! the signed capability links media is fetched by ([`capability`]).
+//! the signed capability links media is fetched by ([`capability`]); and
+//! files other servers hold, fetched through the guarded client
+//! ([`remote`]).
 //!
 //! Must not import `chat`, `api`, `ws`, `apub` or axum: `chat::media`
 //! decides who may store and read what, and uses this to do it.
 
 pub mod capability;
 pub mod image;
+pub mod remote;
 pub mod sniff;
 
 use bytes::Bytes;
@@ -47,6 +50,11 @@ pub enum MediaError {
     /// A setting is unusable.
     #[error("{0}")]
     Config(String),
+    /// A remote file could not be fetched (refused address, HTTP error,
+    /// deadline, too large); the message says which, never what the
+    /// remote server wrote.
+    #[error("{0}")]
+    Remote(String),
 }
 
 impl From<object_store::Error> for MediaError {

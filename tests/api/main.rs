@@ -26,6 +26,7 @@ mod ordering;
 mod pins;
 mod reactions;
 mod receipts;
+mod remote_media;
 mod reports;
 mod roles;
 mod search;

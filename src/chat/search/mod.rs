@@ -117,17 +117,19 @@ impl Chat {
         } else {
             None
         };
-        let results = found
+        let mut messages = found
             .into_iter()
-            .map(|row| {
-                let message = Message::try_from(row)?;
-                Ok(SearchHit {
-                    conversation: message.conversation,
-                    highlights: query.highlights(&message.body),
-                    message,
-                })
+            .map(Message::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        self.attach_media(&mut conn, &mut messages).await?;
+        let results = messages
+            .into_iter()
+            .map(|message| SearchHit {
+                conversation: message.conversation,
+                highlights: query.highlights(&message.body),
+                message,
             })
-            .collect::<ChatResult<Vec<_>>>()?;
+            .collect();
         Ok(SearchPage {
             results,
             next_cursor,
