@@ -64,6 +64,17 @@
  * @property {boolean} deleted
  * @property {Reaction[]} [reactions] left out when there are none
  * @property {string[]} [mentions] ids of the members it mentions; left out when none
+ * @property {LinkPreview} [preview] the preview of its first link, once made
+ */
+
+/**
+ * The preview of a message's first link (plain text from the page).
+ * @typedef {object} LinkPreview
+ * @property {string} url
+ * @property {string} [title]
+ * @property {string} [description]
+ * @property {string} [site_name]
+ * @property {{url: string, thumbnail_url?: string}} [image]
  */
 
 /**
