@@ -118,7 +118,7 @@ mod tests {
     #[test]
     fn code_and_other_schemes_do_not_count() {
         assert_eq!(
-            first("`https://code.test` and ```\nhttps://fenced.test\n```"),
+            first("`https://code.test` and\n```\nhttps://fenced.test\n```"),
             None
         );
         assert_eq!(
