@@ -469,6 +469,18 @@ pub struct Config {
     #[arg(long, env = "CONFAB_MEDIA_ORPHAN_TTL_S", default_value_t = 24 * 3600, global = true)]
     pub media_orphan_ttl_s: u64,
 
+    /// Whether the first link of a message gets a preview: the page is
+    /// fetched by this server (through the guarded client), off the send
+    /// path. Senders can turn it off per message.
+    #[arg(
+        long,
+        env = "CONFAB_LINK_PREVIEWS",
+        default_value_t = true,
+        action = clap::ArgAction::Set,
+        global = true
+    )]
+    pub link_previews: bool,
+
     /// How long a signed media link stays valid, in seconds.
     #[arg(long, env = "CONFAB_MEDIA_LINK_TTL_S", default_value_t = 7 * 24 * 3600, global = true)]
     pub media_link_ttl_s: u64,

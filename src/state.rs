@@ -126,9 +126,21 @@ impl AppState {
             Some(port.clone()),
         )
         .with_media(media_service(&config, links, &outgoing)?);
+        let (chat, previews) = if config.link_previews {
+            let (previewer, jobs) = crate::chat::previews::Previewer::new(
+                outgoing.clone(),
+                crate::chat::previews::LIMITS,
+            );
+            (chat.with_previews(previewer), Some(jobs))
+        } else {
+            (chat, None)
+        };
         chat.promote_configured_admins().await?;
         chat.reload_ip_rules().await?;
         let chat = Arc::new(chat);
+        if let Some(jobs) = previews {
+            tokio::spawn(crate::chat::previews::run(Arc::downgrade(&chat), jobs));
+        }
         tokio::spawn(crate::chat::ip_rules::reload_periodically(
             Arc::downgrade(&chat),
             Duration::from_secs(config.ip_rules_reload_s),

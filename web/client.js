@@ -144,6 +144,9 @@ export class Client {
       case "conversation.pins":
         store.putPins(data);
         break;
+      case "message.preview":
+        store.putPreview(data);
+        break;
       case "message.reactions":
         this.needUsers(data.reactions.flatMap((/** @type {{users: string[]}} */ r) => r.users));
         store.putReactions(data);

@@ -245,7 +245,25 @@ export class Store extends EventTarget {
    */
   withReactions(message) {
     const held = this.messages.get(message.conversation)?.get(message.id);
-    return held?.reactions ? { ...message, reactions: held.reactions } : message;
+    const kept = { ...message };
+    if (held?.reactions) kept.reactions = held.reactions;
+    // An edit keeps the preview of the original link.
+    if (held?.preview) kept.preview = held.preview;
+    return kept;
+  }
+
+  /**
+   * A message's link preview is ready (a `message.preview` push).
+   * @param {{message: string, conversation: string, preview: import("./types.js").LinkPreview}} change
+   */
+  putPreview(change) {
+    const map = this.messages.get(change.conversation);
+    const held = map?.get(change.message);
+    if (!map || !held) return;
+    const message = { ...held, preview: change.preview };
+    map.set(change.message, message);
+    this.placeSorted(message);
+    this.changed(`messages:${change.conversation}`);
   }
 
   /**

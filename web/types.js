@@ -65,6 +65,7 @@
  * @property {Reaction[]} [reactions] left out when there are none
  * @property {string[]} [mentions] ids of the members it mentions; left out when none
  * @property {Media[]} [attachments] the media it carries, in the order sent; left out when none
+ * @property {LinkPreview} [preview] the preview of its first link, once made
  */
 
 /**
@@ -80,6 +81,16 @@
  * @property {string} url a signed link to the file
  * @property {string | null} [thumbnail_url] images only (not for remote ones)
  * @property {string | null} [alt_text] in a message's attachments, when given
+ */
+
+/**
+ * The preview of a message's first link (plain text from the page).
+ * @typedef {object} LinkPreview
+ * @property {string} url
+ * @property {string} [title]
+ * @property {string} [description]
+ * @property {string} [site_name]
+ * @property {{url: string, thumbnail_url?: string}} [image]
  */
 
 /**

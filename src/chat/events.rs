@@ -80,6 +80,9 @@ pub enum Notice {
     /// A message's reactions changed: the summary its receiver sees.
     #[serde(rename = "message.reactions")]
     MessageReactions(super::reactions::MessageReactions),
+    /// A message's link preview is ready.
+    #[serde(rename = "message.preview")]
+    MessagePreview(super::previews::MessagePreview),
     /// A group's pinned messages changed: the list its receiver sees.
     #[serde(rename = "conversation.pins")]
     Pins(super::pins::Pins),

@@ -266,6 +266,41 @@ impl MediaService {
     }
 }
 
+impl MediaService {
+    /// Decodes `data` (on a few blocking threads), stores it re-encoded
+    /// with its thumbnail under `row`'s key, and fills in `row`.
+    async fn store_image(&self, row: &mut MediaRow, data: Bytes) -> ChatResult<()> {
+        let key = row
+            .storage_key
+            .clone()
+            .ok_or_else(|| ChatError::Internal("an image without a storage key".into()))?;
+        let permit = self
+            .decoders
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| ChatError::Internal(e.to_string()))?;
+        let max_pixels = self.limits.max_pixels;
+        let processed = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            image::process(&data, max_pixels)
+        })
+        .await
+        .map_err(|e| ChatError::Internal(format!("image task: {e}")))??;
+        self.store
+            .put(&thumbnail_key(&key), processed.thumbnail)
+            .await?;
+        row.size_bytes = processed.data.len() as i64;
+        self.store.put(&key, processed.data).await?;
+        row.content_type = processed.content_type.to_owned();
+        row.width = Some(processed.width as i32);
+        row.height = Some(processed.height as i32);
+        row.blurhash = Some(processed.blurhash);
+        row.has_thumbnail = true;
+        Ok(())
+    }
+}
+
 /// A media item as clients see it (the upload's answer, and each
 /// attachment of a message).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -389,6 +424,44 @@ impl Chat {
             return Err(e.into());
         }
         Ok(media.view(&row, None))
+    }
+
+    /// Keeps a link preview's image, fetched from the page's server: only
+    /// an image type Confab decodes (sniffed from its bytes), processed and
+    /// thumbnailed like an upload; it belongs to no user.
+    pub(super) async fn store_preview_image(&self, data: Bytes) -> ChatResult<MediaRow> {
+        let media = self.media()?;
+        let sniffed = sniff(&data[..data.len().min(SNIFF_BYTES)]);
+        if sniffed.kind != "image" {
+            return Err(ChatError::invalid("image", "not an image"));
+        }
+        let id = MediaId(uuid::Uuid::new_v4());
+        let mut row = MediaRow {
+            id,
+            uploader_id: None,
+            kind: "image".to_owned(),
+            content_type: sniffed.content_type.to_owned(),
+            size_bytes: 0,
+            width: None,
+            height: None,
+            blurhash: None,
+            has_thumbnail: false,
+            storage_key: Some(id.to_string()),
+            remote_url: None,
+            created_at: chrono::Utc::now().naive_utc(),
+        };
+        media.store_image(&mut row, data).await?;
+        if let Err(e) = rows::insert(&mut self.db.write().await?, &row).await {
+            self.remove_objects(&row).await;
+            return Err(e.into());
+        }
+        Ok(row)
+    }
+
+    /// The client's view of a stored media row (`None` without media
+    /// storage).
+    pub(super) fn media_view(&self, row: &MediaRow) -> Option<MediaItem> {
+        self.media.as_ref().map(|m| m.view(row, None))
     }
 
     /// The item `id` if `reader` may open it: its uploader, a member of

@@ -42,6 +42,14 @@ pub struct NewMessage {
     /// be empty.
     #[serde(default)]
     pub attachments: Vec<super::media::NewAttachment>,
+    /// `false`: no preview of its first link (default `true`; the server
+    /// may have previews off altogether).
+    #[serde(default = "default_preview")]
+    pub preview: bool,
+}
+
+fn default_preview() -> bool {
+    true
 }
 
 /// A text message as another server sent it.
@@ -174,18 +182,23 @@ impl Chat {
         }
         let client_id = checked_client_id(client_id)?;
         let attached = self.prepare_attachments(author, &new.attachments).await?;
-        self.store_with(
-            author,
-            new.conversation,
-            "text",
-            new.body,
-            new.reply_to,
-            None,
-            client_id,
-            None,
-            attached,
-        )
-        .await
+        let message = self
+            .store_with(
+                author,
+                new.conversation,
+                "text",
+                new.body,
+                new.reply_to,
+                None,
+                client_id,
+                None,
+                attached,
+            )
+            .await?;
+        if new.preview {
+            self.queue_preview(&message);
+        }
+        Ok(message)
     }
 
     /// Stores a direct message that the remote user `author` sent to the
@@ -232,18 +245,21 @@ impl Chat {
         // Checked before the attachments are stored.
         self.writable(conversation, author).await?;
         let attached = self.remote_attachments(message.attachments).await?;
-        self.store_with(
-            author,
-            conversation,
-            "text",
-            message.body,
-            message.reply_to,
-            None,
-            Some(message.ap_id.to_owned()),
-            Some(&message.mentions),
-            attached,
-        )
-        .await
+        let message = self
+            .store_with(
+                author,
+                conversation,
+                "text",
+                message.body,
+                message.reply_to,
+                None,
+                Some(message.ap_id.to_owned()),
+                Some(&message.mentions),
+                attached,
+            )
+            .await?;
+        self.queue_preview(&message);
+        Ok(message)
     }
 
     /// The message a remote author sent with ActivityPub id `ap_id`.
@@ -391,11 +407,12 @@ impl Chat {
             }
             Stored::Existing(row) => {
                 let mut message = Message::try_from(row.clone())?;
-                self.attach_media(
-                    &mut self.db.read().await?,
-                    std::slice::from_mut(&mut message),
-                )
-                .await?;
+                let mut conn = self.db.read().await?;
+                self.attach_media(&mut conn, std::slice::from_mut(&mut message))
+                    .await?;
+                self.attach_previews(&mut conn, std::slice::from_mut(&mut message))
+                    .await?;
+                drop(conn);
                 if self.deliveries_missing(&row).await? {
                     // The first attempt stored the message but died before
                     // its deliveries were queued (and was never answered):
@@ -526,6 +543,7 @@ impl Chat {
             .ok_or(ChatError::NotFound("message"))?;
         reaction_rows::clear(&mut conn, row.id).await?;
         let media = crate::db::media::detach_message(&mut conn, row.id).await?;
+        crate::db::link_previews::delete(&mut conn, row.id).await?;
         drop(conn);
         self.delete_media(&media).await?;
         self.unpin_deleted(conv, row.id).await?;
@@ -589,6 +607,7 @@ impl Chat {
         self.attach_reactions(conn, reader, &blocked, &mut messages)
             .await?;
         self.attach_media(conn, &mut messages).await?;
+        self.attach_previews(conn, &mut messages).await?;
         Ok(messages)
     }
 

@@ -23,6 +23,7 @@ pub mod messages;
 pub mod mirrors;
 pub mod pins;
 pub mod presence;
+pub mod previews;
 pub mod principal;
 pub mod profiles;
 pub mod reactions;
@@ -161,6 +162,8 @@ pub struct Chat {
     ip_rules: ip_rules::IpRuleCache,
     /// Media storage and links; `None` only in tests that build a bare chat.
     media: Option<media::MediaService>,
+    /// Link previews; `None` when `link_previews` is off.
+    previews: Option<previews::Previewer>,
     /// Typing notices crossing the server's edge, per user.
     typing_limits: crate::ratelimit::RateLimiter<crate::db::ids::UserId>,
 }
@@ -190,6 +193,7 @@ impl Chat {
             blocklist: instances::BlocklistCache::default(),
             ip_rules: ip_rules::IpRuleCache::default(),
             media: None,
+            previews: None,
             typing_limits: crate::ratelimit::RateLimiter::new(
                 messages::TYPING_QUOTA,
                 TYPING_LIMIT_KEYS,

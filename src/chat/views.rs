@@ -209,6 +209,11 @@ pub struct Message {
     /// client notifies them even in a muted conversation.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub mentions: Vec<UserId>,
+    /// The preview of its first link, once this server has made it (it
+    /// comes later, in a `message.preview` push); left out until then and
+    /// for messages without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preview: Option<super::previews::LinkPreview>,
 }
 
 impl TryFrom<MessageRow> for Message {
@@ -242,6 +247,7 @@ impl TryFrom<MessageRow> for Message {
             deleted: row.deleted_at.is_some(),
             reactions: vec![],
             attachments: vec![],
+            preview: None,
             mentions: match &row.mentions {
                 Some(json) => serde_json::from_str(json).map_err(|e| {
                     DbError::Corrupt(format!("messages.mentions of {}: {e}", row.id))

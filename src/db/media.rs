@@ -2,7 +2,7 @@
 //! media items, and which message carries each of them.
 
 use super::ids::{ConversationId, MediaId, MessageId, UserId};
-use super::schema::{media, message_attachments, messages};
+use super::schema::{link_previews, media, message_attachments, messages};
 use super::{DbConn, DbError};
 use crate::with_conn;
 use chrono::NaiveDateTime;
@@ -220,8 +220,9 @@ pub async fn of_messages(
     Ok(rows)
 }
 
-/// Media no message carries, created before `before`: uploads never
-/// attached, and media whose message was deleted.
+/// Media no message carries and no link preview shows, created before
+/// `before`: uploads never attached, media whose message was deleted, and
+/// preview images whose messages were all deleted.
 pub async fn orphans(
     conn: &mut DbConn<'_>,
     before: NaiveDateTime,
@@ -231,6 +232,9 @@ pub async fn orphans(
         media::table
             .left_join(message_attachments::table)
             .filter(message_attachments::media_id.is_null())
+            .filter(diesel::dsl::not(diesel::dsl::exists(
+                link_previews::table.filter(link_previews::image_id.eq(media::id.nullable())),
+            )))
             .filter(media::created_at.lt(before))
             .order(media::created_at.asc())
             .limit(limit)

@@ -15,6 +15,7 @@ pub mod ids;
 pub mod invitations;
 pub mod ip_rules;
 pub mod join_requests;
+pub mod link_previews;
 pub mod media;
 pub mod messages;
 mod open;

@@ -339,6 +339,22 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::ids::DbUuid;
+
+    /// The preview of a message's first link.
+    link_previews (message_id) {
+        message_id -> DbUuid,
+        url -> Text,
+        title -> Nullable<Text>,
+        description -> Nullable<Text>,
+        site_name -> Nullable<Text>,
+        image_id -> Nullable<DbUuid>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(members -> conversations (conversation_id));
 diesel::joinable!(members -> users (user_id));
 diesel::joinable!(messages -> conversations (conversation_id));
@@ -346,6 +362,8 @@ diesel::joinable!(reactions -> messages (message_id));
 diesel::joinable!(pins -> messages (message_id));
 diesel::joinable!(message_attachments -> media (media_id));
 diesel::joinable!(message_attachments -> messages (message_id));
+diesel::joinable!(link_previews -> media (image_id));
+diesel::joinable!(link_previews -> messages (message_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     conversations,
@@ -361,5 +379,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     reactions,
     pins,
     media,
-    message_attachments
+    message_attachments,
+    link_previews
 );

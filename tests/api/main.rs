@@ -24,6 +24,7 @@ mod mentions;
 mod operations;
 mod ordering;
 mod pins;
+mod previews;
 mod reactions;
 mod receipts;
 mod remote_media;

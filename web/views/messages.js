@@ -12,6 +12,7 @@ import { RANK } from "../client.js";
 import { icon } from "../icons.js";
 import { reactionBar } from "./reactions.js";
 import { attachmentList, describeAttachments } from "./attachments.js";
+import { guardLinks, previewCard } from "./preview.js";
 
 /** @typedef {import("../client.js").Client} Client */
 /** @typedef {import("../types.js").Message} Message */
@@ -99,10 +100,13 @@ export function messageView(client, summary, message, options) {
       const body = h("div", { class: "body" }, messageBody(message.body));
       const mentioned = (message.mentions || []).flatMap((id) => store.users.get(id) || []);
       markMentions(body, mentioned, store.me?.id, (id) => actions.profile(id));
+      guardLinks(body);
       bubble.append(body);
     }
     const attachments = attachmentList(message.attachments);
     if (attachments) bubble.append(attachments);
+    const card = message.preview ? previewCard(message.preview) : null;
+    if (card) bubble.append(card);
   }
   const meta = h("div", { class: "meta" }, h("time", { text: timeLabel(message.created_at), attrs: { datetime: message.created_at } }));
   if (message.edited_at && !message.deleted) meta.append(h("span", { text: "edited" }));
