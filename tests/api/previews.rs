@@ -216,6 +216,17 @@ async fn a_link_gets_a_preview_pushed_and_in_history(s: &TestServer) {
     assert_eq!((site.hits("code"), site.hits("second")), (0, 0));
     assert_eq!((site.hits("article"), site.hits("image.png")), (1, 1));
 
+    // The same link again: the cached page, fetched no second time.
+    let body = format!("also {}", site.url("article"));
+    let again = send(&mut bob, &gid, &body, json!({})).await;
+    let pushed = ada
+        .ws
+        .push_where("message.preview", |p| p["message"] == again.as_str())
+        .await;
+    assert_eq!(pushed["preview"]["title"], "The Page & Its Title");
+    assert_eq!(pushed["preview"]["image"]["id"], preview["image"]["id"]);
+    assert_eq!((site.hits("article"), site.hits("image.png")), (1, 1));
+
     // A deleted message loses its preview.
     let gone = ada.ws.ok("message.delete", json!({"message": mid})).await;
     assert!(gone.get("preview").is_none(), "{gone}");

@@ -142,6 +142,7 @@ async fn eve_contact_of(s: &TestServer, ada: &str) -> UserId {
         suspended_at: None,
         token_generation: 0,
         share_presence_remote: true,
+        share_read_receipts: true,
     };
     let mut conn = s.state.chat.db().write().await.unwrap();
     let eve = confab::db::users::upsert_remote(&mut conn, &row)
@@ -323,12 +324,15 @@ async fn remote_files_are_proxied_each_time(s: &TestServer) {
     let (status, _, _) = fetch(s, &format!("/media/{id}/thumbnail"), Some(&token), None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     // Past the limit, undeclared: the stream is cut, never passed on whole.
-    let response = s
+    // (The connection may also be reset before any header.)
+    let got = match s
         .request(reqwest::Method::GET, &local(&items[1]["url"]))
         .send()
         .await
-        .unwrap();
-    let got = response.bytes().await.map(|b| b.len()).unwrap_or(0);
+    {
+        Ok(response) => response.bytes().await.map(|b| b.len()).unwrap_or(0),
+        Err(_) => 0,
+    };
     assert!(got <= 20_000, "{got} bytes passed through");
 }
 
