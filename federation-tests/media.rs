@@ -1,7 +1,9 @@
 //! Attachments across servers: a message with an image sent on alpha
-//! reaches beta with its `attachment` (a signed link beta's user can open,
-//! alt text, size, blurhash); a Mastodon-shaped attachment received is kept
-//! as a link to the sender's file.
+//! reaches beta with its `attachment` (alt text, size, blurhash), and beta
+//! gives its user a link of its own, which it serves by fetching alpha's
+//! file (`remote_media = cache`); a Mastodon-shaped attachment received is
+//! kept as a link to the sender's file, never handed to clients: alpha's
+//! own link answers 502 when that file cannot be fetched.
 
 use crate::contacts::{ada_and_bob, AdaAndBob};
 use crate::fixtures::fixture;
@@ -60,12 +62,10 @@ async fn attachments_cross_servers_both_ways() {
     );
     assert_eq!(attachment["blurhash"], item["blurhash"]);
     assert_eq!(attachment["content_type"], "image/png");
-    // The link is alpha's signed capability URL: it opens without a session.
+    // Bob gets beta's signed link (never alpha's URL): it opens without a
+    // session, and beta fetches the file from alpha to serve it.
     let url = attachment["url"].as_str().unwrap();
-    assert!(
-        url.starts_with(&format!("{}/media/", alpha.base())),
-        "{url}"
-    );
+    assert!(url.starts_with(&format!("{}/media/", beta.base())), "{url}");
     let response = rig.client.get(url).send().await.unwrap();
     assert_eq!(response.status(), 200);
     let bytes = response.bytes().await.unwrap();
@@ -92,10 +92,11 @@ async fn attachments_cross_servers_both_ways() {
         .await;
     let list = got["attachments"].as_array().unwrap();
     assert_eq!(list.len(), 2, "{got}");
-    assert_eq!(
-        list[0]["url"],
-        "https://files.remote.example/media_attachments/files/113/original/photo.jpg"
-    );
+    let url = list[0]["url"].as_str().unwrap();
+    assert!(url.starts_with(&format!("{}/media/", alpha.base())), "{url}");
+    // files.remote.example does not exist: alpha says so, as a 502.
+    let response = rig.client.get(url).send().await.unwrap();
+    assert_eq!(response.status(), 502);
     assert_eq!(list[0]["alt_text"], "A harbour at dusk");
     assert_eq!(
         (list[0]["kind"].as_str(), list[0]["width"].as_i64()),
