@@ -203,10 +203,7 @@ async fn history_attachments(s: &TestServer, token: &str, message: &Value) -> Ve
     last["attachments"].as_array().unwrap().clone()
 }
 
-fn header_of<'a>(
-    headers: &'a reqwest::header::HeaderMap,
-    name: reqwest::header::HeaderName,
-) -> &'a str {
+fn header_of(headers: &reqwest::header::HeaderMap, name: reqwest::header::HeaderName) -> &str {
     headers
         .get(name)
         .and_then(|v| v.to_str().ok())

@@ -191,8 +191,8 @@ test("attach by button, drop and paste; see them live; view and download", async
   await openChat(bob.page, "Ada Lovelace");
   await toBeVisible(messages(bob.page).getByRole("img", { name: "A red square on a blue sky" }));
   await toBeVisible(messages(bob.page).getByRole("group", { name: "File: notes.txt" }));
-  // The snapshot's last message comes without its attachments.
-  await toBeVisible(list.getByText("Ada Lovelace: Attachment"));
+  // The snapshot's last message comes with its attachments too.
+  await toBeVisible(list.getByText("Ada Lovelace: Image"));
 
   assert.deepEqual([...problems(ada.page), ...problems(bob.page)], []);
 });

@@ -91,7 +91,7 @@ function thumbnail(images, index, max) {
     attrs: { src: safeUrl(media.thumbnail_url || media.url), alt, width: String(width), height: String(height), loading: "lazy", decoding: "async" },
   });
   const label = alt ? `View image: ${alt}` : images.length > 1 ? `View image ${index + 1} of ${images.length}` : "View image";
-  const button = h("button", { class: "attachment-image", attrs: { type: "button", "aria-label": label, title: alt || "View image" } }, img);
+  const button = h("button", { class: "attachment-image", attrs: { type: "button", "aria-label": label, title: alt || "View image", "data-media": media.id } }, img);
   button.addEventListener("click", () => openViewer(images, index, button));
   return button;
 }
@@ -166,7 +166,13 @@ function openViewer(images, start, opener) {
     else return;
     event.preventDefault();
   });
-  dialog.addEventListener("close", () => opener.isConnected && opener.focus());
+  // The row may have been drawn again meanwhile (a read receipt, an
+  // edit): then the focus goes to the same image's new button.
+  dialog.addEventListener("close", () => {
+    const id = opener.dataset.media;
+    const target = opener.isConnected ? opener : id ? document.querySelector(`button[data-media="${CSS.escape(id)}"]`) : null;
+    if (target instanceof HTMLElement) target.focus();
+  });
   show();
   return dialog;
 }

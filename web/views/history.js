@@ -73,6 +73,24 @@ function lowerBound(all, id) {
 }
 
 /**
+ * Moves the focus that was on `old` (in a row drawn again) to its twin in
+ * the new row `row`: the same image, or the control of the same name.
+ * @param {Element} old
+ * @param {HTMLElement} row
+ */
+function focusSame(old, row) {
+  const media = old.getAttribute("data-media");
+  const label = old.getAttribute("aria-label");
+  const selector = media
+    ? `[data-media="${CSS.escape(media)}"]`
+    : label
+      ? `${old.tagName.toLowerCase()}[aria-label="${CSS.escape(label)}"]`
+      : null;
+  const twin = selector ? row.querySelector(selector) : null;
+  if (twin instanceof HTMLElement) twin.focus();
+}
+
+/**
  * @param {Client} client
  * @param {{actions: () => MessageActions}} options
  */
@@ -261,7 +279,9 @@ export function createHistory(client, options) {
         const el = drawRow(s, shape);
         if (row) {
           seen.forget(row.el);
+          const active = row.el.contains(document.activeElement) ? document.activeElement : null;
           row.el.replaceWith(el);
+          if (active) focusSame(active, el);
         }
         row = { el, shape };
         rows.set(m.id, row);

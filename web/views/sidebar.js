@@ -210,8 +210,8 @@ export function conversationTitle(client, conversation) {
 
 /**
  * One line about a message, for previews and notifications. A message
- * without text carries attachments; the snapshot's last messages come
- * without them, so those say "Attachment".
+ * without text carries attachments ("Image", "2 files"; "Attachment" if
+ * none came with it).
  * @param {Client} client
  * @param {import("../types.js").Message} message
  */
