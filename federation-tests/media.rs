@@ -93,7 +93,10 @@ async fn attachments_cross_servers_both_ways() {
     let list = got["attachments"].as_array().unwrap();
     assert_eq!(list.len(), 2, "{got}");
     let url = list[0]["url"].as_str().unwrap();
-    assert!(url.starts_with(&format!("{}/media/", alpha.base())), "{url}");
+    assert!(
+        url.starts_with(&format!("{}/media/", alpha.base())),
+        "{url}"
+    );
     // files.remote.example does not exist: alpha says so, as a 502.
     let response = rig.client.get(url).send().await.unwrap();
     assert_eq!(response.status(), 502);
