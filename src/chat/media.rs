@@ -203,30 +203,7 @@ impl MediaService {
                     return Err(intake.over(data.len() as u64, limit));
                 }
             }
-            let permit = self
-                .decoders
-                .clone()
-                .acquire_owned()
-                .await
-                .map_err(|e| ChatError::Internal(e.to_string()))?;
-            let max_pixels = self.limits.max_pixels;
-            let processed = tokio::task::spawn_blocking(move || {
-                let _permit = permit;
-                image::process(&data, max_pixels)
-            })
-            .await
-            .map_err(|e| ChatError::Internal(format!("image task: {e}")))?
-            .map_err(|e| intake.bad_image(e))?;
-            self.store
-                .put(&thumbnail_key(&key), processed.thumbnail)
-                .await?;
-            row.size_bytes = processed.data.len() as i64;
-            self.store.put(&key, processed.data).await?;
-            row.content_type = processed.content_type.to_owned();
-            row.width = Some(processed.width as i32);
-            row.height = Some(processed.height as i32);
-            row.blurhash = Some(processed.blurhash);
-            row.has_thumbnail = true;
+            self.store_image(row, &key, data.freeze(), intake).await?;
         } else {
             let stored = self
                 .store
@@ -268,12 +245,16 @@ impl MediaService {
 
 impl MediaService {
     /// Decodes `data` (on a few blocking threads), stores it re-encoded
-    /// with its thumbnail under `row`'s key, and fills in `row`.
-    async fn store_image(&self, row: &mut MediaRow, data: Bytes) -> ChatResult<()> {
-        let key = row
-            .storage_key
-            .clone()
-            .ok_or_else(|| ChatError::Internal("an image without a storage key".into()))?;
+    /// with its thumbnail under `key`, and fills in `row`.
+    /// `intake` says what an image that cannot be decoded is (the
+    /// uploader's mistake, or the remote server's).
+    async fn store_image(
+        &self,
+        row: &mut MediaRow,
+        key: &str,
+        data: Bytes,
+        intake: &Intake,
+    ) -> ChatResult<()> {
         let permit = self
             .decoders
             .clone()
@@ -286,12 +267,13 @@ impl MediaService {
             image::process(&data, max_pixels)
         })
         .await
-        .map_err(|e| ChatError::Internal(format!("image task: {e}")))??;
+        .map_err(|e| ChatError::Internal(format!("image task: {e}")))?
+        .map_err(|e| intake.bad_image(e))?;
         self.store
-            .put(&thumbnail_key(&key), processed.thumbnail)
+            .put(&thumbnail_key(key), processed.thumbnail)
             .await?;
         row.size_bytes = processed.data.len() as i64;
-        self.store.put(&key, processed.data).await?;
+        self.store.put(key, processed.data).await?;
         row.content_type = processed.content_type.to_owned();
         row.width = Some(processed.width as i32);
         row.height = Some(processed.height as i32);
@@ -450,7 +432,10 @@ impl Chat {
             remote_url: None,
             created_at: chrono::Utc::now().naive_utc(),
         };
-        media.store_image(&mut row, data).await?;
+        let key = row.id.to_string();
+        media
+            .store_image(&mut row, &key, data, &Intake::Remote)
+            .await?;
         if let Err(e) = rows::insert(&mut self.db.write().await?, &row).await {
             self.remove_objects(&row).await;
             return Err(e.into());

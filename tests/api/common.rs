@@ -307,3 +307,40 @@ pub fn message_in<'a>(page: &'a serde_json::Value, id: &str) -> &'a serde_json::
         .find(|m| m["id"] == id)
         .unwrap()
 }
+
+/// The remote user `eve@remote.example`, stored as federation stores an
+/// actor it fetched (no request to any server).
+pub async fn remote_eve(s: &TestServer) -> confab::db::users::UserRow {
+    let now = chrono::Utc::now().naive_utc();
+    let row = confab::db::users::UserRow {
+        id: confab::db::ids::UserId::new(),
+        name: "eve@remote.example".into(),
+        display_name: "Eve".into(),
+        bio: String::new(),
+        avatar_url: None,
+        profile_links: "[]".into(),
+        role: "user".into(),
+        password_hash: None,
+        external_subject: None,
+        public_key_pem: None,
+        private_key_pem: None,
+        created_at: now,
+        updated_at: now,
+        domain: Some("remote.example".into()),
+        ap_id: Some("https://remote.example/users/eve".into()),
+        inbox: Some("https://remote.example/users/eve/inbox".into()),
+        shared_inbox: None,
+        fetched_at: Some(now),
+        ed25519_key_id: None,
+        ed25519_public_key: None,
+        ed25519_private_key: None,
+        suspended_at: None,
+        token_generation: 0,
+        share_presence_remote: true,
+        share_read_receipts: true,
+    };
+    let mut conn = s.state.chat.db().write().await.unwrap();
+    confab::db::users::upsert_remote(&mut conn, &row)
+        .await
+        .unwrap()
+}

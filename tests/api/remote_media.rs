@@ -8,7 +8,7 @@
 //! test allow private addresses, except where the guard is tested).
 
 use crate::backend_tests;
-use crate::common::TestServer;
+use crate::common::{remote_eve, TestServer};
 use crate::media::{fetch, local};
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -16,11 +16,9 @@ use axum::http::{header, StatusCode as AxumStatus};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use chrono::Utc;
 use confab::chat::media::RemoteAttachment;
 use confab::chat::messages::RemoteMessage;
 use confab::db::ids::UserId;
-use confab::db::users::UserRow;
 use image::{Rgb, RgbImage};
 use reqwest::header::{CONTENT_DISPOSITION, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS};
 use reqwest::StatusCode;
@@ -116,39 +114,7 @@ async fn remote_host() -> Remote {
 
 /// A remote user `eve` (as federation stores one) who is `ada`'s contact.
 async fn eve_contact_of(s: &TestServer, ada: &str) -> UserId {
-    let now = Utc::now().naive_utc();
-    let row = UserRow {
-        id: UserId::new(),
-        name: "eve@remote.example".into(),
-        display_name: "Eve".into(),
-        bio: String::new(),
-        avatar_url: None,
-        profile_links: "[]".into(),
-        role: "user".into(),
-        password_hash: None,
-        external_subject: None,
-        public_key_pem: None,
-        private_key_pem: None,
-        created_at: now,
-        updated_at: now,
-        domain: Some("remote.example".into()),
-        ap_id: Some("https://remote.example/users/eve".into()),
-        inbox: Some("https://remote.example/users/eve/inbox".into()),
-        shared_inbox: None,
-        fetched_at: Some(now),
-        ed25519_key_id: None,
-        ed25519_public_key: None,
-        ed25519_private_key: None,
-        suspended_at: None,
-        token_generation: 0,
-        share_presence_remote: true,
-        share_read_receipts: true,
-    };
-    let mut conn = s.state.chat.db().write().await.unwrap();
-    let eve = confab::db::users::upsert_remote(&mut conn, &row)
-        .await
-        .unwrap();
-    drop(conn);
+    let eve = remote_eve(s).await;
     let ada = UserId(ada.parse().unwrap());
     let chat = &s.state.chat;
     chat.remote_follow(eve.id, ada, "https://remote.example/follows/1")

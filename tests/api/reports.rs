@@ -3,11 +3,8 @@
 //! reported user) and the reporter hearing of it.
 
 use crate::backend_tests;
-use crate::common::TestServer;
+use crate::common::{remote_eve, TestServer};
 use crate::ws_client::WsClient;
-use chrono::Utc;
-use confab::db::ids::UserId;
-use confab::db::users::UserRow;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -244,39 +241,7 @@ async fn resolving_by_suspension_refuses_a_remote_user(s: &TestServer) {
     let (root, _) = s.register("root").await;
     let (ada, _) = s.register("ada").await;
     // A remote actor as federation stores it once fetched.
-    let now = Utc::now().naive_utc();
-    let eve = UserRow {
-        id: UserId::new(),
-        name: "eve@remote.example".into(),
-        display_name: "Eve".into(),
-        bio: String::new(),
-        avatar_url: None,
-        profile_links: "[]".into(),
-        role: "user".into(),
-        password_hash: None,
-        external_subject: None,
-        public_key_pem: None,
-        private_key_pem: None,
-        created_at: now,
-        updated_at: now,
-        domain: Some("remote.example".into()),
-        ap_id: Some("https://remote.example/users/eve".into()),
-        inbox: Some("https://remote.example/users/eve/inbox".into()),
-        shared_inbox: None,
-        fetched_at: Some(now),
-        ed25519_key_id: None,
-        ed25519_public_key: None,
-        ed25519_private_key: None,
-        suspended_at: None,
-        token_generation: 0,
-        share_presence_remote: true,
-        share_read_receipts: true,
-    };
-    let mut conn = s.state.chat.db().write().await.unwrap();
-    let eve = confab::db::users::upsert_remote(&mut conn, &eve)
-        .await
-        .unwrap();
-    drop(conn);
+    let eve = remote_eve(s).await;
     let eve_id = eve.id.to_string();
     let r = report(s, &ada, json!({"user": eve_id, "comment": "spam"})).await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
