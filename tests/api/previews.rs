@@ -193,6 +193,10 @@ async fn a_link_gets_a_preview_pushed_and_in_history(s: &TestServer) {
         .push_where("message.preview", |p| p["message"] == mid.as_str())
         .await;
     assert_eq!(pushed["conversation"], gid.as_str());
+    // docs/protocol.md's example has the keys of this push.
+    let frame = json!({"type": "message.preview", "data": pushed.clone()});
+    let real = std::collections::BTreeMap::from([("push:message.preview".to_owned(), frame)]);
+    crate::doc_examples::check(&real, |name| name == "push:message.preview");
     let preview = &pushed["preview"];
     assert_eq!(preview["url"], link.as_str());
     assert_eq!(preview["title"], "The Page & Its Title");
