@@ -56,6 +56,7 @@ async fn openapi_describes_every_route(s: &TestServer) {
         ),
         ("/api/v1/conversations/{conversation}/messages", vec!["get"]),
         ("/api/v1/conversations/{conversation}/pins", vec!["get"]),
+        ("/api/v1/conversations/{conversation}/read-by", vec!["get"]),
         ("/api/v1/join-requests", vec!["get"]),
         ("/api/v1/contacts", vec!["get"]),
         ("/api/v1/blocks", vec!["get"]),
