@@ -113,7 +113,8 @@ test("attach by button, drop and paste; see them live; view and download", async
   await toBeVisible(viewer.getByText("A red square on a blue sky"));
   await bob.page.keyboard.press("Escape");
   await toBeHidden(viewer);
-  assert.ok(await thumb.evaluate((el) => document.activeElement === el), "focus returns to the thumbnail");
+  // (after the dialog's close event, which comes a task later)
+  await eventually(async () => assert.ok(await thumb.evaluate((el) => document.activeElement === el), "focus returns to the thumbnail"));
 
   // The file card names the file, its type and size, and downloads it.
   const file = messages(bob.page).getByRole("group", { name: "File: notes.txt" });

@@ -46,6 +46,8 @@ export function guardLinks(container) {
   container.addEventListener("click", (event) => {
     const anchor = /** @type {Element} */ (event.target).closest?.("a[href]");
     if (!(anchor instanceof HTMLAnchorElement) || !container.contains(anchor)) return;
+    // Links inside the app (mentions, `#`) do not leave it.
+    if (event.defaultPrevented || anchor.origin === location.origin) return;
     if (!/^https?:/.test(anchor.href) || !misleading(anchor)) return;
     event.preventDefault();
     confirmLeave(anchor.href);
