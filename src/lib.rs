@@ -19,6 +19,7 @@
 //!   trusted proxy says).
 //! - [`ratelimit`]: keyed token buckets in bounded memory.
 //! - [`strict_json`]: refuses JSON objects that repeat a key.
+//! - [`html_tokens`]: html5ever's tokenizer fed with a bound on long tags.
 //! - [`error`]: every failure mapped to a status and JSON body, in one place.
 //! - [`state`]: the application state handed to handlers.
 //! - [`server`]: router, middleware, serving and graceful shutdown.
@@ -33,6 +34,7 @@ pub mod client_ip;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod html_tokens;
 pub mod logging;
 pub mod media;
 pub mod outgoing;

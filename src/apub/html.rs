@@ -4,11 +4,9 @@
 //! remote markup ever reaches a client.
 
 use super::markdown;
-use html5ever::tendril::StrTendril;
+use crate::html_tokens::{feed_bounded, CountingSink};
 use html5ever::tokenizer::states::RawKind;
-use html5ever::tokenizer::{
-    BufferQueue, Tag, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts,
-};
+use html5ever::tokenizer::{Tag, TagKind, Token, TokenSink, TokenSinkResult};
 use std::cell::{Cell, RefCell};
 
 /// Escapes text for HTML element content and attribute values.
@@ -66,34 +64,10 @@ pub fn to_markdown(html: &str) -> String {
 fn convert(html: &str, markdown: bool) -> String {
     let sink = TextSink::default();
     sink.text.borrow_mut().markdown = markdown;
-    let tokenizer = Tokenizer::new(sink, TokenizerOpts::default());
-    let input = BufferQueue::default();
-    let (mut fed, mut since_token, mut tokens) = (0, 0, 0);
-    while fed < html.len() {
-        let mut end = (fed + CHUNK_BYTES).min(html.len());
-        while !html.is_char_boundary(end) {
-            end += 1;
-        }
-        input.push_back(StrTendril::from_slice(&html[fed..end]));
-        // The sink never asks to stop for a script, so a feed takes all.
-        let _ = tokenizer.feed(&input);
-        since_token += end - fed;
-        fed = end;
-        let now = tokenizer.sink.tokens.get();
-        if now != tokens {
-            (tokens, since_token) = (now, 0);
-        } else if since_token > MAX_TOKEN_BYTES {
-            // Markup this long is garbage or an attack: keep the text
-            // before it and leave the tag unfinished.
-            return tokenizer.sink.text.take().finish();
-        }
-    }
-    tokenizer.end();
-    tokenizer.sink.text.take().finish()
+    // Past an endless tag, the text before it is kept.
+    let sink = feed_bounded(html, sink, MAX_TOKEN_BYTES);
+    sink.text.take().finish()
 }
-
-/// How much input the tokenizer gets at a time.
-const CHUNK_BYTES: usize = 1024;
 
 /// The longest a tag (with its attributes), comment or doctype may be.
 /// Longer than any real link; small enough that the tokenizer's check for
@@ -700,6 +674,12 @@ struct TextSink {
     /// Tokens of content seen (parse errors, which a tag with duplicate
     /// attributes emits as it goes, are not counted).
     tokens: Cell<u64>,
+}
+
+impl CountingSink for TextSink {
+    fn tokens(&self) -> u64 {
+        self.tokens.get()
+    }
 }
 
 impl TokenSink for TextSink {

@@ -16,6 +16,7 @@ use super::views::{Rights, Status};
 use super::ChatResult;
 use crate::db::contacts::ContactRow;
 use crate::db::ids::{ConversationId, MessageId, ReportId, UserId};
+use crate::db::media::{AttachmentRow, MediaRow};
 use crate::db::messages::MessageRow;
 use std::future::Future;
 use std::pin::Pin;
@@ -58,8 +59,9 @@ pub enum Outgoing {
     /// remote in a group hosted here, which relays it).
     Message {
         message: MessageId,
-        /// The row as just stored, when the caller has it (saves a read).
-        stored: Option<Box<MessageRow>>,
+        /// The message as just stored, when the caller has it (saves
+        /// reads on the send path).
+        stored: Option<Box<StoredMessage>>,
         change: MessageChange,
         /// Remote members who may see it (blocks applied).
         recipients: Vec<UserId>,
@@ -131,6 +133,25 @@ pub enum Outgoing {
         conversation: ConversationId,
         members: Vec<UserId>,
     },
+}
+
+/// A message as the writer stored it, and its attachments when known.
+#[derive(Debug, Clone)]
+pub struct StoredMessage {
+    pub row: MessageRow,
+    /// Each attachment with its media, in order; `None` when the caller
+    /// does not have them (federation reads them).
+    pub attachments: Option<Vec<(AttachmentRow, MediaRow)>>,
+}
+
+impl StoredMessage {
+    /// A stored row whose attachments are to be read when needed.
+    pub fn row(row: MessageRow) -> Self {
+        Self {
+            row,
+            attachments: None,
+        }
+    }
 }
 
 /// Something live that other servers may show but nobody stores.

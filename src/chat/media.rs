@@ -611,6 +611,7 @@ impl Chat {
                 alt_text: alt_text.clone(),
             });
             attached.views.push(media.view(row, alt_text));
+            attached.media.push(row.clone());
         }
         Ok(attached)
     }
@@ -665,6 +666,7 @@ impl Chat {
                 alt_text: alt_text.clone(),
             });
             attached.views.push(self.media()?.view(&row, alt_text));
+            attached.media.push(row);
         }
         Ok(attached)
     }

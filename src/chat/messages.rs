@@ -3,7 +3,7 @@
 
 use super::cache::Access;
 use super::events::Notice;
-use super::federation::{MessageChange, Outgoing, Signal};
+use super::federation::{MessageChange, Outgoing, Signal, StoredMessage};
 use super::validate;
 use super::views::{ConversationKind, Message, Rights};
 use super::writer::{Attached, Stored};
@@ -284,7 +284,7 @@ impl Chat {
         message: &Message,
         change: MessageChange,
         audience: &[UserId],
-        stored: Option<MessageRow>,
+        stored: Option<StoredMessage>,
     ) -> ChatResult<()> {
         let Some(author) = message.author else {
             return Ok(());
@@ -393,6 +393,7 @@ impl Chat {
         // The writer commits (batched with other sends), publishes in commit
         // order, then answers; deliveries to remote members are queued
         // before the sender hears back.
+        let media = attached.pairs();
         match self
             .writer
             .write_with(row, audience.clone(), attached)
@@ -401,7 +402,11 @@ impl Chat {
             Stored::New(row, attachments) => {
                 let mut message = Message::try_from(row.clone())?;
                 message.attachments = attachments;
-                self.federate_message(&message, MessageChange::Created, &audience, Some(row))
+                let stored = StoredMessage {
+                    row,
+                    attachments: Some(media),
+                };
+                self.federate_message(&message, MessageChange::Created, &audience, Some(stored))
                     .await?;
                 Ok(message)
             }
@@ -417,8 +422,14 @@ impl Chat {
                     // The first attempt stored the message but died before
                     // its deliveries were queued (and was never answered):
                     // the resend completes it.
-                    self.federate_message(&message, MessageChange::Created, &audience, Some(row))
-                        .await?;
+                    let stored = StoredMessage::row(row);
+                    self.federate_message(
+                        &message,
+                        MessageChange::Created,
+                        &audience,
+                        Some(stored),
+                    )
+                    .await?;
                 }
                 Ok(message)
             }

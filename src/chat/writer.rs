@@ -12,7 +12,7 @@ use super::media::MediaItem;
 use super::views::Message;
 use super::{ChatError, ChatResult};
 use crate::db::ids::UserId;
-use crate::db::media::AttachmentRow;
+use crate::db::media::{AttachmentRow, MediaRow};
 use crate::db::messages::{self as rows, MessageRow};
 use crate::db::{Db, DbError};
 use std::sync::Arc;
@@ -45,7 +45,21 @@ struct Job {
 #[derive(Debug, Clone, Default)]
 pub struct Attached {
     pub rows: Vec<AttachmentRow>,
+    /// The media of each row, in the same order: federation builds the
+    /// outgoing `Note` from them without reading them back.
+    pub media: Vec<MediaRow>,
     pub views: Vec<MediaItem>,
+}
+
+impl Attached {
+    /// Each attachment row with its media, as federation takes them.
+    pub fn pairs(&self) -> Vec<(AttachmentRow, MediaRow)> {
+        self.rows
+            .iter()
+            .cloned()
+            .zip(self.media.iter().cloned())
+            .collect()
+    }
 }
 
 pub struct MessageWriter {

@@ -12,7 +12,7 @@ use crate::apub::markdown;
 use crate::apub::objects::note::{Mention, Note, NoteKind, Source};
 use crate::apub::objects::person::{host_with_port, ApubUser};
 use crate::apub::urls;
-use crate::chat::federation::MessageChange;
+use crate::chat::federation::{MessageChange, StoredMessage};
 use crate::chat::{ChatError, ChatResult};
 use crate::db::conversations::{self as conversation_rows};
 use crate::db::ids::{MessageId, UserId};
@@ -45,12 +45,13 @@ impl Queue {
     /// each member the message mentions.
     pub(super) async fn note(
         &self,
-        row: &message_rows::MessageRow,
+        message: &StoredMessage,
         author: &ApubUser,
         to: Vec<Url>,
         mentioned: &[ApubUser],
         audience: Option<Url>,
     ) -> ChatResult<Note> {
+        let row = &message.row;
         let in_reply_to = match row.reply_to {
             Some(reply) => self.reply_url(reply).await?,
             None => None,
@@ -94,7 +95,7 @@ impl Queue {
             updated: row.edited_at.map(|t| t.and_utc()),
             tag,
             game_invite: self.game_card(row).await?,
-            attachment: self.attachments(row).await?,
+            attachment: self.attachments(message).await?,
         })
     }
 
@@ -103,10 +104,17 @@ impl Queue {
     /// servers fetch it without a session), or the remote URL it came with.
     async fn attachments(
         &self,
-        row: &message_rows::MessageRow,
+        message: &StoredMessage,
     ) -> ChatResult<Vec<crate::apub::objects::note::Attachment>> {
         use crate::media::capability::Variant;
-        let items = media_rows::of_message(&mut self.db.read().await?, row.id).await?;
+        let read;
+        let items = match &message.attachments {
+            Some(items) => items,
+            None => {
+                read = media_rows::of_message(&mut self.db.read().await?, message.row.id).await?;
+                &read
+            }
+        };
         let exp = Utc::now().timestamp() + FEDERATION_LINK_TTL_S;
         let mut out = vec![];
         for (attachment, item) in items {
@@ -184,16 +192,19 @@ impl Queue {
     pub(super) async fn message(
         &self,
         id: MessageId,
-        stored: Option<Box<message_rows::MessageRow>>,
+        stored: Option<Box<StoredMessage>>,
         change: MessageChange,
         recipients: &[UserId],
     ) -> ChatResult<()> {
-        let row = match stored {
-            Some(row) => *row,
-            None => message_rows::find(&mut self.db.read().await?, id)
-                .await?
-                .ok_or(ChatError::NotFound("message"))?,
+        let message = match stored {
+            Some(message) => *message,
+            None => StoredMessage::row(
+                message_rows::find(&mut self.db.read().await?, id)
+                    .await?
+                    .ok_or(ChatError::NotFound("message"))?,
+            ),
         };
+        let row = &message.row;
         let conversation = self.conversation(row.conversation_id).await?;
         let author = self
             .actor(row.author_id.ok_or(ChatError::NotFound("author"))?)
@@ -206,7 +217,7 @@ impl Queue {
         match (conversation.kind.as_str(), &conversation.ap_id) {
             ("direct", _) if author.is_local() => {
                 let to = remote.iter().map(|r| r.ap_id.clone()).collect();
-                let note = self.note(&row, &author, to, &remote, None).await?;
+                let note = self.note(&message, &author, to, &remote, None).await?;
                 let activity = Self::note_activity(&note, change)?;
                 let id = activity.id().clone();
                 let activity = Self::in_context(activity, &note)?;
@@ -221,7 +232,7 @@ impl Queue {
                 remote.retain(|r| host_with_port(&r.ap_id) != author_host);
                 let note = self
                     .note(
-                        &row,
+                        &message,
                         &author,
                         vec![group.ap_id.clone()],
                         &[],
@@ -241,7 +252,13 @@ impl Queue {
                 let group_id = url(group_id)?;
                 let inbox = url(conversation.inbox.as_deref().unwrap_or(group_id.as_str()))?;
                 let note = self
-                    .note(&row, &author, vec![group_id.clone()], &[], Some(group_id))
+                    .note(
+                        &message,
+                        &author,
+                        vec![group_id.clone()],
+                        &[],
+                        Some(group_id),
+                    )
                     .await?;
                 let activity = Self::note_activity(&note, change)?;
                 let id = activity.id().clone();
@@ -294,7 +311,9 @@ impl Queue {
                 (to, None)
             }
         };
-        let note = self.note(&row, &author, to, &[], audience).await?;
+        let note = self
+            .note(&StoredMessage::row(row), &author, to, &[], audience)
+            .await?;
         Ok(Some(Published::Note {
             note: Box::new(note),
             members,

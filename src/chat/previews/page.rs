@@ -6,11 +6,9 @@
 //! whitespace collapsed and control characters dropped; clients show it as
 //! text, never as markup.
 
-use html5ever::tendril::StrTendril;
+use crate::html_tokens::{feed_bounded, CountingSink};
 use html5ever::tokenizer::states::RawKind;
-use html5ever::tokenizer::{
-    BufferQueue, Tag, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts,
-};
+use html5ever::tokenizer::{Tag, TagKind, Token, TokenSink, TokenSinkResult};
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use url::Url;
@@ -21,8 +19,6 @@ pub const TITLE_MAX_CHARS: usize = 200;
 pub const DESCRIPTION_MAX_CHARS: usize = 400;
 /// Longest site name kept, in characters.
 pub const SITE_MAX_CHARS: usize = 100;
-/// How much input the tokenizer gets at a time.
-const CHUNK_BYTES: usize = 4096;
 /// The longest a single tag (with its attributes) may run: the tokenizer's
 /// duplicate-attribute check is quadratic in a tag's attributes, so a page
 /// with a longer tag is read only up to it.
@@ -98,28 +94,8 @@ struct Tags {
 }
 
 fn collect(html: &str) -> Tags {
-    let tokenizer = Tokenizer::new(MetaSink::default(), TokenizerOpts::default());
-    let input = BufferQueue::default();
-    let (mut fed, mut since_token, mut tokens) = (0, 0, 0);
-    while fed < html.len() {
-        let mut end = (fed + CHUNK_BYTES).min(html.len());
-        while !html.is_char_boundary(end) {
-            end += 1;
-        }
-        input.push_back(StrTendril::from_slice(&html[fed..end]));
-        // The sink never asks to stop for a script, so a feed takes all.
-        let _ = tokenizer.feed(&input);
-        since_token += end - fed;
-        fed = end;
-        let now = tokenizer.sink.tokens.get();
-        if now != tokens {
-            (tokens, since_token) = (now, 0);
-        } else if since_token > MAX_TOKEN_BYTES {
-            return tokenizer.sink.tags.take();
-        }
-    }
-    tokenizer.end();
-    tokenizer.sink.tags.take()
+    let sink = feed_bounded(html, MetaSink::default(), MAX_TOKEN_BYTES);
+    sink.tags.take()
 }
 
 /// Receives tokens and keeps the tags [`read`] looks at.
@@ -182,6 +158,12 @@ impl MetaSink {
             .meta
             .entry(key.trim().to_ascii_lowercase())
             .or_insert(content);
+    }
+}
+
+impl CountingSink for MetaSink {
+    fn tokens(&self) -> u64 {
+        self.tokens.get()
     }
 }
 
