@@ -65,6 +65,11 @@ struct Args {
     /// server's max_sessions_per_user minus one).
     #[arg(long, default_value_t = 10)]
     readers: usize,
+    /// 1:1: a link put in every message (`<link>?n=<number>`, a new URL
+    /// each time, so a server with link previews on fetches a page for
+    /// every message): measures what previews cost the send path.
+    #[arg(long)]
+    link: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -81,12 +86,21 @@ fn now_us() -> u64 {
     START.get_or_init(Instant::now).elapsed().as_micros() as u64
 }
 
-/// The send time a bench message carries in its body (`"body":"t=<µs>"`).
+/// The send time a bench message carries at the start of its body
+/// (`"body":"t=<µs>…"`).
 fn sent_time(frame: &str) -> Option<u64> {
     let start = frame.find("\"body\":\"t=")? + "\"body\":\"t=".len();
     let digits = &frame[start..];
-    let end = digits.find('"')?;
+    let end = digits.find(|c: char| !c.is_ascii_digit())?;
     digits[..end].parse().ok()
+}
+
+/// A 1:1 bench message's body: the send time, and `--link` if given.
+fn timed_body(link: Option<&str>, n: u64) -> String {
+    match link {
+        Some(link) => format!("t={} see {link}?n={n}", now_us()),
+        None => format!("t={}", now_us()),
+    }
 }
 
 /// Latencies (µs) of deliveries seen by receivers.
@@ -313,6 +327,7 @@ async fn one_to_one(args: &Args, run: &str) -> Result<(), String> {
     for (i, (a, conv, _)) in pairs.iter().enumerate() {
         let (a, conv) = (a.clone(), conv.clone());
         let seconds = args.seconds;
+        let link = args.link.clone();
         // Spread the senders over the period: a steady stream, not bursts.
         let offset = period.mul_f64(i as f64 / args.pairs as f64);
         tasks.push(tokio::spawn(async move {
@@ -320,10 +335,8 @@ async fn one_to_one(args: &Args, run: &str) -> Result<(), String> {
             let mut sent = 0u64;
             while started.elapsed() < Duration::from_secs(seconds) {
                 tick.tick().await;
-                let _ = a.fire(
-                    "message.send",
-                    json!({"conversation": conv, "body": format!("t={}", now_us())}),
-                );
+                let body = timed_body(link.as_deref(), (i as u64) << 32 | sent);
+                let _ = a.fire("message.send", json!({"conversation": conv, "body": body}));
                 sent += 1;
             }
             sent

@@ -54,13 +54,16 @@ const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqli
 /// writer for milliseconds, so [`Db::connect`] starts a task that checkpoints
 /// off the commit path instead (see [`checkpoint`]); a WAL that a burst made
 /// larger than 64 MiB is trimmed back when it restarts.
-/// The database file is read through a memory map (up to 256 MiB, shared
-/// with the OS page cache): a connection starts each read transaction after
-/// a commit elsewhere with an empty page cache, and reading those pages
-/// with `pread` copied each of them.
+/// No memory map (`mmap_size = 0`): a connection that starts a read
+/// transaction after a commit elsewhere drops its page cache, and with a
+/// map SQLite also unmaps the whole file, which costs every core a TLB
+/// flush and the next reads page faults; with every read after a write
+/// doing that, the map cost the federation sender a third of its CPU
+/// (`docs/benchmarks.md`, "Federation, session 12"). `pread` copies pages
+/// instead, which costs less.
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; \
      PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0; \
-     PRAGMA mmap_size = 268435456; PRAGMA journal_size_limit = 67108864;";
+     PRAGMA mmap_size = 0; PRAGMA journal_size_limit = 67108864;";
 
 /// The `busy_timeout` of [`SQLITE_PRAGMAS`], in milliseconds (keep the two
 /// equal): restored after the checkpoint that waits less.
