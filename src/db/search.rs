@@ -78,7 +78,10 @@ fn sql(filter: &SearchFilter, postgres: bool) -> String {
     // planner can look up in the GIN index on `conversation_id` and AND
     // with the words' bitmap (see the `search_by_conversation` migration);
     // as a semi-join it would look the words up once per conversation.
-    let members = format!("SELECT conversation_id FROM members WHERE user_id = {}", p());
+    let members = format!(
+        "SELECT conversation_id FROM members WHERE user_id = {}",
+        p()
+    );
     let readable = if postgres {
         format!("= ANY (ARRAY({members}))")
     } else {

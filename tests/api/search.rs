@@ -196,7 +196,10 @@ async fn edits_and_deletions_are_reflected(s: &TestServer) {
         )
         .await;
     assert!(bodies(s, &ada, "original", &[]).await.is_empty());
-    assert!(bodies(s, &ada, "ori*", &[]).await.is_empty(), "prefix index");
+    assert!(
+        bodies(s, &ada, "ori*", &[]).await.is_empty(),
+        "prefix index"
+    );
     assert_eq!(bodies(s, &ada, "revised", &[]).await, ["revised wording"]);
     assert_eq!(bodies(s, &ada, "re*", &[]).await, ["revised wording"]);
     ada.ws.ok("message.delete", json!({"message": mid})).await;
