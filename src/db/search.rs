@@ -1,8 +1,11 @@
 //! Full-text search of `messages`: the contentless FTS5 table
 //! `messages_fts` on SQLite, filled in batches from `messages_fts_pending`
 //! (which triggers keep: see the `search_index_off_the_send_path`
-//! migration), the generated `messages.search` tsvector (GIN index; live
-//! text messages only) on PostgreSQL. See the `message_search` migrations.
+//! migration; prefixes of two and three characters have their own index:
+//! `search_prefix_index`), the generated `messages.search` tsvector (GIN
+//! index; live text messages only) on PostgreSQL, whose reader filter uses
+//! a GIN index on `conversation_id` (`search_by_conversation`). See the
+//! `message_search` migrations.
 //! Either way the query itself keeps only live text messages.
 //!
 //! Must not import anything above `db`.
@@ -71,12 +74,24 @@ fn sql(filter: &SearchFilter, postgres: bool) -> String {
             p()
         )
     };
+    // PostgreSQL gets the reader's conversations as one array, which its
+    // planner can look up in the GIN index on `conversation_id` and AND
+    // with the words' bitmap (see the `search_by_conversation` migration);
+    // as a semi-join it would look the words up once per conversation.
+    let members = format!(
+        "SELECT conversation_id FROM members WHERE user_id = {}",
+        p()
+    );
+    let readable = if postgres {
+        format!("= ANY (ARRAY({members}))")
+    } else {
+        format!("IN ({members})")
+    };
     sql += &format!(
         " AND m.deleted_at IS NULL AND m.kind = 'text' \
-         AND m.conversation_id IN (SELECT conversation_id FROM members WHERE user_id = {}) \
+         AND m.conversation_id {readable} \
          AND (m.author_id IS NULL OR m.author_id NOT IN \
               (SELECT blocked_id FROM blocks WHERE blocker_id = {}))",
-        p(),
         p()
     );
     if filter.conversation.is_some() {

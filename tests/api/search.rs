@@ -98,6 +98,24 @@ async fn words_phrases_prefixes_and_filters(s: &TestServer) {
         ["Brown bread for breakfast"]
     );
     assert!(bodies(s, &ada, "brea", &[]).await.is_empty(), "no stemming");
+    // Two and three characters: the lengths SQLite's FTS5 prefix index
+    // keeps (the `search_prefix_index` migration); longer ones expand.
+    assert_eq!(
+        bodies(s, &ada, "bre*", &[]).await,
+        ["Brown bread for breakfast"]
+    );
+    assert_eq!(
+        bodies(s, &ada, "br*", &[]).await,
+        [
+            "a brown leaf, quick!",
+            "Brown bread for breakfast",
+            "The quick brown fox"
+        ]
+    );
+    assert_eq!(
+        bodies(s, &ada, "qu* le*", &[]).await,
+        ["a brown leaf, quick!"]
+    );
 
     // Filters.
     assert_eq!(
@@ -178,9 +196,15 @@ async fn edits_and_deletions_are_reflected(s: &TestServer) {
         )
         .await;
     assert!(bodies(s, &ada, "original", &[]).await.is_empty());
+    assert!(
+        bodies(s, &ada, "ori*", &[]).await.is_empty(),
+        "prefix index"
+    );
     assert_eq!(bodies(s, &ada, "revised", &[]).await, ["revised wording"]);
+    assert_eq!(bodies(s, &ada, "re*", &[]).await, ["revised wording"]);
     ada.ws.ok("message.delete", json!({"message": mid})).await;
     assert!(bodies(s, &ada, "wording", &[]).await.is_empty());
+    assert!(bodies(s, &ada, "wo*", &[]).await.is_empty());
 
     // The same after the message was indexed (a search indexes first).
     let m = send(&mut ada, &g, "first draft").await;
@@ -192,6 +216,7 @@ async fn edits_and_deletions_are_reflected(s: &TestServer) {
         )
         .await;
     assert!(bodies(s, &ada, "first", &[]).await.is_empty());
+    assert!(bodies(s, &ada, "fir*", &[]).await.is_empty());
     assert_eq!(bodies(s, &ada, "draft", &[]).await, ["second draft"]);
     ada.ws
         .ok("message.delete", json!({"message": m["id"]}))

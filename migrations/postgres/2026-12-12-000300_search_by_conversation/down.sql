@@ -1,0 +1,2 @@
+DROP INDEX messages_conversation_gin;
+DROP EXTENSION IF EXISTS btree_gin;
