@@ -5,8 +5,9 @@
 // viewer (Esc, focus back, arrow keys); a file card that downloads the
 // file; a file over the server's `max_upload_bytes` or past the user's
 // `media_quota_bytes`, or an image that cannot be decoded, showing the
-// server's reason; and the other member
-// seeing it all live.
+// server's reason; files waiting in one conversation's composer (uploaded
+// or still uploading) kept while another is open and back on return; and
+// the other member seeing it all live.
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -260,4 +261,59 @@ test("upload progress, Send waiting, removing, and the server's refusal", async 
   await toBeHidden(tray(cy.page));
 
   assert.deepEqual([...problems(cy.page), ...problems(di.page)], []);
+});
+
+test("files waiting in the composer stay with their conversation", async () => {
+  const eve = await signUp(browser, server.url, "eve", { displayName: "Eve" });
+  const fay = await signUp(browser, server.url, "fay", { displayName: "Fay" });
+  const gus = await signUp(browser, server.url, "gus", { displayName: "Gus" });
+  await becomeContacts(eve.page, fay.page, "fay", "Eve");
+  await becomeContacts(eve.page, gus.page, "gus", "Eve");
+  /** @param {string} name */
+  async function attach(name) {
+    const chooser = eve.page.waitForEvent("filechooser");
+    await eve.page.getByRole("button", { name: "Attach files" }).click();
+    await (await chooser).setFiles([{ name, mimeType: "text/plain", buffer: Buffer.from(`the text of ${name}`) }]);
+  }
+
+  await openChat(eve.page, "Fay");
+  // One file uploaded and described, one still uploading (throttled) when the chat is left.
+  await attach("notes.txt");
+  await toBeVisible(card(eve.page, "notes.txt").getByText("Uploaded"));
+  await card(eve.page, "notes.txt").getByRole("textbox").fill("my notes");
+  const cdp = await eve.page.context().newCDPSession(eve.page);
+  await cdp.send("Network.enable");
+  await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 20_000 });
+  const chooser = eve.page.waitForEvent("filechooser");
+  await eve.page.getByRole("button", { name: "Attach files" }).click();
+  await (await chooser).setFiles([{ name: "slow.bin", mimeType: "application/octet-stream", buffer: randomBytes(100_000) }]);
+  await toBeVisible(card(eve.page, "slow.bin").getByText(/^Uploading…/));
+
+  // Another chat has its own (empty) tray, and its own files.
+  await openChat(eve.page, "Gus");
+  await toBeHidden(tray(eve.page));
+  await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+  await attach("for-gus.txt");
+  await toBeVisible(card(eve.page, "for-gus.txt").getByText("Uploaded"));
+
+  // Back in the first chat: its files are there, the slow one finished meanwhile.
+  await openChat(eve.page, "Fay");
+  await toHaveCount(tray(eve.page).getByRole("listitem"), 2);
+  assert.equal(await card(eve.page, "notes.txt").getByRole("textbox").inputValue(), "my notes");
+  await toBeVisible(card(eve.page, "slow.bin").getByText("Uploaded"));
+  await toHaveCount(card(eve.page, "for-gus.txt"), 0);
+  await eve.page.getByRole("textbox", { name: "Message" }).fill("with my notes");
+  await eve.page.getByRole("button", { name: "Send" }).click();
+  const sent = messages(eve.page).getByRole("article").filter({ hasText: "with my notes" });
+  await toBeVisible(sent);
+  await toBeVisible(sent.getByRole("group", { name: "File: my notes" }));
+  await toBeVisible(sent.getByRole("group", { name: "File: slow.bin" }));
+  await toHaveCount(sent.locator(".file-card"), 2);
+  await toBeHidden(tray(eve.page));
+
+  // The other chat's file still waits there.
+  await openChat(eve.page, "Gus");
+  await toHaveCount(tray(eve.page).getByRole("listitem"), 1);
+  await toBeVisible(card(eve.page, "for-gus.txt"));
+  assert.deepEqual(problems(eve.page), []);
 });
