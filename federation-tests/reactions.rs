@@ -2,8 +2,9 @@
 //! on the other live and in history, and its removal too, in a direct chat
 //! and in a group (relayed by its host); the reactions other servers send
 //! (Pleroma/Akkoma `EmojiReact`, Misskey's and Mastodon's `Like`, their
-//! `Undo`s), signed by a real remote user, are applied; custom emoji are
-//! refused.
+//! `Undo`s, embedding the reaction or naming it by id), signed by a real
+//! remote user, are applied; custom emoji are refused, and an Undo by id
+//! of someone else's reaction is refused.
 
 use crate::contacts::{ada_and_bob, AdaAndBob};
 use crate::rig::{ada_bob_cy, id_on, GroupOfThree, Rig};
@@ -223,6 +224,12 @@ async fn reactions_in_each_peers_shape_are_applied_and_undone() {
         ),
         ("misskey-like-reaction.json", "misskey-undo-like.json", "🎉"),
         ("mastodon-like.json", "mastodon-undo-like.json", "❤️"),
+        // The Undo names the reaction by its activity id alone.
+        (
+            "pleroma-emoji-react.json",
+            "pleroma-undo-emoji-react.json",
+            "🔥",
+        ),
     ]
     .into_iter()
     .enumerate()
@@ -264,5 +271,33 @@ async fn reactions_in_each_peers_shape_are_applied_and_undone() {
     assert_eq!(status, 404, "{body}");
     let page = in_history(&mut ada, &conv_ada, &id).await;
     assert!(page.get("reactions").is_none(), "{page}");
+
+    // An Undo by id undoes only its own actor's reaction.
+    let made = fixture("pleroma-emoji-react.json", &bob_id, &ada_id, "k1", &message);
+    let (status, body) = signed_post_as(beta, "bob", &inbox, &made, &rig).await;
+    assert_eq!(status, 202, "{made}: {body}");
+    reactions_push(&mut ada, &id, "🔥", 1).await;
+    let mut spoof = fixture(
+        "pleroma-undo-emoji-react.json",
+        &carl_id,
+        &ada_id,
+        "k1",
+        &message,
+    );
+    spoof["object"] = made["id"].clone();
+    let (status, body) = signed_post_as(beta, "carl", &inbox, &spoof, &rig).await;
+    assert_eq!(status, 403, "{body}");
+    let page = in_history(&mut ada, &conv_ada, &id).await;
+    assert_eq!(count_of(&page["reactions"], "🔥"), 1, "{page}");
+    let undo = fixture(
+        "pleroma-undo-emoji-react.json",
+        &bob_id,
+        &ada_id,
+        "k1",
+        &message,
+    );
+    let (status, body) = signed_post_as(beta, "bob", &inbox, &undo, &rig).await;
+    assert_eq!(status, 202, "{undo}: {body}");
+    reactions_push(&mut ada, &id, "🔥", 0).await;
     rig.stop().await;
 }

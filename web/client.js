@@ -248,12 +248,48 @@ export class Client {
       if (first) data.before = first.id;
     }
     const page = await this.socket.request("message.history", data);
+    this.needPageUsers(page);
+    this.store.putPage(conversation, page, older);
+    return page.more;
+  }
+
+  /**
+   * Loads the page around a message (a search result), which becomes the
+   * stretch of history held (see Store.putAround).
+   * @param {string} conversation
+   * @param {string} message
+   * @param {number} [limit]
+   */
+  async loadAround(conversation, message, limit = 50) {
+    const page = await this.socket.request("message.history", { conversation, around: message, limit });
+    this.needPageUsers(page);
+    this.store.putAround(conversation, page);
+  }
+
+  /**
+   * Loads the page after the stretch of history held, towards the newest
+   * (after a page around a message). Resolves to whether a page was read.
+   * @param {string} conversation
+   * @param {number} [limit]
+   */
+  async loadNewer(conversation, limit = 50) {
+    const after = this.store.gaps.get(conversation);
+    if (!after) return false;
+    const page = await this.socket.request("message.history", { conversation, after, limit });
+    this.needPageUsers(page);
+    this.store.putNewer(conversation, page);
+    return true;
+  }
+
+  /**
+   * Asks for the users a page of history names.
+   * @param {import("./types.js").MessagePage} page
+   */
+  needPageUsers(page) {
     for (const m of page.messages) {
       this.needUsers([m.author]);
       if (m.kind === "system") this.needUsers([systemSubject(m.body)]);
     }
-    this.store.putPage(conversation, page, older);
-    return page.more;
   }
 
   /**

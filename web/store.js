@@ -1,7 +1,11 @@
 // The client's state and the rules that apply server frames to it. Views
 // read from here and re-render on "change"; nothing here touches the DOM.
 // Messages are kept by id, so a push, a history page and a sync result
-// that repeat one another leave one copy.
+// that repeat one another leave one copy. The messages held of a
+// conversation are one unbroken stretch of its history, except after a
+// page read around an older message (a search result): then a gap follows
+// the stretch (`gaps`), until pages of newer messages close it; live
+// messages held beyond the gap wait there.
 
 /** @typedef {import("./types.js").User} User */
 /** @typedef {import("./types.js").Summary} Summary */
@@ -54,6 +58,8 @@ export class Store extends EventTarget {
     this.readBy = new Map();
     /** @type {Map<string, boolean>} whether older history exists, per loaded conversation */
     this.older = new Map();
+    /** @type {Map<string, string>} conversation id -> newest message of the unbroken stretch held, when newer ones are missing after it */
+    this.gaps = new Map();
     /** @type {Map<string, User>} */
     this.users = new Map();
     /** @type {Map<string, Contact>} */
@@ -113,10 +119,19 @@ export class Store extends EventTarget {
 
   /** @param {string} conversation */
   forget(conversation) {
+    this.dropHistory(conversation);
+    this.typing.delete(conversation);
+  }
+
+  /**
+   * Drops the messages held of a conversation (to load its newest again).
+   * @param {string} conversation
+   */
+  dropHistory(conversation) {
     this.messages.delete(conversation);
     this.sorted.delete(conversation);
     this.older.delete(conversation);
-    this.typing.delete(conversation);
+    this.gaps.delete(conversation);
   }
 
   /** @param {string} conversation */
@@ -142,6 +157,22 @@ export class Store extends EventTarget {
       this.sorted.set(conversation, sorted);
     }
     return sorted;
+  }
+
+  /**
+   * The unbroken stretch of a conversation's history held, oldest first:
+   * `sortedMessages`, less what lies beyond a gap. Shared while there is
+   * no gap; callers must not change it.
+   * @param {string} conversation
+   * @returns {readonly Message[]}
+   */
+  stretch(conversation) {
+    const all = this.sortedMessages(conversation);
+    const gap = this.gaps.get(conversation);
+    if (!gap) return all;
+    let end = all.length;
+    while (end > 0 && all[end - 1].id > gap) end--;
+    return all.slice(0, end);
   }
 
   /**
@@ -293,6 +324,57 @@ export class Store extends EventTarget {
     for (const m of page.messages) map.set(m.id, m);
     this.sorted.delete(conversation);
     if (older || !this.older.has(conversation)) this.older.set(conversation, page.more);
+    this.changed(`messages:${conversation}`);
+  }
+
+  /**
+   * A page read around a message not in the stretch held. A page that
+   * reaches the stretch joins it. Otherwise it becomes the stretch:
+   * messages held older than it are dropped (what lies between is
+   * unknown), newer ones stay beyond the gap that follows it, if newer
+   * messages exist.
+   * @param {string} conversation
+   * @param {import("./types.js").MessagePage} page
+   */
+  putAround(conversation, page) {
+    const first = page.messages[0]?.id;
+    const last = page.messages.at(-1)?.id;
+    if (!first || !last) return;
+    const stretch = this.stretch(conversation);
+    const start = stretch[0]?.id;
+    const end = stretch.at(-1)?.id;
+    const map = this.messagesOf(conversation);
+    const gap = this.gaps.get(conversation);
+    if (start && end && start <= last && first <= end) {
+      if (first < start) this.older.set(conversation, !!page.older);
+      if (gap && last > gap) {
+        if (page.newer) this.gaps.set(conversation, last);
+        else this.gaps.delete(conversation);
+      }
+    } else {
+      for (const id of [...map.keys()]) if (id < first) map.delete(id);
+      this.older.set(conversation, !!page.older);
+      if (page.newer) this.gaps.set(conversation, last);
+      else this.gaps.delete(conversation);
+    }
+    for (const m of page.messages) map.set(m.id, m);
+    this.sorted.delete(conversation);
+    this.changed(`messages:${conversation}`);
+  }
+
+  /**
+   * A page read `after` the gap: the stretch grows, and the gap closes
+   * when no newer messages are left.
+   * @param {string} conversation
+   * @param {import("./types.js").MessagePage} page
+   */
+  putNewer(conversation, page) {
+    const map = this.messagesOf(conversation);
+    for (const m of page.messages) map.set(m.id, m);
+    this.sorted.delete(conversation);
+    const last = page.messages.at(-1)?.id;
+    if (!page.more) this.gaps.delete(conversation);
+    else if (last) this.gaps.set(conversation, last);
     this.changed(`messages:${conversation}`);
   }
 

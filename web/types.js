@@ -151,7 +151,7 @@
  * @property {string} requested_at
  */
 
-/** @typedef {{messages: Message[], more: boolean}} MessagePage */
+/** @typedef {{messages: Message[], more: boolean, older?: boolean, newer?: boolean}} MessagePage older/newer: on pages read `around` a message */
 
 /**
  * @typedef {object} Delivery

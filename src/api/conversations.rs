@@ -3,8 +3,8 @@
 
 use super::extract::{ApiQuery, Auth};
 use super::ReadErrors;
+use crate::chat::history::{MessagePage, PageRequest, HISTORY_MAX};
 use crate::chat::joins::{JoinRequest, SentJoinRequest};
-use crate::chat::messages::{MessagePage, PageRequest, HISTORY_MAX};
 use crate::chat::pins::Pins;
 use crate::chat::principal::Principal;
 use crate::chat::receipts::ReadBy;
@@ -105,13 +105,18 @@ pub struct HistoryQuery {
     /// Only messages newer than this id.
     #[param(value_type = Option<uuid::Uuid>)]
     after: Option<MessageId>,
+    /// The page centred on this message (not with `before` or `after`);
+    /// the answer then says whether `older` and `newer` messages exist.
+    #[param(value_type = Option<uuid::Uuid>)]
+    around: Option<MessageId>,
     /// 1-100 (default 50).
     #[param(minimum = 1, maximum = 100)]
     limit: Option<i64>,
 }
 
 /// # `GET /api/v1/conversations/{conversation}/messages`
-/// A page of history, oldest first.
+/// A page of history, oldest first: the newest messages, those before
+/// and/or after a message, or those around one.
 #[utoipa::path(get, path = "/api/v1/conversations/{conversation}/messages", tag = "chat", security(("bearer" = [])),
     params(("conversation" = String, Path, description = "Conversation id"), HistoryQuery),
     responses((status = 200, description = "Messages", body = MessagePage), ReadErrors))]
@@ -131,6 +136,7 @@ pub async fn history(
     let page = PageRequest {
         before: query.before,
         after: query.after,
+        around: query.around,
         limit,
     };
     Ok(Json(state.chat.history(user_of(&caller)?, id, page).await?))

@@ -4,6 +4,7 @@
 use super::cache::Access;
 use super::events::Notice;
 use super::federation::{MessageChange, Outgoing, Signal, StoredMessage};
+use super::history::MessagePage;
 use super::validate;
 use super::views::{ConversationKind, Message, Rights};
 use super::writer::{Attached, Stored};
@@ -14,12 +15,11 @@ use crate::db::messages::{self as rows, MessageRow};
 use crate::db::reactions as reaction_rows;
 use crate::db::{contacts as contact_rows, deliveries as delivery_rows, DbConn};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::collections::HashSet;
 use std::sync::Arc;
 use utoipa::ToSchema;
 
-pub const HISTORY_MAX: i64 = 100;
 /// Typing notices per user that cross this server's edge (sent for a local
 /// user, or received for a remote one): a burst of 10, one a second after.
 pub const TYPING_QUOTA: crate::ratelimit::Quota = crate::ratelimit::Quota {
@@ -63,22 +63,6 @@ pub struct RemoteMessage<'a> {
     pub mentions: Vec<UserId>,
     /// Its media, as links to the sender's server.
     pub attachments: Vec<super::media::RemoteAttachment>,
-}
-
-/// One page of history, oldest first.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct MessagePage {
-    pub messages: Vec<Message>,
-    /// Whether more messages lie beyond this page in the paging direction.
-    pub more: bool,
-}
-
-/// Which page of history to read.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct PageRequest {
-    pub before: Option<MessageId>,
-    pub after: Option<MessageId>,
-    pub limit: i64,
 }
 
 impl Chat {
@@ -566,41 +550,9 @@ impl Chat {
         Ok(gone)
     }
 
-    /// A page of a conversation's history, without messages from users the
-    /// reader blocks.
-    pub async fn history(
-        &self,
-        user: UserId,
-        conversation: ConversationId,
-        page: PageRequest,
-    ) -> ChatResult<MessagePage> {
-        if !(1..=HISTORY_MAX).contains(&page.limit) {
-            return Err(ChatError::invalid("limit", format!("1 to {HISTORY_MAX}")));
-        }
-        let mut conn = self.db.read().await?;
-        self.membership(&mut conn, conversation, user).await?;
-        let rows = rows::page(
-            &mut conn,
-            conversation,
-            page.before,
-            page.after,
-            page.limit + 1,
-        )
-        .await?;
-        let more = rows.len() as i64 > page.limit;
-        let rows: Vec<MessageRow> = if page.after.is_some() {
-            rows.into_iter().take(page.limit as usize).collect()
-        } else {
-            // Newest-first pages drop the oldest extra row.
-            rows.into_iter().skip(usize::from(more)).collect()
-        };
-        let messages = self.visible(&mut conn, user, rows).await?;
-        Ok(MessagePage { messages, more })
-    }
-
     /// Rows as messages, minus those whose author `reader` blocks, with the
     /// reactions `reader` sees.
-    async fn visible(
+    pub(super) async fn visible(
         &self,
         conn: &mut DbConn<'_>,
         reader: UserId,
@@ -637,7 +589,7 @@ impl Chat {
         let more = rows.len() as i64 > SYNC_MAX;
         let rows = rows.into_iter().take(SYNC_MAX as usize).collect();
         let messages = self.visible(&mut conn, user, rows).await?;
-        Ok(MessagePage { messages, more })
+        Ok(MessagePage::one_way(messages, more))
     }
 
     /// Moves `user`'s read marker forward to `message`; their other

@@ -13,6 +13,7 @@ pub mod federation;
 pub mod flags;
 pub mod games;
 pub mod groups;
+pub mod history;
 pub mod instances;
 pub mod invitations;
 pub mod ip_rules;

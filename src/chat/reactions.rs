@@ -123,6 +123,33 @@ impl Chat {
         user: UserId,
         change: ReactionChange,
     ) -> ChatResult<MessageReactions> {
+        self.add_reaction(user, change, None).await
+    }
+
+    /// [`Chat::react`] for a remote user's reaction that another server
+    /// sent as the activity `ap_id`, kept so that an `Undo` naming only
+    /// that id finds it.
+    pub async fn react_remote(
+        &self,
+        user: UserId,
+        change: ReactionChange,
+        ap_id: &str,
+    ) -> ChatResult<MessageReactions> {
+        self.add_reaction(user, change, Some(ap_id.to_owned()))
+            .await
+    }
+
+    /// The received reaction whose activity id is `ap_id`, if it is held.
+    pub async fn reaction_by_ap_id(&self, ap_id: &str) -> ChatResult<Option<ReactionRow>> {
+        Ok(rows::find_by_ap_id(&mut self.db.read().await?, ap_id).await?)
+    }
+
+    async fn add_reaction(
+        &self,
+        user: UserId,
+        change: ReactionChange,
+        ap_id: Option<String>,
+    ) -> ChatResult<MessageReactions> {
         let emoji = checked_emoji(&change.emoji)?;
         let (message, access) = self.reactable(user, change.message).await?;
         // Microseconds, which both backends keep: the time names the
@@ -133,6 +160,7 @@ impl Chat {
             user_id: user,
             emoji: emoji.clone(),
             created_at: made_at,
+            ap_id,
         };
         let bounds = Bounds {
             emoji_per_message: EMOJI_PER_MESSAGE_MAX,
@@ -377,6 +405,7 @@ mod tests {
             user_id: user,
             emoji: emoji.into(),
             created_at: at,
+            ap_id: None,
         };
         let rows = [row(a, "👍"), row(b, "🎉"), row(c, "👍")];
         let seen = summarise(&rows, a, |_| false);

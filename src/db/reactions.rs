@@ -16,6 +16,9 @@ pub struct ReactionRow {
     pub user_id: UserId,
     pub emoji: String,
     pub created_at: NaiveDateTime,
+    /// A reaction received from another server: its activity id (what an
+    /// `Undo` naming only the id finds it by).
+    pub ap_id: Option<String>,
 }
 
 /// The bounds an added reaction must stay within.
@@ -140,6 +143,22 @@ pub async fn clear(conn: &mut DbConn<'_>, message: MessageId) -> Result<(), DbEr
             .await
     })?;
     Ok(())
+}
+
+/// The received reaction whose activity id is `ap_id`, if it is held.
+pub async fn find_by_ap_id(
+    conn: &mut DbConn<'_>,
+    ap_id: &str,
+) -> Result<Option<ReactionRow>, DbError> {
+    let row = with_conn!(conn, |c| {
+        reactions::table
+            .filter(reactions::ap_id.eq(ap_id))
+            .select(ReactionRow::as_select())
+            .first(c)
+            .await
+            .optional()
+    })?;
+    Ok(row)
 }
 
 /// The reactions to `messages`, oldest first.

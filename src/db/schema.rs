@@ -289,6 +289,7 @@ diesel::table! {
         user_id -> DbUuid,
         emoji -> Text,
         created_at -> Timestamp,
+        ap_id -> Nullable<Text>,
     }
 }
 

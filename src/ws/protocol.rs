@@ -7,7 +7,8 @@ use crate::apub::context::Context;
 use crate::apub::lookup;
 use crate::chat::games::{GameAnswer, NewGameInvite};
 use crate::chat::groups::{GroupChanges, NewGroup};
-use crate::chat::messages::{NewMessage, PageRequest};
+use crate::chat::history::PageRequest;
+use crate::chat::messages::NewMessage;
 use crate::chat::reactions::ReactionChange;
 use crate::chat::search::SearchRequest;
 use crate::chat::views::{Rights, Status};
@@ -218,6 +219,8 @@ struct History {
     before: Option<MessageId>,
     #[serde(default)]
     after: Option<MessageId>,
+    #[serde(default)]
+    around: Option<MessageId>,
     #[serde(default)]
     limit: Option<i64>,
 }
@@ -442,6 +445,7 @@ pub async fn dispatch(caller: &Caller<'_>, frame: ClientFrame) -> Result<Value, 
             let page = PageRequest {
                 before: r.before,
                 after: r.after,
+                around: r.around,
                 limit: r.limit.unwrap_or(50),
             };
             to_value(chat.history(user, r.conversation, page).await?)

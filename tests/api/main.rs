@@ -17,6 +17,7 @@ mod chat;
 mod docs;
 mod errors;
 mod formatting;
+mod history;
 mod ip_rules;
 mod limits;
 mod media;

@@ -25,6 +25,7 @@ backend_tests!(
     uploads_past_the_quota_are_refused: &["--media-quota-bytes", "30000"],
     orphans_are_swept: &["--media-orphan-ttl-s", "1"],
     messages_carry_attachments,
+    attachments_show_in_every_view,
 );
 
 /// A JPEG of `w`x`h` with an EXIF block saying "rotate 90° clockwise"
@@ -458,4 +459,108 @@ async fn messages_carry_attachments(s: &TestServer) {
         fetch(s, &bare, Some(&ada.token), None).await.0,
         StatusCode::NOT_FOUND
     );
+}
+
+/// A message's attachments with their signed links cut to the path (the
+/// expiry in the query moves with the second the links were made in).
+fn unsigned_attachments(message: &Value) -> Value {
+    let mut attachments = message["attachments"].clone();
+    for item in attachments.as_array_mut().unwrap() {
+        for key in ["url", "thumbnail_url"] {
+            if let Some(link) = item[key].as_str() {
+                item[key] = json!(local(&json!(link)).split('?').next().unwrap());
+            }
+        }
+    }
+    attachments
+}
+
+async fn attachments_show_in_every_view(s: &TestServer) {
+    let mut ada = person(s, "ada").await;
+    let mut bob = person(s, "bob").await;
+    let group = ada
+        .ws
+        .ok(
+            "conversation.create",
+            json!({"name": "Trip", "members": [bob.id]}),
+        )
+        .await;
+    let gid = group["id"].as_str().unwrap().to_owned();
+    let photo = upload(s, &ada.token, jpeg_with_exif(40, 20), "image/jpeg").await;
+    let file = upload(s, &ada.token, b"%PDF-1.7\n".to_vec(), "x/y").await;
+    let sent = ada
+        .ws
+        .ok(
+            "message.send",
+            json!({"conversation": gid, "body": "holiday snapshot", "attachments": [
+                {"media": photo.body["id"], "alt_text": "the beach"}, file.body["id"]]}),
+        )
+        .await;
+    let mid = sent["id"].as_str().unwrap().to_owned();
+    let expected = unsigned_attachments(&sent);
+    assert_eq!(expected.as_array().unwrap().len(), 2);
+    assert!(expected[0]["thumbnail_url"].is_string());
+
+    // An edit keeps them: in its answer and in the push.
+    let edited = ada
+        .ws
+        .ok(
+            "message.edit",
+            json!({"message": mid, "body": "holiday snapshots"}),
+        )
+        .await;
+    assert_eq!(unsigned_attachments(&edited), expected);
+    let updated = bob
+        .ws
+        .push_where("message.updated", |m| m["id"] == mid.as_str())
+        .await;
+    assert_eq!(updated["body"], "holiday snapshots");
+    assert_eq!(unsigned_attachments(&updated), expected);
+
+    // Pinned: in the answer, the push, the request and over REST.
+    let pinned = ada.ws.ok("message.pin", json!({"message": mid})).await;
+    assert_eq!(
+        unsigned_attachments(&pinned["pins"][0]["message"]),
+        expected
+    );
+    let pushed = bob.ws.push("conversation.pins").await;
+    assert_eq!(
+        unsigned_attachments(&pushed["pins"][0]["message"]),
+        expected
+    );
+    let listed = bob
+        .ws
+        .ok("conversation.pins", json!({"conversation": gid}))
+        .await;
+    assert_eq!(
+        unsigned_attachments(&listed["pins"][0]["message"]),
+        expected
+    );
+    let rest = s
+        .get(&format!("/api/v1/conversations/{gid}/pins"), &bob.token)
+        .await;
+    assert_eq!(rest.status, StatusCode::OK, "{:?}", rest.body);
+    assert_eq!(
+        unsigned_attachments(&rest.body["pins"][0]["message"]),
+        expected
+    );
+
+    // Found by search, over REST and the WebSocket.
+    let found = s.get("/api/v1/search?q=snapshots", &bob.token).await;
+    assert_eq!(found.status, StatusCode::OK, "{:?}", found.body);
+    let hit = &found.body["results"][0]["message"];
+    assert_eq!(hit["id"], mid.as_str());
+    assert_eq!(unsigned_attachments(hit), expected);
+    let found = bob.ws.ok("message.search", json!({"q": "snapshots"})).await;
+    assert_eq!(
+        unsigned_attachments(&found["results"][0]["message"]),
+        expected
+    );
+    // Their signed links open without a token.
+    for link in [
+        &hit["attachments"][0]["url"],
+        &hit["attachments"][0]["thumbnail_url"],
+    ] {
+        assert_eq!(fetch(s, &local(link), None, None).await.0, StatusCode::OK);
+    }
 }

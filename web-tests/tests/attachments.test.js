@@ -5,8 +5,10 @@
 // viewer (Esc, focus back, arrow keys); a file card that downloads the
 // file; a file over the server's `max_upload_bytes` or past the user's
 // `media_quota_bytes`, or an image that cannot be decoded, showing the
-// server's reason; and the other member
-// seeing it all live.
+// server's reason; files waiting in one conversation's composer (uploaded
+// or still uploading) kept while another is open and back on return; an
+// audio attachment playing in the message above its file card; and the
+// other member seeing it all live.
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -260,4 +262,119 @@ test("upload progress, Send waiting, removing, and the server's refusal", async 
   await toBeHidden(tray(cy.page));
 
   assert.deepEqual([...problems(cy.page), ...problems(di.page)], []);
+});
+
+test("files waiting in the composer stay with their conversation", async () => {
+  const eve = await signUp(browser, server.url, "eve", { displayName: "Eve" });
+  const fay = await signUp(browser, server.url, "fay", { displayName: "Fay" });
+  const gus = await signUp(browser, server.url, "gus", { displayName: "Gus" });
+  await becomeContacts(eve.page, fay.page, "fay", "Eve");
+  await becomeContacts(eve.page, gus.page, "gus", "Eve");
+  /** @param {string} name */
+  async function attach(name) {
+    const chooser = eve.page.waitForEvent("filechooser");
+    await eve.page.getByRole("button", { name: "Attach files" }).click();
+    await (await chooser).setFiles([{ name, mimeType: "text/plain", buffer: Buffer.from(`the text of ${name}`) }]);
+  }
+
+  await openChat(eve.page, "Fay");
+  // One file uploaded and described, one still uploading (throttled) when the chat is left.
+  await attach("notes.txt");
+  await toBeVisible(card(eve.page, "notes.txt").getByText("Uploaded"));
+  await card(eve.page, "notes.txt").getByRole("textbox").fill("my notes");
+  const cdp = await eve.page.context().newCDPSession(eve.page);
+  await cdp.send("Network.enable");
+  await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 20_000 });
+  const chooser = eve.page.waitForEvent("filechooser");
+  await eve.page.getByRole("button", { name: "Attach files" }).click();
+  await (await chooser).setFiles([{ name: "slow.bin", mimeType: "application/octet-stream", buffer: randomBytes(100_000) }]);
+  await toBeVisible(card(eve.page, "slow.bin").getByText(/^Uploading…/));
+
+  // Another chat has its own (empty) tray, and its own files.
+  await openChat(eve.page, "Gus");
+  await toBeHidden(tray(eve.page));
+  await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+  await attach("for-gus.txt");
+  await toBeVisible(card(eve.page, "for-gus.txt").getByText("Uploaded"));
+
+  // Back in the first chat: its files are there, the slow one finished meanwhile.
+  await openChat(eve.page, "Fay");
+  await toHaveCount(tray(eve.page).getByRole("listitem"), 2);
+  assert.equal(await card(eve.page, "notes.txt").getByRole("textbox").inputValue(), "my notes");
+  await toBeVisible(card(eve.page, "slow.bin").getByText("Uploaded"));
+  await toHaveCount(card(eve.page, "for-gus.txt"), 0);
+  await eve.page.getByRole("textbox", { name: "Message" }).fill("with my notes");
+  await eve.page.getByRole("button", { name: "Send" }).click();
+  const sent = messages(eve.page).getByRole("article").filter({ hasText: "with my notes" });
+  await toBeVisible(sent);
+  await toBeVisible(sent.getByRole("group", { name: "File: my notes" }));
+  await toBeVisible(sent.getByRole("group", { name: "File: slow.bin" }));
+  await toHaveCount(sent.locator(".file-card"), 2);
+  await toBeHidden(tray(eve.page));
+
+  // The other chat's file still waits there.
+  await openChat(eve.page, "Gus");
+  await toHaveCount(tray(eve.page).getByRole("listitem"), 1);
+  await toBeVisible(card(eve.page, "for-gus.txt"));
+  assert.deepEqual(problems(eve.page), []);
+});
+
+/**
+ * A WAV file: `seconds` of a 440 Hz tone, 8 kHz, 16-bit mono PCM.
+ * @param {number} seconds
+ */
+function wav(seconds) {
+  const rate = 8000;
+  const samples = Math.round(rate * seconds);
+  const out = Buffer.alloc(44 + samples * 2);
+  out.write("RIFF", 0);
+  out.writeUInt32LE(36 + samples * 2, 4);
+  out.write("WAVEfmt ", 8);
+  out.writeUInt32LE(16, 16);
+  out.writeUInt16LE(1, 20); // PCM
+  out.writeUInt16LE(1, 22); // mono
+  out.writeUInt32LE(rate, 24);
+  out.writeUInt32LE(rate * 2, 28);
+  out.writeUInt16LE(2, 32);
+  out.writeUInt16LE(16, 34);
+  out.write("data", 36);
+  out.writeUInt32LE(samples * 2, 40);
+  for (let i = 0; i < samples; i++) out.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / rate)), 44 + i * 2);
+  return out;
+}
+
+test("an audio attachment plays in the message, its file card still downloads", async () => {
+  const hal = await signUp(browser, server.url, "hal", { displayName: "Hal" });
+  const ivy = await signUp(browser, server.url, "ivy", { displayName: "Ivy" });
+  await becomeContacts(hal.page, ivy.page, "ivy", "Hal");
+  await openChat(hal.page, "Ivy");
+  const sound = wav(0.5);
+  const chooser = hal.page.waitForEvent("filechooser");
+  await hal.page.getByRole("button", { name: "Attach files" }).click();
+  await (await chooser).setFiles([{ name: "tone.wav", mimeType: "audio/wav", buffer: sound }]);
+  await toBeVisible(card(hal.page, "tone.wav").getByText("Uploaded"));
+  await card(hal.page, "tone.wav").getByRole("textbox").fill("a short tone");
+  await hal.page.getByRole("textbox", { name: "Message" }).fill("listen");
+  await hal.page.getByRole("button", { name: "Send" }).click();
+
+  await openChat(ivy.page, "Hal");
+  const sent = messages(ivy.page).getByRole("article").filter({ hasText: "listen" });
+  const player = sent.locator("audio");
+  await toBeVisible(player);
+  assert.equal(await player.getAttribute("aria-label"), "a short tone");
+  assert.equal(await player.getAttribute("preload"), "metadata");
+  assert.ok((await player.getAttribute("controls")) !== null, "the player has controls");
+  // The browser reads the real file from its signed link: half a second.
+  await eventually(async () => {
+    const duration = await player.evaluate((el) => /** @type {HTMLAudioElement} */ (el).duration);
+    assert.ok(Math.abs(duration - 0.5) < 0.01, `duration ${duration}`);
+  });
+  // The file card stays, and its link downloads the same bytes.
+  const download = sent.getByRole("link", { name: /^Download a short tone/ });
+  await toBeVisible(download);
+  const href = /** @type {string} */ (await download.getAttribute("href"));
+  assert.equal(href, await player.getAttribute("src"));
+  const body = await ivy.page.evaluate(async (url) => Array.from(new Uint8Array(await (await fetch(url)).arrayBuffer())), href);
+  assert.deepEqual(Buffer.from(body), sound);
+  assert.deepEqual([...problems(hal.page), ...problems(ivy.page)], []);
 });

@@ -1,13 +1,14 @@
 // Message search: the search dialog finds messages of every conversation
 // one can read, marks the matched words (as text, never HTML), pages with
-// "More results", and a result opens its conversation at that message,
-// even when it lies far back in the history.
+// "More results", and a result opens its conversation loaded around that
+// message, highlighted, even when it lies far back in the history; scrolling
+// down then loads newer pages until the newest message.
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { ConfabServer } from "../lib/server.js";
 import { becomeContacts, launch, messages, problems, signUp } from "../lib/browser.js";
-import { toBeHidden, toBeVisible, toHaveCount } from "../lib/expect.js";
+import { eventually, toBeHidden, toBeVisible, toHaveCount } from "../lib/expect.js";
 import { wsRequests } from "../lib/seed.js";
 
 /** @type {ConfabServer} */
@@ -45,7 +46,18 @@ test("a result far back in the history opens its conversation at that message", 
   /** @type {[string, object][]} */
   const requests = [["message.send", { conversation, body: "the golden needle is <b>here</b>" }]];
   for (let n = 1; n <= 400; n++) requests.push(["message.send", { conversation, body: `filler ${n}` }]);
-  const [target] = await wsRequests(bob.page, requests);
+  const sent = await wsRequests(bob.page, requests);
+  const target = sent[0];
+  // Read, so that the conversation does not open at its first unread message.
+  await wsRequests(ada.page, [["message.read", { conversation, message: sent.at(-1).id }]]);
+  /** @type {any[]} */
+  const histories = [];
+  ada.page.on("websocket", (ws) =>
+    ws.on("framesent", (frame) => {
+      const sent = JSON.parse(String(frame.payload));
+      if (sent.type === "message.history") histories.push(sent.data);
+    }),
+  );
   await ada.page.reload();
 
   await search(ada.page, "NEEDLE");
@@ -57,6 +69,17 @@ test("a result far back in the history opens its conversation at that message", 
   await toBeVisible(results.getByText("<b>here</b>", { exact: false }));
   assert.equal(await results.locator("b").count(), 0);
 
+  // Every message that is ever highlighted is noted (the highlight lasts
+  // two seconds).
+  await ada.page.evaluate(() => {
+    const noted = /** @type {string[]} */ ((/** @type {any} */ (window).highlighted = []));
+    new MutationObserver((changes) => {
+      for (const c of changes) {
+        const el = /** @type {HTMLElement} */ (c.target);
+        if (el.classList.contains("highlight")) noted.push(el.dataset.id || "");
+      }
+    }).observe(document.body, { attributes: true, attributeFilter: ["class"], subtree: true });
+  });
   await results.getByRole("button").click();
   await toBeHidden(ada.page.getByRole("dialog"));
   await ada.page.getByRole("heading", { name: "Bob Writer", level: 2 }).waitFor();
@@ -65,6 +88,26 @@ test("a result far back in the history opens its conversation at that message", 
   const box = await row.boundingBox();
   const view = await messages(ada.page).boundingBox();
   assert.ok(box && view && box.y >= view.y - 1 && box.y + box.height <= view.y + view.height + 1, "the message is on screen");
+  assert.deepEqual(await ada.page.evaluate(() => /** @type {any} */ (window).highlighted), [target.id]);
+  // Loaded with one page around the message, not page by page back to it.
+  const around = histories.findIndex((d) => d.around);
+  assert.equal(histories[around]?.around, target.id);
+  assert.ok(histories.slice(0, around).every((d) => !d.before), "no older pages before it");
+  const newest = messages(ada.page).getByText("filler 400", { exact: true });
+  assert.equal(await newest.count(), 0);
+
+  // Scrolling down loads newer pages until the newest message.
+  await eventually(async () => {
+    await messages(ada.page).evaluate((list) => list.scrollTo(0, list.scrollHeight));
+    assert.equal(await newest.count(), 1, "the newest message is in the list");
+  });
+  await toBeVisible(newest);
+  // There live messages append as usual, and nothing was skipped.
+  await wsRequests(bob.page, [["message.send", { conversation, body: "live after the search" }]]);
+  await toBeVisible(messages(ada.page).getByText("live after the search"));
+  const shown = await messages(ada.page).locator("article[data-id] .body").allTextContents();
+  const numbers = shown.map((t) => /^filler (\d+)$/.exec(t.trim())?.[1]).filter(Boolean).map(Number);
+  assert.deepEqual(numbers, numbers.map((_, i) => numbers[0] + i), "the fillers shown follow each other");
   assert.deepEqual(problems(ada.page), []);
 });
 

@@ -73,8 +73,22 @@ export function attachmentList(list) {
     const max = images.length > 1 ? THUMB_MANY_PX : THUMB_PX;
     box.append(h("div", { class: `attachment-images${images.length > 1 ? " many" : ""}` }, ...images.map((m, i) => thumbnail(images, i, max))));
   }
-  for (const m of files) box.append(fileCard(m));
+  for (const m of files) box.append(playable(m) || fileCard(m));
   return box;
+}
+
+/**
+ * A video or audio attachment: a player on its signed link (the server
+ * answers range requests, so it seeks without loading it all), above its
+ * file card with the download link; null for other kinds.
+ * @param {Media} media
+ */
+function playable(media) {
+  const src = safeUrl(media.url);
+  if (!src || (media.kind !== "video" && media.kind !== "audio")) return null;
+  const label = media.alt_text || (media.kind === "video" ? "Video" : "Audio");
+  const player = h(media.kind, { class: `attachment-${media.kind}`, attrs: { src, controls: "", preload: "metadata", "aria-label": label } });
+  return h("div", { class: "attachment-player" }, player, fileCard(media));
 }
 
 /**

@@ -93,7 +93,7 @@ export function createChat(client, actions) {
       keepDraft();
       input.value = id && store.me ? drafts.load(store.me.id, id) : "";
       mentions.close();
-      uploads.clear();
+      uploads.show(id);
     }
     shown = id;
     // The list empties at once (before the first await), so it does not draw the old chat again.

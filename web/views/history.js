@@ -12,7 +12,11 @@
 //
 // A conversation with unread messages opens at the first unread one, with
 // a "jump to latest" button; messages are marked read as they are seen
-// (./seen.js), the marker following the newest message seen.
+// (./seen.js), the marker following the newest message seen. A message
+// that is not held (a search result far back) is loaded with the page
+// around it; the window then holds the store's stretch (Store.stretch) and
+// grows downwards with pages from the server until the newest message,
+// after which live messages append as usual.
 
 import { h, dayLabel, sameDayKey } from "../format.js";
 import { icon } from "../icons.js";
@@ -113,6 +117,7 @@ export function createHistory(client, options) {
   /** Whether the view follows the newest message (window at the end, scrolled to the bottom). */
   let pinned = true;
   let loadingOlder = false;
+  let loadingNewer = false;
   let epoch = 0;
   /** @type {Set<string>} */
   const pendingDeliveries = new Set();
@@ -136,9 +141,21 @@ export function createHistory(client, options) {
     return shown ? store.summaries.get(shown) || null : null;
   }
 
-  /** @param {Summary} s */
+  /**
+   * The messages the window may show: the unbroken stretch held.
+   * @param {Summary} s
+   */
   function messagesOf(s) {
-    return store.sortedMessages(s.conversation.id);
+    return store.stretch(s.conversation.id);
+  }
+
+  /**
+   * Whether the window reaching `end` of `messagesOf(s)` reaches the newest message.
+   * @param {Summary} s
+   * @param {number} end
+   */
+  function reachesEnd(s, end) {
+    return end >= messagesOf(s).length && !store.gaps.has(s.conversation.id);
   }
 
   // ----- opening -----
@@ -153,6 +170,8 @@ export function createHistory(client, options) {
     shown = id;
     ready = false;
     if (!id) return;
+    // Opened anew after reading far back: show the newest again.
+    if (store.gaps.has(id)) store.dropHistory(id);
     const s = summary();
     const unread = !!s && s.unread > 0;
     // Never read anything: every message is after the marker.
@@ -292,7 +311,7 @@ export function createHistory(client, options) {
       previous = row.el;
     }
     ids = all.slice(start, end).map((m) => m.id);
-    atEnd = end >= all.length;
+    atEnd = reachesEnd(s, end);
     drawEdges(s, start === 0);
     if (pinned) list.scrollTop = list.scrollHeight;
     else if (anchor) keep(anchor);
@@ -492,11 +511,29 @@ export function createHistory(client, options) {
     return true;
   }
 
-  /** Adds rows below the window from the store. */
-  function growDown() {
+  /**
+   * Adds rows below the window: from the store, else (after a gap) a page
+   * of newer messages from the server.
+   */
+  async function growDown() {
     const s = summary();
-    if (!s || ids.length === 0 || atEnd) return;
-    const all = messagesOf(s);
+    if (!s || !ready || ids.length === 0 || atEnd) return;
+    const id = s.conversation.id;
+    let all = messagesOf(s);
+    if (lowerBound(all, /** @type {string} */ (ids.at(-1))) + 1 >= all.length) {
+      if (loadingNewer) return;
+      loadingNewer = true;
+      try {
+        await client.loadNewer(id);
+      } catch {
+        return;
+      } finally {
+        loadingNewer = false;
+      }
+      const now = summary();
+      if (shown !== id || !now || ids.length === 0) return;
+      all = messagesOf(now);
+    }
     const start = lowerBound(all, ids[0]);
     const end = Math.min(all.length, lowerBound(all, /** @type {string} */ (ids.at(-1))) + 1 + STEP);
     apply(s, Math.max(start, end - MAX_ROWS), end, true);
@@ -523,9 +560,20 @@ export function createHistory(client, options) {
   }
 
   /** Shows the newest messages, scrolled to the bottom. */
-  function jumpToLatest() {
-    const s = summary();
+  async function jumpToLatest() {
+    let s = summary();
     if (!s) return;
+    const id = s.conversation.id;
+    if (store.gaps.has(id)) {
+      // Far back after a search: load the newest page again.
+      ready = false;
+      store.dropHistory(id);
+      await attempt(() => client.loadHistory(id, false));
+      if (shown !== id) return;
+      ready = true;
+      s = summary();
+      if (shown !== id || !s) return;
+    }
     const all = messagesOf(s);
     pinned = true;
     if (atEnd) list.scrollTop = list.scrollHeight;
@@ -534,15 +582,18 @@ export function createHistory(client, options) {
   }
 
   /**
-   * Scrolls to a message, loading older pages until it is held, and
-   * highlights it.
+   * Scrolls to a message and highlights it; a message not in the stretch
+   * held is loaded with the page around it.
    * @param {string} id
    */
   async function jump(id) {
     const conversation = shown;
     if (!conversation) return;
-    while (conversation === shown && !store.messages.get(conversation)?.has(id) && store.older.get(conversation)) {
-      if (!(await attempt(() => client.loadHistory(conversation, true, UNREAD_PAGE)))) break;
+    if (!store.stretch(conversation).some((m) => m.id === id)) {
+      ready = false;
+      await attempt(() => client.loadAround(conversation, id));
+      if (shown !== conversation) return;
+      ready = true;
     }
     const s = summary();
     if (conversation !== shown || !s) return;

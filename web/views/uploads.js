@@ -5,7 +5,10 @@
 // (which also cancels a running upload), an alt text field (a description
 // for other files, filled with the file's name, which the server does not
 // keep) and, if the server refused it, the server's reason. The chat sends
-// the uploaded ones with the message.
+// the uploaded ones with the message. Each conversation has its own tray:
+// switching conversations keeps the files (running uploads go on) and
+// brings them back on return, like drafts (../drafts.js), for as long as
+// the page lives.
 
 import { h, safeUrl } from "../format.js";
 import { icon } from "../icons.js";
@@ -28,6 +31,7 @@ const MAX_ALT_CHARS = 1500;
  * @property {AbortController} abort
  * @property {HTMLInputElement} alt
  * @property {HTMLElement} el
+ * @property {string | null} conversation whose tray it is in
  */
 
 /**
@@ -35,7 +39,11 @@ const MAX_ALT_CHARS = 1500;
  * @param {() => void} changed called whenever an upload starts, ends or goes
  */
 export function createUploads(client, changed) {
-  /** @type {Upload[]} */
+  /** @type {Map<string | null, Upload[]>} each conversation's tray */
+  const trays = new Map();
+  /** @type {string | null} the conversation shown */
+  let shown = null;
+  /** @type {Upload[]} the tray shown */
   let items = [];
   const list = h("ul", { class: "uploads", attrs: { "aria-label": "Attachments" } });
   list.hidden = true;
@@ -84,8 +92,9 @@ export function createUploads(client, changed) {
       remove,
     );
     /** @type {Upload} */
-    const item = { file, state: "uploading", media: null, abort: new AbortController(), alt, el };
+    const item = { file, state: "uploading", media: null, abort: new AbortController(), alt, el, conversation: shown };
     items.push(item);
+    trays.set(shown, items);
     remove.addEventListener("click", () => drop(item));
     list.append(el);
     render();
@@ -125,8 +134,21 @@ export function createUploads(client, changed) {
   /** @param {Upload} item */
   function drop(item) {
     item.abort.abort();
-    items = items.filter((i) => i !== item);
+    const tray = (trays.get(item.conversation) || []).filter((i) => i !== item);
+    trays.set(item.conversation, tray);
+    if (item.conversation === shown) items = tray;
     item.el.remove();
+    render();
+  }
+
+  /**
+   * Shows the tray of conversation `id`; the one shown before is kept.
+   * @param {string | null} id
+   */
+  function show(id) {
+    shown = id;
+    items = trays.get(id) || [];
+    list.replaceChildren(...items.map((i) => i.el));
     render();
   }
 
@@ -187,6 +209,7 @@ export function createUploads(client, changed) {
     /** The frame shown while files are dragged over the conversation. */
     dropHint,
     accept,
+    show,
     /** Whether an upload is still running (the message waits for it). */
     busy: () => items.some((i) => i.state === "uploading"),
     /**
@@ -196,10 +219,11 @@ export function createUploads(client, changed) {
      */
     ready: () =>
       items.flatMap((i) => (i.state === "done" && i.media ? [{ ...i.media, alt_text: i.alt.value.trim() || null }] : [])),
-    /** Empties the tray, cancelling running uploads. */
+    /** Empties the tray shown, cancelling its running uploads. */
     clear() {
       for (const item of items) item.abort.abort();
       items = [];
+      trays.delete(shown);
       list.replaceChildren();
       render();
     },

@@ -9,7 +9,7 @@
 use super::accept::{Accept, FollowRef};
 use super::create::{mentioned_users, reply_target, Create};
 use super::delete::Delete;
-use super::emoji_react::{apply_reaction, EmojiReact};
+use super::emoji_react::{apply_reaction, EmojiReact, Step};
 use super::reject::Reject;
 use super::same_origin;
 use super::typing::Typing;
@@ -197,7 +197,8 @@ impl Activity for Announce {
                 if data.config.is_local(react.actor.inner()) {
                     return Ok(()); // our own member, relayed back
                 }
-                apply_reaction(&react.actor, &react.object, &react.content, true, data).await?;
+                let step = Step::Add(&react.id);
+                apply_reaction(&react.actor, &react.object, &react.content, step, data).await?;
             }
             Relayed::Undo(Undo {
                 object: Undoable::EmojiReact(react),
@@ -206,7 +207,8 @@ impl Activity for Announce {
                 if data.config.is_local(react.actor.inner()) {
                     return Ok(());
                 }
-                apply_reaction(&react.actor, &react.object, &react.content, false, data).await?;
+                let step = Step::Remove;
+                apply_reaction(&react.actor, &react.object, &react.content, step, data).await?;
             }
             Relayed::Accept(_) | Relayed::Reject(_) | Relayed::Undo(_) => {}
         }

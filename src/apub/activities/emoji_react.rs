@@ -82,14 +82,22 @@ pub(super) fn reaction_emoji(text: &str) -> Result<String, Error> {
     Ok(crate::chat::reactions::checked_emoji(text)?)
 }
 
-/// Adds (or, `added == false`, removes) `actor`'s reaction `emoji` to the
-/// message `object`. A message this server does not have (a post it does
-/// not keep) is ignored.
+/// What a received reaction activity does.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Step<'a> {
+    /// Adds the reaction made by the activity with this id.
+    Add(&'a Url),
+    /// Removes it.
+    Remove,
+}
+
+/// Adds or removes `actor`'s reaction `emoji` to the message `object`. A
+/// message this server does not have (a post it does not keep) is ignored.
 pub(super) async fn apply_reaction(
     actor: &ObjectId<ApubUser>,
     object: &Url,
     emoji: &str,
-    added: bool,
+    step: Step<'_>,
     data: &Data,
 ) -> Result<(), Error> {
     let emoji = reaction_emoji(emoji)?;
@@ -99,10 +107,15 @@ pub(super) async fn apply_reaction(
     };
     let reactor = actor.dereference(data).await?;
     let change = ReactionChange { message, emoji };
-    if added {
-        data.chat.react(reactor.id(), change).await?;
-    } else {
-        data.chat.unreact(reactor.id(), change).await?;
+    match step {
+        Step::Add(id) => {
+            data.chat
+                .react_remote(reactor.id(), change, id.as_str())
+                .await?;
+        }
+        Step::Remove => {
+            data.chat.unreact(reactor.id(), change).await?;
+        }
     }
     Ok(())
 }
@@ -126,6 +139,7 @@ impl Activity for EmojiReact {
     }
 
     async fn receive(self, data: &Data) -> Result<(), Error> {
-        apply_reaction(&self.actor, &self.object, &self.content, true, data).await
+        let step = Step::Add(&self.id);
+        apply_reaction(&self.actor, &self.object, &self.content, step, data).await
     }
 }

@@ -4,7 +4,7 @@
 //! Confab takes as a "❤️" reaction. `Undo{Like}` takes it back. Confab
 //! itself sends `EmojiReact`.
 
-use super::emoji_react::{apply_reaction, reaction_emoji};
+use super::emoji_react::{apply_reaction, reaction_emoji, Step};
 use super::same_origin;
 use crate::apub::context::{Context, Data};
 use crate::apub::objects::person::ApubUser;
@@ -77,6 +77,7 @@ impl Activity for Like {
     }
 
     async fn receive(self, data: &Data) -> Result<(), Error> {
-        apply_reaction(&self.actor, &self.object, self.emoji(), true, data).await
+        let step = Step::Add(&self.id);
+        apply_reaction(&self.actor, &self.object, self.emoji(), step, data).await
     }
 }

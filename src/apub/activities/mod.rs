@@ -457,6 +457,17 @@ pub(crate) mod tests {
             };
             assert_eq!(undone, emoji, "{name}");
         }
+        // Pleroma names the undone reaction by its id alone.
+        let InboxActivity::Undo(undo) = parse("pleroma-undo-emoji-react.json") else {
+            panic!("Pleroma's Undo is an Undo");
+        };
+        let undo::Undoable::Reference(id) = &undo.object else {
+            panic!("Pleroma's Undo names its reaction by id: {:?}", undo.object);
+        };
+        assert_eq!(
+            id.as_str(),
+            "https://remote.example/users/mo/activities/react-1"
+        );
         // What Confab sends reads back the same, also relayed by a group.
         let sent = emoji_react::EmojiReact::new(
             Url::parse("https://beta.example/users/bob/reactions/1/2").unwrap(),
