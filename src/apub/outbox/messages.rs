@@ -106,6 +106,9 @@ impl Queue {
         row: &message_rows::MessageRow,
     ) -> ChatResult<Vec<crate::apub::objects::note::Attachment>> {
         use crate::media::capability::Variant;
+        if row.kind == "sticker" {
+            return self.sticker_attachment(row).await;
+        }
         let items = media_rows::of_message(&mut self.db.read().await?, row.id).await?;
         let exp = Utc::now().timestamp() + FEDERATION_LINK_TTL_S;
         let mut out = vec![];
