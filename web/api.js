@@ -203,6 +203,15 @@ export function deliveries(token, message) {
 }
 
 /**
+ * The server's sticker packs with their stickers.
+ * @param {string} token
+ * @returns {Promise<import("./types.js").StickerPack[]>}
+ */
+export function stickerPacks(token) {
+  return call("GET", "/api/v1/sticker-packs", token);
+}
+
+/**
  * Reports a user or a message (its author), with a reason.
  * @param {string} token
  * @param {{user?: string, message_id?: string, comment: string, forward: boolean}} body

@@ -1,0 +1,98 @@
+// Stickers in the web client: an admin makes a pack and uploads a sticker
+// through the REST API; a user opens the picker from the composer (packs
+// as tabs, Esc closes it and focus goes back to the button), sends the
+// sticker by keyboard, and both see it as an image without a bubble, its
+// shortcode as alt text, also after a reload (from history).
+
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { ConfabServer } from "../lib/server.js";
+import { becomeContacts, launch, messages, openChat, problems, signUp } from "../lib/browser.js";
+import { eventually, toBeHidden, toBeVisible } from "../lib/expect.js";
+import { png } from "../lib/seed.js";
+
+/** @type {ConfabServer} */
+let server;
+/** @type {import("playwright-core").Browser} */
+let browser;
+
+before(async () => {
+  server = await new ConfabServer().start();
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  await server?.dispose();
+});
+
+/**
+ * Makes a pack with one sticker as the signed-in admin, through the REST API.
+ * @param {import("playwright-core").Page} page
+ * @param {Buffer} image
+ * @returns {Promise<any>} the sticker
+ */
+function makePack(page, image) {
+  return page.evaluate(async (base64) => {
+    const auth = { Authorization: `Bearer ${localStorage.getItem("confab.token")}` };
+    const made = await fetch("/api/v1/admin/sticker-packs", {
+      method: "POST",
+      headers: { ...auth, "Content-Type": "application/json" },
+      body: JSON.stringify({ name: "Greetings" }),
+    });
+    if (made.status !== 201) throw new Error(await made.text());
+    const pack = await made.json();
+    const added = await fetch(`/api/v1/admin/sticker-packs/${pack.id}/stickers?shortcode=wave&emoji=${encodeURIComponent("👋")}`, {
+      method: "POST",
+      headers: auth,
+      body: Uint8Array.from(atob(base64), (c) => c.charCodeAt(0)),
+    });
+    if (added.status !== 201) throw new Error(await added.text());
+    return added.json();
+  }, image.toString("base64"));
+}
+
+test("pick a sticker, send it, both see the image", async () => {
+  // The first account is the server's admin.
+  const ada = await signUp(browser, server.url, "ada", { displayName: "Ada Lovelace" });
+  const bob = await signUp(browser, server.url, "bob", { displayName: "Bob Babbage" });
+  const sticker = await makePack(ada.page, await png(ada.page, 128, 128, "#fc0"));
+  assert.equal(sticker.shortcode, "wave");
+  await becomeContacts(ada.page, bob.page, "bob", "Ada Lovelace");
+  await openChat(ada.page, "Bob Babbage");
+  await openChat(bob.page, "Ada Lovelace");
+
+  // The picker: packs as tabs; Esc closes it, focus back on the button.
+  const button = bob.page.getByRole("button", { name: "Send a sticker" });
+  await button.click();
+  const picker = bob.page.getByRole("dialog", { name: "Stickers" });
+  await toBeVisible(picker);
+  const tab = picker.getByRole("tab", { name: "Greetings" });
+  assert.equal(await tab.getAttribute("aria-selected"), "true");
+  const choice = picker.getByRole("button", { name: "Send sticker :wave: 👋" });
+  await eventually(async () => assert.ok(await choice.evaluate((b) => b === document.activeElement), "first sticker focused"));
+  await bob.page.keyboard.press("Escape");
+  await toBeHidden(picker);
+  await eventually(async () => assert.ok(await button.evaluate((b) => b === document.activeElement), "focus back on the button"));
+
+  // Chosen by keyboard, it is sent at once.
+  await button.click();
+  await toBeVisible(picker);
+  await eventually(async () => assert.ok(await choice.evaluate((b) => b === document.activeElement)));
+  await bob.page.keyboard.press("Enter");
+  await toBeHidden(picker);
+
+  // Both see the image, without a bubble, its shortcode as alt text.
+  for (const page of [bob.page, ada.page]) {
+    const image = messages(page).getByRole("img", { name: "Sticker :wave: 👋" });
+    await toBeVisible(image);
+    await eventually(async () => assert.ok(await image.evaluate((img) => /** @type {HTMLImageElement} */ (img).naturalWidth > 0), "sticker loaded"));
+    const background = await image.evaluate((img) => getComputedStyle(/** @type {HTMLElement} */ (img.closest(".bubble"))).backgroundColor);
+    assert.equal(background, "rgba(0, 0, 0, 0)");
+  }
+
+  // From history, after a reload.
+  await ada.page.reload();
+  await openChat(ada.page, "Bob Babbage");
+  await toBeVisible(messages(ada.page).getByRole("img", { name: "Sticker :wave: 👋" }));
+  assert.deepEqual([...problems(ada.page), ...problems(bob.page)], []);
+});
