@@ -8,7 +8,9 @@ use image::{Rgba, RgbaImage};
 use serde_json::json;
 
 fn png(side: u32) -> Vec<u8> {
-    let img = RgbaImage::from_fn(side, side, |x, y| Rgba([(x * 9) as u8, (y * 5) as u8, 120, 200]));
+    let img = RgbaImage::from_fn(side, side, |x, y| {
+        Rgba([(x * 9) as u8, (y * 5) as u8, 120, 200])
+    });
     let mut out = std::io::Cursor::new(Vec::new());
     img.write_to(&mut out, image::ImageFormat::Png).unwrap();
     out.into_inner()
@@ -74,13 +76,10 @@ async fn stickers_reach_remote_members_as_an_image_note() {
         (list[0]["kind"].as_str(), list[0]["width"].as_i64()),
         (Some("image"), Some(48))
     );
-    // Beta serves it by fetching alpha's image.
-    let response = rig
-        .client
-        .get(list[0]["url"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
+    // Beta serves it by fetching alpha's image, under a link of its own.
+    let url = list[0]["url"].as_str().unwrap();
+    assert!(url.starts_with(&format!("{}/media/", beta.base())), "{url}");
+    let response = rig.client.get(url).send().await.unwrap();
     assert_eq!(response.status(), 200);
     let bytes = response.bytes().await.unwrap();
     assert_eq!(image::load_from_memory(&bytes).unwrap().width(), 48);

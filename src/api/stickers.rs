@@ -6,8 +6,8 @@
 
 use super::extract::{ApiJson, ApiQuery, Auth};
 use super::{ReadErrors, WriteErrors};
-use crate::chat::ChatError;
 use crate::chat::stickers::{NewSticker, PackFields, Sticker, StickerPack};
+use crate::chat::ChatError;
 use crate::db::ids::{StickerId, StickerPackId};
 use crate::error::Error;
 use crate::state::AppState;
@@ -57,7 +57,10 @@ pub async fn update(
     ApiJson(fields): ApiJson<PackFields>,
 ) -> Result<Json<StickerPack>, Error> {
     Ok(Json(
-        state.chat.update_sticker_pack(&caller, pack_id(&id)?, fields).await?,
+        state
+            .chat
+            .update_sticker_pack(&caller, pack_id(&id)?, fields)
+            .await?,
     ))
 }
 
@@ -72,7 +75,10 @@ pub async fn delete(
     Auth(caller): Auth,
     Path(id): Path<String>,
 ) -> Result<StatusCode, Error> {
-    state.chat.delete_sticker_pack(&caller, pack_id(&id)?).await?;
+    state
+        .chat
+        .delete_sticker_pack(&caller, pack_id(&id)?)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -49,7 +49,7 @@ pub struct PackFields {
 
 /// What an admin says about a sticker they upload (the query of the
 /// upload).
-#[derive(Debug, Clone, Deserialize, ToSchema, utoipa::IntoParams)]
+#[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct NewSticker {
@@ -144,15 +144,22 @@ impl Chat {
         drop(conn);
         packs
             .into_iter()
-            .map(|pack| {
-                let mine = stickers
-                    .iter()
-                    .filter(|(s, _)| s.pack_id == pack.id)
-                    .map(|(s, m)| self.sticker_view(s, m))
-                    .collect::<ChatResult<_>>()?;
-                Ok(pack_view(pack, mine))
-            })
+            .map(|pack| self.pack_with(pack, &stickers))
             .collect()
+    }
+
+    /// `pack` with those of `stickers` that are its own.
+    fn pack_with(
+        &self,
+        pack: PackRow,
+        stickers: &[(StickerRow, MediaRow)],
+    ) -> ChatResult<StickerPack> {
+        let own = stickers
+            .iter()
+            .filter(|(s, _)| s.pack_id == pack.id)
+            .map(|(s, m)| self.sticker_view(s, m))
+            .collect::<ChatResult<_>>()?;
+        Ok(pack_view(pack, own))
     }
 
     /// Makes an empty pack (admins).
@@ -187,17 +194,21 @@ impl Chat {
         if !rows::update_pack(&mut conn, id, &name, description.as_deref()).await? {
             return Err(ChatError::NotFound("sticker pack"));
         }
-        drop(conn);
-        self.sticker_packs()
+        let pack = rows::find_pack(&mut conn, id)
             .await?
-            .into_iter()
-            .find(|p| p.id == id)
-            .ok_or(ChatError::NotFound("sticker pack"))
+            .ok_or(ChatError::NotFound("sticker pack"))?;
+        let stickers = rows::of_packs(&mut conn, &[id]).await?;
+        drop(conn);
+        self.pack_with(pack, &stickers)
     }
 
     /// Deletes a pack with its stickers (admins); messages sent with them
     /// keep showing them.
-    pub async fn delete_sticker_pack(&self, actor: &Principal, id: StickerPackId) -> ChatResult<()> {
+    pub async fn delete_sticker_pack(
+        &self,
+        actor: &Principal,
+        id: StickerPackId,
+    ) -> ChatResult<()> {
         admin_only(actor)?;
         let now = Utc::now().naive_utc();
         if !rows::delete_pack(&mut self.db.write().await?, id, now).await? {
@@ -399,8 +410,8 @@ where
 {
     let mut data = BytesMut::new();
     while let Some(chunk) = body.next().await {
-        let chunk = chunk
-            .map_err(|e| ChatError::invalid("body", format!("the upload broke off: {e}")))?;
+        let chunk =
+            chunk.map_err(|e| ChatError::invalid("body", format!("the upload broke off: {e}")))?;
         data.extend_from_slice(&chunk);
         if data.len() as u64 > STICKER_MAX_BYTES {
             return Err(too_large());

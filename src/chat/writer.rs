@@ -52,7 +52,6 @@ pub struct Attached {
 }
 
 /// Handle to the writer task.
-
 pub struct MessageWriter {
     jobs: mpsc::Sender<Job>,
 }

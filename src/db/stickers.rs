@@ -140,10 +140,14 @@ pub async fn delete(
     now: NaiveDateTime,
 ) -> Result<bool, DbError> {
     let n = with_conn!(conn, |c| {
-        diesel::update(stickers::table.find(id).filter(stickers::deleted_at.is_null()))
-            .set(stickers::deleted_at.eq(now))
-            .execute(c)
-            .await
+        diesel::update(
+            stickers::table
+                .find(id)
+                .filter(stickers::deleted_at.is_null()),
+        )
+        .set(stickers::deleted_at.eq(now))
+        .execute(c)
+        .await
     })?;
     Ok(n == 1)
 }
@@ -202,11 +206,7 @@ pub async fn of_messages(
             .inner_join(stickers::table.on(messages::sticker_id.eq(stickers::id.nullable())))
             .inner_join(media::table.on(stickers::media_id.eq(media::id)))
             .filter(messages::id.eq_any(ids))
-            .select((
-                messages::id,
-                StickerRow::as_select(),
-                MediaRow::as_select(),
-            ))
+            .select((messages::id, StickerRow::as_select(), MediaRow::as_select()))
             .load(c)
             .await
     })?;

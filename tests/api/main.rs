@@ -31,7 +31,7 @@ mod remote_media;
 mod reports;
 mod roles;
 mod search;
-mod stickers;
 mod signatures;
+mod stickers;
 mod users;
 mod web;

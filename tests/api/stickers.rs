@@ -76,7 +76,11 @@ async fn admins_manage_packs_and_everyone_lists_them(s: &TestServer) {
     let wave = add_sticker(s, &admin, &pid, "wave", png(64)).await;
     assert_eq!(wave.status, StatusCode::CREATED, "{:?}", wave.body);
     assert_eq!(
-        (&wave.body["shortcode"], &wave.body["emoji"], &wave.body["width"]),
+        (
+            &wave.body["shortcode"],
+            &wave.body["emoji"],
+            &wave.body["width"]
+        ),
         (&json!("wave"), &json!("👋"), &json!(64))
     );
 
@@ -96,19 +100,38 @@ async fn admins_manage_packs_and_everyone_lists_them(s: &TestServer) {
     // Rename: admins only; unknown ids are 404.
     let path = format!("/api/v1/admin/sticker-packs/{}", pid.as_str().unwrap());
     let rename = json!({"name": "Hellos"});
-    let r = s.call(Method::PUT, &path, Some(rename.clone()), Some(&user)).await;
+    let r = s
+        .call(Method::PUT, &path, Some(rename.clone()), Some(&user))
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    let r = s.call(Method::PUT, &path, Some(rename.clone()), Some(&admin)).await;
-    assert_eq!((r.status, &r.body["name"]), (StatusCode::OK, &json!("Hellos")));
+    let r = s
+        .call(Method::PUT, &path, Some(rename.clone()), Some(&admin))
+        .await;
+    assert_eq!(
+        (r.status, &r.body["name"]),
+        (StatusCode::OK, &json!("Hellos"))
+    );
     assert_eq!(r.body["description"], Value::Null);
     let unknown = "/api/v1/admin/sticker-packs/00000000-0000-4000-8000-000000000000";
-    let r = s.call(Method::PUT, unknown, Some(rename), Some(&admin)).await;
+    let r = s
+        .call(Method::PUT, unknown, Some(rename), Some(&admin))
+        .await;
     assert_eq!((r.status, r.code()), (StatusCode::NOT_FOUND, "not_found"));
-    let r = s.call(Method::DELETE, "/api/v1/admin/stickers/nope", None, Some(&admin)).await;
+    let r = s
+        .call(
+            Method::DELETE,
+            "/api/v1/admin/stickers/nope",
+            None,
+            Some(&admin),
+        )
+        .await;
     assert_eq!((r.status, r.code()), (StatusCode::NOT_FOUND, "not_found"));
 
     // Removing a sticker, then the pack, takes them off the list.
-    let sticker = format!("/api/v1/admin/stickers/{}", wave.body["id"].as_str().unwrap());
+    let sticker = format!(
+        "/api/v1/admin/stickers/{}",
+        wave.body["id"].as_str().unwrap()
+    );
     let r = s.call(Method::DELETE, &sticker, None, Some(&user)).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let r = s.call(Method::DELETE, &sticker, None, Some(&admin)).await;
@@ -130,23 +153,35 @@ async fn uploads_are_small_images_with_unique_shortcodes(s: &TestServer) {
 
     // The type comes from the bytes, not from the header.
     let r = add_sticker(s, &admin, &pid, "pdf", b"%PDF-1.7\n".to_vec()).await;
-    assert_eq!((r.status, r.code()), (StatusCode::UNPROCESSABLE_ENTITY, "invalid"));
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid")
+    );
     let r = add_sticker(s, &admin, &pid, "big", vec![0x89; 600 * 1024]).await;
     assert_eq!(
         (r.status, r.code()),
         (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large")
     );
     let r = add_sticker(s, &admin, &pid, "wide", png(513)).await;
-    assert_eq!((r.status, r.code()), (StatusCode::UNPROCESSABLE_ENTITY, "invalid"));
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid")
+    );
     let r = add_sticker(s, &admin, &pid, "bad code", png(8)).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
 
-    assert_eq!(add_sticker(s, &admin, &pid, "ok", png(512)).await.status, StatusCode::CREATED);
+    assert_eq!(
+        add_sticker(s, &admin, &pid, "ok", png(512)).await.status,
+        StatusCode::CREATED
+    );
     let r = add_sticker(s, &admin, &pid, "ok", png(8)).await;
     assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "conflict"));
     // Another pack may use the same shortcode.
     let other = make_pack(s, &admin, "Other").await.body["id"].clone();
-    assert_eq!(add_sticker(s, &admin, &other, "ok", png(8)).await.status, StatusCode::CREATED);
+    assert_eq!(
+        add_sticker(s, &admin, &other, "ok", png(8)).await.status,
+        StatusCode::CREATED
+    );
     let list = s.get("/api/v1/sticker-packs", &admin).await.body;
     assert_eq!(list[0]["stickers"].as_array().unwrap().len(), 1);
 }
@@ -159,15 +194,24 @@ async fn stickers_are_sent_to_members_and_kept(s: &TestServer) {
     let wave = add_sticker(s, &ada.token, &pid, "wave", png(32)).await.body;
     let group = ada
         .ws
-        .ok("conversation.create", json!({"name": "Stickers", "members": [bob.id]}))
+        .ok(
+            "conversation.create",
+            json!({"name": "Stickers", "members": [bob.id]}),
+        )
         .await;
     let gid = group["id"].as_str().unwrap().to_owned();
 
     let sent = bob
         .ws
-        .ok("message.send", json!({"conversation": gid, "sticker": wave["id"]}))
+        .ok(
+            "message.send",
+            json!({"conversation": gid, "sticker": wave["id"]}),
+        )
         .await;
-    assert_eq!((&sent["kind"], &sent["body"]), (&json!("sticker"), &json!(":wave:")));
+    assert_eq!(
+        (&sent["kind"], &sent["body"]),
+        (&json!("sticker"), &json!(":wave:"))
+    );
     assert_eq!(sent["sticker"]["id"], wave["id"]);
     let mid = sent["id"].as_str().unwrap().to_owned();
     let pushed = ada
@@ -175,7 +219,11 @@ async fn stickers_are_sent_to_members_and_kept(s: &TestServer) {
         .push_where("message.created", |m| m["id"] == mid.as_str())
         .await;
     assert_eq!(
-        (&pushed["kind"], &pushed["sticker"]["shortcode"], &pushed["sticker"]["pack"]),
+        (
+            &pushed["kind"],
+            &pushed["sticker"]["shortcode"],
+            &pushed["sticker"]["pack"]
+        ),
         (&json!("sticker"), &json!("wave"), &pid)
     );
     assert_eq!(pushed["sticker"]["width"], 32);
