@@ -16,6 +16,7 @@ backend_tests!(
     admins_manage_packs_and_everyone_lists_them,
     uploads_are_small_images_with_unique_shortcodes,
     stickers_are_sent_to_members_and_kept: &["--media-orphan-ttl-s", "1"],
+    pins_and_catch_up_carry_the_sticker,
 );
 
 /// A PNG of `side`x`side` pixels with transparency.
@@ -256,4 +257,67 @@ async fn stickers_are_sent_to_members_and_kept(s: &TestServer) {
     assert_eq!(image.0, StatusCode::OK);
     let list = s.get("/api/v1/conversations", &ada.token).await.body;
     assert_eq!(list[0]["last_message"]["sticker"]["id"], wave["id"]);
+}
+
+async fn pins_and_catch_up_carry_the_sticker(s: &TestServer) {
+    let mut ada = person(s, "ada").await;
+    let mut bob = person(s, "bob").await;
+    let pid = make_pack(s, &ada.token, "Hi").await.body["id"].clone();
+    let wave = add_sticker(s, &ada.token, &pid, "wave", png(16)).await.body;
+    let group = ada
+        .ws
+        .ok(
+            "conversation.create",
+            json!({"name": "Views", "members": [bob.id]}),
+        )
+        .await;
+    let gid = group["id"].as_str().unwrap().to_owned();
+    let before = ada
+        .ws
+        .ok(
+            "message.send",
+            json!({"conversation": gid, "body": "before"}),
+        )
+        .await;
+    let sent = ada
+        .ws
+        .ok(
+            "message.send",
+            json!({"conversation": gid, "sticker": wave["id"]}),
+        )
+        .await;
+    let mid = sent["id"].as_str().unwrap();
+
+    // Pinned.
+    ada.ws.ok("message.pin", json!({"message": mid})).await;
+    let pins = s
+        .get(&format!("/api/v1/conversations/{gid}/pins"), &bob.token)
+        .await
+        .body;
+    assert_eq!(pins["pins"][0]["message"]["sticker"]["shortcode"], "wave");
+
+    // Catch-up after a reconnect.
+    let sync = bob
+        .ws
+        .ok("message.sync", json!({"since": before["id"]}))
+        .await;
+    let caught = sync["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == mid)
+        .unwrap()
+        .clone();
+    assert_eq!(caught["sticker"]["id"], wave["id"]);
+
+    // A deleted sticker message shows no sticker.
+    ada.ws.ok("message.delete", json!({"message": mid})).await;
+    let history = s
+        .get(&format!("/api/v1/conversations/{gid}/messages"), &bob.token)
+        .await;
+    let gone = message_in(&history.body, mid);
+    assert_eq!(
+        (&gone["deleted"], &gone["sticker"]),
+        (&json!(true), &Value::Null)
+    );
 }
