@@ -62,13 +62,13 @@ test("pick a sticker, send it, both see the image", async () => {
   await openChat(bob.page, "Ada Lovelace");
 
   // The picker: packs as tabs; Esc closes it, focus back on the button.
-  const button = bob.page.getByRole("button", { name: "Send a sticker" });
+  const button = bob.page.getByRole("button", { name: "Stickers", exact: true });
   await button.click();
   const picker = bob.page.getByRole("dialog", { name: "Stickers" });
   await toBeVisible(picker);
   const tab = picker.getByRole("tab", { name: "Greetings" });
   assert.equal(await tab.getAttribute("aria-selected"), "true");
-  const choice = picker.getByRole("button", { name: "Send sticker :wave: 👋" });
+  const choice = picker.getByRole("button", { name: "Sticker :wave: 👋" });
   await eventually(async () => assert.ok(await choice.evaluate((b) => b === document.activeElement), "first sticker focused"));
   await bob.page.keyboard.press("Escape");
   await toBeHidden(picker);

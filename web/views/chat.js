@@ -67,7 +67,7 @@ export function createChat(client, actions) {
   const counter = h("p", { class: "counter", attrs: { id: "composer-counter", hidden: true } });
   const send = h("button", { class: "primary send", text: "Send", attrs: { type: "submit", "aria-label": "Send" } });
   const gameButton = h("button", { class: "icon-button", attrs: { type: "button", "aria-label": "Invite to a game", title: "Invite to a game" } }, icon("game"));
-  const stickerButton = h("button", { class: "icon-button", attrs: { type: "button", "aria-label": "Send a sticker", title: "Stickers", "aria-haspopup": "dialog" } }, icon("sticker"));
+  const stickerButton = h("button", { class: "icon-button", attrs: { type: "button", "aria-label": "Stickers", title: "Stickers", "aria-haspopup": "dialog" } }, icon("sticker"));
   const uploads = createUploads(client, () => renderCounter());
   const form = h("form", { class: "composer-row" }, gameButton, stickerButton, uploads.button, uploads.picker, input, send);
   const mentions = mentionAutocomplete(input, () => {

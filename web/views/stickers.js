@@ -66,7 +66,7 @@ export async function pickSticker(client) {
       const label = `:${sticker.shortcode}:${sticker.emoji ? ` ${sticker.emoji}` : ""}`;
       return h(
         "button",
-        { class: "sticker-choice", attrs: { type: "button", title: label, "aria-label": `Send sticker ${label}`, "data-sticker": sticker.id }, on: { click: () => choose(sticker) } },
+        { class: "sticker-choice", attrs: { type: "button", title: label, "aria-label": `Sticker ${label}`, "data-sticker": sticker.id }, on: { click: () => choose(sticker) } },
         h("img", { attrs: { src: safeUrl(sticker.url) || "", alt: "", loading: "lazy", decoding: "async" } }),
       );
     }
