@@ -2,7 +2,8 @@
 // through the REST API; a user opens the picker from the composer (packs
 // as tabs, Esc closes it and focus goes back to the button), sends the
 // sticker by keyboard, and both see it as an image without a bubble, its
-// shortcode as alt text, also after a reload (from history).
+// shortcode as alt text, also after a reload (from history); the
+// conversation list's preview says it is a sticker.
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -89,6 +90,9 @@ test("pick a sticker, send it, both see the image", async () => {
     const background = await image.evaluate((img) => getComputedStyle(/** @type {HTMLElement} */ (img.closest(".bubble"))).backgroundColor);
     assert.equal(background, "rgba(0, 0, 0, 0)");
   }
+
+  // The conversation list says what it is.
+  await toBeVisible(ada.page.getByRole("list", { name: "Conversations" }).getByText(/Sticker :wave:/));
 
   // From history, after a reload.
   await ada.page.reload();
