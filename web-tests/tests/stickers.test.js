@@ -1,9 +1,10 @@
 // Stickers in the web client: an admin makes a pack and uploads a sticker
-// through the REST API; a user opens the picker from the composer (packs
-// as tabs, Esc closes it and focus goes back to the button), sends the
-// sticker by keyboard, and both see it as an image without a bubble, its
-// shortcode as alt text, also after a reload (from history); the
-// conversation list's preview says it is a sticker.
+// through the REST API, then another pack and sticker in the picker's
+// admin forms; a user opens the picker from the composer (packs as tabs,
+// arrow keys between them, Esc closes it and focus goes back to the
+// button), sends the sticker by keyboard, and both see it as an image
+// without a bubble, its shortcode as alt text, also after a reload (from
+// history); the conversation list's preview says it is a sticker.
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -93,6 +94,31 @@ test("pick a sticker, send it, both see the image", async () => {
 
   // The conversation list says what it is.
   await toBeVisible(ada.page.getByRole("list", { name: "Conversations" }).getByText(/Sticker :wave:/));
+
+  // Ada, an admin, makes a pack and adds a sticker in the picker; Bob
+  // moves to that pack with the arrow keys.
+  await ada.page.getByRole("button", { name: "Stickers", exact: true }).click();
+  const manage = ada.page.getByRole("dialog", { name: "Stickers" }).getByRole("region", { name: "Manage stickers" });
+  await manage.getByLabel("Pack name").fill("Cats");
+  await manage.getByRole("button", { name: "Create pack" }).click();
+  const cats = ada.page.getByRole("tab", { name: "Cats" });
+  await eventually(async () => assert.equal(await cats.getAttribute("aria-selected"), "true"));
+  await manage.getByLabel("Shortcode").fill("purr");
+  await manage.getByLabel(/^Image/).setInputFiles({ name: "purr.png", mimeType: "image/png", buffer: await png(ada.page, 64, 64, "#a5c") });
+  await manage.getByRole("button", { name: "Add to Cats" }).click();
+  await toBeVisible(ada.page.getByRole("button", { name: "Sticker :purr:" }));
+  await ada.page.keyboard.press("Escape");
+  // Bob, no admin, has no such forms.
+  await button.click();
+  await toBeVisible(picker);
+  assert.equal(await picker.getByRole("region", { name: "Manage stickers" }).count(), 0);
+  await tab.focus();
+  await bob.page.keyboard.press("ArrowRight");
+  const catsForBob = picker.getByRole("tab", { name: "Cats" });
+  await eventually(async () => assert.equal(await catsForBob.getAttribute("aria-selected"), "true"));
+  await toBeVisible(picker.getByRole("button", { name: "Sticker :purr:" }));
+  await bob.page.keyboard.press("Escape");
+  await toBeHidden(picker);
 
   // From history, after a reload.
   await ada.page.reload();

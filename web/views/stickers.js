@@ -1,12 +1,13 @@
 // Stickers: the picker the composer's sticker button opens (a dialog with
 // the server's packs as tabs, each a grid of stickers; arrow keys move
-// between tabs, Esc closes) and the image a `sticker` message shows in
-// place of a bubble. Packs are made by admins through the REST API
-// (docs/api.md, "Stickers").
+// between tabs, Esc closes; admins also make packs and add stickers there)
+// and the image a `sticker` message shows in place of a bubble. Removing
+// stickers and packs is done through the REST API (docs/api.md,
+// "Stickers").
 
 import * as api from "../api.js";
 import { h, safeUrl } from "../format.js";
-import { openDialog } from "./common.js";
+import { attempt, field, openDialog } from "./common.js";
 
 /** @typedef {import("../client.js").Client} Client */
 /** @typedef {import("../types.js").Sticker} Sticker */
@@ -16,49 +17,71 @@ import { openDialog } from "./common.js";
 const SHOWN_SIDE = 160;
 
 /**
- * Asks for one sticker; resolves to it, or null when dismissed.
+ * Asks for one sticker; resolves to it, or null when dismissed. Admins
+ * also get forms to make a pack and to add a sticker to the pack shown.
  * @param {Client} client
  * @returns {Promise<Sticker | null>}
  */
 export async function pickSticker(client) {
+  const admin = client.store.me?.role === "admin";
+  /** Packs to show: empty ones only to admins, who fill them. */
+  const load = async () => (await api.stickerPacks(client.token)).filter((p) => admin || p.stickers.length > 0);
   /** @type {StickerPack[]} */
-  const packs = (await api.stickerPacks(client.token)).filter((p) => p.stickers.length > 0);
+  let packs = await load();
   return new Promise((resolve) => {
     /** @type {Sticker | null} */
     let chosen = null;
-    const panel = h("div", { class: "sticker-grid", attrs: { role: "tabpanel", id: "sticker-panel" } });
-    const tabs = packs.map((pack, i) =>
-      h("button", {
-        class: "sticker-tab",
-        text: pack.name,
-        attrs: { type: "button", role: "tab", "aria-controls": "sticker-panel", "aria-selected": String(i === 0), tabindex: i === 0 ? "0" : "-1" },
-        on: { click: () => show(i) },
-      }),
-    );
-    const tablist = h("div", { class: "sticker-tabs", attrs: { role: "tablist", "aria-label": "Sticker packs" } }, ...tabs);
-    tablist.addEventListener("keydown", (event) => {
-      const at = tabs.findIndex((t) => t === document.activeElement);
-      if (at < 0 || (event.key !== "ArrowRight" && event.key !== "ArrowLeft")) return;
-      event.preventDefault();
-      const next = (at + (event.key === "ArrowRight" ? 1 : tabs.length - 1)) % tabs.length;
-      show(next);
-      tabs[next].focus();
-    });
-    const content = packs.length ? [tablist, panel] : [h("p", { class: "empty", text: "This server has no stickers yet." })];
-    const dialog = openDialog("Stickers", content);
+    let current = 0;
+    const body = h("div", { class: "sticker-body" });
+    const dialog = openDialog("Stickers", [body]);
     dialog.classList.add("sticker-picker");
     dialog.addEventListener("close", () => resolve(chosen));
-    if (packs.length) show(0);
+    render();
 
-    /** @param {number} index the pack to show */
-    function show(index) {
-      tabs.forEach((tab, i) => {
-        tab.setAttribute("aria-selected", String(i === index));
-        tab.tabIndex = i === index ? 0 : -1;
+    /** Draws the tabs, the pack shown and (for admins) the forms. */
+    function render() {
+      body.replaceChildren();
+      if (packs.length === 0) body.append(h("p", { class: "empty", text: "This server has no stickers yet." }));
+      else body.append(...picker());
+      if (admin) body.append(manage());
+      // The first sticker has the focus (the panel is in the page now).
+      /** @type {HTMLElement | null} */ (body.querySelector(".sticker-choice"))?.focus();
+    }
+
+    function picker() {
+      const panel = h("div", { class: "sticker-grid", attrs: { role: "tabpanel", id: "sticker-panel" } });
+      const tabs = packs.map((pack, i) =>
+        h("button", {
+          class: "sticker-tab",
+          text: pack.name,
+          attrs: { type: "button", role: "tab", "aria-controls": "sticker-panel" },
+          on: { click: () => show(i) },
+        }),
+      );
+      const tablist = h("div", { class: "sticker-tabs", attrs: { role: "tablist", "aria-label": "Sticker packs" } }, ...tabs);
+      tablist.addEventListener("keydown", (event) => {
+        const at = tabs.findIndex((t) => t === document.activeElement);
+        if (at < 0 || (event.key !== "ArrowRight" && event.key !== "ArrowLeft")) return;
+        event.preventDefault();
+        const next = (at + (event.key === "ArrowRight" ? 1 : tabs.length - 1)) % tabs.length;
+        show(next);
+        tabs[next].focus();
       });
-      panel.setAttribute("aria-label", packs[index].name);
-      panel.replaceChildren(...packs[index].stickers.map(choice));
-      /** @type {HTMLElement | null} */ (panel.firstElementChild)?.focus();
+      show(Math.min(current, packs.length - 1));
+      return [tablist, panel];
+
+      /** @param {number} index the pack to show */
+      function show(index) {
+        current = index;
+        tabs.forEach((tab, i) => {
+          tab.setAttribute("aria-selected", String(i === index));
+          tab.tabIndex = i === index ? 0 : -1;
+        });
+        panel.setAttribute("aria-label", packs[index].name);
+        const stickers = packs[index].stickers;
+        panel.replaceChildren(...(stickers.length ? stickers.map(choice) : [h("p", { class: "empty", text: "No stickers in this pack yet." })]));
+        /** @type {HTMLElement | null} */ (panel.querySelector("button"))?.focus();
+      }
     }
 
     /** @param {Sticker} sticker */
@@ -75,6 +98,47 @@ export async function pickSticker(client) {
     function choose(sticker) {
       chosen = sticker;
       dialog.close();
+    }
+
+    /** The admins' forms: a new pack; a sticker added to the pack shown. */
+    function manage() {
+      const name = h("input", { attrs: { type: "text", maxlength: "64", required: true } });
+      const newPack = h("form", { class: "sticker-admin", attrs: { "aria-label": "New sticker pack" } }, field("Pack name", /** @type {HTMLInputElement} */ (name)), h("button", { class: "small", text: "Create pack", attrs: { type: "submit" } }));
+      newPack.addEventListener("submit", async (event) => {
+        event.preventDefault();
+        const made = await attempt(() => api.createStickerPack(client.token, /** @type {HTMLInputElement} */ (name).value.trim()));
+        if (made) await reload(packs.length);
+      });
+      const section = h("section", { class: "sticker-manage", attrs: { "aria-label": "Manage stickers" } }, h("h3", { text: "Manage stickers (admins)" }), newPack);
+      const pack = packs[current];
+      if (!pack) return section;
+      const shortcode = /** @type {HTMLInputElement} */ (h("input", { attrs: { type: "text", maxlength: "32", pattern: "[A-Za-z0-9_]{2,32}", required: true } }));
+      const emoji = /** @type {HTMLInputElement} */ (h("input", { attrs: { type: "text", maxlength: "16" } }));
+      const file = /** @type {HTMLInputElement} */ (h("input", { attrs: { type: "file", accept: "image/png,image/jpeg,image/gif,image/webp", required: true } }));
+      const add = h(
+        "form",
+        { class: "sticker-admin", attrs: { "aria-label": `Add a sticker to ${pack.name}` } },
+        field("Shortcode", shortcode),
+        field("Emoji (optional)", emoji),
+        field("Image (at most 512 KiB, 512×512)", file),
+        h("button", { class: "small", text: `Add to ${pack.name}`, attrs: { type: "submit" } }),
+      );
+      add.addEventListener("submit", async (event) => {
+        event.preventDefault();
+        const image = file.files?.[0];
+        if (!image) return;
+        const added = await attempt(() => api.addSticker(client.token, pack.id, shortcode.value.trim(), emoji.value.trim(), image));
+        if (added) await reload(current);
+      });
+      section.append(add);
+      return section;
+    }
+
+    /** @param {number} show the pack to show after reloading */
+    async function reload(show) {
+      if (!(await attempt(async () => void (packs = await load())))) return;
+      current = Math.max(0, Math.min(show, packs.length - 1));
+      render();
     }
   });
 }
