@@ -27,6 +27,7 @@ mod reactions;
 mod reports;
 mod rig;
 mod security;
+mod stickers;
 #[path = "../tests/api/ws_client.rs"]
 #[allow(dead_code)] // shared with tests/api, which uses all of it
 mod ws_client;

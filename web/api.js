@@ -203,6 +203,52 @@ export function deliveries(token, message) {
 }
 
 /**
+ * The server's sticker packs with their stickers.
+ * @param {string} token
+ * @returns {Promise<import("./types.js").StickerPack[]>}
+ */
+export function stickerPacks(token) {
+  return call("GET", "/api/v1/sticker-packs", token);
+}
+
+/**
+ * Makes an empty sticker pack (admins).
+ * @param {string} token
+ * @param {string} name
+ * @returns {Promise<import("./types.js").StickerPack>}
+ */
+export function createStickerPack(token, name) {
+  return call("POST", "/api/v1/admin/sticker-packs", token, { name });
+}
+
+/**
+ * Adds a sticker to a pack (admins): the image is the raw body.
+ * @param {string} token
+ * @param {string} pack
+ * @param {string} shortcode
+ * @param {string} emoji may be empty
+ * @param {Blob} image
+ * @returns {Promise<import("./types.js").Sticker>}
+ */
+export async function addSticker(token, pack, shortcode, emoji, image) {
+  const query = new URLSearchParams({ shortcode });
+  if (emoji) query.set("emoji", emoji);
+  let response;
+  try {
+    response = await fetch(`/api/v1/admin/sticker-packs/${encodeURIComponent(pack)}/stickers?${query}`, {
+      method: "POST",
+      headers: { Accept: "application/json", Authorization: `Bearer ${token}` },
+      body: image,
+    });
+  } catch {
+    throw new ApiError(0, "network", "The server cannot be reached.");
+  }
+  const json = await response.json().catch(() => null);
+  if (!response.ok) throw answerError(response.status, response.statusText, json);
+  return json;
+}
+
+/**
  * Reports a user or a message (its author), with a reason.
  * @param {string} token
  * @param {{user?: string, message_id?: string, comment: string, forward: boolean}} body

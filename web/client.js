@@ -315,6 +315,21 @@ export class Client {
     await this.deliver(id);
   }
 
+  /**
+   * Sends a sticker (a message of kind `sticker`); shown once the server
+   * confirms it.
+   * @param {string} conversation
+   * @param {string} sticker its id
+   * @param {string | null} replyTo
+   */
+  async sendSticker(conversation, sticker, replyTo) {
+    /** @type {{conversation: string, sticker: string, reply_to?: string}} */
+    const data = { conversation, sticker };
+    if (replyTo) data.reply_to = replyTo;
+    const message = await this.socket.request("message.send", data, newRequestId());
+    this.store.putMessage(message, { live: true });
+  }
+
   /** @param {string} id an outbox entry */
   async deliver(id) {
     const out = this.store.outbox.get(id);

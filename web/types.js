@@ -54,7 +54,7 @@
  * @property {string} id
  * @property {string} conversation
  * @property {string | null} author
- * @property {"text" | "game_invite" | "system"} kind
+ * @property {"text" | "game_invite" | "sticker" | "system"} kind
  * @property {string} body
  * @property {string | null} reply_to
  * @property {GameInvite | null} game
@@ -66,6 +66,30 @@
  * @property {string[]} [mentions] ids of the members it mentions; left out when none
  * @property {Media[]} [attachments] the media it carries, in the order sent; left out when none
  * @property {LinkPreview} [preview] the preview of its first link, once made
+ * @property {Sticker} [sticker] a `sticker` message's sticker (not once deleted)
+ */
+
+/**
+ * A sticker of a pack (`GET /api/v1/sticker-packs`, a `sticker` message).
+ * @typedef {object} Sticker
+ * @property {string} id
+ * @property {string} pack
+ * @property {string} shortcode
+ * @property {string} [emoji]
+ * @property {string} url a signed link to the image
+ * @property {string} content_type
+ * @property {number | null} width
+ * @property {number | null} height
+ */
+
+/**
+ * A sticker pack with its stickers.
+ * @typedef {object} StickerPack
+ * @property {string} id
+ * @property {string} name
+ * @property {string | null} description
+ * @property {Sticker[]} stickers
+ * @property {string} created_at
  */
 
 /**

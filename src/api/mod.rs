@@ -17,6 +17,7 @@ mod ip_rules;
 mod media;
 mod reports;
 mod search;
+mod stickers;
 mod users;
 
 use crate::error::ErrorBody;
@@ -162,6 +163,11 @@ pub fn router() -> Router<AppState> {
         .routes(routes!(conversations::blocks))
         .routes(routes!(search::search))
         .routes(routes!(media::upload))
+        .routes(routes!(stickers::list))
+        .routes(routes!(stickers::create))
+        .routes(routes!(stickers::update, stickers::delete))
+        .routes(routes!(stickers::add))
+        .routes(routes!(stickers::remove))
         .routes(routes!(federation::deliveries))
         .routes(routes!(
             federation::list_instance_blocks,

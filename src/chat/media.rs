@@ -351,7 +351,7 @@ impl From<MediaError> for ChatError {
 }
 
 impl Chat {
-    fn media(&self) -> ChatResult<&MediaService> {
+    pub(super) fn media(&self) -> ChatResult<&MediaService> {
         self.media
             .as_ref()
             .ok_or_else(|| ChatError::Internal("media storage is not configured".into()))
@@ -412,6 +412,42 @@ impl Chat {
     /// an image type Confab decodes (sniffed from its bytes), processed and
     /// thumbnailed like an upload; it belongs to no user.
     pub(super) async fn store_preview_image(&self, data: Bytes) -> ChatResult<MediaRow> {
+        let row = self.server_image(data, &Intake::Remote).await?;
+        if let Err(e) = rows::insert(&mut self.db.write().await?, &row).await {
+            self.remove_objects(&row).await;
+            return Err(e.into());
+        }
+        Ok(row)
+    }
+
+    /// Keeps a sticker's image, uploaded by an admin: like
+    /// [`Chat::store_preview_image`], but what cannot be decoded is the
+    /// uploader's 422, and so is a side longer than `max_side` pixels. It
+    /// is in the media store, not yet in the database (the caller inserts
+    /// it with its sticker, or removes its objects).
+    pub(super) async fn store_sticker_image(
+        &self,
+        data: Bytes,
+        max_side: i32,
+    ) -> ChatResult<MediaRow> {
+        let intake = Intake::Upload {
+            max: data.len() as u64,
+            quota: u64::MAX,
+        };
+        let row = self.server_image(data, &intake).await?;
+        if row.width.unwrap_or(0) > max_side || row.height.unwrap_or(0) > max_side {
+            self.remove_objects(&row).await;
+            return Err(ChatError::invalid(
+                "file",
+                format!("stickers are at most {max_side}x{max_side} pixels"),
+            ));
+        }
+        Ok(row)
+    }
+
+    /// Stores an image of no user (a preview's, a sticker's): only an
+    /// image type Confab decodes, sniffed from its bytes.
+    async fn server_image(&self, data: Bytes, intake: &Intake) -> ChatResult<MediaRow> {
         let media = self.media()?;
         let sniffed = sniff(&data[..data.len().min(SNIFF_BYTES)]);
         if sniffed.kind != "image" {
@@ -433,13 +469,7 @@ impl Chat {
             created_at: chrono::Utc::now().naive_utc(),
         };
         let key = row.id.to_string();
-        media
-            .store_image(&mut row, &key, data, &Intake::Remote)
-            .await?;
-        if let Err(e) = rows::insert(&mut self.db.write().await?, &row).await {
-            self.remove_objects(&row).await;
-            return Err(e.into());
-        }
+        media.store_image(&mut row, &key, data, intake).await?;
         Ok(row)
     }
 
@@ -671,14 +701,15 @@ impl Chat {
         Ok(attached)
     }
 
-    /// Fills in the attachments of `messages`: every view of a message
-    /// (history, catch-up, edits, pins, search, the last message of a
-    /// conversation, reported messages) shows them.
+    /// Fills in the attachments and stickers of `messages`: every view of
+    /// a message (history, catch-up, edits, pins, search, the last message
+    /// of a conversation, reported messages) shows them.
     pub(super) async fn attach_media(
         &self,
         conn: &mut crate::db::DbConn<'_>,
         messages: &mut [super::views::Message],
     ) -> ChatResult<()> {
+        self.attach_stickers(conn, messages).await?;
         let ids: Vec<crate::db::ids::MessageId> = messages.iter().map(|m| m.id).collect();
         let all = rows::of_messages(conn, &ids).await?;
         if all.is_empty() {

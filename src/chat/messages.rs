@@ -34,6 +34,8 @@ const CLIENT_ID_MAX: usize = 64;
 #[serde(deny_unknown_fields)]
 pub struct NewMessage {
     pub conversation: ConversationId,
+    /// Required, except with attachments or a sticker.
+    #[serde(default)]
     pub body: String,
     #[serde(default)]
     pub reply_to: Option<MessageId>,
@@ -46,6 +48,10 @@ pub struct NewMessage {
     /// may have previews off altogether).
     #[serde(default = "default_preview")]
     pub preview: bool,
+    /// A sticker of a pack to send instead of text (no body, no
+    /// attachments): the message has kind `sticker`.
+    #[serde(default)]
+    pub sticker: Option<crate::db::ids::StickerId>,
 }
 
 fn default_preview() -> bool {
@@ -161,6 +167,9 @@ impl Chat {
         new: NewMessage,
         client_id: Option<&str>,
     ) -> ChatResult<Message> {
+        if let Some(sticker) = new.sticker {
+            return self.send_sticker(author, new, sticker, client_id).await;
+        }
         if new.attachments.is_empty() || !new.body.is_empty() {
             self.check_body(&new.body)?;
         }

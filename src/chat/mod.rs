@@ -31,6 +31,7 @@ pub mod reactions;
 pub mod receipts;
 pub mod reports;
 pub mod search;
+pub mod stickers;
 pub mod users;
 pub mod validate;
 pub mod views;

@@ -144,6 +144,8 @@ pub struct ConversationSummary {
 pub enum MessageKind {
     Text,
     GameInvite,
+    /// One sticker of a pack, in `sticker`; the body is its `:shortcode:`.
+    Sticker,
     System,
 }
 
@@ -214,6 +216,10 @@ pub struct Message {
     /// for messages without one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preview: Option<super::previews::LinkPreview>,
+    /// A `sticker` message's sticker (also once removed from its pack);
+    /// left out for other kinds and for a deleted message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sticker: Option<super::stickers::Sticker>,
 }
 
 impl TryFrom<MessageRow> for Message {
@@ -222,6 +228,7 @@ impl TryFrom<MessageRow> for Message {
         let kind = match row.kind.as_str() {
             "text" => MessageKind::Text,
             "game_invite" => MessageKind::GameInvite,
+            "sticker" => MessageKind::Sticker,
             "system" => MessageKind::System,
             other => return Err(DbError::Corrupt(format!("messages.kind = {other}"))),
         };
@@ -248,6 +255,7 @@ impl TryFrom<MessageRow> for Message {
             reactions: vec![],
             attachments: vec![],
             preview: None,
+            sticker: None,
             mentions: match &row.mentions {
                 Some(json) => serde_json::from_str(json).map_err(|e| {
                     DbError::Corrupt(format!("messages.mentions of {}: {e}", row.id))

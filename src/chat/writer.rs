@@ -9,6 +9,7 @@
 
 use super::events::{ChatEvent, EventBus, Notice};
 use super::media::MediaItem;
+use super::stickers::Sticker;
 use super::views::Message;
 use super::{ChatError, ChatResult};
 use crate::db::ids::UserId;
@@ -39,9 +40,9 @@ struct Job {
     reply: oneshot::Sender<Result<Stored, DbError>>,
 }
 
-/// Handle to the writer task.
 /// Media a message carries: the rows stored with it (their message id is
-/// set when the row gets its final id) and what readers are shown.
+/// set when the row gets its final id) and what readers are shown; or the
+/// sticker a `sticker` message shows.
 #[derive(Debug, Clone, Default)]
 pub struct Attached {
     pub rows: Vec<AttachmentRow>,
@@ -49,6 +50,8 @@ pub struct Attached {
     /// outgoing `Note` from them without reading them back.
     pub media: Vec<MediaRow>,
     pub views: Vec<MediaItem>,
+    /// Stored as the row's `sticker_id`, shown in the push.
+    pub sticker: Option<Sticker>,
 }
 
 impl Attached {
@@ -62,6 +65,7 @@ impl Attached {
     }
 }
 
+/// Handle to the writer task.
 pub struct MessageWriter {
     jobs: mpsc::Sender<Job>,
 }
@@ -123,6 +127,7 @@ async fn run(db: Db, events: Arc<dyn EventBus>, mut jobs: mpsc::Receiver<Job>) {
 async fn commit(db: &Db, events: &dyn EventBus, mut batch: Vec<Job>) {
     for job in &mut batch {
         job.row.stamp();
+        job.row.sticker_id = job.attached.sticker.as_ref().map(|s| s.id);
         for attachment in &mut job.attached.rows {
             attachment.message_id = job.row.id;
         }
@@ -170,6 +175,7 @@ fn publish(events: &dyn EventBus, job: Job) {
     match Message::try_from(job.row.clone()) {
         Ok(mut message) => {
             message.attachments = job.attached.views.clone();
+            message.sticker = job.attached.sticker.clone();
             if !job.audience.is_empty() {
                 events.publish(ChatEvent::Notify {
                     audience: job.audience,

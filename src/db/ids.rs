@@ -133,3 +133,13 @@ typed_id!(
     /// appears in capability URLs).
     MediaId
 );
+
+typed_id!(
+    /// Identifies a sticker pack.
+    StickerPackId
+);
+
+typed_id!(
+    /// Identifies a sticker of a pack.
+    StickerId
+);

@@ -2,7 +2,7 @@
 //! media items, and which message carries each of them.
 
 use super::ids::{ConversationId, MediaId, MessageId, UserId};
-use super::schema::{link_previews, media, message_attachments, messages};
+use super::schema::{link_previews, media, message_attachments, messages, stickers};
 use super::{DbConn, DbError};
 use crate::with_conn;
 use chrono::NaiveDateTime;
@@ -220,9 +220,11 @@ pub async fn of_messages(
     Ok(rows)
 }
 
-/// Media no message carries and no link preview shows, created before
-/// `before`: uploads never attached, media whose message was deleted, and
-/// preview images whose messages were all deleted.
+/// Media no message carries, no link preview shows and no sticker is,
+/// created before `before`: uploads never attached, media whose message
+/// was deleted, and preview images whose messages were all deleted. A
+/// sticker's image is never an orphan, even once the sticker is removed:
+/// messages sent with it still show it.
 pub async fn orphans(
     conn: &mut DbConn<'_>,
     before: NaiveDateTime,
@@ -234,6 +236,9 @@ pub async fn orphans(
             .filter(message_attachments::media_id.is_null())
             .filter(diesel::dsl::not(diesel::dsl::exists(
                 link_previews::table.filter(link_previews::image_id.eq(media::id.nullable())),
+            )))
+            .filter(diesel::dsl::not(diesel::dsl::exists(
+                stickers::table.filter(stickers::media_id.eq(media::id)),
             )))
             .filter(media::created_at.lt(before))
             .order(media::created_at.asc())

@@ -1,6 +1,6 @@
 //! The `messages` table.
 
-use super::ids::{ConversationId, MessageId, UserId};
+use super::ids::{ConversationId, MessageId, StickerId, UserId};
 use super::media::AttachmentRow;
 use super::schema::{blocks, members, message_attachments, messages};
 use super::{DbConn, DbError};
@@ -15,7 +15,7 @@ pub struct MessageRow {
     pub id: MessageId,
     pub conversation_id: ConversationId,
     pub author_id: Option<UserId>,
-    /// `text`, `game_invite` or `system`.
+    /// `text`, `game_invite`, `sticker` or `system`.
     pub kind: String,
     pub body: String,
     pub reply_to: Option<MessageId>,
@@ -29,6 +29,8 @@ pub struct MessageRow {
     pub updated_at: NaiveDateTime,
     /// JSON array of the ids of the members it mentions; `None`: nobody.
     pub mentions: Option<String>,
+    /// The sticker a `sticker` message shows.
+    pub sticker_id: Option<StickerId>,
 }
 
 impl MessageRow {
@@ -54,6 +56,7 @@ impl MessageRow {
             deleted_at: None,
             updated_at: now,
             mentions: None,
+            sticker_id: None,
         }
     }
 

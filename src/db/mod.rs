@@ -26,6 +26,7 @@ pub mod schema;
 pub mod search;
 pub mod sent_join_requests;
 pub mod settings;
+pub mod stickers;
 pub mod users;
 
 use diesel::result::{ConnectionError, DatabaseErrorKind};

@@ -116,6 +116,8 @@ diesel::table! {
         updated_at -> Timestamp,
         /// JSON array of the ids of the members the message mentions.
         mentions -> Nullable<Text>,
+        /// The sticker of a `sticker` message.
+        sticker_id -> Nullable<DbUuid>,
     }
 }
 
@@ -356,6 +358,36 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::ids::DbUuid;
+
+    /// Sticker packs admins make (marked deleted, never removed).
+    sticker_packs (id) {
+        id -> DbUuid,
+        name -> Text,
+        description -> Nullable<Text>,
+        created_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::ids::DbUuid;
+
+    /// The stickers of the packs (marked deleted, never removed).
+    stickers (id) {
+        id -> DbUuid,
+        pack_id -> DbUuid,
+        shortcode -> Text,
+        emoji -> Nullable<Text>,
+        media_id -> DbUuid,
+        created_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(members -> conversations (conversation_id));
 diesel::joinable!(members -> users (user_id));
 diesel::joinable!(messages -> conversations (conversation_id));
@@ -365,6 +397,8 @@ diesel::joinable!(message_attachments -> media (media_id));
 diesel::joinable!(message_attachments -> messages (message_id));
 diesel::joinable!(link_previews -> media (image_id));
 diesel::joinable!(link_previews -> messages (message_id));
+diesel::joinable!(stickers -> sticker_packs (pack_id));
+diesel::joinable!(stickers -> media (media_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     conversations,
@@ -381,5 +415,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     pins,
     media,
     message_attachments,
-    link_previews
+    link_previews,
+    sticker_packs,
+    stickers
 );

@@ -33,5 +33,6 @@ mod reports;
 mod roles;
 mod search;
 mod signatures;
+mod stickers;
 mod users;
 mod web;

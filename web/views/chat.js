@@ -1,8 +1,8 @@
 // The open conversation: header, history (older pages load as the person
 // scrolls up), day separators, the "new messages" line, typing notices and
-// the composer (send, reply, edit, game invitations, drafts kept per
-// conversation, files attached by the button, by dropping them on the
-// conversation or by pasting). The message list itself is ./history.js,
+// the composer (send, reply, edit, game invitations, stickers from their
+// picker in ./stickers.js, drafts kept per conversation, files attached by
+// the button, by dropping them on the conversation or by pasting). The message list itself is ./history.js,
 // the files waiting to be sent ./uploads.js.
 
 import { avatar, h } from "../format.js";
@@ -17,6 +17,7 @@ import { pickEmoji } from "./reactions.js";
 import { connectionNotice } from "./connection.js";
 import { mentionAutocomplete } from "../mentions.js";
 import { createUploads } from "./uploads.js";
+import { pickSticker } from "./stickers.js";
 import { describeAttachments } from "./attachments.js";
 
 /** @typedef {import("../client.js").Client} Client */
@@ -66,8 +67,9 @@ export function createChat(client, actions) {
   const counter = h("p", { class: "counter", attrs: { id: "composer-counter", hidden: true } });
   const send = h("button", { class: "primary send", text: "Send", attrs: { type: "submit", "aria-label": "Send" } });
   const gameButton = h("button", { class: "icon-button", attrs: { type: "button", "aria-label": "Invite to a game", title: "Invite to a game" } }, icon("game"));
+  const stickerButton = h("button", { class: "icon-button", attrs: { type: "button", "aria-label": "Stickers", title: "Stickers", "aria-haspopup": "dialog" } }, icon("sticker"));
   const uploads = createUploads(client, () => renderCounter());
-  const form = h("form", { class: "composer-row" }, gameButton, uploads.button, uploads.picker, input, send);
+  const form = h("form", { class: "composer-row" }, gameButton, stickerButton, uploads.button, uploads.picker, input, send);
   const mentions = mentionAutocomplete(input, () => {
     const s = summary();
     if (!s) return [];
@@ -251,6 +253,7 @@ export function createChat(client, actions) {
     input.disabled = !!reason;
     renderCounter();
     gameButton.disabled = !!reason;
+    stickerButton.disabled = !!reason;
     uploads.button.disabled = !!reason;
     if (reason) {
       cancelContext();
@@ -432,6 +435,24 @@ export function createChat(client, actions) {
   gameButton.addEventListener("click", () => {
     const s = summary();
     if (s) gameDialog(client, s);
+  });
+
+  stickerButton.addEventListener("click", async () => {
+    const s = summary();
+    if (!s) return;
+    /** @type {{sticker: import("../types.js").Sticker | null}} */
+    const picked = { sticker: null };
+    await attempt(async () => {
+      picked.sticker = await pickSticker(client);
+    });
+    const sticker = picked.sticker;
+    // Not into another conversation opened meanwhile.
+    if (!sticker || summary()?.conversation.id !== s.conversation.id) return;
+    const replyTo = context && context.mode === "reply" ? context.message.id : null;
+    if (replyTo) setContext(null);
+    history.toBottom();
+    const id = sticker.id;
+    await attempt(() => client.sendSticker(s.conversation.id, id, replyTo));
   });
 
   setContext(null);

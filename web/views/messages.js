@@ -1,7 +1,7 @@
 // One message as the chat view draws it: a bubble (own or other's) with
 // author, reply quote, text (its Markdown subset and tone indicators, see
 // ../markdown.js), attachments (./attachments.js) and state; a game
-// invitation card;
+// invitation card; a sticker without a bubble (./stickers.js);
 // or a line for a system message. Text goes in as text nodes only.
 
 import { avatar, h, timeLabel } from "../format.js";
@@ -13,6 +13,7 @@ import { icon } from "../icons.js";
 import { reactionBar } from "./reactions.js";
 import { attachmentList, describeAttachments } from "./attachments.js";
 import { guardLinks, previewCard } from "./preview.js";
+import { stickerImage } from "./stickers.js";
 
 /** @typedef {import("../client.js").Client} Client */
 /** @typedef {import("../types.js").Message} Message */
@@ -94,6 +95,10 @@ export function messageView(client, summary, message, options) {
     bubble.append(h("p", { class: "body deleted", text: "This message was deleted." }));
   } else if (message.kind === "game_invite" && message.game) {
     bubble.append(gameCard(client, summary, message, actions));
+  } else if (message.kind === "sticker" && message.sticker) {
+    // A sticker stands alone: a larger image, no bubble around it.
+    bubble.classList.add("sticker-bubble");
+    bubble.append(stickerImage(message.sticker));
   } else {
     // A message of attachments alone has no text to draw.
     if (message.body || !message.attachments?.length) {

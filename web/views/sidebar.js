@@ -220,7 +220,12 @@ export function previewOf(client, message) {
   if (message.deleted) return "Message deleted";
   if (message.kind === "system") return describeSystem(store, message);
   const who = message.author === store.me?.id ? "You" : nameOf(store, message.author);
-  const text = message.kind === "game_invite" && message.game ? `invites to play ${message.game.game}` : plain(message.body) || describeAttachments(message.attachments) || "Attachment";
+  const text =
+    message.kind === "game_invite" && message.game
+      ? `invites to play ${message.game.game}`
+      : message.kind === "sticker"
+        ? `Sticker ${message.body}`
+        : plain(message.body) || describeAttachments(message.attachments) || "Attachment";
   return `${who}: ${text.replace(/\s+/g, " ")}`;
 }
 

@@ -107,6 +107,9 @@ impl Queue {
         message: &StoredMessage,
     ) -> ChatResult<Vec<crate::apub::objects::note::Attachment>> {
         use crate::media::capability::Variant;
+        if message.row.kind == "sticker" {
+            return self.sticker_attachment(&message.row).await;
+        }
         let read;
         let items = match &message.attachments {
             Some(items) => items,

@@ -9,6 +9,7 @@ mod groups;
 mod messages;
 mod reactions;
 mod reports;
+mod stickers;
 
 use super::delivery::Handoff;
 use super::objects::note::Note;
