@@ -22,6 +22,7 @@ mod guard;
 mod media;
 mod mentions;
 mod presence;
+mod previews;
 mod proofs;
 mod reactions;
 mod reports;
