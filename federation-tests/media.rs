@@ -3,12 +3,15 @@
 //! gives its user a link of its own, which it serves by fetching alpha's
 //! file (`remote_media = cache`); a Mastodon-shaped attachment received is
 //! kept as a link to the sender's file, never handed to clients: alpha's
-//! own link answers 502 when that file cannot be fetched.
+//! own link answers 502 when that file cannot be fetched. In a group hosted
+//! on alpha, a picture posted on beta is relayed by alpha to gamma, and
+//! each server serves it under its own link.
 
 use crate::contacts::{ada_and_bob, AdaAndBob};
 use crate::fixtures::fixture;
-use crate::rig::Rig;
+use crate::rig::{ada_bob_cy, GroupOfThree, Rig, Trio};
 use crate::security::signed_post_as;
+use crate::ws_client::WsClient;
 use image::{Rgb, RgbImage};
 use serde_json::json;
 
@@ -108,6 +111,93 @@ async fn attachments_cross_servers_both_ways() {
     assert_eq!(
         (list[1]["kind"].as_str(), list[1]["content_type"].as_str()),
         (Some("file"), Some("application/pdf"))
+    );
+    rig.stop().await;
+}
+
+/// Uploads a `w`×`h` picture as `token`'s on `base`; its media id.
+async fn upload(rig: &Rig, base: &str, token: &str, w: u32, h: u32) -> serde_json::Value {
+    let item: serde_json::Value = rig
+        .client
+        .post(format!("{base}/api/v1/media"))
+        .bearer_auth(token)
+        .body(png(w, h))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    item["id"].clone()
+}
+
+/// Waits for the message `body` on `client`, checks its one attachment
+/// and that `base` serves it under its own link; the picture's width.
+async fn picture_on(rig: &Rig, client: &mut WsClient, base: &str, body: &str, alt: &str) -> u32 {
+    let got = client
+        .push_where("message.created", |m| m["body"] == body)
+        .await;
+    let list = got["attachments"].as_array().unwrap();
+    assert_eq!(list.len(), 1, "{got}");
+    assert_eq!(list[0]["alt_text"], alt, "{got}");
+    let url = list[0]["url"].as_str().unwrap();
+    assert!(url.starts_with(&format!("{base}/media/")), "{url}");
+    let response = rig.client.get(url).send().await.unwrap();
+    assert_eq!(response.status(), 200, "{url}");
+    image::load_from_memory(&response.bytes().await.unwrap())
+        .unwrap()
+        .width()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attachments_in_a_group_reach_every_server() {
+    let Some(rig) = Rig::start().await else {
+        return;
+    };
+    let [alpha, beta, gamma] = [&rig.instances[0], &rig.instances[1], &rig.instances[2]];
+    let mut trio = ada_bob_cy(&rig).await;
+    let GroupOfThree { id, on_beta, .. } = trio.group_of_three(&rig, "Pictures").await;
+    let Trio {
+        ada_token,
+        bob_token,
+        ada,
+        bob,
+        cy,
+        ..
+    } = &mut trio;
+
+    // The host's member posts: beta and gamma get it from alpha.
+    let media = upload(&rig, &alpha.base(), ada_token, 24, 16).await;
+    ada.ok(
+        "message.send",
+        json!({"conversation": id, "body": "from alpha",
+               "attachments": [{"media": media, "alt_text": "the host's"}]}),
+    )
+    .await;
+    assert_eq!(
+        picture_on(&rig, bob, &beta.base(), "from alpha", "the host's").await,
+        24
+    );
+    assert_eq!(
+        picture_on(&rig, cy, &gamma.base(), "from alpha", "the host's").await,
+        24
+    );
+
+    // A member on beta posts: alpha relays it to gamma, attachment and all.
+    let media = upload(&rig, &beta.base(), bob_token, 36, 12).await;
+    bob.ok(
+        "message.send",
+        json!({"conversation": on_beta, "body": "from beta",
+               "attachments": [{"media": media, "alt_text": "a guest's"}]}),
+    )
+    .await;
+    assert_eq!(
+        picture_on(&rig, ada, &alpha.base(), "from beta", "a guest's").await,
+        36
+    );
+    assert_eq!(
+        picture_on(&rig, cy, &gamma.base(), "from beta", "a guest's").await,
+        36
     );
     rig.stop().await;
 }
