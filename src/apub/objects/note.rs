@@ -305,7 +305,7 @@ mod tests {
     }
 
     #[test]
-    fn mastodon_and_pleroma_attachments_are_read() {
+    fn mastodon_pleroma_and_misskey_attachments_are_read() {
         let note = object_of("mastodon-create-note-with-attachments.json");
         let got = note.remote_attachments();
         assert_eq!(got.len(), 2);
@@ -327,6 +327,20 @@ mod tests {
         assert_eq!(got[0].url, "https://remote.example/media/5f1e.png");
         assert_eq!(got[0].content_type.as_deref(), Some("image/png"));
         assert!(note.content.is_empty());
+
+        // Misskey: drive files as `Document`s with a plain `url`, the
+        // comment as `name` or `null`, and `sensitive`.
+        let note = object_of("misskey-create-note-with-files.json");
+        let got = note.remote_attachments();
+        assert_eq!(got.len(), 2);
+        assert_eq!(
+            got[0].url,
+            "https://remote.example/files/webpublic-7c1d.webp"
+        );
+        assert_eq!(got[0].content_type.as_deref(), Some("image/webp"));
+        assert_eq!(got[0].alt_text.as_deref(), Some("A cat on a keyboard"));
+        assert_eq!(got[1].content_type.as_deref(), Some("audio/ogg"));
+        assert_eq!(got[1].alt_text, None);
     }
 
     #[test]
