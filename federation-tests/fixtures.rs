@@ -81,6 +81,40 @@ async fn peers_fixtures_are_handled_and_what_we_emit_has_their_fields() {
         assert_eq!(got["conversation"], conv_ada.as_str(), "{name}");
         assert_eq!(got["author"], bob_on_alpha.as_str(), "{name}");
     }
+    // Pictures: Misskey's drive files, and Lemmy's picture written inline
+    // in a private message, become attachments alpha serves itself.
+    for (n, (name, start, alt)) in [
+        (
+            "misskey-create-note-with-files.json",
+            "a file from misskey",
+            "A cat on a keyboard",
+        ),
+        (
+            "lemmy-private-message-with-image.json",
+            "look:",
+            "a cat on the desk",
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let activity = fixture(name, &bob_id, &ada_id, &format!("px{n}"));
+        let (status, body) = signed_post_as(beta, "bob", &inbox, &activity, &rig).await;
+        assert_eq!(status, 202, "{name}: {body}");
+        let got = ada
+            .push_where("message.created", |m| {
+                m["body"].as_str().is_some_and(|b| b.starts_with(start))
+            })
+            .await;
+        let first = &got["attachments"][0];
+        assert_eq!(first["alt_text"], alt, "{name}: {got}");
+        assert_eq!(first["kind"], "image", "{name}: {got}");
+        let url = first["url"].as_str().unwrap();
+        assert!(
+            url.starts_with(&format!("{}/media/", alpha.base())),
+            "{url}"
+        );
+    }
     // Mastodon's Delete with a Tombstone removes its note.
     let delete = fixture("mastodon-delete-note.json", &bob_id, &ada_id, "fx0");
     let (status, body) = signed_post_as(beta, "bob", &inbox, &delete, &rig).await;

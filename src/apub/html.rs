@@ -4,9 +4,12 @@
 //! remote markup ever reaches a client.
 
 use super::markdown;
+
+mod images;
 use crate::html_tokens::{feed_bounded, CountingSink};
 use html5ever::tokenizer::states::RawKind;
 use html5ever::tokenizer::{Tag, TagKind, Token, TokenSink, TokenSinkResult};
+pub use images::{inline_images, InlineImage};
 use std::cell::{Cell, RefCell};
 
 /// Escapes text for HTML element content and attribute values.

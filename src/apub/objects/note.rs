@@ -205,11 +205,15 @@ pub struct GameCard {
 impl Note {
     /// The attachments as the chat keeps them: links to the sender's
     /// files, with their alt text (`name`) and what Mastodon tells of
-    /// images.
+    /// images; then the pictures written inline in `content` (as Lemmy
+    /// sends them), but not custom emoji (whose addresses `Emoji` tags
+    /// name) nor what is already attached.
     pub fn remote_attachments(&self) -> Vec<crate::chat::media::RemoteAttachment> {
-        self.attachment
+        use crate::chat::media::{RemoteAttachment, ATTACHMENTS_MAX};
+        let mut out: Vec<RemoteAttachment> = self
+            .attachment
             .iter()
-            .map(|a| crate::chat::media::RemoteAttachment {
+            .map(|a| RemoteAttachment {
                 url: a.url.to_string(),
                 content_type: a.media_type.clone(),
                 alt_text: a.name.clone(),
@@ -217,14 +221,29 @@ impl Note {
                 height: a.height,
                 blurhash: a.blurhash.clone(),
             })
-            .collect()
+            .collect();
+        let emoji: Vec<&str> = self
+            .tag
+            .iter()
+            .filter(|t| t.get("type").and_then(Value::as_str) == Some("Emoji"))
+            .filter_map(|t| t.pointer("/icon/url").and_then(Value::as_str))
+            .collect();
+        for image in html::inline_images(&self.content, ATTACHMENTS_MAX) {
+            if emoji.contains(&image.src.as_str()) || out.iter().any(|a| a.url == image.src) {
+                continue;
+            }
+            out.push(RemoteAttachment {
+                content_type: image_type(&image.src),
+                url: image.src,
+                alt_text: image.alt,
+                width: None,
+                height: None,
+                blurhash: None,
+            });
+        }
+        out
     }
 
-    /// The message's Markdown source: `source` when it is Markdown (as
-    /// Confab and Lemmy send it), `source` escaped when it is plain text
-    /// (Akkoma, older Confab), otherwise the HTML `content` turned into
-    /// Markdown (Mastodon, Misskey, Pleroma chats, ...). Whatever the
-    /// source holds, it is only ever shown rendered and sanitized.
     /// Its `Mention` tags (other tags, and mentions that do not parse,
     /// are skipped).
     pub fn mentions(&self) -> Vec<Mention> {
@@ -235,6 +254,11 @@ impl Note {
             .collect()
     }
 
+    /// The message's Markdown source: `source` when it is Markdown (as
+    /// Confab and Lemmy send it), `source` escaped when it is plain text
+    /// (Akkoma, older Confab), otherwise the HTML `content` turned into
+    /// Markdown (Mastodon, Misskey, Pleroma chats, ...). Whatever the
+    /// source holds, it is only ever shown rendered and sanitized.
     pub fn text(&self) -> String {
         if let Some(source) = &self.source {
             if !source.content.trim().is_empty() {
@@ -252,6 +276,23 @@ impl Note {
         }
         html::to_markdown(&self.content)
     }
+}
+
+/// The type of an inline picture, from its address's extension (an
+/// `<img>` is a picture, but which kind only the file says; the server
+/// checks the content when it fetches it).
+fn image_type(src: &str) -> Option<String> {
+    let path = src.split(['?', '#']).next().unwrap_or(src);
+    let extension = path.rsplit_once('.')?.1.to_ascii_lowercase();
+    let subtype = match extension.as_str() {
+        "png" => "png",
+        "jpg" | "jpeg" => "jpeg",
+        "gif" => "gif",
+        "webp" => "webp",
+        "avif" => "avif",
+        _ => return None,
+    };
+    Some(format!("image/{subtype}"))
 }
 
 /// `Tombstone` (what a deleted message becomes).
@@ -305,7 +346,7 @@ mod tests {
     }
 
     #[test]
-    fn mastodon_pleroma_and_misskey_attachments_are_read() {
+    fn each_peers_attachments_are_read() {
         let note = object_of("mastodon-create-note-with-attachments.json");
         let got = note.remote_attachments();
         assert_eq!(got.len(), 2);
@@ -341,6 +382,31 @@ mod tests {
         assert_eq!(got[0].alt_text.as_deref(), Some("A cat on a keyboard"));
         assert_eq!(got[1].content_type.as_deref(), Some("audio/ogg"));
         assert_eq!(got[1].alt_text, None);
+        // Lemmy: no attachments on private messages; the picture is inline.
+        let note = object_of("lemmy-private-message-with-image.json");
+        let got = note.remote_attachments();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].url, "https://remote.example/pictrs/image/7f3a.png");
+        assert_eq!(got[0].content_type.as_deref(), Some("image/png"));
+        assert_eq!(got[0].alt_text.as_deref(), Some("a cat on the desk"));
+    }
+
+    #[test]
+    fn custom_emoji_and_attached_pictures_are_not_taken_twice() {
+        let note: Note = serde_json::from_value(serde_json::json!({
+            "id": "https://r.example/n/2", "type": "Note",
+            "attributedTo": "https://r.example/u/a",
+            "content": "<p>hi <img src=\"https://r.example/e/blob.png\" alt=\":blob:\"> \
+                        <img src=\"https://r.example/f/1.jpg\"> <img src=\"https://r.example/f/2\"></p>",
+            "tag": [{"type": "Emoji", "name": ":blob:",
+                     "icon": {"type": "Image", "url": "https://r.example/e/blob.png"}}],
+            "attachment": [{"type": "Image", "url": "https://r.example/f/1.jpg"}]
+        }))
+        .unwrap();
+        let got = note.remote_attachments();
+        let urls: Vec<&str> = got.iter().map(|a| a.url.as_str()).collect();
+        assert_eq!(urls, ["https://r.example/f/1.jpg", "https://r.example/f/2"]);
+        assert_eq!(got[1].content_type, None);
     }
 
     #[test]
