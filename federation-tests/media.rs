@@ -15,7 +15,8 @@ use crate::ws_client::WsClient;
 use image::{Rgb, RgbImage};
 use serde_json::json;
 
-fn png(w: u32, h: u32) -> Vec<u8> {
+/// A `w`×`h` PNG of stripes.
+pub fn png(w: u32, h: u32) -> Vec<u8> {
     let img = RgbImage::from_fn(w, h, |x, y| Rgb([(x * 9) as u8, (y * 5) as u8, 120]));
     let mut out = std::io::Cursor::new(Vec::new());
     img.write_to(&mut out, image::ImageFormat::Png).unwrap();

@@ -4,11 +4,11 @@
 //! OpenGraph page and its image (the rig allows private addresses).
 
 use crate::contacts::{ada_and_bob, AdaAndBob};
+use crate::media::png;
 use crate::rig::{eventually, Rig};
 use axum::extract::{Path, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
-use image::{Rgb, RgbImage};
 use serde_json::json;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -21,17 +21,10 @@ const PAGE: &str = r#"<!doctype html><html><head>
 <meta property="og:image" content="/image.png">
 </head><body></body></html>"#;
 
-fn png() -> Vec<u8> {
-    let img = RgbImage::from_fn(40, 30, |x, y| Rgb([(x * 6) as u8, (y * 8) as u8, 90]));
-    let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
-    out.into_inner()
-}
-
 async fn serve(State(hits): State<Hits>, Path(path): Path<String>) -> Response {
     *hits.lock().unwrap().entry(path.clone()).or_default() += 1;
     match path.as_str() {
-        "image.png" => ([(CONTENT_TYPE, "image/png")], png()).into_response(),
+        "image.png" => ([(CONTENT_TYPE, "image/png")], png(40, 30)).into_response(),
         _ => ([(CONTENT_TYPE, "text/html; charset=utf-8")], PAGE).into_response(),
     }
 }
