@@ -154,3 +154,30 @@ export function uploadMedia(page, bytes) {
     return response.json();
   }, bytes.toString("base64"));
 }
+
+/**
+ * Makes a sticker pack "Greetings" with one sticker (`wave`, 👋) as the
+ * signed-in admin, through the REST API.
+ * @param {import("playwright-core").Page} page
+ * @param {Buffer} image
+ * @returns {Promise<any>} the sticker
+ */
+export function makePack(page, image) {
+  return page.evaluate(async (base64) => {
+    const auth = { Authorization: `Bearer ${localStorage.getItem("confab.token")}` };
+    const made = await fetch("/api/v1/admin/sticker-packs", {
+      method: "POST",
+      headers: { ...auth, "Content-Type": "application/json" },
+      body: JSON.stringify({ name: "Greetings" }),
+    });
+    if (made.status !== 201) throw new Error(await made.text());
+    const pack = await made.json();
+    const added = await fetch(`/api/v1/admin/sticker-packs/${pack.id}/stickers?shortcode=wave&emoji=${encodeURIComponent("👋")}`, {
+      method: "POST",
+      headers: auth,
+      body: Uint8Array.from(atob(base64), (c) => c.charCodeAt(0)),
+    });
+    if (added.status !== 201) throw new Error(await added.text());
+    return added.json();
+  }, image.toString("base64"));
+}

@@ -1,14 +1,16 @@
 // Screenshots of the main screens for docs/web-client.md, at desktop and
 // phone width, in the light and dark themes: sign-in, conversation list
-// and chat, attachments (in messages and waiting in the composer), group
+// and chat (with reactions and a sticker), attachments (in messages and
+// waiting in the composer), the sticker picker, search results, group
 // management, contacts, and a profile. Each step also
 // checks that the screen shows what it should.
 
 import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
 import { ConfabServer } from "../lib/server.js";
 import { becomeContacts, messages, openChat, shot, signUp, startServerAndBrowser, stopServerAndBrowser } from "../lib/browser.js";
-import { toBeVisible } from "../lib/expect.js";
-import { patchProfile, png, uploadMedia, wsRequests } from "../lib/seed.js";
+import { eventually, toBeHidden, toBeVisible } from "../lib/expect.js";
+import { makePack, patchProfile, png, uploadMedia, wsRequests } from "../lib/seed.js";
 
 /** @type {ConfabServer} */
 let server;
@@ -38,14 +40,19 @@ test("screenshots of the main screens", async () => {
   const [first] = await wsRequests(bob.page, [
     ["message.send", { conversation: group.id, body: "Morning! I pushed the new card reader design: https://example.org/engine/cards" }],
   ]);
-  await wsRequests(ada.page, [
+  // The first account is the server's admin: Ada makes the sticker pack.
+  const sticker = await makePack(ada.page, await png(ada.page, 128, 128, "#f2b233"));
+  const [, question] = await wsRequests(ada.page, [
     ["message.send", { conversation: group.id, body: "Lovely. The loop over the Bernoulli numbers fits in 25 cards now.", reply_to: first.id }],
     ["message.send", { conversation: group.id, body: "Shall we test it this afternoon?" }],
   ]);
   await wsRequests(bob.page, [
+    ["message.react", { message: question.id, emoji: "👍" }],
     ["message.send", { conversation: group.id, body: "Yes, bring tea and the notes from Tuesday" }],
+    ["message.send", { conversation: group.id, sticker: sticker.id }],
     ["message.game_invite", { conversation: group.id, game: "chess", settings: { clock: "10+5" } }],
   ]);
+  await wsRequests(cy.page, [["message.react", { message: question.id, emoji: "👍" }]]);
   const [direct] = await wsRequests(bob.page, [["conversation.create", { kind: "direct", with: "ada" }]]);
   const photo = await uploadMedia(bob.page, await png(bob.page, 640, 420, "#3a6ea5"));
   const sketch = await uploadMedia(bob.page, await png(bob.page, 300, 420, "#5a9e6f"));
@@ -73,9 +80,29 @@ test("screenshots of the main screens", async () => {
       await toBeVisible(messages(page).getByRole("group", { name: "Game invitation: chess" }));
       await toBeVisible(messages(page).getByRole("link", { name: "https://example.org/engine/cards" }));
       await page.getByRole("textbox", { name: "Message" }).fill("Bringing scones too");
+      await toBeVisible(messages(page).getByRole("img", { name: /Sticker :wave:/ }));
+      await toBeVisible(messages(page).getByRole("button", { name: "👍 2" }));
       await shot(page, `chat-${tag}`);
 
+      const stickers = page.getByRole("button", { name: "Stickers", exact: true });
+      await stickers.click();
+      const choice = page.getByRole("dialog", { name: "Stickers" }).getByRole("button", { name: "Sticker :wave: 👋" });
+      await toBeVisible(choice);
+      // Shot once its image has loaded.
+      await eventually(async () => assert.ok(await choice.locator("img").evaluate((i) => /** @type {HTMLImageElement} */ (i).complete && /** @type {HTMLImageElement} */ (i).naturalWidth > 0)));
+      await shot(page, `stickers-${tag}`);
+      await page.keyboard.press("Escape");
+      await toBeHidden(page.getByRole("dialog", { name: "Stickers" }));
+
       if (device === "phone") await page.getByRole("button", { name: "Back to conversations" }).click();
+      await page.getByRole("button", { name: "Search messages" }).click();
+      await page.getByRole("searchbox", { name: "Search messages" }).fill("cards");
+      await page.getByRole("button", { name: "Search", exact: true }).click();
+      await toBeVisible(page.getByRole("list", { name: "Search results" }).getByRole("listitem").first());
+      await shot(page, `search-${tag}`);
+      await page.keyboard.press("Escape");
+      await toBeHidden(page.getByRole("dialog", { name: "Search messages" }));
+
       // By its id: the group's preview names Bob too.
       await page.locator(`[data-conversation="${direct.id}"]`).click();
       await page.getByRole("heading", { name: "Bob Babbage", level: 2 }).waitFor();

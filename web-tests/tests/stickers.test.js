@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { ConfabServer } from "../lib/server.js";
 import { becomeContacts, launch, messages, openChat, problems, signUp } from "../lib/browser.js";
 import { eventually, toBeHidden, toBeVisible } from "../lib/expect.js";
-import { png } from "../lib/seed.js";
+import { makePack, png } from "../lib/seed.js";
 
 /** @type {ConfabServer} */
 let server;
@@ -26,32 +26,6 @@ after(async () => {
   await browser?.close();
   await server?.dispose();
 });
-
-/**
- * Makes a pack with one sticker as the signed-in admin, through the REST API.
- * @param {import("playwright-core").Page} page
- * @param {Buffer} image
- * @returns {Promise<any>} the sticker
- */
-function makePack(page, image) {
-  return page.evaluate(async (base64) => {
-    const auth = { Authorization: `Bearer ${localStorage.getItem("confab.token")}` };
-    const made = await fetch("/api/v1/admin/sticker-packs", {
-      method: "POST",
-      headers: { ...auth, "Content-Type": "application/json" },
-      body: JSON.stringify({ name: "Greetings" }),
-    });
-    if (made.status !== 201) throw new Error(await made.text());
-    const pack = await made.json();
-    const added = await fetch(`/api/v1/admin/sticker-packs/${pack.id}/stickers?shortcode=wave&emoji=${encodeURIComponent("👋")}`, {
-      method: "POST",
-      headers: auth,
-      body: Uint8Array.from(atob(base64), (c) => c.charCodeAt(0)),
-    });
-    if (added.status !== 201) throw new Error(await added.text());
-    return added.json();
-  }, image.toString("base64"));
-}
 
 test("pick a sticker, send it, both see the image", async () => {
   // The first account is the server's admin.
