@@ -3,18 +3,9 @@
 //! the sticker's image, named by the shortcode (its alt text).
 
 use crate::contacts::{ada_and_bob, AdaAndBob};
+use crate::media::png;
 use crate::rig::Rig;
-use image::{Rgba, RgbaImage};
 use serde_json::json;
-
-fn png(side: u32) -> Vec<u8> {
-    let img = RgbaImage::from_fn(side, side, |x, y| {
-        Rgba([(x * 9) as u8, (y * 5) as u8, 120, 200])
-    });
-    let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
-    out.into_inner()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stickers_reach_remote_members_as_an_image_note() {
@@ -49,7 +40,7 @@ async fn stickers_reach_remote_members_as_an_image_note() {
             alpha.base()
         ))
         .bearer_auth(&ada_token)
-        .body(png(48))
+        .body(png(48, 48))
         .send()
         .await
         .unwrap()
